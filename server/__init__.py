@@ -1,0 +1,1 @@
+"""The central registry server (FastAPI + SQLite). Never imports Qt."""

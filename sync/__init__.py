@@ -1,0 +1,1 @@
+"""Device-side sync with the central server (requests). Never imports Qt."""

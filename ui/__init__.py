@@ -1,0 +1,1 @@
+"""Every widget of the desktop app (PySide6). Never writes SQL: it calls storage/."""
