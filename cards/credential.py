@@ -1,0 +1,231 @@
+"""The signed card credential carried in the QR code (docs/CARD_QR_FORMAT.md is the spec).
+
+Text = "JKJ1:" + base45(payload + signature). The payload is a fixed binary layout (no NIK);
+the signature is Ed25519 over the payload bytes. Everything is sized so that the text fits a
+QR code of version 7 at error correction M (178 alphanumeric characters), which keeps every module
+at least 0.4 mm wide when the code is printed about 20 mm wide.
+"""
+
+from __future__ import annotations
+
+import struct
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from enum import StrEnum
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from cards import base45
+from cards.keys import key_id_bytes
+
+PREFIX = "JKJ1:"
+FORMAT_VERSION = 1
+SIGNATURE_BYTES = 64
+EPOCH = date(2000, 1, 1)
+QR_TEXT_MAX = 178  # alphanumeric capacity of QR version 7-M
+# 5 prefix characters leave 173 base45 characters: 57 pairs and one single byte = 115 bytes.
+PAYLOAD_MAX = 115 - SIGNATURE_BYTES
+MEMBER_NUMBER_MAX = 20
+_HEADER = struct.Struct(">B4sIBBHH")  # version, key id, serial, card version, flags, from, until
+FLAG_NAME_SHORTENED = 0x80
+COHORT_CODES = {"pekerja_rentan": 1, "petugas_keagamaan": 2}
+COHORT_BY_CODE = {v: k for k, v in COHORT_CODES.items()}
+
+
+class CredentialError(ValueError):
+    """The card data cannot be put into a credential (Indonesian message)."""
+
+
+@dataclass(frozen=True)
+class CardData:
+    """What a card credential says about its holder. Never holds the NIK."""
+
+    member_number: str
+    name: str
+    cohort: str
+    valid_from: date
+    valid_until: date
+    serial: int
+    version: int = 1
+    name_shortened: bool = False  # set on decoding: the QR holds the start of a long name
+
+
+class Status(StrEnum):
+    VALID = "valid"
+    FORGED = "forged"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    UNKNOWN_KEY = "unknown_key"
+    NOT_A_CREDENTIAL = "not_a_credential"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    message: str  # Indonesian, for the person holding the scanner
+    card: CardData | None = None  # only when the signature is valid
+    key_id: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.status is Status.VALID
+
+
+RevocationCheck = Callable[[int, int], bool]
+
+
+def _days(d: date) -> int:
+    n = (d - EPOCH).days
+    if not 0 <= n <= 0xFFFF:
+        raise CredentialError(f"Tanggal di luar rentang kartu: {d.isoformat()}")
+    return n
+
+
+def _fit_name(name: str, budget: int) -> tuple[bytes, bool]:
+    """NFC UTF-8 of the name, cut at a character boundary when it exceeds the budget."""
+    text = unicodedata.normalize("NFC", " ".join(name.split()))
+    raw = text.encode("utf-8")
+    if len(raw) <= budget:
+        return raw, False
+    cut = raw[:budget].decode("utf-8", errors="ignore").rstrip()
+    return cut.encode("utf-8"), True
+
+
+def encode_payload(card: CardData, kid: bytes) -> bytes:
+    """The signed bytes (CARD_QR_FORMAT.md §3)."""
+    number = card.member_number.encode("ascii", errors="strict")
+    if not 1 <= len(number) <= MEMBER_NUMBER_MAX:
+        raise CredentialError("Nomor peserta harus 1–20 karakter ASCII.")
+    if card.cohort not in COHORT_CODES:
+        raise CredentialError(f"Kelompok peserta tidak dikenal: {card.cohort}")
+    if not 1 <= card.serial <= 0xFFFFFFFF or not 1 <= card.version <= 0xFF:
+        raise CredentialError("Nomor seri atau versi kartu di luar rentang.")
+    budget = PAYLOAD_MAX - _HEADER.size - 1 - len(number)
+    name, shortened = _fit_name(card.name, budget)
+    if not name:
+        raise CredentialError("Nama peserta kosong.")
+    flags = COHORT_CODES[card.cohort] | (FLAG_NAME_SHORTENED if shortened else 0)
+    header = _HEADER.pack(
+        FORMAT_VERSION,
+        kid,
+        card.serial,
+        card.version,
+        flags,
+        _days(card.valid_from),
+        _days(card.valid_until),
+    )
+    return header + bytes([len(number)]) + number + name
+
+
+def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
+    """(key id, card) from the signed bytes; ValueError when the layout is broken."""
+    if len(payload) < _HEADER.size + 2:
+        raise ValueError("payload too short")
+    version, kid, serial, card_version, flags, start, end = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION:
+        raise ValueError("unknown format version")
+    n = payload[_HEADER.size]
+    number_end = _HEADER.size + 1 + n
+    name_raw = payload[number_end:]
+    if n == 0 or not name_raw:
+        raise ValueError("empty field")
+    cohort = COHORT_BY_CODE.get(flags & 0x0F)
+    if cohort is None or flags & 0x70:
+        raise ValueError("unknown cohort or flags")
+    card = CardData(
+        member_number=payload[_HEADER.size + 1 : number_end].decode("ascii"),
+        name=name_raw.decode("utf-8"),
+        cohort=cohort,
+        valid_from=EPOCH + timedelta(days=start),
+        valid_until=EPOCH + timedelta(days=end),
+        serial=serial,
+        version=card_version,
+        name_shortened=bool(flags & FLAG_NAME_SHORTENED),
+    )
+    return kid, card
+
+
+def issue_credential(private_key: Ed25519PrivateKey, key_id: str, card: CardData) -> str:
+    """The QR text for a card, signed with the issuer's key."""
+    kid = key_id_bytes(private_key.public_key())
+    if kid.hex() != key_id:
+        raise CredentialError("Kunci penandatangan tidak cocok dengan ID kuncinya.")
+    payload = encode_payload(card, kid)
+    return PREFIX + base45.encode(payload + private_key.sign(payload))
+
+
+def _is_revoked(revoked: Iterable[tuple[int, int]] | RevocationCheck | None, card: CardData):
+    if revoked is None:
+        return False
+    if callable(revoked):
+        return bool(revoked(card.serial, card.version))
+    return (card.serial, card.version) in revoked
+
+
+def verify_credential(
+    text: str,
+    trusted_keys: dict[str, Ed25519PublicKey],
+    revoked: Iterable[tuple[int, int]] | RevocationCheck | None = None,
+    today: date | None = None,
+) -> Verdict:
+    """Check a scanned text offline: format, key, signature, revocation, then validity dates."""
+    today = today or date.today()
+    text = text.strip()
+    if not text.startswith(PREFIX):
+        return Verdict(Status.NOT_A_CREDENTIAL, "Ini bukan kode kartu peserta Jamsostek Kota Jambi.")
+    try:
+        raw = base45.decode(text[len(PREFIX) :])
+        if len(raw) <= SIGNATURE_BYTES:
+            raise ValueError("too short")
+        payload, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
+        kid, card = decode_payload(payload)
+    except ValueError:
+        return Verdict(
+            Status.FORGED, "Kode kartu rusak atau telah diubah. Kartu ini TIDAK dapat dipercaya."
+        )
+    key = trusted_keys.get(kid.hex())
+    if key is None:
+        return Verdict(
+            Status.UNKNOWN_KEY,
+            f"Kartu ditandatangani dengan kunci yang tidak dikenal perangkat ini ({kid.hex()}). "
+            "Perbarui daftar kunci, lalu periksa lagi.",
+            key_id=kid.hex(),
+        )
+    try:
+        key.verify(signature, payload)
+    except InvalidSignature:
+        return Verdict(
+            Status.FORGED,
+            "Tanda tangan kartu tidak sah: kartu ini palsu atau datanya telah diubah.",
+            key_id=kid.hex(),
+        )
+    return _dated_verdict(card, kid.hex(), revoked, today)
+
+
+def _dated_verdict(card: CardData, kid: str, revoked, today: date) -> Verdict:
+    if _is_revoked(revoked, card):
+        message = (
+            f"Kartu ini sudah dicabut (seri {card.serial}, versi {card.version}); "
+            "sudah ada kartu pengganti. Jangan diterima."
+        )
+        return Verdict(Status.REVOKED, message, card, kid)
+    if today > card.valid_until:
+        message = f"Masa berlaku kartu sudah habis pada {card.valid_until:%d-%m-%Y}."
+        return Verdict(Status.EXPIRED, message, card, kid)
+    if today < card.valid_from:
+        message = f"Kartu belum berlaku; berlaku mulai {card.valid_from:%d-%m-%Y}."
+        return Verdict(Status.EXPIRED, message, card, kid)
+    message = f"Kartu sah. Berlaku {card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}."
+    return Verdict(Status.VALID, message, card, kid)
+
+
+def display_name(card: CardData) -> str:
+    """The name as the verifier shows it: a shortened name ends with an ellipsis."""
+    return card.name + ("…" if card.name_shortened else "")
+
+
+def with_version(card: CardData, version: int) -> CardData:
+    return replace(card, version=version)

@@ -1,0 +1,149 @@
+"""The signed QR credential: round trip, size goal, and every kind of tampering refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import segno
+
+from cards import base45
+from cards.credential import (
+    PREFIX,
+    SIGNATURE_BYTES,
+    CardData,
+    Status,
+    display_name,
+    issue_credential,
+    verify_credential,
+)
+from cards.keys import generate_private_key, key_id
+
+LONG_NAME = "Muhammad Ridwan Syahputra bin Abdul Rahman Al-Ma'ruf Hasibuan Nasution Éàü"
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def signer():
+    key = generate_private_key()
+    return key, key_id(key.public_key())
+
+
+@pytest.fixture(scope="module")
+def trusted(signer):
+    key, kid = signer
+    return {kid: key.public_key()}
+
+
+def _card(**kw) -> CardData:
+    data = dict(
+        member_number="1571250000123",
+        name="Siti Aminah",
+        cohort="pekerja_rentan",
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        serial=4711,
+        version=2,
+    )
+    data.update(kw)
+    return CardData(**data)
+
+
+def test_round_trip_valid(signer, trusted):
+    text = issue_credential(*signer, _card())
+    verdict = verify_credential(text, trusted, revoked=set(), today=TODAY)
+    assert verdict.status is Status.VALID
+    assert verdict.card == _card()
+    assert "sah" in verdict.message
+
+
+def test_base45_rfc9285_vectors():
+    assert base45.encode(b"AB") == "BB8"
+    assert base45.encode(b"Hello!!") == "%69 VD92EX0"
+    assert base45.encode(b"base-45") == "UJCLQE7W581"
+    assert base45.decode("QED8WEX0") == b"ietf!"
+    with pytest.raises(base45.Base45Error):
+        base45.decode("GGW")  # 65535 + 1 would overflow two bytes
+    with pytest.raises(base45.Base45Error):
+        base45.decode("a")
+
+
+def test_longest_name_fits_qr_version_7m(signer, trusted):
+    card = _card(name=LONG_NAME, member_number="M" * 20)
+    text = issue_credential(*signer, card)
+    assert segno.make(text, error="m", boost_error=False).version <= 7
+    verdict = verify_credential(text, trusted, today=TODAY)
+    assert verdict.valid and verdict.card.name_shortened
+    assert LONG_NAME.startswith(verdict.card.name)
+    assert display_name(verdict.card).endswith("…")
+
+
+def test_accents_and_apostrophes_survive(signer, trusted):
+    card = _card(name="Nur'aini Désirée", member_number="1")
+    verdict = verify_credential(issue_credential(*signer, card), trusted, today=TODAY)
+    assert verdict.card.name == "Nur'aini Désirée" and not verdict.card.name_shortened
+
+
+def test_every_flipped_byte_is_refused(signer, trusted):
+    text = issue_credential(*signer, _card())
+    raw = base45.decode(text[len(PREFIX) :])
+    for position in range(len(raw)):
+        for mask in (0x01, 0x80):
+            tampered = bytearray(raw)
+            tampered[position] ^= mask
+            verdict = verify_credential(
+                PREFIX + base45.encode(bytes(tampered)), trusted, today=TODAY
+            )
+            assert verdict.status in (Status.FORGED, Status.UNKNOWN_KEY), position
+            assert verdict.card is None
+
+
+def _resigned_payload(text: str, old: bytes, new: bytes) -> str:
+    raw = base45.decode(text[len(PREFIX) :])
+    payload, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
+    assert old in payload
+    return PREFIX + base45.encode(payload.replace(old, new) + signature)
+
+
+def test_changed_name_or_number_is_forged(signer, trusted):
+    text = issue_credential(*signer, _card())
+    for old, new in ((b"Siti", b"Sita"), (b"0123", b"0124")):
+        verdict = verify_credential(_resigned_payload(text, old, new), trusted, today=TODAY)
+        assert verdict.status is Status.FORGED
+
+
+def test_other_key_is_unknown_and_same_id_forgery_fails(signer, trusted):
+    other = generate_private_key()
+    text = issue_credential(other, key_id(other.public_key()), _card())
+    assert verify_credential(text, trusted, today=TODAY).status is Status.UNKNOWN_KEY
+    # The attacker writes the trusted key id into a payload signed with their own key.
+    raw = bytearray(base45.decode(text[len(PREFIX) :]))
+    raw[1:5] = bytes.fromhex(next(iter(trusted)))
+    forged = PREFIX + base45.encode(bytes(raw))
+    assert verify_credential(forged, trusted, today=TODAY).status is Status.FORGED
+
+
+def test_expired_and_not_yet_valid(signer, trusted):
+    text = issue_credential(*signer, _card())
+    assert verify_credential(text, trusted, today=date(2027, 1, 1)).status is Status.EXPIRED
+    assert verify_credential(text, trusted, today=date(2025, 12, 31)).status is Status.EXPIRED
+    assert verify_credential(text, trusted, today=date(2026, 12, 31)).valid
+
+
+def test_revoked_by_set_or_callable(signer, trusted):
+    text = issue_credential(*signer, _card())
+    assert verify_credential(text, trusted, {(4711, 2)}, TODAY).status is Status.REVOKED
+    assert verify_credential(text, trusted, {(4711, 1)}, TODAY).valid
+    check = lambda serial, version: serial == 4711  # noqa: E731
+    assert verify_credential(text, trusted, check, TODAY).status is Status.REVOKED
+
+
+def test_truncated_and_garbage(signer, trusted):
+    text = issue_credential(*signer, _card())
+    for cut in (len(PREFIX), len(PREFIX) + 2, len(text) // 2, len(text) - 1, len(text) - 3):
+        verdict = verify_credential(text[:cut], trusted, today=TODAY)
+        assert verdict.status is Status.FORGED, cut
+    for junk in ("", "hello", "https://example.org", "JKJ2:ABC", "jkj1:abc"):
+        assert verify_credential(junk, trusted, today=TODAY).status is Status.NOT_A_CREDENTIAL
+    assert verify_credential(PREFIX + "abc", trusted, today=TODAY).status is Status.FORGED
+
