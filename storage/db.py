@@ -1,0 +1,187 @@
+"""Opening the local SQLite database: durable settings, migrations with a backup first, and one
+error type (`StorageError`, with an Indonesian message) for every way the file can fail."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.migrations import MIGRATIONS, migration_names
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+MESSAGES = {
+    "locked": "Basis data sedang dipakai oleh program lain. Tutup program tersebut lalu coba lagi.",
+    "corrupt": (
+        "Berkas basis data rusak atau bukan basis data aplikasi ini. Jangan hapus berkas ini; "
+        "hubungi petugas TI untuk memulihkannya dari cadangan."
+    ),
+    "disk_full": (
+        "Ruang penyimpanan penuh. Data yang sudah tersimpan aman, tetapi perubahan terakhir "
+        "belum tersimpan. Kosongkan ruang disk lalu simpan lagi."
+    ),
+    "newer_version": (
+        "Basis data ini dibuat oleh versi aplikasi yang lebih baru. Perbarui aplikasi ini; "
+        "basis data tidak diubah."
+    ),
+    "read_only": "Basis data tidak dapat ditulis (hanya-baca). Periksa izin berkas atau folder.",
+    "cannot_open": "Berkas basis data tidak dapat dibuka. Periksa folder data dan izinnya.",
+    "not_migrated": "Basis data belum diperbarui. Buka aplikasi utama terlebih dahulu.",
+    "stale": (
+        "Data ini sudah diubah di tempat lain sejak Anda membukanya. Buka kembali data tersebut "
+        "lalu ulangi perbaikan."
+    ),
+    "io": "Terjadi kesalahan saat membaca atau menulis basis data. Data yang sudah tersimpan aman.",
+}
+
+# Primary SQLite result codes (the low byte of an extended code).
+_CODES = {
+    5: "locked",  # SQLITE_BUSY
+    6: "locked",  # SQLITE_LOCKED
+    8: "read_only",  # SQLITE_READONLY
+    10: "io",  # SQLITE_IOERR
+    11: "corrupt",  # SQLITE_CORRUPT
+    13: "disk_full",  # SQLITE_FULL
+    14: "cannot_open",  # SQLITE_CANTOPEN
+    26: "corrupt",  # SQLITE_NOTADB
+}
+
+
+class StorageError(Exception):
+    """A database failure the operator can act on. `code` is stable; str() is Indonesian."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        self.message = MESSAGES.get(code, MESSAGES["io"])
+        self.detail = detail  # the technical cause, for logs; never contains personal data
+        super().__init__(self.message)
+
+
+def translate(exc: sqlite3.Error) -> StorageError:
+    """The StorageError for a sqlite3 exception."""
+    errorcode = getattr(exc, "sqlite_errorcode", None)
+    code = _CODES.get(errorcode & 0xFF) if errorcode is not None else None
+    if code is None:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            code = "locked"
+        elif "not a database" in text or "malformed" in text:
+            code = "corrupt"
+        elif "full" in text:
+            code = "disk_full"
+        else:
+            code = "io"
+    return StorageError(code, f"{type(exc).__name__}: {exc}")
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn sqlite3 errors raised inside the block into StorageError."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
+
+
+def connect(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+            readonly: bool = False) -> Database:
+    """A Database with the durability pragmas; no migrations. Usable from another thread than the
+    one that opened it (the window's writer thread owns it)."""
+    with storage_errors():
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, timeout=busy_timeout_ms / 1000
+        )
+        db = Database(conn)
+        # A lost power must not lose a committed save: WAL with a sync on every commit.
+        if not readonly:
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if readonly:
+            db.execute("PRAGMA query_only = ON")
+    return db
+
+
+def applied_migrations(db: Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.applied(db)]
+
+
+def schema_version(db: Database) -> int:
+    """How many migrations of this app's set the database has."""
+    return len(applied_migrations(db))
+
+
+def _inspect(path: Path, busy_timeout_ms: int) -> list[str]:
+    """Applied migration names of an existing file, read without changing it."""
+    with storage_errors():
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
+        try:
+            # Reading the schema is what reveals "file is not a database".
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return applied_migrations(Database(conn))
+        finally:
+            conn.close()
+
+
+def backup(db: Database, target: Path) -> Path:
+    """A consistent copy of `db` at `target` (SQLite online backup API)."""
+    with storage_errors():
+        dest = sqlite3.connect(str(target))
+        try:
+            db.conn.backup(dest)
+        finally:
+            dest.close()
+    return target
+
+
+def backup_path(path: Path, version: int) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return path.with_name(f"{path.stem}.backup-v{version:04d}-{stamp}{path.suffix}")
+
+
+def open_database(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                  stop_before: str | None = None) -> Database:
+    """Open (creating if needed) and migrate the registry database.
+
+    A database written by a newer version of the app is refused and left untouched. Before
+    pending migrations touch an existing database, a backup copy is made next to it.
+    `stop_before` exists for tests that build databases at earlier schema versions.
+    """
+    path = Path(path)
+    known = migration_names()
+    existing = path.exists() and path.stat().st_size > 0
+    applied = _inspect(path, busy_timeout_ms) if existing else []
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise StorageError("newer_version", f"unknown migrations: {', '.join(unknown)}")
+    db = connect(path, busy_timeout_ms=busy_timeout_ms)
+    try:
+        with storage_errors():
+            pending = [m.name for m in MIGRATIONS.pending(db)]
+            if stop_before in pending:
+                pending = pending[: pending.index(stop_before)]
+            if existing and pending and db.table_names():
+                target = backup(db, backup_path(path, len(applied)))
+                log.info("backup before migration: %s", target.name)
+            MIGRATIONS.apply(db, stop_before=stop_before)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def check_integrity(db: Database) -> None:
+    """Raise StorageError("corrupt") unless `PRAGMA integrity_check` says ok."""
+    with storage_errors():
+        rows = db.execute("PRAGMA integrity_check").fetchall()
+    if [r[0] for r in rows] != ["ok"]:
+        raise StorageError("corrupt", "; ".join(str(r[0]) for r in rows[:5]))

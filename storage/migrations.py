@@ -1,0 +1,222 @@
+"""The schema of the local registry, as one ordered set of sqlite-utils migrations.
+
+Append new migrations at the end; never edit one that has been applied (devices in the field hold
+databases at every earlier version, and tests/test_migrations.py migrates from each of them).
+Each migration is a small function that runs inside its own transaction.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("jamsos_registry")
+
+# Used when the programme configuration has no occupation list (see _seed_occupations).
+SEED_OCCUPATIONS = (
+    ("ojek_pangkalan", "Ojek pangkalan", True),
+    ("ojek_online", "Ojek online", True),
+    ("sopir", "Sopir / pengemudi", True),
+    ("pedagang_kaki_lima", "Pedagang kaki lima", False),
+    ("umkm", "Pelaku usaha mikro (UMKM)", False),
+    ("tukang_bangunan", "Tukang / pekerja bangunan", False),
+    ("buruh_harian_lepas", "Buruh harian lepas", False),
+    ("tukang_parkir", "Juru parkir", False),
+    ("petugas_keagamaan", "Petugas keagamaan (imam, marbot, guru ngaji)", False),
+    ("lainnya", "Lainnya", False),
+)
+
+
+def _seed_occupations() -> list[dict]:
+    """Occupations from the programme configuration when it has them, else SEED_OCCUPATIONS."""
+    try:
+        from storage.config import load_program_config
+
+        config = load_program_config()
+        items = getattr(config, "occupations", None) or []
+        rows = [
+            {
+                "code": o.code,
+                "name": o.name,
+                "is_transport": int(bool(o.is_transport)),
+                "active": int(bool(getattr(o, "active", True))),
+            }
+            for o in items
+        ]
+        if rows:
+            return rows
+    except Exception:  # noqa: BLE001 - a missing or unreadable config must not block the schema
+        pass
+    return [
+        {"code": c, "name": n, "is_transport": int(t), "active": 1} for c, n, t in SEED_OCCUPATIONS
+    ]
+
+
+@MIGRATIONS(name="0001_core")
+def m0001_core(db: Database) -> None:
+    # The current version of each registration; `seq` is the local save order (never the clock).
+    db.execute(
+        """CREATE TABLE workers (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            version INTEGER NOT NULL,
+            nik TEXT NOT NULL,
+            full_name TEXT NOT NULL,
+            name_key TEXT NOT NULL DEFAULT '',
+            birth_date TEXT,
+            sex TEXT NOT NULL DEFAULT '',
+            kecamatan_code TEXT NOT NULL DEFAULT '',
+            kelurahan_code TEXT NOT NULL DEFAULT '',
+            occupation_code TEXT NOT NULL DEFAULT '',
+            cohort TEXT NOT NULL DEFAULT '',
+            event_id TEXT,
+            status TEXT NOT NULL,
+            member_number TEXT NOT NULL DEFAULT '',
+            device_id TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL
+        )"""
+    )
+    # Every saved version; never updated or deleted.
+    db.execute(
+        """CREATE TABLE worker_versions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            operator TEXT NOT NULL DEFAULT '',
+            saved_at TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL,
+            UNIQUE (record_id, version)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE heirs (
+            record_id TEXT NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            relationship TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            nik TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (record_id, position)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            held_on TEXT,
+            kelurahan_code TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE occupations (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            is_transport INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db["occupations"].insert_all(_seed_occupations(), pk="code", replace=True)
+    # Append-only: each entry carries the hash of the one before it.
+    db.execute(
+        """CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"""
+        )
+    # One entry per saved version, until the server has answered for it.
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            UNIQUE (record_id, version)
+        )"""
+    )
+    # Registrations the device knows from the server (other devices' too). Only a keyed hash
+    # of their NIK travels: laptops must not collect the whole city's NIKs.
+    db.execute(
+        """CREATE TABLE known_registrations (
+            id TEXT PRIMARY KEY,
+            nik_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'server',
+            updated_at TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE drafts (
+            key TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # The plain-NIK index of the device's own records and the duplicate lookups.
+    db.execute("CREATE INDEX idx_workers_nik ON workers (nik)")
+    db.execute("CREATE INDEX idx_known_nik_hash ON known_registrations (nik_hash)")
+
+
+@MIGRATIONS(name="0002_search")
+def m0002_search(db: Database) -> None:
+    # Name search: FTS5 kept in sync with workers by triggers (same transaction as the save).
+    db.execute(
+        """CREATE VIRTUAL TABLE workers_fts USING fts5 (
+            full_name, content='workers', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        )"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_ai AFTER INSERT ON workers BEGIN
+            INSERT INTO workers_fts (rowid, full_name) VALUES (new.rowid, new.full_name);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_ad AFTER DELETE ON workers BEGIN
+            INSERT INTO workers_fts (workers_fts, rowid, full_name)
+            VALUES ('delete', old.rowid, old.full_name);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_au AFTER UPDATE OF full_name ON workers BEGIN
+            INSERT INTO workers_fts (workers_fts, rowid, full_name)
+            VALUES ('delete', old.rowid, old.full_name);
+            INSERT INTO workers_fts (rowid, full_name) VALUES (new.rowid, new.full_name);
+        END"""
+    )
+    db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('rebuild')")
+    # Lists are ordered by save sequence, newest first; each filter has its own ordered index.
+    db.execute("CREATE INDEX idx_workers_kelurahan ON workers (kelurahan_code, seq)")
+    db.execute("CREATE INDEX idx_workers_event ON workers (event_id, seq)")
+    db.execute("CREATE INDEX idx_workers_status ON workers (status, seq)")
+    db.execute("CREATE INDEX idx_workers_birth_date ON workers (birth_date)")
+    db.execute("CREATE INDEX idx_workers_created ON workers (created_at)")
+    db.execute("CREATE INDEX idx_outbox_record ON outbox (record_id)")
+
+
+# Append new migrations above this line, at the end of the set; never edit an applied one.
+
+
+def migration_names() -> list[str]:
+    """Names of every migration this code knows, in order."""
+    return [m.name for m in MIGRATIONS.pending(Database(memory=True))]

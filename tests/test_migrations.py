@@ -1,0 +1,135 @@
+"""Schema migrations: from empty, from every earlier version, backups, and newer databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from storage.db import StorageError, applied_migrations, open_database
+from storage.migrations import migration_names
+from storage.registry import (
+    GENESIS_HASH,
+    RegistrationFilter,
+    Registry,
+    canonical_json,
+    insert_audit,
+)
+
+NAMES = migration_names()
+RECORD_ID = "0192f0c1-0000-7000-8000-000000000001"
+
+
+def _seed_at_first_version(db) -> None:
+    """One registration written with the columns of 0001_core (frozen: never edited)."""
+    data = canonical_json({"id": RECORD_ID, "version": 1, "nik": "1571010101909901",
+                           "full_name": "Siti Nurhaliza", "birth_date": "1990-01-01",
+                           "heirs": [{"name": "Ahmad", "relationship": "suami"}]})
+    with db.atomic():
+        db.execute("INSERT INTO worker_versions (record_id, version, data) VALUES (?, 1, ?)",
+                   [RECORD_ID, data])
+        db.execute(
+            "INSERT INTO workers (id, seq, version, nik, full_name, birth_date, status, data) "
+            "VALUES (?, 1, 1, '1571010101909901', 'Siti Nurhaliza', '1990-01-01', "
+            "'registered', ?)", [RECORD_ID, data],
+        )
+        db.execute("INSERT INTO outbox (record_id, version, payload) VALUES (?, 1, ?)",
+                   [RECORD_ID, data])
+        entry = {"seq": 1, "at": "2026-11-24T10:00:00+07:00", "device_id": "dev",
+                 "operator": "Budi", "action": "registration.create", "entity": "registration",
+                 "entity_id": RECORD_ID, "detail": canonical_json({"version": 1})}
+        insert_audit(db, entry, GENESIS_HASH)
+
+
+def test_names_are_ordered_and_numbered():
+    assert len(NAMES) >= 2
+    assert NAMES == sorted(NAMES)
+
+
+def test_from_empty_applies_every_migration(tmp_path):
+    db = open_database(tmp_path / "r.sqlite3")
+    assert applied_migrations(db) == NAMES
+    assert {"workers", "worker_versions", "heirs", "events", "occupations", "audit_log",
+            "outbox", "known_registrations", "drafts", "settings", "workers_fts"} <= set(
+        db.table_names())
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db["occupations"].count > 0
+    db.close()
+    assert not list(tmp_path.glob("*backup*")), "a new database needs no backup"
+
+
+@pytest.mark.parametrize("stop_before", NAMES[1:])
+def test_from_every_earlier_version(tmp_path, stop_before):
+    path = tmp_path / "r.sqlite3"
+    db = open_database(path, stop_before=stop_before)
+    assert applied_migrations(db) == NAMES[: NAMES.index(stop_before)]
+    _seed_at_first_version(db)
+    db.close()
+
+    registry = Registry.open(path)
+    try:
+        assert applied_migrations(registry.db) == NAMES
+        reg = registry.get(RECORD_ID)
+        assert reg is not None and reg.full_name == "Siti Nurhaliza"
+        assert [h.name for h in reg.heirs] == ["Ahmad"]
+        assert [r.id for r in registry.query(RegistrationFilter(text="siti nur"))] == [RECORD_ID]
+        assert registry.count(RegistrationFilter(text="157101")) == 1
+        assert registry.outbox_count() == 1
+        assert registry.audit_chain_ok()
+        assert len(registry.history(RECORD_ID)) == 1
+    finally:
+        registry.close()
+
+    # The backup holds the database as it was, and says which version it was at.
+    version = NAMES.index(stop_before)
+    backups = list(tmp_path.glob(f"r.backup-v{version:04d}-*.sqlite3"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert [r[0] for r in old.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] == \
+        NAMES[:version]
+    assert old.execute("SELECT full_name FROM workers").fetchall() == [("Siti Nurhaliza",)]
+    old.close()
+
+
+def test_no_backup_when_nothing_is_pending(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    Registry.open(path).close()
+    Registry.open(path).close()
+    assert not list(tmp_path.glob("*backup*"))
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_newer_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    db = open_database(path)
+    db["_sqlite_migrations"].insert({"migration_set": "jamsos_registry", "name": "9999_future",
+                                     "applied_at": "2030-01-01"})
+    db.close()
+    before = _digest(path)
+    with pytest.raises(StorageError) as info:
+        Registry.open(path)
+    assert info.value.code == "newer_version"
+    assert "versi aplikasi yang lebih baru" in str(info.value)
+    assert _digest(path) == before
+    assert not list(tmp_path.glob("*backup*"))
+
+
+def test_settings_table_survives_reopen(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    registry = Registry.open(path)
+    device = registry.device_id
+    registry.set_setting("operator_name", "Budi")
+    registry.close()
+    registry = Registry.open(path)
+    assert registry.device_id == device
+    assert registry.get_setting("operator_name") == "Budi"
+    assert json.loads(registry.db.execute(
+        "SELECT value FROM settings WHERE name = 'device_id'").fetchone()[0]) == device
+    registry.close()
