@@ -1,0 +1,182 @@
+"""Card geometry and text fitting (ISO/IEC 7810 ID-1), independent of any drawing.
+
+All lengths are PDF points unless a name says mm. The PDF writer (cards/pdf.py) and the tests use
+the same functions, and the tests check them against arithmetic from the standard.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+CARD_W_MM, CARD_H_MM, CORNER_MM = 85.60, 53.98, 3.18
+CARD_W, CARD_H, CORNER = CARD_W_MM * mm, CARD_H_MM * mm, CORNER_MM * mm
+SAFE_MM = 3.0  # nothing printed closer than this to the cut edge
+A4_W, A4_H = 210 * mm, 297 * mm
+A4_COLUMNS, A4_ROWS = 2, 5
+A4_GAP_X, A4_GAP_Y = 6 * mm, 4 * mm  # room to cut between cards
+QR_SIZE = 20 * mm
+FONT, FONT_BOLD = "CardSans", "CardSans-Bold"
+NAME_MAX_PT, NAME_MIN_PT = 9.0, 6.5
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def top(self) -> float:
+        return self.y + self.h
+
+
+SAFE = Box(SAFE_MM * mm, SAFE_MM * mm, CARD_W - 2 * SAFE_MM * mm, CARD_H - 2 * SAFE_MM * mm)
+HEADER_H = 12 * mm
+QR_BOX = Box(SAFE.right - QR_SIZE, SAFE.y + 1 * mm, QR_SIZE, QR_SIZE)
+TEXT_BOX = Box(SAFE.x, SAFE.y, QR_BOX.x - 2.5 * mm - SAFE.x, CARD_H - HEADER_H - 1 * mm - SAFE.y)
+
+
+@dataclass
+class CardConfig:
+    """Programme texts and logo (resources/card/card.json), so another city can use its own."""
+
+    programme: str
+    city: str
+    card_title: str
+    colour: str
+    back_title: str
+    back_paragraphs: list[str]
+    back_footer: str
+    cohort_labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    logo: Path | None = None
+
+
+def load_config(path: Path | None = None) -> CardConfig:
+    path = Path(path or RESOURCES / "card" / "card.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    logo = data.pop("logo", "")
+    config = CardConfig(**data)
+    config.logo = (path.parent / logo) if logo and (path.parent / logo).exists() else None
+    return config
+
+
+@cache
+def register_fonts() -> None:
+    """Register the shipped Unicode font once per process; ReportLab embeds a subset of it."""
+    pdfmetrics.registerFont(TTFont(FONT, str(RESOURCES / "fonts" / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(RESOURCES / "fonts" / "DejaVuSans-Bold.ttf")))
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    register_fonts()
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def _ellipsize(text: str, font: str, size: float, width: float) -> str:
+    while text and text_width(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def fit_name(name: str, width: float, font: str = FONT_BOLD) -> tuple[float, list[str]]:
+    """(font size, lines) for the holder's name: shrink to the minimum, then two lines.
+
+    A name too long even for two lines at the minimum size is cut with an ellipsis rather than
+    ever leaving the safe area.
+    """
+    size = NAME_MAX_PT
+    while size >= NAME_MIN_PT:
+        if text_width(name, font, size) <= width:
+            return size, [name]
+        size -= 0.5
+    size = NAME_MIN_PT
+    lines = simpleSplit(name, font, size, width)
+    if len(lines) <= 2 and all(text_width(line, font, size) <= width for line in lines):
+        return size, lines
+    first = lines[0] if text_width(lines[0], font, size) <= width else ""
+    if not first:  # one unbroken word wider than the box
+        return size, [_ellipsize(name, font, size, width)]
+    rest = name[len(first) :].strip()
+    return size, [first, _ellipsize(rest, font, size, width)]
+
+
+def fit_paragraphs(
+    title: str, paragraphs: list[str], footer: str, box: Box, max_pt: float = 6.6
+) -> tuple[float, list[tuple[str, str, float]]]:
+    """The largest font size at which the back-side text fits the box, and its lines as
+    (font, text, y offset from the box top)."""
+    size = max_pt
+    while size > 3.5:
+        lines = _flow(title, paragraphs, footer, box.w, size)
+        if lines and lines[-1][2] + size * 0.3 <= box.h:
+            return size, lines
+        size -= 0.2
+    raise ValueError("Teks bagian belakang kartu terlalu panjang untuk kartu.")
+
+
+def _flow(title, paragraphs, footer, width, size) -> list[tuple[str, str, float]]:
+    lead = size * 1.22
+    out, y = [], size * 1.3
+    for line in simpleSplit(title, FONT_BOLD, size * 1.3, width):
+        out.append((FONT_BOLD, line, y))
+        y += lead * 1.3
+    for paragraph in paragraphs:
+        y += size * 0.35
+        for line in simpleSplit(paragraph, FONT, size, width):
+            out.append((FONT, line, y))
+            y += lead
+    y += size * 0.35
+    for line in simpleSplit(footer, FONT_BOLD, size, width):
+        out.append((FONT_BOLD, line, y))
+        y += lead
+    return out
+
+
+def a4_slots() -> list[tuple[float, float]]:
+    """Lower-left corners of the 10 cards on an A4 front page, row by row from the top left."""
+    grid_w = A4_COLUMNS * CARD_W + (A4_COLUMNS - 1) * A4_GAP_X
+    grid_h = A4_ROWS * CARD_H + (A4_ROWS - 1) * A4_GAP_Y
+    left, bottom = (A4_W - grid_w) / 2, (A4_H - grid_h) / 2
+    slots = []
+    for row in range(A4_ROWS):
+        y = bottom + (A4_ROWS - 1 - row) * (CARD_H + A4_GAP_Y)
+        for col in range(A4_COLUMNS):
+            slots.append((left + col * (CARD_W + A4_GAP_X), y))
+    return slots
+
+
+def a4_back_slots() -> list[tuple[float, float]]:
+    """Where each card's back goes on the following page: mirrored left-right, because a
+    long-edge duplex turns the sheet over its vertical axis."""
+    return [(A4_W - x - CARD_W, y) for x, y in a4_slots()]
+
+
+def crop_marks() -> list[tuple[float, float, float, float]]:
+    """Cut lines extended into the page margins, as (x1, y1, x2, y2) segments."""
+    slots = a4_slots()
+    xs = sorted({x for x, _ in slots} | {x + CARD_W for x, _ in slots})
+    ys = sorted({y for _, y in slots} | {y + CARD_H for _, y in slots})
+    gap, length = 1 * mm, 4 * mm
+    marks = []
+    for x in xs:
+        marks.append((x, ys[0] - gap - length, x, ys[0] - gap))
+        marks.append((x, ys[-1] + gap, x, ys[-1] + gap + length))
+    for y in ys:
+        marks.append((xs[0] - gap - length, y, xs[0] - gap, y))
+        marks.append((xs[-1] + gap, y, xs[-1] + gap + length, y))
+    return marks
