@@ -1,0 +1,199 @@
+"""Every text the window shows, Indonesian first, English as a translation.
+
+One small table keyed by a stable name keeps the wording in one place and lets the operator
+choose the language (setting `language`, applied when the window opens). `t(key, **values)`
+formats the text with `str.format`.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+_language = "id"
+
+TEXT: dict[str, tuple[str, str]] = {
+    # window
+    "app.title": ("Pendaftaran Pekerja Rentan — Kota Jambi", "Vulnerable Worker Registration — Jambi City"),
+    "tab.form": ("Pendaftaran", "Registration"),
+    "tab.list": ("Daftar Peserta", "Registered Workers"),
+    "menu.file": ("&Berkas", "&File"),
+    "menu.demo": ("Buat data &contoh…", "Create &demo data…"),
+    "menu.quit": ("&Keluar", "&Quit"),
+    "menu.language": ("&Bahasa", "&Language"),
+    "menu.help": ("B&antuan", "&Help"),
+    "menu.about": ("&Tentang aplikasi", "&About"),
+    "about.text": (
+        "Pendaftaran pekerja rentan untuk perlindungan BPJS Ketenagakerjaan (JKK dan JKM) "
+        "yang iurannya dibayar Pemerintah Kota Jambi. Data disimpan di perangkat ini dan "
+        "dikirim ke server kota saat sinkronisasi.",
+        "Registration of vulnerable workers for BPJS Ketenagakerjaan cover (JKK and JKM) paid "
+        "by the City of Jambi. Data is kept on this device and sent to the city server on sync.",
+    ),
+    "language.restart": (
+        "Bahasa akan berganti setelah aplikasi dibuka ulang.",
+        "The language changes after the app is restarted.",
+    ),
+    # status bar
+    "status.today": ("Hari ini: {n}", "Today: {n}"),
+    "status.total": ("Total: {n}", "Total: {n}"),
+    "status.waiting": ("Menunggu sinkron: {n}", "Waiting for sync: {n}"),
+    "status.busy": ("Menyimpan…", "Saving…"),
+    # form fields
+    "f.nik": ("NIK", "NIK"),
+    "f.full_name": ("Nama lengkap (sesuai KTP)", "Full name (as on ID card)"),
+    "f.birth_place": ("Tempat lahir", "Place of birth"),
+    "f.birth_date": ("Tanggal lahir", "Date of birth"),
+    "f.sex": ("Jenis kelamin", "Sex"),
+    "f.street": ("Alamat (jalan, nomor)", "Address (street, number)"),
+    "f.rt_rw": ("RT / RW", "RT / RW"),
+    "f.kecamatan": ("Kecamatan", "District (kecamatan)"),
+    "f.kelurahan": ("Kelurahan", "Village (kelurahan)"),
+    "f.postal_code": ("Kode pos", "Postal code"),
+    "f.phone": ("Nomor HP", "Phone"),
+    "f.occupation": ("Pekerjaan", "Occupation"),
+    "f.cohort": ("Kelompok", "Cohort"),
+    "f.income": ("Penghasilan per bulan (Rp)", "Monthly income (Rp)"),
+    "f.heirs": ("Ahli waris", "Heirs"),
+    "f.consent": ("Persetujuan", "Consent"),
+    "f.event": ("Kegiatan", "Event"),
+    "f.notes": ("Catatan", "Notes"),
+    "ph.nik": ("16 angka", "16 digits"),
+    "ph.date": ("HH-BB-TTTT", "DD-MM-YYYY"),
+    "ph.income": ("contoh: 1.500.000", "e.g. 1.500.000"),
+    "ph.phone": ("08…", "08…"),
+    "ph.search_occupation": ("ketik untuk mencari…", "type to search…"),
+    "sex.none": ("— pilih —", "— choose —"),
+    "sex.L": ("Laki-laki", "Male"),
+    "sex.P": ("Perempuan", "Female"),
+    "choose": ("— pilih —", "— choose —"),
+    "section.person": ("Data pribadi", "Personal data"),
+    "section.address": ("Alamat", "Address"),
+    "section.work": ("Pekerjaan", "Work"),
+    "section.heirs": ("Ahli waris", "Heirs"),
+    "section.consent": ("Persetujuan dan kegiatan", "Consent and event"),
+    # NIK verdicts
+    "nik.ok": ("NIK sah — lahir {date}, {sex}", "Valid NIK — born {date}, {sex}"),
+    "nik.typing": ("{n} dari 16 angka", "{n} of 16 digits"),
+    "nik.checking": ("Memeriksa apakah sudah terdaftar…", "Checking whether already registered…"),
+    # heirs
+    "heir.name": ("Nama ahli waris", "Heir's name"),
+    "heir.relationship": ("Hubungan", "Relationship"),
+    "heir.phone": ("Nomor HP", "Phone"),
+    "heir.nik": ("NIK (boleh kosong)", "NIK (optional)"),
+    "heir.add": ("+ Tambah ahli waris", "+ Add heir"),
+    "heir.remove": ("Hapus", "Remove"),
+    # consent and event
+    "consent.check": (
+        "Peserta sudah membaca/dibacakan dan menyetujui pernyataan persetujuan",
+        "The worker has read (or heard) and agrees to the consent statement",
+    ),
+    "consent.version": ("Versi teks: {version}", "Text version: {version}"),
+    "consent.view": ("Lihat teks…", "View text…"),
+    "consent.title": ("Teks persetujuan", "Consent text"),
+    "consent.missing": ("(teks persetujuan belum diatur)", "(no consent text configured)"),
+    "event.none": ("— tanpa kegiatan —", "— no event —"),
+    "event.new": ("Kegiatan baru…", "New event…"),
+    "event.new.title": ("Kegiatan baru", "New event"),
+    "event.new.prompt": (
+        "Nama kegiatan (contoh: Kampung Bahagia RT 05 Kenali Asam Bawah):",
+        "Event name (e.g. Kampung Bahagia RT 05 Kenali Asam Bawah):",
+    ),
+    # warnings and saving
+    "warn.title": ("Periksa peringatan berikut sebelum menyimpan:", "Check these warnings before saving:"),
+    "warn.confirm": (
+        "Saya sudah memeriksa peringatan di atas dan tetap ingin menyimpan",
+        "I have checked the warnings above and want to save anyway",
+    ),
+    "warn.need_confirm": (
+        "Ada peringatan yang perlu dikonfirmasi. Centang kotak konfirmasi lalu simpan lagi.",
+        "There are warnings to confirm. Tick the confirmation box and save again.",
+    ),
+    "err.fix": ("Data belum bisa disimpan. Perbaiki isian yang ditandai merah.", "Not saved yet. Fix the fields marked in red."),
+    "err.date": ("Tanggal tidak dikenali. Tulis seperti 17-08-1985.", "Date not recognised. Write it like 17-08-1985."),
+    "err.income": ("Tulis angka saja, contoh 1.500.000.", "Digits only, e.g. 1.500.000."),
+    "btn.save": ("&Simpan", "&Save"),
+    "btn.save_correction": ("&Simpan koreksi", "&Save correction"),
+    "btn.clear": ("&Kosongkan", "C&lear"),
+    "saved.new": ("Tersimpan: {name} ({nik}). Silakan isi peserta berikutnya.", "Saved: {name} ({nik}). Ready for the next worker."),
+    "saved.correction": ("Koreksi tersimpan: {name} ({nik}), versi {version}.", "Correction saved: {name} ({nik}), version {version}."),
+    "clear.confirm": ("Kosongkan formulir? Isian yang belum disimpan akan dibuang.", "Clear the form? Unsaved input will be discarded."),
+    # drafts
+    "draft.title": ("Isian belum disimpan", "Unsaved input"),
+    "draft.offer": (
+        "Ada isian yang belum disimpan dari {when}{who}. Lanjutkan?",
+        "There is unsaved input from {when}{who}. Continue with it?",
+    ),
+    "draft.continue": ("&Lanjutkan", "&Continue"),
+    "draft.discard": ("&Buang", "&Discard"),
+    # list
+    "list.search": ("Cari nama atau awal NIK…", "Search name or NIK prefix…"),
+    "list.all_kelurahan": ("Semua kelurahan", "All kelurahan"),
+    "list.all_events": ("Semua kegiatan", "All events"),
+    "list.all_status": ("Semua status", "All statuses"),
+    "list.count": ("{n} peserta", "{n} workers"),
+    "list.open": ("&Buka", "&Open"),
+    "col.nik": ("NIK", "NIK"),
+    "col.full_name": ("Nama", "Name"),
+    "col.birth_date": ("Tgl lahir", "Born"),
+    "col.kelurahan": ("Kelurahan", "Kelurahan"),
+    "col.event": ("Kegiatan", "Event"),
+    "col.status": ("Status", "Status"),
+    "col.sync": ("Sinkron", "Sync"),
+    "col.updated": ("Diperbarui", "Updated"),
+    "sync.pending": ("Menunggu", "Waiting"),
+    "sync.synced": ("Terkirim", "Sent"),
+    "sync.conflict": ("Konflik", "Conflict"),
+    "sync.rejected": ("Ditolak server", "Rejected by server"),
+    # record dialog
+    "record.title": ("Data peserta — {name}", "Worker record — {name}"),
+    "record.history": ("Riwayat versi", "Version history"),
+    "record.version": ("Versi {version} — {when} oleh {who}", "Version {version} — {when} by {who}"),
+    "record.status": ("Status: {status}", "Status: {status}"),
+    "record.reason": ("Alasan: {reason}", "Reason: {reason}"),
+    "record.member": ("Nomor peserta: {number}", "Member number: {number}"),
+    "record.not_found": ("Data peserta tidak ditemukan.", "Record not found."),
+    # long work
+    "demo.title": ("Data contoh", "Demo data"),
+    "demo.prompt": ("Berapa pekerja fiktif yang dibuat?", "How many fictitious workers?"),
+    "demo.progress": ("Membuat data contoh…", "Creating demo data…"),
+    "demo.done": ("{n} data contoh dibuat.", "{n} demo records created."),
+    "progress.cancel": ("Batal", "Cancel"),
+    "progress.cancelled": ("Dibatalkan. Data yang sudah tersimpan tetap ada.", "Cancelled. What was already saved is kept."),
+    # errors
+    "error.title": ("Terjadi masalah", "Something went wrong"),
+    "error.storage": (
+        "Data tidak dapat disimpan atau dibaca.\n\n{detail}\n\nIsian di layar tidak hilang; "
+        "coba lagi setelah masalahnya diatasi.",
+        "The data could not be saved or read.\n\n{detail}\n\nWhat is on screen is kept; "
+        "try again once the problem is solved.",
+    ),
+    "error.unexpected": (
+        "Terjadi kesalahan yang tidak terduga ({kind}). Isian di layar tidak hilang.",
+        "An unexpected error occurred ({kind}). What is on screen is kept.",
+    ),
+    "error.open": (
+        "Basis data tidak dapat dibuka.\n\n{detail}",
+        "The database could not be opened.\n\n{detail}",
+    ),
+}
+
+
+def set_language(language: str) -> None:
+    """Choose the language for texts made from now on ("id" or "en"; anything else → "id")."""
+    global _language
+    _language = language if language in LANGUAGES else "id"
+
+
+def language() -> str:
+    return _language
+
+
+def t(key: str, **values: object) -> str:
+    """The text for `key` in the current language, formatted with `values`."""
+    indonesian, english = TEXT[key]
+    text = english if _language == "en" else indonesian
+    return text.format(**values) if values else text
+
+
+def plain(key: str, **values: object) -> str:
+    """The text without Qt's `&` mnemonic marker (for messages and tests)."""
+    return t(key, **values).replace("&", "")
