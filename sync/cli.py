@@ -1,7 +1,72 @@
-"""Command-line subcommands of the sync package (registered into main.py's parser)."""
+"""Command-line subcommands of the sync package (registered into main.py's parser).
+
+`python main.py --data-dir D enrol --server URL --code CODE` enrols the device once;
+`python main.py --data-dir D sync` runs one sync without a window and prints a summary."""
+
+from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
+    p = sub.add_parser("sync", help="sinkronkan dengan server pusat sekali, tanpa jendela")
+    p.add_argument("--quiet", action="store_true", help="tanpa tampilan kemajuan")
+    p.set_defaults(handler=run_sync_command)
+
+    p = sub.add_parser("enrol", help="daftarkan perangkat ini ke server dengan kode sekali pakai")
+    p.add_argument("--server", required=True, help="alamat server, mis. http://127.0.0.1:8765")
+    p.add_argument("--code", required=True, help="kode pendaftaran perangkat dari admin")
+    p.add_argument("--name", default="", help="nama perangkat (bawaan: nama komputer)")
+    p.set_defaults(handler=run_enrol_command)
+
+
+def _open_registry(args):
+    from storage.paths import database_path
+    from storage.registry import Registry
+
+    return Registry.open(database_path(args.data_dir))
+
+
+def run_sync_command(args) -> int:
+    from sync.client import SyncError
+    from sync.engine import run_sync
+    from sync.enrol import client_for
+
+    registry = _open_registry(args)
+    client = client_for(registry)
+
+    def progress(done: int, total: int, phase: str) -> None:
+        if not args.quiet:
+            label = "Mengirim" if phase == "push" else "Menerima"
+            print(f"\r{label}: {done}/{total}   ", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = run_sync(registry, client, progress=progress)
+    except SyncError as exc:
+        print(f"\nGagal: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        client.close()
+        registry.close()
+    print("", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.remaining == 0 else 1
+
+
+def run_enrol_command(args) -> int:
+    from sync.client import SyncError
+    from sync.enrol import enrol
+
+    registry = _open_registry(args)
+    try:
+        result = enrol(registry, args.server, args.code, args.name)
+    except SyncError as exc:
+        print(f"Gagal: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        registry.close()
+    print(f"Perangkat terdaftar sebagai {result.device_name or result.device_id} "
+          f"(peran: {result.role}).")
+    return 0

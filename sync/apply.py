@@ -1,0 +1,94 @@
+"""Applying what the server says to the local database: per-record push answers and pull pages
+(docs/SYNC_API.md §4, §5). The caller owns the transaction; nothing here commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from storage.models import Status
+from storage.registry import KnownRegistration
+from sync import state
+
+_CHUNK = 500  # SQLite host parameters per IN (...) query, well under its limit
+
+
+def set_server_status(
+    db, record_id: str, version: int, status: str, reason: str = "", member_number: str = ""
+) -> None:
+    """The server's status for one of this device's records, when the server has seen at least
+    the device's current version (an unsent newer version keeps its own state)."""
+    db.execute(
+        "UPDATE workers SET status = ?, member_number = ?, data = json_set(data, "
+        "'$.status', ?, '$.status_reason', ?, '$.member_number', ?) "
+        "WHERE id = ? AND version <= ? AND (status != ? OR member_number != ? "
+        "OR json_extract(data, '$.status_reason') IS NOT ?)",
+        [status, member_number, status, reason, member_number, record_id, version, status,
+         member_number, reason],
+    )
+
+
+def own_versions(db, ids: Iterable[str]) -> dict[str, int]:
+    """{id: version} of the ids that are this device's own records."""
+    ids = list(ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT id, version FROM workers WHERE id IN ({marks})", chunk)
+        found.update(rows.fetchall())
+    return found
+
+
+def apply_page(registry, changes: list[dict]) -> None:
+    """One pull page: known registrations, this device's records, cards and revocations."""
+    db = registry.db
+    registrations = [c for c in changes if c.get("kind") == "registration" and c.get("id")]
+    known = [
+        KnownRegistration(
+            id=str(c["id"]), nik_hash=str(c.get("nik_hash", "")), status=str(c.get("status", ""))
+        )
+        for c in registrations
+        if c.get("nik_hash")
+    ]
+    if known:
+        registry.remember_known(known)
+    own = own_versions(db, [str(c["id"]) for c in registrations])
+    for change in registrations:
+        if str(change["id"]) in own:
+            _apply_own(db, change)
+    for change in changes:
+        if change.get("kind") == "credential":
+            _store_credential(db, change)
+        elif change.get("kind") == "revocation":
+            state.store_revocation(db, str(change.get("serial", "")), int(change["card_version"]))
+
+
+def _apply_own(db, change: dict) -> None:
+    """Status, member number and the flags a person must see, for one of this device's records."""
+    record_id, version = str(change["id"]), int(change.get("version", 0))
+    status = str(change.get("status") or Status.RECEIVED.value)
+    reason = str(change.get("status_reason", ""))
+    set_server_status(db, record_id, version, status, reason, str(change.get("member_number", "")))
+    answer = state.Answer(record_id, version, state.ACCEPTED, [])
+    if change.get("possible_duplicate"):
+        answer.outcome = state.DUPLICATE
+        answer.duplicate_of = str(change.get("duplicate_of") or "")
+    elif change.get("conflict"):
+        answer.outcome = state.CONFLICT
+    elif status == Status.REJECTED.value:
+        answer.outcome = state.REJECTED
+        code = str(change.get("reason_code", "")) or "verifier.rejected"
+        answer.errors = [{"field": "", "code": code, "message": reason or "Ditolak verifikator."}]
+    state.record_answer(db, answer)
+
+
+def _store_credential(db, change: dict) -> None:
+    db.execute(
+        "INSERT INTO sync_credentials (serial, registration_id, card_version, payload) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (serial) DO UPDATE SET "
+        "registration_id = excluded.registration_id, card_version = excluded.card_version, "
+        "payload = excluded.payload WHERE excluded.card_version >= sync_credentials.card_version",
+        [str(change.get("serial", "")), str(change.get("id", "")),
+         int(change.get("card_version", 1)), json.dumps(change, ensure_ascii=False)],
+    )

@@ -1,0 +1,241 @@
+"""The HTTP client of the sync API: one requests.Session, timeouts, retries with exponential
+backoff and jitter, and one error family with Indonesian messages.
+
+Every failure of the network, the server or the payload comes out of this module as a SyncError
+subclass, so the engine and the window handle four cases, never a zoo of library exceptions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+API_PREFIX = "/api/v1"
+
+
+class SyncError(Exception):
+    """Base of every sync failure. `message` is Indonesian, for the operator."""
+
+    message = "Sinkronisasi gagal."
+
+    def __init__(self, message: str | None = None, *, detail: str = ""):
+        self.message = message or self.message
+        self.detail = detail  # English, for logs; never holds personal data
+        super().__init__(self.message)
+
+
+class Offline(SyncError):
+    message = (
+        "Server tidak dapat dihubungi. Periksa koneksi internet; data tetap aman di perangkat "
+        "dan akan dikirim nanti."
+    )
+
+
+class NotAuthorised(SyncError):
+    message = (
+        "Perangkat ini tidak diizinkan oleh server (token tidak sah atau sudah dicabut). "
+        "Mintalah kode pendaftaran perangkat yang baru kepada admin."
+    )
+
+
+class ServerError(SyncError):
+    message = "Server sedang bermasalah. Data tetap aman di perangkat; coba lagi beberapa saat lagi."
+
+
+class ProtocolError(SyncError):
+    message = (
+        "Jawaban server tidak dapat dipahami. Data tetap aman di perangkat; "
+        "hubungi admin jika terus terjadi."
+    )
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        detail: str = "",
+        retryable: bool = False,
+        code: str = "",
+        status: int = 0,
+    ):
+        super().__init__(message, detail=detail)
+        # A truncated answer is worth another try; a 4xx refusal is not.
+        self.retryable = retryable
+        self.code = code  # the server's stable error code, e.g. "batch.id_reused"
+        self.status = status  # the HTTP status of a refusal (4xx), 0 otherwise
+
+
+class Cancelled(SyncError):
+    message = "Sinkronisasi dibatalkan. Tidak ada data yang hilang."
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with full jitter: wait random(0, min(cap, base * 2**attempt))."""
+
+    attempts: int = 5
+    base: float = 0.2
+    cap: float = 5.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.cap, self.base * (2**attempt)))
+
+
+@dataclass
+class WireStats:
+    """Bytes on the wire, counted for the benchmark: request bodies as sent (after gzip) and
+    response bodies as received (after transport compression)."""
+
+    requests: int = 0
+    sent: int = 0
+    received: int = 0
+
+
+# Statuses worth a retry: the server or a proxy in front of it is having a moment.
+_RETRY_STATUS = {500, 502, 503, 504, 429}
+
+
+class SyncClient:
+    """Talks to one sync server as one device. Thread-safe enough for one caller at a time."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str = "",
+        *,
+        timeout: tuple[float, float] = (3.0, 30.0),
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.stats = WireStats()
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "jamsos-jambi-device/1"
+        self.session.headers["Accept-Encoding"] = "gzip"
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- the API ---------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        """One quick check, no retries: the watcher does its own backoff."""
+        return self._request("GET", "/health", auth=False, attempts=1, timeout=(2.0, 5.0))
+
+    def enrol(self, code: str, device_name: str) -> dict:
+        """Exchange a one-time code for this device's id, token and NIK hash key."""
+        body = {"code": code, "device_name": device_name}
+        return self._request("POST", "/devices/enrol", json_body=body, auth=False)
+
+    def push(self, batch_id: str, device_id: str, records: list[dict]) -> dict:
+        body = {"batch_id": batch_id, "device_id": device_id, "records": records}
+        return self._request("POST", "/sync/push", json_body=body)
+
+    def pull(self, cursor: int, limit: int = 5000) -> dict:
+        return self._request("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict | None = None,
+        auth: bool = True,
+        attempts: int | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> dict:
+        """Send with retries. Only transient failures (network, 5xx, cut or garbled answers) are
+        retried; a refusal (401/403) or a client error (4xx) is final."""
+        body, headers = self._encode(json_body)
+        if auth:
+            if not self.token:
+                raise NotAuthorised(detail="no token: device not enrolled")
+            headers["Authorization"] = f"Bearer {self.token}"
+        total = attempts or self.retry.attempts
+        last: SyncError = Offline()
+        for attempt in range(total):
+            if attempt:
+                self.sleep(self.retry.delay(attempt - 1))
+            try:
+                return self._once(method, path, body, headers, params, timeout or self.timeout)
+            except (Offline, ServerError, ProtocolError) as exc:
+                if isinstance(exc, ProtocolError) and not exc.retryable:
+                    raise
+                last = exc
+        raise last
+
+    def _encode(self, json_body: Any) -> tuple[bytes | None, dict]:
+        if json_body is None:
+            return None, {}
+        raw = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+        # mtime=0: the same batch compresses to the same bytes on every retry.
+        body = gzip.compress(raw, compresslevel=6, mtime=0)
+        return body, {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+    def _once(self, method, path, body, headers, params, timeout) -> dict:
+        url = self.base_url + API_PREFIX + path
+        try:
+            with self._lock:
+                response = self.session.request(
+                    method, url, data=body, headers=headers, params=params, timeout=timeout,
+                    stream=True,
+                )
+                raw = response.raw.read(decode_content=False)
+                response.close()
+        except requests.exceptions.RequestException as exc:
+            raise Offline(detail=f"{type(exc).__name__} on {path}") from exc
+        except Exception as exc:  # urllib3 errors while reading the body (cut short)
+            raise Offline(detail=f"{type(exc).__name__} reading {path}") from exc
+        self.stats.requests += 1
+        self.stats.sent += len(body or b"")
+        self.stats.received += len(raw)
+        return self._decode(response, raw, path)
+
+    def _decode(self, response: requests.Response, raw: bytes, path: str) -> dict:
+        status = response.status_code
+        if status in (401, 403):
+            raise NotAuthorised(detail=f"{status} on {path}")
+        if status in _RETRY_STATUS:
+            raise ServerError(detail=f"{status} on {path}")
+        try:
+            if response.headers.get("Content-Encoding", "").lower() == "gzip":
+                raw = gzip.decompress(raw)
+            data = json.loads(raw) if raw else {}
+        except (OSError, EOFError, ValueError) as exc:
+            # A truncated or garbled answer is usually a cut connection: worth another try.
+            raise ProtocolError(detail=f"undecodable answer on {path}", retryable=True) from exc
+        if status >= 400:
+            code, message = _server_error(data)
+            raise ProtocolError(
+                message, detail=f"{status} {code} on {path}", code=code, status=status
+            )
+        if not isinstance(data, dict):
+            raise ProtocolError(detail=f"answer on {path} is not an object", retryable=False)
+        return data
+
+
+def _server_error(data: Any) -> tuple[str, str | None]:
+    """The stable code and the server's own Indonesian message of a 4xx (docs/SYNC_API.md §1)."""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return "", None
+    code = str(error.get("code") or "")
+    message = error.get("message")
+    text = f"Server menolak permintaan: {message}" if isinstance(message, str) and message else None
+    return code, text

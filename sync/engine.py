@@ -1,0 +1,283 @@
+"""One sync run: push the outbox, then pull what the server decided (DESIGN.md §5).
+
+Push sends the outbox in batches; each batch has an id that is reused while the same batch is
+retried, so a retry after a lost answer changes nothing on the server. The server answers per
+record and each batch's answers are applied in one local transaction; an outbox entry leaves only
+when the server has answered for it. Pull pages through the server's change feed from the saved
+cursor; each page and its cursor are saved in one transaction, so a cut run resumes where it was.
+
+`run_sync` runs on whatever thread calls it (the window uses a worker thread) and owns the
+registry connection while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sync import apply, state
+from sync.client import (
+    Cancelled,
+    NotAuthorised,
+    Offline,
+    ProtocolError,
+    ServerError,
+    SyncClient,
+    SyncError,
+)
+
+Progress = Callable[[int, int, str], None]
+
+PUSH = "push"
+PULL = "pull"
+DEFAULT_BATCH = 200
+PULL_PAGE = 5000
+# Whole-batch failures (after the client's own retries) tolerated in one run before giving up.
+MAX_BATCH_FAILURES = 8
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    pulled: int = 0
+    batches: int = 0
+    failures: int = 0
+    remaining: int = 0
+    cancelled: bool = False
+    finished_at: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One Indonesian paragraph for the command line and the window."""
+        parts = [
+            f"Terkirim {self.pushed} data: {self.accepted} diterima, {self.duplicates} NIK ganda, "
+            f"{self.rejected} ditolak, {self.conflicts} konflik.",
+            f"Diterima dari server: {self.pulled} perubahan.",
+        ]
+        if self.remaining:
+            parts.append(f"Masih menunggu dikirim: {self.remaining} data.")
+        if self.cancelled:
+            parts.append("Sinkronisasi dibatalkan; tidak ada data yang hilang.")
+        return " ".join(parts)
+
+
+def run_sync(
+    registry,
+    client: SyncClient,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> SyncReport:
+    """Push then pull. Raises a SyncError when the server cannot be used (after retries);
+    a cancelled run returns normally with `report.cancelled` set. Nothing is lost either way."""
+    state.ensure_tables(registry.db)
+    report = SyncReport()
+    notify = progress or (lambda done, total, phase: None)
+    try:
+        _push(registry, client, report, notify, cancel)
+        _pull(registry, client, report, notify, cancel)
+    except Cancelled:
+        report.cancelled = True
+    report.remaining = registry.outbox_count()
+    if not report.cancelled:
+        report.finished_at = state.now_iso()
+        registry.set_setting("last_sync_at", report.finished_at)
+    return report
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+# --- push ------------------------------------------------------------------------------------
+
+
+def _configured_batch(registry) -> int:
+    try:
+        return max(1, int(registry.get_setting("sync_batch_size") or DEFAULT_BATCH))
+    except (KeyError, TypeError, ValueError):
+        return DEFAULT_BATCH
+
+
+def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> None:
+    db = registry.db
+    device = state.device_id(db)
+    if not device:
+        raise NotAuthorised("Perangkat ini belum didaftarkan ke server. Masukkan alamat server "
+                            "dan kode pendaftaran perangkat terlebih dahulu.")
+    ceiling = _configured_batch(registry)
+    size = ceiling
+    total = registry.outbox_count()
+    done = 0
+    notify(0, total, PUSH)
+    while True:
+        _check(cancel)
+        entries = registry.outbox_pending(size)
+        if not entries:
+            state.forget_batch(db)
+            return
+        batch_id = _batch_id(db, [e.seq for e in entries])
+        try:
+            answer = client.push(batch_id, device, [_record(e, device) for e in entries])
+            answered = _apply_push_answer(registry, entries, answer, report)
+        except ProtocolError as exc:
+            if exc.retryable:
+                size = _after_failure(report, exc, size)
+            elif exc.code == "batch.id_reused":
+                state.forget_batch(db)  # the server knows this id with other content
+            elif exc.status not in (413, 422):
+                raise  # a refusal no record of ours explains: stop, keep everything
+            elif len(entries) > 1:
+                size = max(1, len(entries) // 2)  # find the one record the server refuses
+            else:
+                _refused_alone(registry, entries[0], exc, report)
+                done += 1
+            continue
+        except (Offline, ServerError) as exc:
+            size = _after_failure(report, exc, size)
+            continue
+        report.batches += 1
+        done += answered
+        notify(min(done, total), max(total, done), PUSH)
+        if answered == 0:
+            # The server answered for none of them: stop instead of looping on the same batch.
+            raise ProtocolError(detail="push answer covered no record of the batch")
+        size = min(ceiling, size * 2)
+
+
+def _after_failure(report: SyncReport, exc: SyncError, size: int) -> int:
+    """Count a whole-batch failure (after the client's retries); give up after too many."""
+    report.failures += 1
+    if report.failures >= MAX_BATCH_FAILURES:
+        raise exc
+    return max(1, size // 2)  # smaller batches get through a poor link
+
+
+def _refused_alone(registry, entry, exc: ProtocolError, report: SyncReport) -> None:
+    """The server refused a batch of this one record (e.g. a field over the API's length limit):
+    that refusal is its answer. It is kept for the enumerator to fix, and a corrected version goes
+    up again, so one bad record never blocks the rest of the outbox."""
+    answer = state.Answer(
+        entry.record_id, int(entry.version), state.REJECTED,
+        [{"field": "", "code": exc.code or "request.invalid", "message": exc.message}],
+    )
+    with registry.db.atomic():
+        state.record_answer(registry.db, answer)
+        state.forget_batch(registry.db)
+        registry.outbox_acknowledge([entry.seq])
+    report.rejected += 1
+    report.pushed += 1
+
+
+def _batch_id(db, seqs: list[int]) -> str:
+    """The id of the batch in flight when these are the same entries, else a new one."""
+    pending = state.pending_batch(db)
+    if pending and pending[1] == seqs:
+        return pending[0]
+    batch_id = str(uuid.uuid4())
+    state.remember_batch(db, batch_id, seqs)
+    return batch_id
+
+
+def _record(entry, device: str) -> dict:
+    """One outbox entry as the API wants it. Every outbox entry was made on this device, so it
+    goes up under the id the server gave this device (records saved before enrolment too)."""
+    data = json.loads(entry.payload) if isinstance(entry.payload, str) else dict(entry.payload)
+    data["device_id"] = device
+    return {"record_id": entry.record_id, "version": int(entry.version), "data": data}
+
+
+def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> int:
+    """Apply the per-record answers in one transaction; returns how many entries were answered."""
+    results = answer.get("results")
+    if not isinstance(results, list):
+        raise ProtocolError(detail="push answer without results", retryable=False)
+    by_key = {(e.record_id, int(e.version)): e for e in entries}
+    answered: list[int] = []
+    db = registry.db
+    with db.atomic():
+        for item in results:
+            result = _parse_result(item)
+            entry = by_key.pop((result.record_id, result.version), None)
+            if entry is None:
+                continue  # an answer for something not in this batch: ignore, never guess
+            state.record_answer(db, result)
+            _count(report, result.outcome)
+            if result.outcome in (state.ACCEPTED, state.DUPLICATE) and item.get("status"):
+                apply.set_server_status(db, result.record_id, result.version, str(item["status"]))
+            answered.append(entry.seq)
+        state.forget_batch(db)
+        # In the same transaction as the answers: an entry leaves only with its answer kept.
+        if answered:
+            registry.outbox_acknowledge(answered)
+    report.pushed += len(answered)
+    return len(answered)
+
+
+def _parse_result(item) -> state.Answer:
+    try:
+        outcome = str(item["outcome"])
+        if outcome not in state.OUTCOME_LABELS:
+            raise ValueError(outcome)
+        return state.Answer(
+            record_id=str(item["record_id"]),
+            version=int(item["version"]),
+            outcome=outcome,
+            errors=list(item.get("errors") or []),
+            duplicate_of=str(item.get("duplicate_of") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError(detail="malformed per-record answer", retryable=False) from exc
+
+
+def _count(report: SyncReport, outcome: str) -> None:
+    if outcome == state.ACCEPTED:
+        report.accepted += 1
+    elif outcome == state.DUPLICATE:
+        report.duplicates += 1
+    elif outcome == state.REJECTED:
+        report.rejected += 1
+    else:
+        report.conflicts += 1
+
+
+# --- pull ------------------------------------------------------------------------------------
+
+
+def _pull(registry, client, report: SyncReport, notify: Progress, cancel) -> None:
+    db = registry.db
+    notify(0, 0, PULL)
+    while True:
+        _check(cancel)
+        page = client.pull(state.cursor(db), PULL_PAGE)
+        items, next_cursor, more = _parse_page(page)
+        with db.atomic():  # the page and its cursor together, or neither
+            apply.apply_page(registry, items)
+            state.save_cursor(db, next_cursor)
+        report.pulled += len(items)
+        notify(report.pulled, report.pulled + (PULL_PAGE if more else 0), PULL)
+        if not more:
+            return
+
+
+def _parse_page(page: dict) -> tuple[list[dict], int, bool]:
+    items = page.get("changes")
+    next_cursor = page.get("next_cursor")
+    if (
+        not isinstance(items, list)
+        or not isinstance(next_cursor, int)
+        or not all(isinstance(i, dict) for i in items)
+    ):
+        raise ProtocolError(detail="malformed pull page", retryable=False)
+    return items, next_cursor, bool(page.get("has_more"))
+
+
+__all__ = ["SyncError", "SyncReport", "run_sync", "PUSH", "PULL"]

@@ -1,0 +1,64 @@
+"""Enrolment: the device trades an admin's one-time code for its id, token and NIK hash key
+(docs/SYNC_API.md §3). Run once per device, from the settings window or the command line."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+from sync import state
+from sync.client import ProtocolError, SyncClient
+
+
+@dataclass
+class Enrolment:
+    device_id: str
+    device_name: str
+    role: str
+
+
+def default_device_name() -> str:
+    return f"Perangkat {platform.node() or 'tanpa nama'}"[:100]
+
+
+def enrol(registry, server_url: str, code: str, device_name: str = "", *,
+          client: SyncClient | None = None) -> Enrolment:
+    """Enrol this device and store what the server gave, in one transaction.
+
+    The token stays in the local (encrypted) database and is never shown or logged."""
+    own_client = client is None
+    client = client or SyncClient(server_url)
+    try:
+        answer = client.enrol(code.strip(), device_name.strip() or default_device_name())
+    finally:
+        if own_client:
+            client.close()
+    try:
+        result = Enrolment(str(answer["device_id"]), str(answer.get("device_name", "")),
+                           str(answer.get("role", "")))
+        token, key = str(answer["token"]), str(answer["nik_hash_key"])
+    except KeyError as exc:
+        raise ProtocolError(detail="enrolment answer without device_id/token/key") from exc
+    db = registry.db
+    state.ensure_tables(db)
+    with db.atomic():
+        registry.set_setting("server_url", server_url.rstrip("/"))
+        registry.set_setting("nik_hash_key", key)
+        state.set_meta(db, "device_id", result.device_id)
+        state.set_meta(db, "device_token", token)
+        state.set_meta(db, "device_role", result.role)
+        state.set_meta(db, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
+        state.save_cursor(db, 0)  # a new enrolment starts the server feed from the beginning
+    return result
+
+
+def client_for(registry, **kwargs) -> SyncClient:
+    """A client for the enrolled server, with this device's token (NotAuthorised on use if the
+    device was never enrolled)."""
+    state.ensure_tables(registry.db)
+    return SyncClient(registry.get_setting("server_url") or "", state.token(registry.db), **kwargs)
+
+
+def is_enrolled(registry) -> bool:
+    state.ensure_tables(registry.db)
+    return bool(state.token(registry.db) and registry.get_setting("server_url"))

@@ -1,0 +1,208 @@
+"""What the device remembers about sync: the pull cursor, the token, the batch in flight, the
+server's answer for each record, and the keyed NIK hashes of registrations made elsewhere.
+
+Functions take the Registry (or its sqlite_utils.Database) and use SQL directly; they are called
+from the writer thread (the engine, or the window's DbWorker), never from the window itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+# Outcomes of a pushed record, as the device keeps them.
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+CONFLICT = "conflict"
+STALE = "stale"
+NEEDS_ATTENTION = (DUPLICATE, REJECTED, CONFLICT, STALE)
+
+OUTCOME_LABELS = {
+    ACCEPTED: "Diterima server",
+    DUPLICATE: "NIK ganda: sudah terdaftar di server",
+    REJECTED: "Ditolak server: perlu diperbaiki",
+    CONFLICT: "Konflik: data ini juga diubah di tempat lain",
+    STALE: "Versi lama: sudah ada versi yang lebih baru",
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_batch (
+    batch_id TEXT PRIMARY KEY,
+    seqs TEXT NOT NULL,          -- JSON list of outbox seqs, in order
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_answers (
+    record_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    errors TEXT NOT NULL DEFAULT '[]',   -- JSON list of {field, code, message}
+    duplicate_of TEXT NOT NULL DEFAULT '',
+    answered_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sync_answers_outcome ON sync_answers(outcome);
+CREATE TABLE IF NOT EXISTS sync_credentials (
+    serial TEXT PRIMARY KEY,
+    registration_id TEXT NOT NULL,
+    card_version INTEGER NOT NULL,
+    payload TEXT NOT NULL          -- the pull item as JSON (member number, name, qr, ...)
+);
+CREATE TABLE IF NOT EXISTS sync_revocations (
+    serial TEXT NOT NULL,
+    card_version INTEGER NOT NULL,
+    PRIMARY KEY (serial, card_version)
+);
+"""
+
+
+def ensure_tables(db) -> None:
+    """Create the sync tables if missing (idempotent; the registry's migration does the same)."""
+    db.conn.executescript(SCHEMA)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# --- small key/value state -------------------------------------------------------------------
+
+
+def get_meta(db, key: str, default: str = "") -> str:
+    row = db.conn.execute("SELECT value FROM sync_meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db, key: str, value: str) -> None:
+    db.conn.execute(
+        "INSERT INTO sync_meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def cursor(db) -> int:
+    return int(get_meta(db, "pull_cursor", "0") or 0)
+
+
+def save_cursor(db, value: int) -> None:
+    set_meta(db, "pull_cursor", str(int(value)))
+
+
+def token(db) -> str:
+    return get_meta(db, "device_token", "")
+
+
+# --- the batch in flight ---------------------------------------------------------------------
+
+
+def pending_batch(db) -> tuple[str, list[int]] | None:
+    """The batch sent but not yet answered: retried with the same id (idempotency)."""
+    row = db.conn.execute("SELECT batch_id, seqs FROM sync_batch LIMIT 1").fetchone()
+    return (row[0], json.loads(row[1])) if row else None
+
+
+def remember_batch(db, batch_id: str, seqs: list[int]) -> None:
+    with db.atomic():
+        db.conn.execute("DELETE FROM sync_batch")
+        db.conn.execute(
+            "INSERT INTO sync_batch(batch_id, seqs, created_at) VALUES (?, ?, ?)",
+            (batch_id, json.dumps(seqs), now_iso()),
+        )
+
+
+def forget_batch(db) -> None:
+    db.conn.execute("DELETE FROM sync_batch")
+
+
+# --- per-record answers ----------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    record_id: str
+    version: int
+    outcome: str
+    errors: list[dict]
+    duplicate_of: str = ""
+    answered_at: str = ""
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def reason(self) -> str:
+        """The server's reasons in one Indonesian line, for the list on the device."""
+        messages = [e.get("message") or e.get("code", "") for e in self.errors]
+        if self.outcome == DUPLICATE and not messages:
+            messages = ["NIK ini sudah terdaftar melalui pendaftaran lain."]
+        return "; ".join(m for m in messages if m)
+
+
+def record_answer(db, answer: Answer) -> None:
+    db.conn.execute(
+        "INSERT INTO sync_answers(record_id, version, outcome, errors, duplicate_of, answered_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET "
+        "version = excluded.version, outcome = excluded.outcome, errors = excluded.errors, "
+        "duplicate_of = excluded.duplicate_of, answered_at = excluded.answered_at "
+        "WHERE excluded.version >= sync_answers.version",
+        (
+            answer.record_id,
+            answer.version,
+            answer.outcome,
+            json.dumps(answer.errors, ensure_ascii=False),
+            answer.duplicate_of,
+            answer.answered_at or now_iso(),
+        ),
+    )
+
+
+def answers(db, outcomes: Iterable[str] = NEEDS_ATTENTION) -> list[Answer]:
+    """The records a person must look at (rejected, duplicate, conflict), newest answer first."""
+    wanted = list(outcomes)
+    marks = ",".join("?" * len(wanted))
+    rows = db.conn.execute(
+        "SELECT record_id, version, outcome, errors, duplicate_of, answered_at FROM sync_answers "
+        f"WHERE outcome IN ({marks}) ORDER BY answered_at DESC, record_id",
+        wanted,
+    ).fetchall()
+    return [Answer(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+
+def answer_for(db, record_id: str) -> Answer | None:
+    row = db.conn.execute(
+        "SELECT record_id, version, outcome, errors, duplicate_of, answered_at FROM sync_answers "
+        "WHERE record_id = ?",
+        (record_id,),
+    ).fetchone()
+    return Answer(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
+
+
+
+
+def store_revocation(db, serial: str, card_version: int) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO sync_revocations (serial, card_version) VALUES (?, ?)",
+        [serial, card_version],
+    )
+
+
+def revocations(db) -> list[tuple[str, int]]:
+    """(serial, card_version) of every revoked card version the server announced."""
+    return [tuple(r) for r in db.execute("SELECT serial, card_version FROM sync_revocations")]
+
+
+def credential_payloads(db) -> list[dict]:
+    """The latest signed card of each serial, as the server sent it (pull item `credential`)."""
+    return [json.loads(r[0]) for r in db.execute("SELECT payload FROM sync_credentials")]
+
+
+def device_id(db) -> str:
+    """The id the server gave this device at enrolment ("" before enrolment)."""
+    return get_meta(db, "device_id", "")
