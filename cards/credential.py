@@ -18,18 +18,17 @@ from enum import StrEnum
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from cards import base45
+from cards import base45, textpack
 from cards.keys import key_id_bytes
 
-PREFIX = "JKJ1:"
-FORMAT_VERSION = 1
+PREFIX = "JKJ1:"  # the "1" is the format version; the prefix is part of the signed bytes
 SIGNATURE_BYTES = 64
 EPOCH = date(2000, 1, 1)
 QR_TEXT_MAX = 178  # alphanumeric capacity of QR version 7-M
 # 5 prefix characters leave 173 base45 characters: 57 pairs and one single byte = 115 bytes.
 PAYLOAD_MAX = 115 - SIGNATURE_BYTES
 MEMBER_NUMBER_MAX = 20
-_HEADER = struct.Struct(">B4sIBBHH")  # version, key id, serial, card version, flags, from, until
+_HEADER = struct.Struct(">4sIBBHH")  # key id, serial, card version, flags, from, until
 FLAG_NAME_SHORTENED = 0x80
 COHORT_CODES = {"pekerja_rentan": 1, "petugas_keagamaan": 2}
 COHORT_BY_CODE = {v: k for k, v in COHORT_CODES.items()}
@@ -84,60 +83,53 @@ def _days(d: date) -> int:
     return n
 
 
-def _fit_name(name: str, budget: int) -> tuple[bytes, bool]:
-    """NFC UTF-8 of the name, cut at a character boundary when it exceeds the budget."""
+def qr_name(name: str) -> str:
+    """The name as the credential carries it: NFC, spaces collapsed, and in capitals when the
+    capitals use only the packable characters (KTP names are written in capitals)."""
     text = unicodedata.normalize("NFC", " ".join(name.split()))
-    raw = text.encode("utf-8")
-    if len(raw) <= budget:
-        return raw, False
-    cut = raw[:budget].decode("utf-8", errors="ignore").rstrip()
-    return cut.encode("utf-8"), True
+    upper = text.upper()
+    return upper if textpack.packable(upper) else text
 
 
 def encode_payload(card: CardData, kid: bytes) -> bytes:
-    """The signed bytes (CARD_QR_FORMAT.md §3)."""
-    number = card.member_number.encode("ascii", errors="strict")
-    if not 1 <= len(number) <= MEMBER_NUMBER_MAX:
-        raise CredentialError("Nomor peserta harus 1–20 karakter ASCII.")
+    """The payload bytes (CARD_QR_FORMAT.md §3); the signature covers PREFIX + these bytes."""
+    number = card.member_number.strip().upper()
+    if not 1 <= len(number) <= MEMBER_NUMBER_MAX or not textpack.packable(number):
+        raise CredentialError(
+            "Nomor peserta harus 1–20 karakter: huruf besar, angka, spasi, titik atau tanda hubung."
+        )
     if card.cohort not in COHORT_CODES:
         raise CredentialError(f"Kelompok peserta tidak dikenal: {card.cohort}")
     if not 1 <= card.serial <= 0xFFFFFFFF or not 1 <= card.version <= 0xFF:
         raise CredentialError("Nomor seri atau versi kartu di luar rentang.")
-    budget = PAYLOAD_MAX - _HEADER.size - 1 - len(number)
-    name, shortened = _fit_name(card.name, budget)
+    number_field = textpack.encode_field(number)
+    budget = PAYLOAD_MAX - _HEADER.size - len(number_field)
+    name = qr_name(card.name)
     if not name:
         raise CredentialError("Nama peserta kosong.")
+    name_field, shortened = textpack.fit_field(name, min(budget, 1 + textpack.MAX_LENGTH))
     flags = COHORT_CODES[card.cohort] | (FLAG_NAME_SHORTENED if shortened else 0)
     header = _HEADER.pack(
-        FORMAT_VERSION,
-        kid,
-        card.serial,
-        card.version,
-        flags,
-        _days(card.valid_from),
-        _days(card.valid_until),
+        kid, card.serial, card.version, flags, _days(card.valid_from), _days(card.valid_until)
     )
-    return header + bytes([len(number)]) + number + name
+    return header + number_field + name_field
 
 
 def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
-    """(key id, card) from the signed bytes; ValueError when the layout is broken."""
-    if len(payload) < _HEADER.size + 2:
+    """(key id, card) from the payload bytes; ValueError when the layout is broken."""
+    if len(payload) < _HEADER.size + 4:
         raise ValueError("payload too short")
-    version, kid, serial, card_version, flags, start, end = _HEADER.unpack_from(payload)
-    if version != FORMAT_VERSION:
-        raise ValueError("unknown format version")
-    n = payload[_HEADER.size]
-    number_end = _HEADER.size + 1 + n
-    name_raw = payload[number_end:]
-    if n == 0 or not name_raw:
-        raise ValueError("empty field")
+    kid, serial, card_version, flags, start, end = _HEADER.unpack_from(payload)
+    number, pos = textpack.decode_field(payload, _HEADER.size)
+    name, pos = textpack.decode_field(payload, pos)
+    if pos != len(payload):
+        raise ValueError("trailing bytes")
     cohort = COHORT_BY_CODE.get(flags & 0x0F)
     if cohort is None or flags & 0x70:
         raise ValueError("unknown cohort or flags")
     card = CardData(
-        member_number=payload[_HEADER.size + 1 : number_end].decode("ascii"),
-        name=name_raw.decode("utf-8"),
+        member_number=number,
+        name=name,
         cohort=cohort,
         valid_from=EPOCH + timedelta(days=start),
         valid_until=EPOCH + timedelta(days=end),
@@ -148,13 +140,17 @@ def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
     return kid, card
 
 
+def signature_input(payload: bytes) -> bytes:
+    return PREFIX.encode("ascii") + payload
+
+
 def issue_credential(private_key: Ed25519PrivateKey, key_id: str, card: CardData) -> str:
     """The QR text for a card, signed with the issuer's key."""
     kid = key_id_bytes(private_key.public_key())
     if kid.hex() != key_id:
         raise CredentialError("Kunci penandatangan tidak cocok dengan ID kuncinya.")
     payload = encode_payload(card, kid)
-    return PREFIX + base45.encode(payload + private_key.sign(payload))
+    return PREFIX + base45.encode(payload + private_key.sign(signature_input(payload)))
 
 
 def _is_revoked(revoked: Iterable[tuple[int, int]] | RevocationCheck | None, card: CardData):
@@ -195,7 +191,7 @@ def verify_credential(
             key_id=kid.hex(),
         )
     try:
-        key.verify(signature, payload)
+        key.verify(signature, signature_input(payload))
     except InvalidSignature:
         return Verdict(
             Status.FORGED,

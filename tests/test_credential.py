@@ -13,7 +13,9 @@ from cards.credential import (
     SIGNATURE_BYTES,
     CardData,
     Status,
+    decode_payload,
     display_name,
+    encode_payload,
     issue_credential,
     verify_credential,
 )
@@ -37,8 +39,8 @@ def trusted(signer):
 
 def _card(**kw) -> CardData:
     data = dict(
-        member_number="1571250000123",
-        name="Siti Aminah",
+        member_number="JMB-2026-PR-000123",
+        name="SITI AMINAH",
         cohort="pekerja_rentan",
         valid_from=date(2026, 1, 1),
         valid_until=date(2026, 12, 31),
@@ -69,7 +71,7 @@ def test_base45_rfc9285_vectors():
 
 
 def test_longest_name_fits_qr_version_7m(signer, trusted):
-    card = _card(name=LONG_NAME, member_number="M" * 20)
+    card = _card(name=LONG_NAME, member_number="JMB-2026-PR-000123-X")
     text = issue_credential(*signer, card)
     assert segno.make(text, error="m", boost_error=False).version <= 7
     verdict = verify_credential(text, trusted, today=TODAY)
@@ -79,9 +81,17 @@ def test_longest_name_fits_qr_version_7m(signer, trusted):
 
 
 def test_accents_and_apostrophes_survive(signer, trusted):
-    card = _card(name="Nur'aini Désirée", member_number="1")
+    card = _card(name="Nur'aini Désirée")
     verdict = verify_credential(issue_credential(*signer, card), trusted, today=TODAY)
     assert verdict.card.name == "Nur'aini Désirée" and not verdict.card.name_shortened
+
+
+def test_capital_names_up_to_34_characters_fit_whole(signer, trusted):
+    name = "MUHAMMAD RIDWAN SYAHPUTRA AL-MA'RU"  # 34 characters, member number of 18
+    assert len(name) == 34
+    text = issue_credential(*signer, _card(name=name.title()))
+    verdict = verify_credential(text, trusted, today=TODAY)
+    assert verdict.card.name == name and not verdict.card.name_shortened
 
 
 def test_every_flipped_byte_is_refused(signer, trusted):
@@ -98,18 +108,26 @@ def test_every_flipped_byte_is_refused(signer, trusted):
             assert verdict.card is None
 
 
-def _resigned_payload(text: str, old: bytes, new: bytes) -> str:
+def _with_changed_fields(text: str, **changes) -> str:
+    """The same signature on a payload whose fields were changed and encoded again."""
     raw = base45.decode(text[len(PREFIX) :])
     payload, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
-    assert old in payload
-    return PREFIX + base45.encode(payload.replace(old, new) + signature)
+    kid, card = decode_payload(payload)
+    changed = encode_payload(CardData(**{**card.__dict__, **changes}), kid)
+    assert changed != payload
+    return PREFIX + base45.encode(changed + signature)
 
 
-def test_changed_name_or_number_is_forged(signer, trusted):
+def test_changed_name_number_or_dates_are_forged(signer, trusted):
     text = issue_credential(*signer, _card())
-    for old, new in ((b"Siti", b"Sita"), (b"0123", b"0124")):
-        verdict = verify_credential(_resigned_payload(text, old, new), trusted, today=TODAY)
-        assert verdict.status is Status.FORGED
+    for changes in (
+        {"name": "SITI AMINAN"},
+        {"member_number": "JMB-2026-PR-000124"},
+        {"valid_until": date(2030, 12, 31)},
+        {"version": 3},
+    ):
+        verdict = verify_credential(_with_changed_fields(text, **changes), trusted, today=TODAY)
+        assert verdict.status is Status.FORGED, changes
 
 
 def test_other_key_is_unknown_and_same_id_forgery_fails(signer, trusted):
@@ -118,7 +136,7 @@ def test_other_key_is_unknown_and_same_id_forgery_fails(signer, trusted):
     assert verify_credential(text, trusted, today=TODAY).status is Status.UNKNOWN_KEY
     # The attacker writes the trusted key id into a payload signed with their own key.
     raw = bytearray(base45.decode(text[len(PREFIX) :]))
-    raw[1:5] = bytes.fromhex(next(iter(trusted)))
+    raw[0:4] = bytes.fromhex(next(iter(trusted)))
     forged = PREFIX + base45.encode(bytes(raw))
     assert verify_credential(forged, trusted, today=TODAY).status is Status.FORGED
 
@@ -147,3 +165,14 @@ def test_truncated_and_garbage(signer, trusted):
         assert verify_credential(junk, trusted, today=TODAY).status is Status.NOT_A_CREDENTIAL
     assert verify_credential(PREFIX + "abc", trusted, today=TODAY).status is Status.FORGED
 
+
+
+def test_textpack_round_trip_and_sizes():
+    from cards import textpack
+
+    for text in ("A", "AB", "ABC", "JMB-2026-PR-000123", "NUR'AINI BT. AHMAD", "Désirée", "x"):
+        field = textpack.encode_field(text)
+        assert textpack.decode_field(field, 0) == (text, len(field))
+    assert len(textpack.encode_field("JMB-2026-PR-000123")) == 1 + 12
+    with pytest.raises(ValueError):
+        textpack.decode_field(bytes([0x80 | 3, 0xFF, 0xFF]), 0)  # 65535 > 40**3 - 1
