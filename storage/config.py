@@ -32,9 +32,10 @@ class OccupationEntry:
     name: str
     is_transport: bool  # PP 50/2025 discount periods differ for transport workers
     cohort: str  # the cohort this occupation usually belongs to: a default for the form
+    active: bool = True
 
     def to_occupation(self) -> Occupation:
-        return Occupation(code=self.code, name=self.name, is_transport=self.is_transport)
+        return Occupation(self.code, self.name, is_transport=self.is_transport, active=self.active)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,20 @@ class ProgramConfig:
     def consent_text(self, version: str) -> ConsentText | None:
         return self.consent_texts.get(version)
 
+    def current_consent(self, on: date | None = None) -> ConsentText:
+        """The consent text to show a new registration on `on` (default: today, for the form)."""
+        return self.consent_texts[self.for_date(on or date.today()).consent_version]
+
+    @property
+    def latest(self) -> ProgramVersion:
+        """The newest version, possibly dated ahead (e.g. next year's quotas set in advance)."""
+        return self.versions[-1]
+
+    @property
+    def occupations(self) -> tuple[OccupationEntry, ...]:
+        """The newest occupation table: what a new device database is seeded with."""
+        return self.latest.occupations
+
 
 # --- reading the file ---------------------------------------------------------------------
 
@@ -191,7 +206,7 @@ def _version(merged: dict) -> ProgramVersion:
         consent_version=merged["consent_version"],
         occupations=tuple(
             OccupationEntry(o["code"], o["name"], bool(o.get("is_transport", False)),
-                            o.get("cohort", ""))
+                            o.get("cohort", ""), bool(o.get("active", True)))
             for o in merged["occupations"]
         ),
     )

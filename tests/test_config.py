@@ -58,6 +58,12 @@ def test_occupation_table(config):
     assert version.occupation("marbot").cohort == Cohort.PETUGAS_KEAGAMAAN
     assert version.occupation("nope") is None
     assert version.occupation_models()[0].code == version.occupations[0].code
+    assert config.occupations == config.latest.occupations
+
+
+def test_current_consent(config):
+    assert config.current_consent(date(2026, 11, 24)).version == "PDP-2026-01"
+    assert config.current_consent().version == config.latest.consent_version
 
 
 def test_quotas(config):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.models import mask_nik
 from storage.nik import check_nik, compare_with_entered, derive_birth_date_and_sex
 from storage.regions import load_regions
 
@@ -181,3 +182,103 @@ def test_rule_11_compares_with_entered_data(regions):
     )
     # Nothing entered yet: nothing to compare.
     assert compare_with_entered(check, None, "") == []
+
+
+# --- vectors 44–49: the record, not the NIK alone, through validate_registration -----------
+
+
+class FakeFinder:
+    """In-memory stand-in for the registry's duplicate search (DuplicateFinder protocol)."""
+
+    def __init__(self, registrations=()):
+        self.registrations = list(registrations)
+
+    def exact_nik(self, nik, exclude_id):
+        from storage.validation import DuplicateHit
+
+        return [DuplicateHit(r.id, mask_nik(r.nik), r.full_name, r.birth_date, "local", r.status)
+                for r in self.registrations if r.nik == nik and r.id != exclude_id]
+
+    def similar(self, full_name, birth_date, exclude_id):
+        return []
+
+
+def _record(nik: str, born: date, sex: str, **changes):
+    from storage.models import Heir, Registration
+
+    fields = dict(
+        nik=nik, full_name="Contoh Peserta", birth_place="Jambi", birth_date=born, sex=sex,
+        street="Jl. Contoh No. 1", rt="003", rw="001", kecamatan_code="15.71.01",
+        kelurahan_code="15.71.01.1001", postal_code="36124", phone="081234567890",
+        occupation_code="ojek_online", cohort="pekerja_rentan", monthly_income=1_500_000,
+        heirs=[Heir(name="Ahli Waris", relationship="istri")], consent_version="PDP-2026-01",
+        consent_given=True, id="reg-new",
+    )
+    fields.update(changes)
+    return Registration(**fields)
+
+
+def _validate(reg, regions, duplicates=None):
+    from storage.config import load_program_config
+    from storage.validation import validate_registration
+
+    return validate_registration(reg, as_of=AS_OF, regions=regions,
+                                 config=load_program_config(), duplicates=duplicates)
+
+
+def _codes(issues):
+    return sorted(i.code for i in issues)
+
+
+def test_vector_44_sex_differs_from_nik(regions):
+    result = _validate(_record("1571094512859902", date(1985, 12, 5), "L"), regions)
+    assert result.errors == []
+    assert _codes(result.warnings) == ["nik.sex_mismatch"]
+    assert "perempuan" in result.warnings[0].message
+
+
+def test_vector_45_birth_date_differs_from_nik(regions):
+    result = _validate(_record("1571094512859902", date(1985, 12, 6), "P"), regions)
+    assert result.errors == []
+    assert _codes(result.warnings) == ["nik.dob_mismatch"]
+    assert "05-12-1985" in result.warnings[0].message and "06-12-1985" in result.warnings[0].message
+
+
+def test_vector_46_nik_kecamatan_differs_from_address_without_warning(regions):
+    reg = _record("1571071508759918", date(1975, 8, 15), "L",
+                  kecamatan_code="15.71.09", kelurahan_code="15.71.09.1006", postal_code="36129")
+    result = _validate(reg, regions)
+    assert result.errors == [] and result.warnings == []
+
+
+def test_vector_47_second_record_with_the_same_nik_is_refused(regions):
+    first = _record("1571010101909901", date(1990, 1, 1), "L", id="reg-first",
+                    full_name="Peserta Pertama")
+    finder = FakeFinder([first])
+    assert _validate(first, regions, finder).errors == []  # itself is not a duplicate
+    second = _record("1571 0101 0190 9901", date(1990, 1, 1), "L", id="reg-second")
+    result = _validate(second, regions, finder)
+    assert _codes(result.errors) == ["duplicate.nik"]
+    assert result.errors[0].field == "nik"
+    assert "Peserta Pertama (157101******9901)" in result.errors[0].message
+    assert "1571010101909901" not in result.errors[0].message
+
+
+def test_vector_48_valid_nik_but_age_zero_is_refused(regions):
+    assert check_nik("1571012411269934", AS_OF, regions).valid
+    result = _validate(_record("1571012411269934", date(2026, 11, 24), "L"), regions)
+    assert _codes(result.errors) == ["age.too_young"]
+    assert result.errors[0].field == "birth_date"
+
+
+def test_vector_49_valid_nik_age_99_decided_by_the_age_rule(regions):
+    check = check_nik("1571011512269931", AS_OF, regions)
+    assert check.valid and check.birth_date == date(1926, 12, 15)
+    result = _validate(_record("1571011512269931", date(1926, 12, 15), "L"), regions)
+    assert _codes(result.errors) == ["age.too_old"]
+    assert "99 tahun" in result.errors[0].message
+
+
+def test_cross_vectors_all_have_a_test():
+    tested = {int(name.split("_")[2]) for name in globals() if name.startswith("test_vector_4")}
+    assert tested == {v[0] for v in CROSS} == set(range(44, 50))
