@@ -89,6 +89,9 @@ def storage_errors() -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise translate(exc) from exc
+    except UnicodeDecodeError as exc:
+        # Text that is not UTF-8 can only come from damaged pages: SQLite stores what we wrote.
+        raise StorageError("corrupt", f"undecodable text: {exc.reason}") from exc
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,

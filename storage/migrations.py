@@ -33,15 +33,9 @@ def _seed_occupations() -> list[dict]:
         from storage.config import load_program_config
 
         config = load_program_config()
-        items = getattr(config, "occupations", None) or []
         rows = [
-            {
-                "code": o.code,
-                "name": o.name,
-                "is_transport": int(bool(o.is_transport)),
-                "active": int(bool(getattr(o, "active", True))),
-            }
-            for o in items
+            {"code": o.code, "name": o.name, "is_transport": int(o.is_transport), "active": 1}
+            for o in config.versions[-1].occupation_models()
         ]
         if rows:
             return rows
@@ -212,6 +206,55 @@ def m0002_search(db: Database) -> None:
     db.execute("CREATE INDEX idx_workers_birth_date ON workers (birth_date)")
     db.execute("CREATE INDEX idx_workers_created ON workers (created_at)")
     db.execute("CREATE INDEX idx_outbox_record ON outbox (record_id)")
+
+
+@MIGRATIONS(name="0003_cards")
+def m0003_cards(db: Database) -> None:
+    # Card records (cards/desk.py). One row per card version; a reprint adds a version.
+    db.execute(
+        """CREATE TABLE cards (
+            serial INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            registration_id TEXT NOT NULL,
+            member_number TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'server',
+            issued_at TEXT NOT NULL DEFAULT '',
+            printed_at TEXT,
+            printed_by TEXT NOT NULL DEFAULT '',
+            handed_over_at TEXT,
+            handed_over_to TEXT NOT NULL DEFAULT '',
+            handed_over_by TEXT NOT NULL DEFAULT '',
+            reprint_reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (serial, version)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_cards_registration ON cards (registration_id, version)")
+    db.execute(
+        """CREATE TABLE card_revocations (
+            serial INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            revoked_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (serial, version)
+        )"""
+    )
+    # Card steps made at this desk, until the server has acknowledged them.
+    db.execute(
+        """CREATE TABLE card_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            registration_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            card_version INTEGER NOT NULL,
+            operator TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            sent INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
 
 
 # Append new migrations above this line, at the end of the set; never edit an applied one.
