@@ -156,9 +156,11 @@ class DbWorker(QObject):
     ) -> int:
         """Run `fn(registry, *args)` on the writer thread. `on_result(result)` or
         `on_error(exc)` is called later on the main thread; an error nobody handles is emitted
-        as `error`. With `changes=True`, `changed` is emitted after success. Returns a job id."""
+        as `error`. With `changes=True`, `changed` is emitted after success. Returns a job id,
+        or -1 when the worker has already shut down (a timer of a closing window)."""
         if not self._running:
-            raise RuntimeError("the database worker is not running")
+            log.warning("database job dropped: the worker has shut down")
+            return -1
         job_id = next(self._ids)
         self._pending[job_id] = (on_result, on_error, changes)
         if len(self._pending) == 1:

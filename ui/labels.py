@@ -122,6 +122,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Ada isian yang belum disimpan dari {when}{who}. Lanjutkan?",
         "There is unsaved input from {when}{who}. Continue with it?",
     ),
+    "draft.when": ("{day} pukul {clock}", "{day} at {clock}"),
     "draft.continue": ("&Lanjutkan", "&Continue"),
     "draft.discard": ("&Buang", "&Discard"),
     # list

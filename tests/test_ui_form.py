@@ -1,0 +1,170 @@
+"""The registration form, driven with the keyboard as an enumerator would drive it."""
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from storage.registry import RegistrationFilter
+from ui.db_worker import DbWorker
+from ui.registration_form import RegistrationForm
+
+
+@pytest.fixture
+def worker(qtbot, tmp_path):
+    w = DbWorker.for_path(tmp_path / "registry.sqlite3")
+    w.start()
+    yield w
+    w.shutdown()
+
+
+@pytest.fixture
+def form(qtbot, worker):
+    f = RegistrationForm(worker, operator="Petugas Uji")
+    qtbot.addWidget(f)
+    f.show()
+    f.activateWindow()
+    qtbot.waitExposed(f)
+    f.nik.setFocus()
+    return f
+
+
+def focused():
+    return QApplication.focusWidget()
+
+
+def type_and_enter(qtbot, text="", expect=None):
+    """Type into whatever has the focus, then press Enter (optionally checking the field)."""
+    widget = focused()
+    if expect is not None:
+        assert widget is expect, f"focus is on {widget.objectName()}, not {expect.objectName()}"
+    if text:
+        qtbot.keyClicks(widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def test_sixteen_nik_digits_fill_birth_date_and_sex(qtbot, form):
+    qtbot.keyClicks(form.nik, "157109451285990")
+    assert form.birth_date.text() == ""
+    assert "15 dari 16" in form.nik_verdict.text()
+    qtbot.keyClicks(form.nik, "2")
+    assert form.birth_date.text() == "05-12-1985"
+    assert form.sex.currentData() == "P"
+    assert "NIK sah" in form.nik_verdict.text()
+
+
+def test_a_bad_nik_gets_its_reason_inline(qtbot, form):
+    qtbot.keyClicks(form.nik, "1571043002969911")  # 30 February
+    assert form.nik_verdict.isVisible()
+    assert "NIK sah" not in form.nik_verdict.text()
+    assert form.birth_date.text() == ""
+
+
+def test_an_entered_birth_date_is_not_overwritten_by_the_nik(qtbot, form):
+    qtbot.keyClicks(form.birth_date, "06-12-1985")
+    qtbot.keyClicks(form.nik, "1571094512859902")
+    assert form.birth_date.text() == "06-12-1985"
+    assert form.sex.currentData() == "P"
+
+
+def test_kecamatan_narrows_kelurahan_and_fills_postal_code(qtbot, form, worker):
+    regions = worker.readonly.regions
+    form.kecamatan.setCurrentIndex(form.kecamatan.findData("15.71.09"))
+    codes = [form.kelurahan.itemData(i) for i in range(1, form.kelurahan.count())]
+    assert codes == [k.code for k in regions.kelurahan_list("15.71.09")]
+    assert all(regions.kelurahan_belongs_to(c, "15.71.09") for c in codes)
+    rawa_sari = next(k for k in regions.kelurahan_list("15.71.09") if k.name == "Rawa Sari")
+    form.kelurahan.setCurrentIndex(form.kelurahan.findData(rawa_sari.code))
+    assert form.postal_code.text() == rawa_sari.postal_code
+    form.kecamatan.setCurrentIndex(form.kecamatan.findData("15.71.01"))
+    assert form.kelurahan.findData(rawa_sari.code) == -1
+    assert form.postal_code.text() == ""
+
+
+def test_a_whole_registration_typed_with_the_keyboard(qtbot, form, worker):
+    type_and_enter(qtbot, "1571094512859902", expect=form.nik)
+    type_and_enter(qtbot, "Siti  Aminah", expect=form.full_name)
+    type_and_enter(qtbot, "Jambi", expect=form.birth_place)
+    # The KTP says the 6th: the operator corrects the date the NIK offered (a warning).
+    assert form.birth_date.text() == "05-12-1985"
+    type_and_enter(qtbot, "06-12-1985", expect=form.birth_date)
+    type_and_enter(qtbot, expect=form.sex)
+    type_and_enter(qtbot, "0812 3456 7890", expect=form.phone)
+    type_and_enter(qtbot, "Jl. Kapt. Pattimura No. 5", expect=form.street)
+    type_and_enter(qtbot, "005", expect=form.rt)
+    type_and_enter(qtbot, "002", expect=form.rw)
+    type_and_enter(qtbot, "Alam", expect=form.kecamatan)
+    assert form.kecamatan.currentText() == "Alam Barajo"
+    type_and_enter(qtbot, "Rawa", expect=form.kelurahan)
+    assert form.kelurahan.currentText() == "Rawa Sari"
+    type_and_enter(qtbot, expect=form.postal_code)
+
+    occupation = focused()
+    assert occupation in (form.occupation, form.occupation.lineEdit())
+    qtbot.keyClicks(occupation, "pedagang")
+    popup = form.occupation.completer().popup()
+    if popup.isVisible():  # the first Enter picks from the list, the next one moves on
+        qtbot.keyClick(popup, Qt.Key.Key_Down)
+        qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert form.occupation.selected_data() == "pedagang_kaki_lima"
+
+    type_and_enter(qtbot, expect=form.cohort)
+    type_and_enter(qtbot, "1500000", expect=form.income)
+    assert form.income.text() == "1.500.000"
+    heir = form.heirs.rows[0]
+    type_and_enter(qtbot, "Ahmad Yani", expect=heir.name)
+    type_and_enter(qtbot, "Suami", expect=heir.relationship)
+    assert heir.relationship.currentData() == "suami"
+    type_and_enter(qtbot, "081298765432", expect=heir.phone)
+    type_and_enter(qtbot, expect=heir.nik)
+    assert focused() is form.consent
+    qtbot.keyClick(form.consent, Qt.Key.Key_Space)
+    assert form.consent.isChecked()
+    type_and_enter(qtbot, expect=form.consent)
+    type_and_enter(qtbot, expect=form.event)
+    type_and_enter(qtbot, "Daftar di balai RT", expect=form.notes)  # Enter on the last: save
+
+    # The birth date differs from the NIK: the save waits for an explicit confirmation.
+    qtbot.waitUntil(lambda: form.confirm_warnings.isVisible(), timeout=5000)
+    assert "06-12-1985" in form.warnings_box.text()
+    assert worker.readonly.count(RegistrationFilter()) == 0
+    qtbot.waitUntil(lambda: focused() is form.confirm_warnings, timeout=2000)
+    qtbot.keyClick(form.confirm_warnings, Qt.Key.Key_Space)
+    qtbot.keyClick(form.confirm_warnings, Qt.Key.Key_Return)
+
+    qtbot.waitUntil(lambda: "Tersimpan" in form.feedback.text(), timeout=5000)
+    assert "157109******9902" in form.feedback.text()
+    assert "1571094512859902" not in form.feedback.text()
+    assert form.nik.text() == "" and form.full_name.text() == ""  # ready for the next person
+
+    rows = worker.readonly.query(RegistrationFilter(text="1571094512"))
+    assert len(rows) == 1
+    reg = worker.readonly.get(rows[0].id)
+    assert reg.full_name == "Siti Aminah"
+    assert reg.birth_date == date(1985, 12, 6)
+    assert reg.sex == "P"
+    assert reg.kelurahan_code.startswith("15.71.09.")
+    assert reg.occupation_code == "pedagang_kaki_lima"
+    assert reg.monthly_income == 1_500_000
+    assert [(h.name, h.relationship) for h in reg.heirs] == [("Ahmad Yani", "suami")]
+    assert reg.consent_given and reg.consent_version
+    assert reg.operator == "Petugas Uji"
+
+
+def test_the_current_event_is_remembered_between_registrations(qtbot, form, worker):
+    done = []
+    worker.call(lambda r: r.add_event("Kampung Bahagia RT 05", date(2026, 11, 24)),
+                on_result=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=3000)
+    form._load_events()
+    form.event.setCurrentIndex(form.event.findData(done[0].id))
+    form.event.activated.emit(form.event.currentIndex())
+    qtbot.waitUntil(lambda: worker.readonly.get_setting("current_event_id") == done[0].id,
+                    timeout=3000)
+    form.clear()
+    assert form.event.currentData() == done[0].id
+    second = RegistrationForm(worker)
+    qtbot.addWidget(second)
+    assert second.event.currentData() == done[0].id

@@ -1,0 +1,51 @@
+"""Starting the window: `python main.py` (main.py calls `run_app(args)`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ui.labels import set_language, t
+
+
+def open_worker(data_dir: str | Path | None) -> Any:
+    """The database worker for the data directory (created and migrated if needed)."""
+    from storage.paths import database_path
+    from ui.db_worker import DbWorker
+
+    worker = DbWorker.for_path(database_path(data_dir))
+    worker.start()
+    return worker
+
+
+def build_window(worker: Any) -> Any:
+    from ui.main_window import MainWindow
+
+    set_language(str(worker.readonly.get_setting("language") or "id"))
+    return MainWindow(worker)
+
+
+def run_app(args: Any) -> int:
+    """Open the window on `args.data_dir` (None: the platform's data directory)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Jamsos Jambi")
+    try:
+        worker = open_worker(getattr(args, "data_dir", None))
+    except Exception as exc:  # StorageError (locked, corrupt, newer version…) or worse
+        from ui.errors import message_for
+
+        QMessageBox.critical(None, t("error.title"), t("error.open", detail=message_for(exc)))
+        return 1
+    try:
+        window = build_window(worker)
+        window.show()
+        from ui.draft_recovery import offer_draft
+
+        QTimer.singleShot(0, lambda: offer_draft(window, worker, window.form))
+        return app.exec()
+    finally:
+        worker.shutdown()

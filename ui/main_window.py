@@ -1,0 +1,126 @@
+"""The main window: a tab per job (registration form, list, and the panels others add)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
+
+from ui import errors
+from ui.labels import LANGUAGES, language, plain, t
+from ui.long_task import LongTask
+from ui.registration_form import RegistrationForm
+from ui.registrations_view import RegistrationsView
+from ui.status_bar import RegistryStatusBar
+
+
+class MainWindow(QMainWindow):
+    """Owns the tabs and the status bar; refreshes what shows data after every write."""
+
+    def __init__(self, worker: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.setWindowTitle(t("app.title"))
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("tabs")
+        self.setCentralWidget(self.tabs)
+
+        self.form = RegistrationForm(worker, parent=self)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        self.tabs.addTab(scroll, t("tab.form"))
+        self.registrations = RegistrationsView(worker, self)
+        self.tabs.addTab(self.registrations, t("tab.list"))
+
+        self.status = RegistryStatusBar(worker.readonly, self)
+        self.setStatusBar(self.status)
+        self._list_stale = False
+        worker.changed.connect(self.data_changed)
+        worker.error.connect(lambda exc: errors.show_error(self, exc))
+        worker.busy_changed.connect(self.status.set_busy)
+        self.form.message.connect(lambda text: self.status.showMessage(text, 10_000))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._build_menus()
+        self.resize(1280, 860)
+
+    # -- for other panels -----------------------------------------------------------------
+
+    def add_panel(self, title: str, widget: QWidget) -> int:
+        """Add a tab (card desk, verification, sync…); returns its index."""
+        return self.tabs.addTab(widget, title)
+
+    def data_changed(self) -> None:
+        """Something was written (a save, a sync, an import): refresh counts and the list."""
+        self.status.refresh()
+        if self.tabs.currentWidget() is self.registrations:
+            self.registrations.refresh()
+        else:
+            self._list_stale = True  # refreshed when the list is next shown
+
+    def _tab_changed(self, _index: int) -> None:
+        if self._list_stale and self.tabs.currentWidget() is self.registrations:
+            self._list_stale = False
+            self.registrations.refresh()
+
+    # -- menus ----------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(t("menu.file"))
+        demo = QAction(t("menu.demo"), self)
+        demo.triggered.connect(self.create_demo_data)
+        file_menu.addAction(demo)
+        file_menu.addSeparator()
+        quit_action = QAction(t("menu.quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        language_menu = self.menuBar().addMenu(t("menu.language"))
+        for code, name in LANGUAGES.items():
+            action = QAction(name, self, checkable=True, checked=code == language())
+            action.triggered.connect(lambda _checked, c=code: self._choose_language(c))
+            language_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu(t("menu.help"))
+        about = QAction(t("menu.about"), self)
+        about.triggered.connect(
+            lambda: QMessageBox.about(self, plain("menu.about"), t("about.text")))
+        help_menu.addAction(about)
+
+    def _choose_language(self, code: str) -> None:
+        self.worker.call(lambda r, c: r.set_setting("language", c), code)
+        QMessageBox.information(self, plain("menu.language"), t("language.restart"))
+
+    def create_demo_data(self, count: int | None = None) -> LongTask | None:
+        """Fill the database with fictitious workers, off the main thread, with progress."""
+        if count is None:
+            count, ok = QInputDialog.getInt(self, t("demo.title"), t("demo.prompt"),
+                                            1000, 1, 300_000, 1000)
+            if not ok:
+                return None
+        from storage.demo import fill_demo_data
+
+        task = LongTask(self, self.worker, t("demo.title"), t("demo.progress"),
+                        fill_demo_data, count)
+        task.finished.connect(lambda result: self._demo_done(task, result))
+        return task
+
+    def _demo_done(self, task: LongTask, result: Any) -> None:
+        created = result if isinstance(result, int) else getattr(result, "created", 0)
+        text = t("progress.cancelled") if task.cancelled else t("demo.done", n=created)
+        self.status.showMessage(text, 10_000)
+
+    # -- closing --------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.form.flush_draft()  # the draft timer may not have fired yet
+        super().closeEvent(event)

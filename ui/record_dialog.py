@@ -1,0 +1,82 @@
+"""One registration opened from the list: read it, correct it (a new version), see its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage.models import STATUS_LABELS, Registration
+from ui.labels import t
+from ui.registration_form import RegistrationForm
+from ui.registrations_model import format_timestamp
+
+
+class RecordDialog(QDialog):
+    """The form in correction mode beside the list of saved versions."""
+
+    def __init__(self, worker: Any, registration: Registration, history: list[Registration],
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(t("record.title", name=registration.full_name))
+        self.form = RegistrationForm(worker, editing=registration, parent=self)
+        self.form.saved.connect(self._saved)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.history = QListWidget(self)
+        self.history.setObjectName("history")
+        side = QVBoxLayout()
+        side.addWidget(self.status)
+        side.addWidget(QLabel(t("record.history"), self))
+        side.addWidget(self.history, 1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll, 3)
+        layout.addLayout(side, 1)
+        self._show_record(registration, history)
+        self.resize(1200, 760)
+
+    def _show_record(self, reg: Registration, history: list[Registration]) -> None:
+        lines = [t("record.status", status=STATUS_LABELS.get(reg.status, reg.status))]
+        if reg.status_reason:
+            lines.append(t("record.reason", reason=reg.status_reason))
+        if reg.member_number:
+            lines.append(t("record.member", number=reg.member_number))
+        self.status.setText("\n".join(lines))
+        self.history.clear()
+        for version in reversed(history):  # newest first
+            self.history.addItem(t("record.version", version=version.version,
+                                   when=format_timestamp(version.updated_at),
+                                   who=version.operator or "—"))
+
+    def _saved(self, reg: Registration) -> None:
+        self.form._worker.call(lambda r, rid: r.history(rid), reg.id,
+                               on_result=lambda hist: self._show_record(reg, hist))
+
+
+def open_record(parent: QWidget, worker: Any, reg_id: str) -> None:
+    """Load the record and its history through the worker, then show the dialog."""
+
+    def loaded(result: tuple[Registration | None, list[Registration]]) -> None:
+        reg, history = result
+        if reg is None:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(parent, t("error.title"), t("record.not_found"))
+            return
+        dialog = RecordDialog(worker, reg, history, parent)
+        dialog.setObjectName("record_dialog")
+        dialog.open()
+
+    worker.call(lambda r, rid: (r.get(rid), r.history(rid)), reg_id, on_result=loaded)

@@ -1,0 +1,293 @@
+"""The sync panel: enrol the device once, sync on demand or when the server becomes reachable,
+follow progress, cancel, and see the records the server refused so they can be fixed.
+
+The sync itself runs on its own QThread with its own Registry connection (WAL lets it write
+beside the window's writer thread), so the window never waits on the network. Reads of the sync
+state and the enrolment go through the DbWorker.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sync import enrol as enrolment
+from sync import state
+from sync.client import SyncClient, SyncError
+from sync.engine import PUSH, SyncReport, run_sync
+from sync.watcher import ReachabilityWatcher
+
+COLUMNS = ("Nama", "NIK", "Keadaan", "Alasan")
+
+
+def _panel_state(registry) -> dict:
+    """Everything the panel shows, read on the writer thread."""
+    state.ensure_tables(registry.db)
+    return {
+        "server_url": registry.get_setting("server_url") or "",
+        "enrolled": enrolment.is_enrolled(registry),
+        "last_sync_at": registry.get_setting("last_sync_at") or "",
+        "rows": state.attention_rows(registry.db),
+        "waiting": registry.outbox_count(),
+        "path": state.database_file(registry.db),
+    }
+
+
+def _enrol(registry, server_url: str, code: str) -> enrolment.Enrolment:
+    return enrolment.enrol(registry, server_url, code)
+
+
+class SyncThread(QThread):
+    """One sync run on its own thread and its own database connection."""
+
+    progressed = Signal(int, int, str)
+    succeeded = Signal(object)  # SyncReport
+    failed = Signal(str)  # Indonesian message
+
+    def __init__(self, db_path: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self.db_path = db_path
+        self.cancel = threading.Event()
+
+    def run(self) -> None:
+        from storage.registry import Registry
+
+        try:
+            registry = Registry.open(self.db_path)
+        except Exception as exc:  # noqa: BLE001 - shown to the operator, never raised on a thread
+            self.failed.emit(getattr(exc, "message", "") or "Basis data tidak dapat dibuka.")
+            return
+        client = enrolment.client_for(registry)
+        try:
+            report = run_sync(registry, client, progress=self.progressed.emit, cancel=self.cancel)
+        except SyncError as exc:
+            self.failed.emit(exc.message)
+        except Exception as exc:  # noqa: BLE001 - same: the thread must report, not die
+            self.failed.emit(f"Sinkronisasi gagal: {type(exc).__name__}. Data tetap aman.")
+        else:
+            self.succeeded.emit(report)
+        finally:
+            client.close()
+            registry.close()
+
+
+class SyncPanel(QWidget):
+    """`SyncPanel(worker)`; `open_record(record_id)` is emitted when the operator asks to fix a
+    record. `start_watching()` starts the automatic sync; `shutdown()` stops it."""
+
+    open_record = Signal(str)
+    sync_finished = Signal(object)  # SyncReport, or the Indonesian message of a failure
+    _reachable = Signal()
+
+    def __init__(self, worker: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.thread: SyncThread | None = None
+        self.watcher: ReachabilityWatcher | None = None
+        self._info: dict = {}
+        self._build()
+        self._reachable.connect(self._auto_sync)
+        self.refresh()
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.enrol_box = QGroupBox("Pendaftaran perangkat (sekali saja)", self)
+        form = QFormLayout(self.enrol_box)
+        self.server_edit = QLineEdit(self.enrol_box)
+        self.server_edit.setPlaceholderText("misalnya http://192.168.1.10:8765")
+        self.code_edit = QLineEdit(self.enrol_box)
+        self.code_edit.setPlaceholderText("kode dari admin, misalnya ABCD-EFGH-JKLM")
+        self.enrol_button = QPushButton("Daftarkan perangkat", self.enrol_box)
+        self.enrol_button.clicked.connect(self._enrol_clicked)
+        form.addRow("Alamat server", self.server_edit)
+        form.addRow("Kode pendaftaran", self.code_edit)
+        form.addRow("", self.enrol_button)
+
+        self.sync_button = QPushButton("Sinkronkan sekarang", self)
+        self.sync_button.clicked.connect(self.start_sync)
+        self.cancel_button = QPushButton("Batalkan", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_sync)
+        self.progress = QProgressBar(self)
+        self.progress.setFormat("%v / %m")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sync_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+
+        self.status_label = QLabel("", self)
+        self.status_label.setWordWrap(True)
+        self.last_sync_label = QLabel("", self)
+
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
+        self.open_button = QPushButton("Buka dan perbaiki", self)
+        self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.enrol_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.last_sync_label)
+        layout.addWidget(QLabel("Data yang perlu diperiksa (ditolak, NIK ganda, konflik):", self))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.open_button)
+
+    # --- state -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.worker.call(_panel_state, on_result=self._show_state)
+
+    def _show_state(self, info: dict) -> None:
+        self._info = info
+        if not self.server_edit.text():
+            self.server_edit.setText(info["server_url"])
+        self.enrol_box.setVisible(not info["enrolled"])
+        self.sync_button.setEnabled(info["enrolled"] and self.thread is None)
+        last = info["last_sync_at"]
+        self.last_sync_label.setText(
+            f"Sinkronisasi terakhir yang berhasil: {last}" if last
+            else "Belum pernah sinkronisasi."
+        )
+        if self.thread is None and info["waiting"]:
+            self.status_label.setText(f"{info['waiting']} data menunggu dikirim.")
+        self._fill_table(info["rows"])
+        if self.watcher is not None and info["enrolled"] and not self.watcher.reachable:
+            self.watcher.check_now()  # just enrolled or configured: no need to wait out a backoff
+
+    def _fill_table(self, rows: list[state.AttentionRow]) -> None:
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, text in enumerate((row.full_name, row.nik_masked, row.label, row.reason)):
+                item = QTableWidgetItem(text)
+                item.setData(256, row.record_id)  # Qt.UserRole
+                self.table.setItem(i, j, item)
+        self.open_button.setEnabled(bool(rows))
+
+    def attention_ids(self) -> list[str]:
+        return [self.table.item(i, 0).data(256) for i in range(self.table.rowCount())]
+
+    def _open_row(self, row: int) -> None:
+        if row >= 0 and self.table.item(row, 0) is not None:
+            self.open_record.emit(self.table.item(row, 0).data(256))
+
+    # --- enrolment ---------------------------------------------------------------------------
+
+    def _enrol_clicked(self) -> None:
+        url, code = self.server_edit.text().strip(), self.code_edit.text().strip()
+        if not url or not code:
+            self.status_label.setText("Isi alamat server dan kode pendaftaran terlebih dahulu.")
+            return
+        self.enrol_button.setEnabled(False)
+        self.status_label.setText("Mendaftarkan perangkat…")
+        self.worker.call(_enrol, url, code, on_result=self._enrolled, on_error=self._enrol_failed)
+
+    def _enrolled(self, result: enrolment.Enrolment) -> None:
+        self.enrol_button.setEnabled(True)
+        self.code_edit.clear()
+        self.status_label.setText("Perangkat berhasil didaftarkan. Sinkronisasi dapat dimulai.")
+        self.refresh()
+        if self.watcher is not None:
+            self.watcher.check_now()
+
+    def _enrol_failed(self, exc: BaseException) -> None:
+        self.enrol_button.setEnabled(True)
+        self.status_label.setText(getattr(exc, "message", "") or "Pendaftaran perangkat gagal.")
+
+    # --- sync --------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    def start_sync(self) -> None:
+        """Start a sync in the background (ignored while one runs or before enrolment)."""
+        if self.thread is not None or not self._info.get("enrolled"):
+            return
+        self.thread = SyncThread(self._info["path"], self)
+        self.thread.progressed.connect(self._progressed)
+        self.thread.succeeded.connect(self._succeeded)
+        self.thread.failed.connect(self._failed)
+        self.thread.finished.connect(self._thread_done)
+        self.sync_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText("Sinkronisasi berjalan…")
+        self.progress.setRange(0, 0)
+        self.thread.start()
+
+    def cancel_sync(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel.set()
+            self.status_label.setText("Membatalkan setelah paket yang sedang dikirim…")
+
+    @Slot(int, int, str)
+    def _progressed(self, done: int, total: int, phase: str) -> None:
+        self.progress.setRange(0, max(total, 0))
+        self.progress.setValue(min(done, total) if total else 0)
+        verb = "Mengirim data" if phase == PUSH else "Menerima perubahan dari server"
+        self.status_label.setText(f"{verb}: {done} dari {total}")
+
+    def _succeeded(self, report: SyncReport) -> None:
+        self.status_label.setText(report.summary())
+        self.sync_finished.emit(report)
+
+    def _failed(self, message: str) -> None:
+        self.status_label.setText(message)
+        self.sync_finished.emit(message)
+
+    def _thread_done(self) -> None:
+        if self.thread is not None:
+            self.thread.deleteLater()
+        self.thread = None
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.worker.changed.emit()  # lists show the new statuses
+        self.refresh()
+
+    # --- automatic sync ----------------------------------------------------------------------
+
+    def start_watching(self, **timing: float) -> None:
+        """Check the server in the background; sync when it becomes reachable."""
+        if self.watcher is None:
+            self.watcher = ReachabilityWatcher(self._watch_client, self._reachable.emit, **timing)
+            self.watcher.start()
+
+    def _watch_client(self) -> SyncClient | None:
+        # Runs on the watcher's thread: only reads the plain dict the main thread stored.
+        url = self._info.get("server_url", "")
+        return SyncClient(url) if url and self._info.get("enrolled") else None
+
+    def _auto_sync(self) -> None:
+        self.start_sync()
+
+    def shutdown(self) -> None:
+        """Stop the watcher and let a running sync end at its next batch (nothing is lost)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        if self.thread is not None:
+            self.thread.cancel.set()
+            self.thread.wait()
