@@ -206,3 +206,43 @@ def credential_payloads(db) -> list[dict]:
 def device_id(db) -> str:
     """The id the server gave this device at enrolment ("" before enrolment)."""
     return get_meta(db, "device_id", "")
+
+
+@dataclass
+class AttentionRow:
+    """One record the enumerator must look at, as the sync panel lists it (NIK masked)."""
+
+    record_id: str
+    full_name: str
+    nik_masked: str
+    outcome: str
+    label: str
+    reason: str
+    answered_at: str
+
+
+def attention_rows(db) -> list[AttentionRow]:
+    """Records the server rejected, flagged as duplicate or in conflict, with their reasons."""
+    from storage.models import mask_nik
+
+    rows = db.execute(
+        "SELECT a.record_id, a.version, a.outcome, a.errors, a.duplicate_of, a.answered_at, "
+        "w.full_name, w.nik FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
+        f"WHERE a.outcome IN ({','.join('?' * len(NEEDS_ATTENTION))}) "
+        "ORDER BY a.answered_at DESC, a.record_id",
+        list(NEEDS_ATTENTION),
+    ).fetchall()
+    result = []
+    for r in rows:
+        answer = Answer(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5])
+        result.append(AttentionRow(answer.record_id, r[6] or "", mask_nik(r[7] or ""),
+                                   answer.outcome, answer.label, answer.reason, answer.answered_at))
+    return result
+
+
+def database_file(db) -> str:
+    """The file behind this connection, so another thread can open its own connection."""
+    for _seq, name, path in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path
+    return ""

@@ -5,11 +5,14 @@ Qt-free: the window wraps the callback in a signal; the command line does not ne
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
 
 from sync.client import SyncClient, SyncError
+
+log = logging.getLogger(__name__)
 
 
 class ReachabilityWatcher:
@@ -65,15 +68,22 @@ class ReachabilityWatcher:
         finally:
             client.close()
 
+    def _notify(self, up: bool) -> None:
+        # A failing callback must not end the watching: log it and keep going.
+        try:
+            self._on_change(up)
+            if up:
+                self._on_reachable()
+        except Exception:
+            log.exception("sync watcher callback failed")
+
     def _run(self) -> None:
         wait = self.min_wait
         while not self._stop.is_set():
             up = self.probe()
             if up != self.reachable:
                 self.reachable = up
-                self._on_change(up)
-                if up:
-                    self._on_reachable()
+                self._notify(up)
             if up:
                 wait = self.min_wait
                 delay = self.interval
