@@ -1,0 +1,64 @@
+"""Demo cards: fund a share of the demo registrations and sign their cards with this device's
+local demo key, so that the card desk can be tried at once (`python main.py demo-data`).
+
+Real member numbers and credentials come from the central server; the demo key is trusted only
+on the device that made it (its public key is written to that device's data directory only).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+from cards.credential import CardData, issue_credential
+from cards.desk import next_local_serial, store_credential
+from cards.keys import ensure_demo_key
+from storage.db import storage_errors
+from storage.models import Cohort, Status
+
+COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
+
+
+def _next_sequence(registry, year: int, code: str) -> int:
+    prefix = f"JMB-{year}-{code}-"
+    row = registry.db.execute(
+        "SELECT max(member_number) FROM workers WHERE member_number LIKE ?", [prefix + "%"]
+    ).fetchone()
+    return int(row[0][len(prefix) :]) + 1 if row and row[0] else 1
+
+
+def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int = 0,
+                      today: date | None = None) -> int:
+    """Fund `share` of the registrations that are not funded yet, with member numbers in the
+    server's format (JMB-2026-PR-000123) and demo-signed cards valid to 31 December.
+    Returns how many were funded."""
+    today = today or date.today()
+    private_key, kid = ensure_demo_key(data_dir)
+    rows = registry.db.execute(
+        "SELECT id, full_name, cohort FROM workers WHERE status IN (?, ?, ?) ORDER BY seq",
+        [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
+    ).fetchall()
+    chosen = random.Random(seed).sample(rows, round(len(rows) * share))
+    chosen.sort(key=lambda r: r[0])
+    serial = next_local_serial(registry)
+    sequences: dict[str, int] = {}
+    until = date(today.year, 12, 31)
+    with storage_errors(), registry.db.atomic():
+        for reg_id, name, cohort in chosen:
+            cohort = cohort if cohort in COHORT_CODES else Cohort.PEKERJA_RENTAN.value
+            code = COHORT_CODES[cohort]
+            if code not in sequences:
+                sequences[code] = _next_sequence(registry, today.year, code)
+            number = f"JMB-{today.year}-{code}-{sequences[code]:06d}"
+            sequences[code] += 1
+            registry.db.execute(
+                "UPDATE workers SET status = ?, member_number = ?, data = json_set(data, "
+                "'$.status', ?, '$.member_number', ?) WHERE id = ?",
+                [Status.FUNDED.value, number, Status.FUNDED.value, number, reg_id],
+            )
+            card = CardData(number, name, cohort, today, until, serial, 1)
+            store_credential(registry, reg_id, issue_credential(private_key, kid, card),
+                             source="local_demo")
+            serial += 1
+    return len(chosen)
