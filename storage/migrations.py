@@ -257,55 +257,6 @@ def m0003_cards(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0003_cards")
-def m0003_cards(db: Database) -> None:
-    # Card records (cards/desk.py). One row per card version; a reprint adds a version.
-    db.execute(
-        """CREATE TABLE cards (
-            serial INTEGER NOT NULL,
-            version INTEGER NOT NULL,
-            registration_id TEXT NOT NULL,
-            member_number TEXT NOT NULL,
-            key_id TEXT NOT NULL,
-            valid_from TEXT NOT NULL,
-            valid_until TEXT NOT NULL,
-            credential TEXT NOT NULL,
-            source TEXT NOT NULL DEFAULT 'server',
-            issued_at TEXT NOT NULL DEFAULT '',
-            printed_at TEXT,
-            printed_by TEXT NOT NULL DEFAULT '',
-            handed_over_at TEXT,
-            handed_over_to TEXT NOT NULL DEFAULT '',
-            handed_over_by TEXT NOT NULL DEFAULT '',
-            reprint_reason TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (serial, version)
-        )"""
-    )
-    db.execute("CREATE INDEX idx_cards_registration ON cards (registration_id, version)")
-    db.execute(
-        """CREATE TABLE card_revocations (
-            serial INTEGER NOT NULL,
-            version INTEGER NOT NULL,
-            revoked_at TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (serial, version)
-        )"""
-    )
-    # Card steps made at this desk, until the server has acknowledged them.
-    db.execute(
-        """CREATE TABLE card_events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            registration_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            card_version INTEGER NOT NULL,
-            operator TEXT NOT NULL DEFAULT '',
-            at TEXT NOT NULL,
-            detail TEXT NOT NULL DEFAULT '{}',
-            sent INTEGER NOT NULL DEFAULT 0
-        )"""
-    )
-
-
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 
