@@ -64,7 +64,7 @@ def generate_workers(
     *,
     kelurahans: list | None = None,
     event_ids: list[str] | None = None,
-    consent_version: str = "",
+    consent_version: str | None = None,
     occupations: dict[str, list[str]] | None = None,
     taken_niks: set[str] | None = None,
 ) -> Iterator[Registration]:
@@ -79,6 +79,10 @@ def generate_workers(
         regions = load_regions()
         kelurahans = [kel for kec in regions.kecamatan_list()
                       for kel in regions.kelurahan_list(kec.code)]
+    if consent_version is None:
+        from storage.config import load_program_config
+
+        consent_version = load_program_config().for_date(as_of).consent_version
     occupations = occupations or {
         Cohort.PEKERJA_RENTAN.value: list(WORKER_OCCUPATIONS),
         Cohort.PETUGAS_KEAGAMAAN.value: list(RELIGIOUS_OCCUPATIONS),
