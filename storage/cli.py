@@ -50,10 +50,14 @@ def run_demo_data(args: argparse.Namespace) -> int:
         try:
             done = fill_demo_data(registry, args.count, seed=args.seed,
                                   progress=_progress_line(time.perf_counter()))
+            from cards.demo import fund_demo_members  # lazy: only this command needs cards
+
+            funded = fund_demo_members(registry, path.parent, seed=args.seed)
         finally:
             registry.close()
     except StorageError as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 1
     print(f"{done} pekerja contoh ditambahkan ke {path}.")
+    print(f"{funded} di antaranya didanai dengan kartu contoh (kunci demo perangkat ini).")
     return 0
