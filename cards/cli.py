@@ -1,7 +1,168 @@
-"""Command-line subcommands of the cards package (registered into main.py's parser)."""
+"""Command-line subcommands of the cards package (registered into main.py's parser):
+`cards public-key`, `cards verify`, `cards print`, `cards handover`, `cards reprint`."""
+
+from __future__ import annotations
 
 import argparse
+import base64
+import sys
+import time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
+    cards = sub.add_parser("cards", help="kartu peserta: cetak, periksa, kunci publik")
+    csub = cards.add_subparsers(dest="cards_command", metavar="PERINTAH", required=True)
+
+    keys = csub.add_parser("public-key", help="tampilkan kunci publik yang dipercaya")
+    keys.set_defaults(handler=run_public_key)
+
+    verify = csub.add_parser("verify", help="periksa teks QR atau gambar kartu")
+    verify.add_argument("value", metavar="TEKS_ATAU_GAMBAR")
+    verify.set_defaults(handler=run_verify)
+
+    prt = csub.add_parser("print", help="cetak kartu semua peserta yang siap cetak ke PDF")
+    prt.add_argument("--layout", choices=("a4", "cr80"), default="a4")
+    prt.add_argument("--out", required=True, metavar="BERKAS.pdf")
+    prt.add_argument("--kecamatan", default="", help="kode Kemendagri, mis. 15.71.01")
+    prt.add_argument("--kelurahan", default="", help="kode Kemendagri, mis. 15.71.01.1001")
+    prt.add_argument("--cohort", default="", choices=("", "pekerja_rentan", "petugas_keagamaan"))
+    prt.add_argument("--event", default="", help="id kegiatan")
+    prt.add_argument("--limit", type=int, default=0, help="paling banyak sekian kartu")
+    prt.add_argument("--operator", default="cli", help="nama petugas cetak")
+    prt.set_defaults(handler=run_print)
+
+    hand = csub.add_parser("handover", help="catat kartu sudah diserahkan")
+    hand.add_argument("registration_id")
+    hand.add_argument("--to", required=True, help="nama penerima")
+    hand.add_argument("--operator", default="cli")
+    hand.set_defaults(handler=run_handover)
+
+    again = csub.add_parser("reprint", help="cetak ulang: versi baru, versi lama dicabut")
+    again.add_argument("registration_id")
+    again.add_argument("--reason", required=True,
+                       choices=("lost", "damaged", "data_corrected", "other"))
+    again.add_argument("--operator", default="cli")
+    again.set_defaults(handler=run_reprint)
+
+
+def _data_dir(args):
+    from storage.paths import data_dir
+
+    return data_dir(args.data_dir)
+
+
+def _open_registry(args, readonly: bool = False):
+    from storage.paths import database_path
+    from storage.registry import Registry
+
+    path = database_path(args.data_dir)
+    if readonly:
+        return Registry.open_readonly(path) if path.exists() else None
+    return Registry.open(path)
+
+
+def run_public_key(args: argparse.Namespace) -> int:
+    from cards.keys import public_pem, raw_public, trusted_keys
+
+    keys = trusted_keys(_data_dir(args))
+    if not keys:
+        print("Belum ada kunci publik yang dipercaya.", file=sys.stderr)
+        return 1
+    for kid, key in sorted(keys.items()):
+        print(f"ID kunci: {kid}")
+        print(f"Ed25519 (32 bita, base64): {base64.b64encode(raw_public(key)).decode()}")
+        print(public_pem(key))
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from cards.credential import display_name
+    from cards.verify import load_context, looks_like_image, verify_image, verify_text
+    from storage.db import StorageError
+
+    try:
+        registry = _open_registry(args, readonly=True)
+    except StorageError:
+        registry = None
+    try:
+        context = load_context(_data_dir(args), registry)
+    finally:
+        if registry is not None:
+            registry.close()
+    value = args.value
+    verdict = verify_image(value, context) if looks_like_image(value) else verify_text(value, context)
+    print(f"{verdict.status.value.upper()}: {verdict.message}")
+    if verdict.card is not None:
+        card = verdict.card
+        print(f"Nama: {display_name(card)}")
+        print(f"Nomor peserta: {card.member_number}")
+        print(f"Berlaku: {card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}")
+        print(f"Seri/versi: {card.serial}/{card.version}")
+    return 0 if verdict.valid else 1
+
+
+def run_print(args: argparse.Namespace) -> int:
+    from cards import desk
+    from cards.pdf import BatchCancelled
+
+    registry = _open_registry(args)
+    try:
+        flt = desk.CardFilter(kecamatan_code=args.kecamatan, kelurahan_code=args.kelurahan,
+                              cohort=args.cohort, event_id=args.event)
+        rows = desk.members_ready_to_print(registry, flt, limit=args.limit or 10_000_000)
+        if not rows:
+            print("Tidak ada kartu yang siap dicetak.", file=sys.stderr)
+            return 1
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            print(f"\rKartu: {done} / {total}", end="\n" if done >= total else "",
+                  file=sys.stderr, flush=True)
+
+        try:
+            pages = desk.print_to_pdf(registry, [r.registration_id for r in rows], args.out,
+                                      layout=args.layout, operator=args.operator,
+                                      progress=progress)
+        except (BatchCancelled, KeyboardInterrupt):
+            print("\nDibatalkan; tidak ada kartu yang dicatat sebagai dicetak.", file=sys.stderr)
+            return 130
+        print(f"{len(rows)} kartu, {pages} halaman, {time.perf_counter() - started:.1f} detik: "
+              f"{args.out}")
+        return 0
+    finally:
+        registry.close()
+
+
+def run_handover(args: argparse.Namespace) -> int:
+    from cards.desk import CardDeskError, mark_handed_over
+
+    registry = _open_registry(args)
+    try:
+        mark_handed_over(registry, args.registration_id, received_by=args.to,
+                         operator=args.operator)
+    except CardDeskError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        registry.close()
+    print("Penyerahan kartu dicatat.")
+    return 0
+
+
+def run_reprint(args: argparse.Namespace) -> int:
+    from cards.desk import CardDeskError, reprint
+    from cards.keys import ensure_demo_key
+
+    registry = _open_registry(args)
+    try:
+        signer = ensure_demo_key(_data_dir(args))
+        serial, version = reprint(registry, args.registration_id, args.reason,
+                                  operator=args.operator, signer=signer)
+    except CardDeskError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        registry.close()
+    print(f"Kartu seri {serial} versi {version} siap dicetak; versi sebelumnya dicabut.")
+    return 0

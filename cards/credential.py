@@ -59,6 +59,7 @@ class Status(StrEnum):
     EXPIRED = "expired"
     UNKNOWN_KEY = "unknown_key"
     NOT_A_CREDENTIAL = "not_a_credential"
+    UNREADABLE = "unreadable"  # an image without a readable QR code (cards/verify.py)
 
 
 @dataclass(frozen=True)
