@@ -134,7 +134,7 @@ class ProgramVersion:
         return Contribution(jkk, r.jkm_rupiah, discount, jkk + r.jkm_rupiah - discount, verified)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is loaded once
 class ProgramConfig:
     programme: str
     city: str

@@ -22,8 +22,9 @@ ASCII_DIGITS = frozenset("0123456789")
 FEMALE_DAY_OFFSET = 40
 
 # Characters people type or paste between digit groups ("1571 0101 0190 9928", "1571.01...").
-# `\s` covers tabs and non-breaking spaces copied from documents.
-_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]")
+# `\s` covers tabs and non-breaking spaces copied from documents; zero-width characters and the
+# byte-order mark come along invisibly when a NIK is copied from a chat or a spreadsheet.
+_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u200b-\u200d\u2060\ufeff]")
 
 
 @dataclass

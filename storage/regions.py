@@ -53,7 +53,7 @@ def _plain(code: str) -> str:
     return code.replace(".", "").strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is loaded once
 class RegionData:
     city_code: str  # "15.71"
     city_name: str  # "Kota Jambi"

@@ -147,7 +147,7 @@ def test_other_scripts_digits_are_refused(regions, raw):
 
 def test_separators_dots_dashes_and_tabs_are_removed_with_a_warning(regions):
     for raw in ["1571.0101.0190.9928", "1571-0101-0190-9928", "\t1571010101909928\n",
-                "1571\u00a00101\u00a00190\u00a09928"]:
+                "1571\u00a00101\u00a00190\u00a09928", "\ufeff1571010101909928\u200b"]:
         check = check_nik(raw, AS_OF, regions)
         assert check.valid and check.normalized == "1571010101909928"
         assert [i.code for i in check.warnings] == ["nik.separators_removed"]
