@@ -77,6 +77,10 @@ def run_sync(
 ) -> SyncReport:
     """Push then pull. Raises a SyncError when the server cannot be used (after retries);
     a cancelled run returns normally with `report.cancelled` set. Nothing is lost either way."""
+    if registry.db.conn.in_transaction:
+        # A write left uncommitted on this connection (e.g. a setting): commit it first, so each
+        # batch below is its own durable transaction rather than a savepoint inside that one.
+        registry.db.conn.commit()
     state.ensure_tables(registry.db)
     report = SyncReport()
     notify = progress or (lambda done, total, phase: None)
@@ -88,7 +92,7 @@ def run_sync(
     report.remaining = registry.outbox_count()
     if not report.cancelled:
         report.finished_at = state.now_iso()
-        registry.set_setting("last_sync_at", report.finished_at)
+        state.save_setting(registry, "last_sync_at", report.finished_at)
     return report
 
 

@@ -246,3 +246,12 @@ def database_file(db) -> str:
         if name == "main":
             return path
     return ""
+
+
+def save_setting(registry, name: str, value) -> None:
+    """A declared setting, committed now (the registry's setter leaves the commit to its caller;
+    a sync thread's connection closes right after and must not lose it)."""
+    with registry.db.atomic():
+        registry.set_setting(name, value)
+    if registry.db.conn.in_transaction:
+        registry.db.conn.commit()

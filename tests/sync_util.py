@@ -1,0 +1,117 @@
+"""Test helpers for device-side sync: the real server on a loopback port (in a thread or as a
+subprocess), enrolment codes, and enrolled device registries."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url + "/api/v1/health", timeout=1).ok:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"server at {url} did not come up")
+
+
+@contextlib.contextmanager
+def server_in_thread(data_dir: Path, port: int | None = None) -> Iterator[str]:
+    """The real FastAPI app under uvicorn on 127.0.0.1, in this process. Yields its URL."""
+    from server.app import create_app
+
+    port = port or free_port()
+    config = uvicorn.Config(create_app(data_dir), host="127.0.0.1", port=port,
+                            log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+class ServerProcess:
+    """`python main.py server` as a subprocess, so a test can kill it hard and start it again."""
+
+    def __init__(self, data_dir: Path, port: int | None = None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "main.py", "server", "--data-dir", str(self.data_dir),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        wait_until_up(self.url)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+
+def enrol_code(server_dir: Path, role: str = "enumerator") -> str:
+    """A one-time enrolment code, made as the admin's command would make it."""
+    from server.auth import create_enrol_code
+    from server.store import Store
+
+    store = Store(server_dir)
+    try:
+        return create_enrol_code(store, role)
+    finally:
+        store.close()
+
+
+def enrolled_device(path: Path, url: str, server_dir: Path, role: str = "enumerator"):
+    """A fresh device registry at `path`, enrolled with the server at `url`."""
+    from storage.registry import Registry
+    from sync.enrol import enrol
+
+    registry = Registry.open(path)
+    enrol(registry, url, enrol_code(server_dir, role), path.stem)
+    return registry
+
+
+def server_counts(server_dir: Path) -> tuple[int, int]:
+    """(registrations, distinct record ids among stored versions) on the server."""
+    from server.store import Store
+
+    store = Store(server_dir)
+    try:
+        db = store.reader()
+        regs = db.execute("SELECT count(*) FROM registrations").fetchone()[0]
+        distinct = db.execute("SELECT count(DISTINCT id) FROM registrations").fetchone()[0]
+        return regs, distinct
+    finally:
+        store.close()
