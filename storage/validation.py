@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from storage.config import ProgramConfig, ProgramVersion
 from storage.models import (
+    COHORT_LABELS,
     HEIR_RELATIONSHIPS,
     STATUS_LABELS,
     Heir,
@@ -121,6 +122,18 @@ def check_duplicates(
 def age_on(birth_date: date, on: date) -> int:
     """Completed years on `on`."""
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def registration_day(reg: Registration, as_of: date) -> date:
+    """The day the person was first registered: `created_at` for a stored record (a correction
+    must not make someone too old months later), else `as_of`. The device clock may be off by
+    a little; a date after `as_of` is not trusted."""
+    created = _text(reg.created_at)
+    try:
+        day = datetime.fromisoformat(created).date() if created else None
+    except ValueError:
+        day = None
+    return day if day is not None and day <= as_of else as_of
 
 
 def check_age(birth_date: date | None, as_of: date, version: ProgramVersion) -> list[Issue]:
@@ -262,9 +275,20 @@ def _work_issues(
     elif occupation not in known:
         errors.append(Issue("occupation_code", "occupation_code.unknown",
                             "Pekerjaan tidak ada dalam daftar; pilih dari daftar pekerjaan."))
-    if _text(reg.cohort) not in version.cohorts:
+    cohort = _text(reg.cohort)
+    if cohort not in version.cohorts:
         errors.append(Issue("cohort", "cohort.invalid",
                             "Kelompok peserta harus Pekerja rentan atau Petugas keagamaan."))
+    else:
+        # Quotas are per cohort, so a worker counted in the wrong one takes someone's place.
+        entry = version.occupation(occupation)
+        if entry is not None and entry.cohort and entry.cohort != cohort:
+            warnings.append(Issue(
+                "cohort", "cohort.occupation_mismatch",
+                f"Pekerjaan {entry.name} biasanya termasuk kelompok "
+                f"{COHORT_LABELS.get(entry.cohort, entry.cohort)}, tetapi yang dipilih "
+                f"{COHORT_LABELS.get(cohort, cohort)}. Konfirmasi bila kelompok ini benar.",
+            ))
     income = reg.monthly_income
     if income is None or income == "":
         errors.append(Issue("monthly_income", "monthly_income.required",
@@ -386,7 +410,7 @@ def validate_registration(
     result.errors += errors
     result.warnings += warnings
     birth = _as_date(reg.birth_date) or nik.birth_date
-    result.errors += check_age(birth, as_of, version)
+    result.errors += check_age(birth, registration_day(reg, as_of), version)
 
     result.errors += _address_issues(reg, regions)
     result.errors += _phone_issues(reg.phone, "phone", "phone")

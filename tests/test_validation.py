@@ -137,6 +137,9 @@ def test_each_error_has_its_code_and_field(regions, config, changes, expected):
         (dict(monthly_income=25_000_000), ("monthly_income", "monthly_income.high")),
         (dict(heirs=[Heir(name="Anak", relationship="anak", nik="9101010101909935")]),
          ("heirs[0].nik", "heir.nik.kabkota_historical")),
+        (dict(occupation_code="marbot"), ("cohort", "cohort.occupation_mismatch")),
+        (dict(occupation_code="ojek_online", cohort="petugas_keagamaan"),
+         ("cohort", "cohort.occupation_mismatch")),
     ],
 )
 def test_each_warning_has_its_code_and_field(regions, config, changes, expected):
@@ -178,6 +181,20 @@ def test_age_rule_is_a_separate_business_rule(config):
     assert check_age(datetime(1990, 1, 1, 8, 0), AS_OF, version) == []
 
 
+def test_age_limit_applies_on_the_day_of_registration(regions, config):
+    # 60 when registered in March; 61 by the time a typo in the address is corrected.
+    reg = good(nik="1571010405659901", birth_date=date(1965, 5, 4),
+               created_at="2026-03-02T09:15:00+07:00")
+    assert run(reg, regions, config).errors == []
+    errors, _ = issues(run(replace(reg, created_at=""), regions, config))
+    assert ("birth_date", "age.too_old") in errors
+    # A device clock set in the future is not trusted.
+    errors, _ = issues(run(replace(reg, created_at="2027-01-01T00:00:00"), regions, config))
+    assert ("birth_date", "age.too_old") in errors
+    errors, _ = issues(run(replace(reg, created_at="kemarin"), regions, config))
+    assert ("birth_date", "age.too_old") in errors
+
+
 def test_age_uses_the_nik_date_when_none_was_entered(regions, config):
     reg = good(nik="1571012411269934", birth_date=None)  # born on as_of per the NIK
     errors, _ = issues(run(reg, regions, config))
@@ -190,6 +207,11 @@ def test_the_version_in_force_decides(regions, config):
     assert ("birth_date", "age.too_old") in errors
     # With one version only, the consent version cannot be checked against the texts.
     assert ("consent_version", "consent.version_unknown") not in errors
+
+
+def test_occupation_and_cohort_that_agree_give_no_warning(regions, config):
+    reg = good(occupation_code="guru_ngaji", cohort="petugas_keagamaan")
+    assert run(reg, regions, config).warnings == []
 
 
 def test_the_device_occupation_table_replaces_the_configured_one(regions, config):
