@@ -1,0 +1,204 @@
+"""Card PDFs: every QR decodes at 300 dpi and verifies, sizes and positions exact to 0.1 mm,
+long names inside the safe area, and verification of images."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from cards import layout as L
+from cards.credential import CardData, Status, issue_credential
+from cards.keys import generate_private_key, key_id
+from cards.pdf import PrintCard, render_pdf
+from cards.verify import VerifyContext, verify_image, verify_text
+
+MM = 72 / 25.4
+TODAY = date(2026, 6, 1)
+NAMES = [
+    "Siti Aminah",
+    "Muhammad Ridwan Syahputra bin Abdul Rahman Al-Ma'ruf Hasibuan Nasution",  # 70
+    "Nur'aini Désirée Çelik-Ñúñez Purbaningrum",
+    "I Gusti Ngurah Agung Bagus Putra Wirawan Sastrawijaya",
+    "A",
+    "TAN",
+]
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils")
+
+
+@pytest.fixture(scope="module")
+def signer():
+    key = generate_private_key()
+    return key, key_id(key.public_key())
+
+
+def _cards(signer, count: int) -> list[PrintCard]:
+    cards = []
+    for i in range(count):
+        name = NAMES[i % len(NAMES)]
+        data = CardData(f"JMB-2026-PR-{i + 1:06d}", name, "pekerja_rentan", date(2026, 1, 5),
+                        date(2026, 12, 31), 1000 + i, 1)
+        cards.append(PrintCard(name, data.member_number, "Pekerja rentan · Ojek online",
+                               data.valid_from, data.valid_until, data.serial, 1,
+                               issue_credential(*signer, data)))
+    return cards
+
+
+def _rasterise(pdf: Path, out_dir: Path, dpi: int = 300) -> list[Path]:
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), str(out_dir / "p")],
+                   check=True)
+    return sorted(out_dir.glob("p-*.png"))
+
+
+def _media_boxes(pdf: bytes) -> list[tuple[float, ...]]:
+    boxes = re.findall(rb"/MediaBox \[\s*([\d. ]+?)\s*\]", pdf)
+    return [tuple(float(v) for v in box.split()) for box in boxes]
+
+
+def _translations(pdf: bytes) -> set[tuple[float, float]]:
+    """Every translation (cm with an identity matrix) in the page streams, in mm."""
+    found = set()
+    for start in re.finditer(rb"stream\r?\n", pdf):
+        try:  # a decompressor stops at the end of the stream's deflate data
+            text = zlib.decompressobj().decompress(pdf[start.end() :])
+        except zlib.error:
+            continue
+        for x, y in re.findall(rb"1 0 0 1 ([\d.-]+) ([\d.-]+) cm", text):
+            found.add((round(float(x) / MM, 2), round(float(y) / MM, 2)))
+    return found
+
+
+def test_a4_every_qr_decodes_at_300_dpi_and_verifies(signer, tmp_path):
+    cards = _cards(signer, 12)
+    pdf = tmp_path / "a4.pdf"
+    assert render_pdf(cards, pdf, "a4") == 4
+    pages = _rasterise(pdf, tmp_path)
+    assert len(pages) == 4
+    context = VerifyContext({signer[1]: signer[0].public_key()})
+    decoded = {}
+    for page_no, page in enumerate(pages):
+        with Image.open(page) as image:
+            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        if page_no % 2:  # backs carry no QR code
+            assert found == []
+            continue
+        for symbol in found:
+            centre_x = sum(p.x for p in (symbol.position.top_left, symbol.position.bottom_right))
+            centre_y = sum(p.y for p in (symbol.position.top_left, symbol.position.bottom_right))
+            centre = (centre_x / 2 / 300 * 25.4, 297 - centre_y / 2 / 300 * 25.4)  # mm, from bottom
+            decoded[symbol.text] = (page_no, centre)
+        assert len(found) == (10 if page_no == 0 else 2)
+    assert set(decoded) == {c.qr_text for c in cards}
+    for index, card in enumerate(cards):
+        page_no, (cx, cy) = decoded[card.qr_text]
+        x, y = L.a4_slots()[index % 10]
+        expected = ((x + L.QR_BOX.x + L.QR_SIZE / 2) / MM, (y + L.QR_BOX.y + L.QR_SIZE / 2) / MM)
+        assert page_no == 2 * (index // 10)
+        assert abs(cx - expected[0]) < 0.5 and abs(cy - expected[1]) < 0.5
+        assert verify_text(card.qr_text, context, TODAY).valid
+
+
+def test_page_sizes_and_card_positions_exact(signer, tmp_path):
+    # Independent arithmetic from the spec: ID-1 85.60 x 53.98 mm, A4 210 x 297 mm, 2 x 5 cards
+    # with 6 mm and 4 mm gaps, centred: left 16.40 mm, bottom 5.55 mm.
+    columns = [16.40, 16.40 + 85.60 + 6]
+    rows = [5.55 + (4 - r) * (53.98 + 4) for r in range(5)]
+    expected = [(c, r) for r in rows for c in columns]
+    got = [(x / MM, y / MM) for x, y in L.a4_slots()]
+    assert all(abs(a - b) < 0.1 for e, g in zip(expected, got, strict=True) for a, b in zip(e, g, strict=True))
+    backs = [(x / MM, y / MM) for x, y in L.a4_back_slots()]
+    for (fx, fy), (bx, by) in zip(expected, backs, strict=True):  # mirrored for long-edge duplex
+        assert abs(bx - (210 - fx - 85.60)) < 0.1 and abs(by - fy) < 0.1
+    pdf = tmp_path / "a4.pdf"
+    render_pdf(_cards(signer, 12), pdf, "a4")
+    data = pdf.read_bytes()
+    for box in _media_boxes(data):
+        assert abs(box[2] / MM - 210) < 0.1 and abs(box[3] / MM - 297) < 0.1
+    placed = _translations(data)
+    for x, y in expected + [(210 - x - 85.60, y) for x, y in expected]:
+        assert any(abs(x - px) < 0.1 and abs(y - py) < 0.1 for px, py in placed), (x, y)
+    assert b"/FontFile2" in data  # the TrueType font is embedded (as a subset)
+    cr80 = tmp_path / "cr80.pdf"
+    assert render_pdf(_cards(signer, 3), cr80, "cr80") == 6
+    boxes = _media_boxes(cr80.read_bytes())
+    assert len(boxes) == 6
+    for box in boxes:
+        assert abs(box[2] / MM - 85.60) < 0.1 and abs(box[3] / MM - 53.98) < 0.1
+
+
+def test_crop_marks_stay_in_the_margins():
+    cards = [(x, y, x + L.CARD_W, y + L.CARD_H) for x, y in L.a4_slots()]
+    for x1, y1, x2, y2 in L.crop_marks():
+        assert 0 <= min(x1, x2) and max(x1, x2) <= L.A4_W
+        assert 0 <= min(y1, y2) and max(y1, y2) <= L.A4_H
+        for cx1, cy1, cx2, cy2 in cards:  # never across a card
+            assert max(x1, x2) <= cx1 or min(x1, x2) >= cx2 or max(y1, y2) <= cy1 or min(
+                y1, y2) >= cy2
+
+
+@pytest.mark.parametrize("name", NAMES + ["X" * 90, "Wolfeschlegelsteinhausenbergerdorff" * 2])
+def test_names_stay_inside_the_safe_area(name):
+    size, lines = L.fit_name(name, L.TEXT_BOX.w)
+    assert L.NAME_MIN_PT <= size <= L.NAME_MAX_PT and 1 <= len(lines) <= 2
+    for line in lines:
+        assert L.text_width(line, L.FONT_BOLD, size) <= L.TEXT_BOX.w
+    if len(name) <= 60 and " " in name:
+        assert "".join(lines).replace(" ", "") == name.replace(" ", "")  # nothing lost
+
+
+def test_boxes_inside_the_safe_area_and_back_text_fits():
+    safe = L.SAFE
+    for box in (L.TEXT_BOX, L.QR_BOX):
+        assert safe.x <= box.x and box.right <= safe.right
+        assert safe.y <= box.y and box.top <= safe.top
+    assert L.TEXT_BOX.right < L.QR_BOX.x
+    config = L.load_config()
+    size, lines = L.fit_paragraphs(config.back_title, config.back_paragraphs,
+                                   config.back_footer, safe)
+    assert size >= 4.5  # still readable
+    for font, text, offset in lines:
+        scale = 1.3 if font == L.FONT_BOLD and offset < size * 2 else 1.0
+        assert L.text_width(text, font, size * scale) <= safe.w
+        assert offset <= safe.h
+    assert any("175" in text for _, text, _ in lines)
+    assert any("Rp42 juta" in text for _, text, _ in lines)
+
+
+def test_verify_image_valid_missing_and_damaged(signer, tmp_path):
+    card = _cards(signer, 1)[0]
+    pdf = tmp_path / "one.pdf"
+    render_pdf([card], pdf, "cr80")
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(pdf),
+                    str(tmp_path / "c")], check=True)
+    photo = next(tmp_path.glob("c-*.png"))
+    context = VerifyContext({signer[1]: signer[0].public_key()})
+    assert verify_image(photo, context, TODAY).valid
+    # No QR code at all: the card's back side.
+    blank = tmp_path / "blank.png"
+    Image.new("L", (400, 300), 255).save(blank)
+    verdict = verify_image(blank, context, TODAY)
+    assert verdict.status is Status.UNREADABLE and "Tidak ada kode QR" in verdict.message
+    # A damaged code: a stripe of ink over its middle.
+    with Image.open(photo) as image:
+        damaged = image.convert("L")
+    px = 300 / 25.4
+    qr_left = L.QR_BOX.x / MM * px
+    qr_top = damaged.height - (L.QR_BOX.top / MM) * px
+    side = L.QR_SIZE / MM * px
+    ImageDraw.Draw(damaged).rectangle(
+        (qr_left, qr_top + side * 0.3, qr_left + side, qr_top + side * 0.7), fill=0)
+    damaged_path = tmp_path / "damaged.png"
+    damaged.save(damaged_path)
+    verdict = verify_image(damaged_path, context, TODAY)
+    assert verdict.status is Status.UNREADABLE and not verdict.valid
+    not_an_image = tmp_path / "note.png"
+    not_an_image.write_text("bukan gambar")
+    assert verify_image(not_an_image, context, TODAY).status is Status.UNREADABLE
