@@ -94,7 +94,7 @@ def m0001_core(db: Database) -> None:
             phone TEXT NOT NULL DEFAULT '',
             nik TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (record_id, position)
-        )"""
+        ) WITHOUT ROWID"""
     )
     db.execute(
         """CREATE TABLE events (
@@ -174,10 +174,12 @@ def m0001_core(db: Database) -> None:
 @MIGRATIONS(name="0002_search")
 def m0002_search(db: Database) -> None:
     # Name search: FTS5 kept in sync with workers by triggers (same transaction as the save).
+    # Lists order by save sequence, never by rank: no positions or column sizes are needed,
+    # which keeps each save's write small.
     db.execute(
         """CREATE VIRTUAL TABLE workers_fts USING fts5 (
             full_name, content='workers', content_rowid='rowid',
-            tokenize='unicode61 remove_diacritics 2'
+            tokenize='unicode61 remove_diacritics 2', detail='none', columnsize=0
         )"""
     )
     db.execute(
@@ -205,7 +207,6 @@ def m0002_search(db: Database) -> None:
     db.execute("CREATE INDEX idx_workers_status ON workers (status, seq)")
     db.execute("CREATE INDEX idx_workers_birth_date ON workers (birth_date)")
     db.execute("CREATE INDEX idx_workers_created ON workers (created_at)")
-    db.execute("CREATE INDEX idx_outbox_record ON outbox (record_id)")
 
 
 @MIGRATIONS(name="0003_cards")

@@ -9,7 +9,6 @@ Ordering uses local sequence numbers, never device clocks (they are wrong after 
 from __future__ import annotations
 
 import base64
-import copy
 import difflib
 import hashlib
 import hmac
@@ -114,6 +113,21 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def record_dict(reg: Registration) -> dict:
+    """Registration.to_dict() without dataclasses.asdict's recursive deep copy (a save's hot
+    path); tests/test_registry.py checks that both give the same dict."""
+    data = {name: getattr(reg, name) for name in _FIELDS}
+    data["birth_date"] = reg.birth_date.isoformat() if reg.birth_date else None
+    data["heirs"] = [
+        {"name": h.name, "relationship": h.relationship, "phone": h.phone, "nik": h.nik}
+        for h in reg.heirs
+    ]
+    return data
+
+
+_FIELDS = tuple(Registration.__dataclass_fields__)
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -152,7 +166,7 @@ class Registry:
         self.device_id = device_id
         self._regions = None
         self._config = None
-        self._last_audit: tuple[int, str] | None = None
+        self._occupation_codes: list[str] | None = None  # cached; save_occupation clears it
 
     # --- opening ------------------------------------------------------------------------
 
@@ -223,10 +237,11 @@ class Registry:
         from storage.validation import validate_registration
 
         with storage_errors():
-            codes = [o.code for o in self.occupations()]
+            if self._occupation_codes is None:
+                self._occupation_codes = [o.code for o in self.occupations()]
             return validate_registration(
                 reg, as_of=as_of or date.today(), regions=self.regions, config=self.config,
-                duplicates=self, occupation_codes=codes,
+                duplicates=self, occupation_codes=self._occupation_codes,
             )
 
     def exact_nik(self, nik: str, exclude_id: str | None = None) -> list:
@@ -278,9 +293,7 @@ class Registry:
         """
         from storage.validation import clean_registration
 
-        reg = copy.deepcopy(reg)
-        cleaned = clean_registration(reg)
-        reg = cleaned if cleaned is not None else reg
+        reg = clean_registration(reg)  # a copy: the caller's object is never changed
         result = self.validate(reg, as_of=as_of)
         if result.errors or result.unconfirmed(frozenset(confirmed_warnings)):
             return SaveResult(False, None, result)
@@ -426,6 +439,7 @@ class Registry:
         return [Occupation(r[0], r[1], bool(r[2]), bool(r[3])) for r in rows]
 
     def save_occupation(self, occupation: Occupation, *, operator: str = "") -> None:
+        self._occupation_codes = None
         now = now_iso()
         with storage_errors(), self.db.atomic():
             self.db.execute(
@@ -555,12 +569,12 @@ class Registry:
 def insert_version(db: Database, reg: Registration, *, operator: str, now: str) -> None:
     """Write `reg` (already numbered) as the current row, its heirs, its history version and its
     outbox entry. The caller owns the transaction."""
-    data = canonical_json(reg.to_dict())
-    cur = db.execute(
+    data = canonical_json(record_dict(reg))
+    cur = db.conn.execute(
         "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
         "VALUES (?, ?, ?, ?, ?)", [reg.id, reg.version, operator, now, data],
     )
-    db.execute(
+    db.conn.execute(
         f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
         "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
         "nik = excluded.nik, full_name = excluded.full_name, name_key = excluded.name_key, "
@@ -572,12 +586,12 @@ def insert_version(db: Database, reg: Registration, *, operator: str, now: str) 
         "operator = excluded.operator, updated_at = excluded.updated_at, data = excluded.data",
         worker_row(reg, cur.lastrowid, data),
     )
-    db.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
+    db.conn.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
     db.conn.executemany(
         "INSERT INTO heirs (record_id, position, name, relationship, phone, nik) "
         "VALUES (?, ?, ?, ?, ?, ?)", heir_rows(reg),
     )
-    db.execute(
+    db.conn.execute(
         "INSERT INTO outbox (record_id, version, payload, created_at) VALUES (?, ?, ?, ?)",
         [reg.id, reg.version, data, now],
     )
@@ -597,7 +611,7 @@ def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operat
             seq, audit_seq = seq + 1, audit_seq + 1
             reg.version, reg.device_id, reg.operator = 1, registry.device_id, operator
             reg.created_at = reg.updated_at = now
-            data = canonical_json(reg.to_dict())
+            data = canonical_json(record_dict(reg))
             versions.append((seq, reg.id, 1, operator, now, data))
             workers.append(worker_row(reg, seq, data))
             heirs += heir_rows(reg)
@@ -646,7 +660,7 @@ def heir_rows(reg: Registration) -> list[tuple]:
 def insert_audit(db: Database, entry: dict, prev_hash: str) -> str:
     """Insert one audit entry chained to `prev_hash`; returns its hash."""
     digest = audit_hash(prev_hash, entry)
-    db.execute(
+    db.conn.execute(
         "INSERT INTO audit_log (seq, at, device_id, operator, action, entity, entity_id, detail, "
         "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [entry["seq"], entry["at"], entry["device_id"], entry["operator"], entry["action"],

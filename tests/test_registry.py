@@ -424,3 +424,12 @@ def test_readonly_registry_reads_but_never_writes(tmp_path, registry):
         reader.close()
     with pytest.raises(StorageError):
         Registry.open_readonly(tmp_path / "missing.sqlite3")
+
+
+def test_fast_record_dict_matches_to_dict():
+    from storage.registry import record_dict
+
+    reg = make_reg(heirs=[Heir("Ahmad", "suami", "081234567890", "1571010101909902"),
+                          Heir("Rina", "anak")], event_id="e1", monthly_income=None)
+    assert record_dict(reg) == reg.to_dict()
+    assert record_dict(make_reg(birth_date=None)) == make_reg(birth_date=None).to_dict()
