@@ -194,7 +194,7 @@ def _name_issues(raw: Any, fld: str, label: str, *, required: bool) -> list[Issu
 def _person_issues(reg: Registration, nik: NikCheck, as_of: date) -> tuple[list, list]:
     errors = _name_issues(reg.full_name, "full_name", "Nama lengkap (sesuai KTP)", required=True)
     warnings = []
-    if errors == [] and any(ch.isdigit() for ch in _text(reg.full_name)):
+    if not errors and any(ch.isdigit() for ch in _text(reg.full_name)):
         warnings.append(Issue("full_name", "full_name.has_digits",
                               "Nama berisi angka. Periksa kembali sesuai KTP."))
     if len(_text(reg.birth_place)) > PLACE_MAX:
