@@ -1,7 +1,163 @@
-"""Command-line subcommands of the server package (registered into main.py's parser)."""
+"""Command-line subcommands of the server package (registered into main.py's parser).
+
+`python main.py server --data-dir DIR [--host 127.0.0.1] [--port 8765]` runs the central server;
+the other `server` subcommands are the admin's tools on the same data directory.
+"""
+
+from __future__ import annotations
 
 import argparse
+import csv
+import sys
+from pathlib import Path
+
+from server.schemas import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
+    parser = sub.add_parser("server", help="server pusat: jalankan atau kelola")
+    parser.add_argument("--data-dir", dest="server_data_dir", default=None,
+                        help="folder data server (berisi server.db dan kunci kartu)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.set_defaults(handler=_run)
+    admin = parser.add_subparsers(dest="server_command", metavar="PERINTAH_ADMIN")
+    _admin_commands(admin)
+
+
+def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    # Its own dest: a nested parser's default would otherwise hide the value given before it.
+    parser.add_argument("--data-dir", dest="admin_data_dir", default=None,
+                        help="folder data server")
+    return parser
+
+
+def _admin_commands(admin: argparse._SubParsersAction) -> None:
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        parser = _with_data_dir(admin.add_parser(name, help=help_text))
+        parser.set_defaults(handler=handler)
+        return parser
+
+    code = command("enrol-code", "buat kode sekali pakai untuk mendaftarkan perangkat",
+                   _enrol_code)
+    code.add_argument("--role", choices=ROLES, default="enumerator")
+    code.add_argument("--name", default="", help="catatan: untuk siapa kode ini")
+    command("devices", "daftar perangkat", _devices)
+    command("revoke-device", "cabut akses perangkat", _revoke).add_argument("device_id")
+    held = command("device-records",
+                   "data yang pernah dipegang perangkat (pemberitahuan kebocoran data)",
+                   _device_records)
+    held.add_argument("device_id")
+    held.add_argument("--out", help="berkas CSV (bawaan: layar)")
+
+    quota = admin.add_parser("quota", help="kuota per kelompok dan tahun program")
+    quota_sub = quota.add_subparsers(dest="quota_command", metavar="show|set", required=True)
+    show = _with_data_dir(quota_sub.add_parser("show", help="tampilkan sisa kuota"))
+    show.add_argument("--year", type=int, default=None)
+    show.set_defaults(handler=_quota_show)
+    put = _with_data_dir(quota_sub.add_parser("set", help="tetapkan kuota (boleh tahun depan)"))
+    put.add_argument("--year", type=int, required=True)
+    put.add_argument("--cohort", required=True,
+                     help="pekerja_rentan, petugas_keagamaan, atau '' untuk total semua")
+    put.add_argument("--places", type=int, required=True)
+    put.set_defaults(handler=_quota_set)
+
+
+def _data_dir(args) -> Path:
+    chosen = (getattr(args, "admin_data_dir", None) or args.server_data_dir
+              or getattr(args, "data_dir", None))
+    if chosen:
+        return Path(chosen)
+    from storage.paths import data_dir
+
+    return Path(data_dir()) / "server"
+
+
+def _store(args):
+    from server.store import Store
+
+    return Store(_data_dir(args))
+
+
+def _run(args) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(_data_dir(args))
+    print(f"Server pusat berjalan di http://{args.host}:{args.port}/api/v1 "
+          f"(data: {_data_dir(args)})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _enrol_code(args) -> int:
+    from server.auth import create_enrol_code
+
+    code = create_enrol_code(_store(args), args.role, args.name)
+    print(f"Kode pendaftaran perangkat ({args.role}), berlaku 7 hari, sekali pakai:")
+    print(code)
+    return 0
+
+
+def _devices(args) -> int:
+    from server.auth import list_devices
+
+    for d in list_devices(_store(args)):
+        state = f"dicabut {d['revoked_at']}" if d["revoked_at"] else "aktif"
+        print(f"{d['id']}  {d['role']:<10}  {state:<40}  {d['name']}")
+    return 0
+
+
+def _revoke(args) -> int:
+    from server.auth import revoke_device
+
+    if revoke_device(_store(args), args.device_id):
+        print(f"Akses perangkat {args.device_id} telah dicabut.")
+        return 0
+    print(f"Perangkat {args.device_id} tidak ditemukan atau sudah dicabut.", file=sys.stderr)
+    return 1
+
+
+def _device_records(args) -> int:
+    from server.holdings import device_records
+
+    rows = device_records(_store(args), args.device_id)
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(["record_id", "nik_masked", "full_name", "kelurahan_code", "how",
+                         "first_at"])
+        for row in rows:
+            writer.writerow([row[k] for k in ("record_id", "nik_masked", "full_name",
+                                              "kelurahan_code", "how", "first_at")])
+    finally:
+        if args.out:
+            out.close()
+    print(f"{len(rows)} pendaftaran pernah dipegang perangkat {args.device_id}.", file=sys.stderr)
+    return 0
+
+
+def _quota_show(args) -> int:
+    from server.decisions import quota_status
+    from server.rules import server_today
+
+    status = quota_status(_store(args), args.year or server_today().year)
+    print(f"Tahun program {status['programme_year']}")
+    for c in status["cohorts"]:
+        shared = " (total bersama)" if c["shared"] else ""
+        print(f"  {c['label']:<20} kuota {c['places']:>6}{shared}  didanai {c['funded']:>6}  "
+              f"sisa {c['left']:>6}")
+    return 0
+
+
+def _quota_set(args) -> int:
+    from server.decisions import set_quota
+
+    if args.places < 0:
+        print("Kuota tidak boleh negatif.", file=sys.stderr)
+        return 2
+    set_quota(_store(args), args.year, args.cohort, args.places)
+    print(f"Kuota {args.cohort or 'semua kelompok'} tahun {args.year}: {args.places}.")
+    return 0

@@ -1,0 +1,70 @@
+"""One error shape for every refusal: {"error": {"code", "message" (Indonesian), "details"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal the client can understand: status, stable code, Indonesian message."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_HTTP_DEFAULTS = {
+    404: ("not_found", "Alamat tidak ditemukan."),
+    405: ("request.method_not_allowed", "Metode permintaan ini tidak didukung di alamat ini."),
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict]:
+    # Only where and what: the rejected input is left out so that no NIK is echoed or logged.
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        details = _validation_details(exc)
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return error_response(
+                400, "request.bad_json", "Isi permintaan bukan JSON yang sah.", details
+            )
+        return error_response(
+            422, "request.invalid", "Isi permintaan tidak sesuai format yang diharapkan.", details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code, message = _HTTP_DEFAULTS.get(
+            exc.status_code, ("request.invalid", "Permintaan tidak dapat diproses.")
+        )
+        return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        log.exception("unexpected server error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, "server.error", "Terjadi kesalahan di server. Coba lagi beberapa saat lagi."
+        )

@@ -1,0 +1,45 @@
+"""Which registrations a device held (DESIGN.md §7): for a breach notice within 72 hours.
+
+A device held a registration if it pushed a version of it, or if a pull sent it the
+registration's state (its NIK hash) or its card credential (name and member number). Pulls are
+remembered as sequence ranges; the feed table maps every sequence number ever used to its
+registration, so the ranges give the exact records.
+"""
+
+from __future__ import annotations
+
+from server.store import Store
+from storage.models import mask_nik
+
+_PULLED = """
+    SELECT f.record_id, MIN(p.at), MAX(f.kind = 'credential' AND p.with_credentials)
+    FROM pulls p JOIN feed f ON f.seq > p.from_seq AND f.seq <= p.to_seq
+    WHERE p.device_id = ? AND f.record_id IS NOT NULL
+      AND (f.kind != 'credential' OR p.with_credentials)
+    GROUP BY f.record_id
+"""
+
+
+def device_records(store: Store, device_id: str) -> list[dict]:
+    """One row per registration: record_id, nik_masked, full_name, kelurahan_code, how
+    ("pushed", "pulled: nik hash and status", "pulled: card"), first_at."""
+    db = store.reader()
+    held: dict[str, dict] = {}
+    for record_id, first_at in db.execute(
+        "SELECT record_id, first_at FROM pushed WHERE device_id = ?", [device_id]
+    ).fetchall():
+        held[record_id] = {"how": "pushed", "first_at": first_at}
+    for record_id, first_at, card in db.execute(_PULLED, [device_id]).fetchall():
+        how = "pulled: card" if card else "pulled: nik hash and status"
+        entry = held.setdefault(record_id, {"how": how, "first_at": first_at})
+        if entry["how"] != how:
+            entry["how"] = f"{entry['how']}; {how}"
+    rows = []
+    for record_id, entry in sorted(held.items(), key=lambda kv: kv[1]["first_at"]):
+        found = db.execute(
+            "SELECT nik, full_name, kelurahan_code FROM registrations WHERE id = ?", [record_id]
+        ).fetchone()
+        nik, name, kelurahan = found if found else ("", "", "")
+        rows.append({"record_id": record_id, "nik_masked": mask_nik(nik), "full_name": name,
+                     "kelurahan_code": kelurahan, **entry})
+    return rows

@@ -1,0 +1,109 @@
+"""Request bodies: a size limit before anything is parsed, and gzip request decoding.
+
+Pure ASGI so that an oversized or broken body is refused before FastAPI reads it. The limit
+applies to the bytes on the wire and again to the decompressed bytes, so a small gzip bomb is
+refused as surely as a large body.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.errors import error_response
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class RequestBodyMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        encoding = headers.get("content-encoding", "").strip().lower()
+        refusal = self._check_headers(headers, encoding)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        body, refusal = await self._read(receive)
+        if refusal is None and encoding == "gzip" and body:
+            body, refusal = self._gunzip(body)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        scope = dict(scope)
+        raw = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding",
+                                                                  b"content-length")]
+        raw.append((b"content-length", str(len(body)).encode("ascii")))
+        scope["headers"] = raw
+        await self.app(scope, _replay(body, receive), send)
+
+    def _check_headers(self, headers: Headers, encoding: str):
+        if encoding not in ("", "identity", "gzip"):
+            return error_response(
+                415, "request.unsupported_encoding",
+                "Kompresi isi permintaan tidak didukung; gunakan gzip atau tanpa kompresi.",
+            )
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.strip().isdigit():
+                return error_response(400, "request.invalid", "Header Content-Length tidak sah.")
+            if int(length) > self.max_bytes:
+                return self._too_large()
+        return None
+
+    def _too_large(self):
+        return error_response(
+            413, "request.too_large",
+            f"Isi permintaan terlalu besar (paling banyak {self.max_bytes // (1024 * 1024)} MiB). "
+            "Kirim dalam kelompok yang lebih kecil.",
+        )
+
+    async def _read(self, receive: Receive):
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return b"", self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks), None
+
+    def _gunzip(self, body: bytes):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out = decoder.decompress(body, self.max_bytes + 1)
+        except zlib.error:
+            out = None
+        if out is not None and (len(out) > self.max_bytes or decoder.unconsumed_tail):
+            return b"", self._too_large()
+        if out is None or not decoder.eof:
+            return b"", error_response(
+                400, "request.bad_gzip", "Isi permintaan gzip rusak atau terpotong."
+            )
+        return out, None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,195 @@
+"""POST /sync/push: a batch of record versions answered one by one (docs/SYNC_API.md §4).
+
+The record rules run before the write lock is taken (they need no database); the answers are
+decided and written inside one transaction, so a batch is stored whole or not at all, and the
+stored answer makes a repeated batch change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from server import registrations as regs
+from server import rules
+from server.auth import Device
+from server.errors import ApiError
+from server.schemas import PushRecord, PushRequest
+from server.store import Store, now_iso
+from storage.models import Issue, Registration
+from storage.nik import strip_separators
+
+SERVER_OWNED = ("status", "status_reason", "member_number")
+
+
+def canonical(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Prepared:
+    """One pushed record after the checks that need no database."""
+
+    rec: PushRecord
+    data: dict
+    content_hash: str
+    reg: Registration | None = None
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def base_version(self) -> int:
+        base = self.rec.base_version
+        return self.rec.version - 1 if base is None else base
+
+
+def _issue_dicts(issues: list[Issue]) -> list[dict]:
+    return [{"field": i.field, "code": i.code, "message": i.message} for i in issues]
+
+
+def prepare(rec: PushRecord) -> Prepared:
+    data = rec.data.model_dump()
+    for name in SERVER_OWNED:
+        data.pop(name, None)
+    prepared = Prepared(rec, data, sha256(canonical(data)))
+    if data["id"] != rec.record_id or data["version"] != rec.version:
+        prepared.errors.append(Issue(
+            "id", "record.id_mismatch",
+            "Nomor atau versi rekaman tidak sama dengan isi datanya; kirim ulang dari aplikasi.",
+        ))
+        return prepared
+    try:
+        prepared.reg = Registration.from_dict(data)
+    except (TypeError, ValueError):
+        prepared.errors.append(Issue(
+            "birth_date", "birth_date.invalid", "Tanggal lahir tidak sah (format TTTT-BB-HH)."
+        ))
+        return prepared
+    result = rules.validate(prepared.reg)
+    prepared.errors += result.errors
+    prepared.warnings += result.warnings
+    return prepared
+
+
+def _result(p: Prepared, outcome: str, row: dict | None, duplicate_of=None,
+            errors=()) -> dict:
+    return {
+        "record_id": p.rec.record_id, "version": p.rec.version, "outcome": outcome,
+        "server_version": row["version"] if row else None,
+        "status": row["status"] if row else None,
+        "duplicate_of": duplicate_of,
+        "errors": _issue_dicts(list(errors)), "warnings": _issue_dicts(p.warnings),
+    }
+
+
+class BatchWriter:
+    """Applies the rules of §4 to each record, inside the caller's transaction."""
+
+    def __init__(self, db, store: Store, device: Device, batch_id: str):
+        self.db, self.store, self.device, self.batch_id = db, store, device, batch_id
+        self.now = now_iso()
+
+    def apply(self, p: Prepared) -> dict:
+        rid, version = p.rec.record_id, p.rec.version
+        stored = self.db.execute(
+            "SELECT content_hash, outcome, duplicate_of FROM versions "
+            "WHERE record_id = ? AND version = ?", [rid, version],
+        ).fetchall()
+        row = regs.fetch_row(self.db, rid)
+        same = [s for s in stored if s[0] == p.content_hash]
+        if same:  # rule 1: this very version was answered before
+            return _result(p, same[0][1], row, same[0][2])
+        if p.errors:  # rule 2
+            return _result(p, "rejected", row, errors=p.errors)
+        if row is None:  # rule 3
+            row = regs.insert_new(self.db, self.store, p.reg, self.device.id, self.now)
+            return self._stored(p, row)
+        current = row["version"]
+        if version <= current:  # rules 4 and 5
+            outcome = "conflict" if stored or version == current else "stale"
+            if outcome == "conflict":
+                row = regs.flag_conflict(self.db, self.store, row, self.now)
+            self._keep_version(p, outcome, None)
+            return _result(p, outcome, row)
+        if p.base_version < current:  # rule 6
+            row = regs.flag_conflict(self.db, self.store, row, self.now)
+            self._keep_version(p, "conflict", None)
+            return _result(p, "conflict", row)
+        row = regs.update_version(self.db, self.store, row, p.reg, self.now)  # rule 7
+        return self._stored(p, row)
+
+    def _stored(self, p: Prepared, row: dict) -> dict:
+        outcome = "duplicate" if row["duplicate_of"] else "accepted"
+        self._keep_version(p, outcome, row["duplicate_of"])
+        return _result(p, outcome, row, row["duplicate_of"])
+
+    def _keep_version(self, p: Prepared, outcome: str, duplicate_of: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO versions (record_id, version, content_hash, base_version, device_id, "
+            "outcome, duplicate_of, data, batch_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [p.rec.record_id, p.rec.version, p.content_hash, p.base_version, self.device.id,
+             outcome, duplicate_of, canonical(p.data), self.batch_id, self.now],
+        )
+        self.db.execute(
+            "INSERT OR IGNORE INTO pushed (device_id, record_id, first_at) VALUES (?, ?, ?)",
+            [self.device.id, p.rec.record_id, self.now],
+        )
+
+
+def _check_device(device: Device, req: PushRequest) -> None:
+    wrong = req.device_id != device.id or any(
+        r.data.device_id != device.id for r in req.records
+    )
+    if wrong:
+        raise ApiError(
+            403, "auth.device_mismatch",
+            "Perangkat hanya boleh mengirim data atas namanya sendiri (device_id tidak cocok "
+            "dengan token).",
+        )
+
+
+def _cached(db, device: Device, batch_id: str, body_hash: str) -> dict | None:
+    row = db.execute(
+        "SELECT body_hash, response FROM batches WHERE device_id = ? AND batch_id = ?",
+        [device.id, batch_id],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != body_hash:
+        raise ApiError(
+            409, "batch.id_reused",
+            "Nomor kelompok kiriman (batch_id) ini sudah dipakai untuk isi yang lain.",
+        )
+    return {**json.loads(row[1]), "replayed": True}
+
+
+def push(store: Store, device: Device, req: PushRequest) -> dict:
+    _check_device(device, req)
+    body_hash = sha256(canonical(req.model_dump()))
+    cached = _cached(store.reader(), device, req.batch_id, body_hash)
+    if cached is not None:
+        return cached
+    prepared = [prepare(rec) for rec in req.records]
+    with store.write() as db:
+        cached = _cached(db, device, req.batch_id, body_hash)  # a concurrent retry won
+        if cached is not None:
+            return cached
+        writer = BatchWriter(db, store, device, req.batch_id)
+        results = [writer.apply(p) for p in prepared]
+        response = {"batch_id": req.batch_id, "replayed": False, "server_time": writer.now,
+                    "results": results}
+        db.execute(
+            "INSERT INTO batches (device_id, batch_id, body_hash, response, received_at) "
+            "VALUES (?,?,?,?,?)",
+            [device.id, req.batch_id, body_hash, canonical(response), writer.now],
+        )
+    return response
+
+
+def normalized_nik(nik: str) -> str:
+    return strip_separators(nik or "")

@@ -1,0 +1,113 @@
+"""The server's registration rows: writing versions, the same-NIK groups, conflict flags.
+
+Every change to a row raises its `revision` (what a verifier's decision is checked against) and
+gives it a new pull sequence number (so it travels to every device again). All functions here run
+inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+
+from server.store import Store
+from storage.models import Registration, Status
+from storage.nik import strip_separators
+
+COLUMNS = (
+    "id", "arrival", "nik", "nik_hash", "full_name", "birth_date", "kecamatan_code",
+    "kelurahan_code", "occupation_code", "cohort", "event_id", "data", "version", "revision",
+    "status", "reason_code", "status_reason", "member_number", "programme_year",
+    "programme_start", "programme_end", "possible_duplicate", "duplicate_of", "conflict",
+    "device_id", "received_at", "updated_at", "seq",
+)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM registrations"
+# A new version sends these back in line for a new look; funded and later keep their status.
+REOPENED = {Status.RECEIVED.value, Status.VERIFIED.value, Status.REJECTED.value}
+
+
+def as_row(values) -> dict:
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def fetch_row(db, record_id: str) -> dict | None:
+    values = db.execute(f"{_SELECT} WHERE id = ?", [record_id]).fetchone()
+    return as_row(values) if values else None
+
+
+def data_columns(store: Store, reg: Registration) -> dict:
+    data = reg.to_dict()
+    for name in ("status", "status_reason", "member_number"):
+        data.pop(name, None)
+    nik = strip_separators(reg.nik or "")
+    return {
+        "nik": nik, "nik_hash": store.nik_hash(nik), "full_name": reg.full_name,
+        "birth_date": data["birth_date"], "kecamatan_code": reg.kecamatan_code,
+        "kelurahan_code": reg.kelurahan_code, "occupation_code": reg.occupation_code,
+        "cohort": reg.cohort, "event_id": reg.event_id,
+        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "version": reg.version,
+    }
+
+
+def touch(db, record_id: str, now: str, **changes) -> dict:
+    """Apply `changes` to a row, raise its revision and give it a new pull sequence number."""
+    (seq,) = Store.next_seqs(db, "registration", [record_id])
+    changes.update(seq=seq, updated_at=now)
+    assignments = ", ".join(f"{k} = ?" for k in changes)
+    db.execute(
+        f"UPDATE registrations SET {assignments}, revision = revision + 1 WHERE id = ?",
+        [*changes.values(), record_id],
+    )
+    return fetch_row(db, record_id)
+
+
+def insert_new(db, store: Store, reg: Registration, device_id: str, now: str) -> dict:
+    (seq,) = Store.next_seqs(db, "registration", [reg.id])
+    row = {
+        **data_columns(store, reg), "id": reg.id, "arrival": seq, "revision": 1,
+        "status": Status.RECEIVED.value, "device_id": device_id, "received_at": now,
+        "updated_at": now, "seq": seq,
+    }
+    names = ", ".join(row)
+    db.execute(
+        f"INSERT INTO registrations ({names}) VALUES ({', '.join('?' for _ in row)})",
+        list(row.values()),
+    )
+    refresh_group(db, row["nik"], now)
+    return fetch_row(db, reg.id)
+
+
+def update_version(db, store: Store, row: dict, reg: Registration, now: str) -> dict:
+    changes = data_columns(store, reg)
+    if row["status"] in REOPENED:
+        changes.update(status=Status.RECEIVED.value, reason_code="", status_reason="")
+    touch(db, row["id"], now, **changes)
+    if changes["nik"] != row["nik"]:
+        refresh_group(db, row["nik"], now)
+    refresh_group(db, changes["nik"], now)
+    return fetch_row(db, row["id"])
+
+
+def flag_conflict(db, store: Store, row: dict, now: str) -> dict:
+    return touch(db, row["id"], now, conflict=1)
+
+
+def refresh_group(db, nik: str, now: str) -> None:
+    """Recompute the duplicate flags of every registration with this NIK.
+
+    The first to arrive is the original; later ones point at it. A registration rejected as a
+    duplicate has left the group. A group of one carries no flag.
+    """
+    if not nik:
+        return
+    members = db.execute(
+        "SELECT id, possible_duplicate, duplicate_of FROM registrations WHERE nik = ? "
+        "AND NOT (status = 'rejected' AND reason_code = 'duplicate') ORDER BY arrival",
+        [nik],
+    ).fetchall()
+    grouped = len(members) > 1
+    first = members[0][0] if members else None
+    for record_id, flagged, duplicate_of in members:
+        want = (1, None if record_id == first else first) if grouped else (0, None)
+        if (flagged, duplicate_of) != want:
+            touch(db, record_id, now, possible_duplicate=want[0], duplicate_of=want[1])

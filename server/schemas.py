@@ -1,0 +1,389 @@
+"""Request and response bodies of the sync API (docs/SYNC_API.md), with their size limits.
+
+The schema checks shapes and sizes only. The record rules (NIK, regions, ages) are not here:
+a record that breaks them is answered `rejected` with field errors, one record at a time, so that
+one bad record never refuses a whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_RECORDS_PER_BATCH = 500
+ROLES = ("enumerator", "verifier", "card_desk", "admin")
+Role = Literal["enumerator", "verifier", "card_desk", "admin"]
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Short = Annotated[str, Field(max_length=100)]
+Text = Annotated[str, Field(max_length=2000)]
+Operator = Annotated[str, Field(max_length=100)]
+Revision = Annotated[int, Field(ge=0, le=2**31)]
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    """A lone UTF-16 surrogate ("\\ud800") parses as JSON but cannot be stored as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("teks berisi karakter yang tidak sah") from exc
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_is_utf8(cls, value: Any) -> Any:
+        return _no_lone_surrogates(value)
+
+
+class Lenient(Strict):
+    # Record data may gain fields in a later app version (models.py is append-only).
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+# --- health, keys, devices ------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    api_version: int
+    server_time: str
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    public_key_pem: str
+
+
+class Keys(BaseModel):
+    keys: list[PublicKey]
+
+
+class EnrolRequest(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    device_name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class DeviceInfo(BaseModel):
+    device_id: str
+    device_name: str
+    role: Role
+    nik_hash_key_id: str
+    nik_hash_key: str
+
+
+class EnrolResponse(DeviceInfo):
+    token: str
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+class HeirData(Lenient):
+    name: Annotated[str, Field(max_length=200)] = ""
+    relationship: Annotated[str, Field(max_length=40)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    nik: Annotated[str, Field(max_length=40)] = ""
+
+
+class RegistrationData(Lenient):
+    """`storage.models.Registration.to_dict()`, with generous size limits."""
+
+    nik: Annotated[str, Field(max_length=40)] = ""
+    full_name: Annotated[str, Field(max_length=200)] = ""
+    birth_place: Short = ""
+    birth_date: Annotated[str | None, Field(max_length=40)] = None
+    sex: Annotated[str, Field(max_length=10)] = ""
+    street: Annotated[str, Field(max_length=300)] = ""
+    rt: Annotated[str, Field(max_length=10)] = ""
+    rw: Annotated[str, Field(max_length=10)] = ""
+    kecamatan_code: Annotated[str, Field(max_length=40)] = ""
+    kelurahan_code: Annotated[str, Field(max_length=40)] = ""
+    postal_code: Annotated[str, Field(max_length=10)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    occupation_code: Annotated[str, Field(max_length=60)] = ""
+    cohort: Annotated[str, Field(max_length=40)] = ""
+    monthly_income: Annotated[int | None, Field(ge=0, le=10**12)] = None
+    heirs: Annotated[list[HeirData], Field(max_length=10)] = []
+    consent_version: Annotated[str, Field(max_length=60)] = ""
+    consent_given: bool = False
+    event_id: Annotated[str | None, Field(max_length=64)] = None
+    notes: Text = ""
+    id: Annotated[str, Field(max_length=64)] = ""
+    version: Annotated[int, Field(ge=0, le=2**31)] = 0
+    status: Annotated[str, Field(max_length=40)] = ""
+    status_reason: Text = ""
+    member_number: Annotated[str, Field(max_length=40)] = ""
+    device_id: Annotated[str, Field(max_length=64)] = ""
+    operator: Operator = ""
+    consent_at: Annotated[str, Field(max_length=40)] = ""
+    created_at: Annotated[str, Field(max_length=40)] = ""
+    updated_at: Annotated[str, Field(max_length=40)] = ""
+
+
+class PushRecord(Strict):
+    record_id: Id
+    version: Annotated[int, Field(ge=1, le=2**31)]
+    base_version: Annotated[int | None, Field(ge=0, le=2**31)] = None
+    data: RegistrationData
+
+
+class PushRequest(Strict):
+    batch_id: Id
+    device_id: Id
+    records: Annotated[list[PushRecord], Field(min_length=1)]
+
+
+class FieldIssue(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+Outcome = Literal["accepted", "duplicate", "rejected", "conflict", "stale"]
+
+
+class PushResult(BaseModel):
+    record_id: str
+    version: int
+    outcome: Outcome
+    server_version: int | None = None
+    status: str | None = None
+    duplicate_of: str | None = None
+    errors: list[FieldIssue] = []
+    warnings: list[FieldIssue] = []
+
+
+class PushResponse(BaseModel):
+    batch_id: str
+    replayed: bool
+    server_time: str
+    results: list[PushResult]
+
+
+# --- pull -------------------------------------------------------------------------------------
+
+
+class PullChange(BaseModel):
+    """One item of the change feed. Fields whose value is the default are left out."""
+
+    seq: int
+    kind: str
+    id: str = ""
+    nik_hash: str = ""
+    status: str = ""
+    version: int = 0
+    revision: int = 0
+    status_reason: str = ""
+    reason_code: str = ""
+    member_number: str = ""
+    programme_year: int | None = None
+    possible_duplicate: bool = False
+    duplicate_of: str | None = None
+    conflict: bool = False
+    event: str = ""
+    at: str = ""
+    by: str = ""
+    reason: str = ""
+    name: str = ""
+    cohort: str = ""
+    serial: int = 0
+    card_version: int = 0
+    valid_from: str = ""
+    valid_until: str = ""
+    key_id: str = ""
+    qr: str = ""
+
+
+class PullResponse(BaseModel):
+    cursor: int
+    next_cursor: int
+    has_more: bool
+    server_time: str
+    changes: list[PullChange]
+
+
+# --- verifier and card desk ------------------------------------------------------------------
+
+REJECT_REASONS = {
+    "duplicate": "Terdaftar ganda (duplikat)",
+    "not_eligible_age": "Usia di luar batas program",
+    "not_resident": "Bukan penduduk / tidak berdomisili di kota ini",
+    "already_covered": "Sudah menjadi peserta BPJS Ketenagakerjaan",
+    "income_not_eligible": "Penghasilan tidak memenuhi syarat",
+    "wrong_data": "Data tidak sesuai dokumen (KTP/KK)",
+    "documents_incomplete": "Dokumen belum lengkap",
+    "other": "Alasan lain",
+}
+REPRINT_REASONS = {
+    "lost": "Kartu hilang",
+    "damaged": "Kartu rusak",
+    "data_corrected": "Data diperbaiki",
+    "other": "Alasan lain",
+}
+
+RejectCode = Literal[
+    "duplicate", "not_eligible_age", "not_resident", "already_covered", "income_not_eligible",
+    "wrong_data", "documents_incomplete", "other",
+]
+ReprintCode = Literal["lost", "damaged", "data_corrected", "other"]
+
+
+class Reason(BaseModel):
+    code: str
+    label: str
+
+
+class Reasons(BaseModel):
+    reject: list[Reason]
+    reprint: list[Reason]
+
+
+class VerifyRequest(Strict):
+    revision: Revision
+    operator: Operator = ""
+    note: Text = ""
+
+
+class RejectRequest(Strict):
+    revision: Revision
+    reason_code: RejectCode
+    reason_text: Text = ""
+    operator: Operator = ""
+
+
+class FundRequest(Strict):
+    revision: Revision
+    programme_year: Annotated[int | None, Field(ge=2000, le=2100)] = None
+    operator: Operator = ""
+
+
+class ResolveDuplicateRequest(Strict):
+    revision: Revision
+    keep_id: Id
+    operator: Operator = ""
+    note: Text = ""
+
+
+class ResolveConflictRequest(Strict):
+    revision: Revision
+    keep_version: Annotated[int, Field(ge=1, le=2**31)]
+    keep_device_id: Annotated[str, Field(max_length=64)] = ""
+    operator: Operator = ""
+
+
+class CardPrintedRequest(Strict):
+    card_version: Annotated[int, Field(ge=1, le=255)]
+    operator: Operator = ""
+
+
+class CardHandedOverRequest(Strict):
+    card_version: Annotated[int, Field(ge=1, le=255)]
+    received_by: Annotated[str, Field(min_length=1, max_length=200)]
+    operator: Operator = ""
+
+
+class ReprintRequest(Strict):
+    revision: Revision
+    reason_code: ReprintCode
+    reason_text: Text = ""
+    operator: Operator = ""
+
+
+class Summary(BaseModel):
+    id: str
+    nik_masked: str
+    full_name: str
+    birth_date: str | None
+    kecamatan_code: str
+    kelurahan_code: str
+    occupation_code: str
+    cohort: str
+    event_id: str | None
+    status: str
+    reason_code: str
+    status_reason: str
+    member_number: str
+    possible_duplicate: bool
+    duplicate_of: str | None
+    conflict: bool
+    version: int
+    revision: int
+    received_at: str
+
+
+class CardInfo(BaseModel):
+    serial: int
+    card_version: int
+    qr: str
+    valid_from: str
+    valid_until: str
+    printed_at: str | None
+    handed_over_at: str | None
+
+
+class Detail(Summary):
+    data: dict[str, Any]
+    device_id: str
+    programme_year: int | None
+    programme_start: str | None
+    programme_end: str | None
+    card: CardInfo | None
+
+
+class ConflictVersion(BaseModel):
+    version: int
+    device_id: str
+    received_at: str
+    data: dict[str, Any]
+
+
+class EventInfo(BaseModel):
+    event: str
+    at: str
+    by: str
+    reason_code: str
+    reason: str
+
+
+class DetailResponse(BaseModel):
+    registration: Detail
+    duplicates: list[Detail]
+    conflicts: list[ConflictVersion]
+    events: list[EventInfo]
+
+
+class RegistrationList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[Summary]
+
+
+class CohortQuota(BaseModel):
+    cohort: str
+    label: str
+    places: int
+    funded: int
+    left: int
+    shared: bool  # one total for every cohort of the year; `left` is what remains of it
+
+
+class QuotaResponse(BaseModel):
+    programme_year: int
+    cohorts: list[CohortQuota]

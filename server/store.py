@@ -1,0 +1,231 @@
+"""The central registry's own SQLite database: connections, schema migrations, one writer.
+
+Writes are serialised twice: a process-wide lock (so the threads of one server never wait on
+SQLite's busy handler) and `BEGIN IMMEDIATE` (so an admin command running in another process at
+the same moment cannot interleave). Because every write, and every change sequence number it
+allocates, happens under that lock, commits appear in sequence order and a pull cursor never
+skips a change that commits late.
+
+Readers use their own connection per thread: WAL lets them read while a batch is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+DB_FILE = "server.db"
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS = Migrations("jamsos_server")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@MIGRATIONS(name="0001_core")
+def _m0001_core(db: Database) -> None:
+    db.execute("""CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)""")
+    db.execute(
+        """CREATE TABLE devices (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)"""
+    )
+    db.execute(
+        """CREATE TABLE enrol_codes (
+            code_hash TEXT PRIMARY KEY, role TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT)"""
+    )
+    # One row per change ever made; its rowid is the pull sequence (AUTOINCREMENT: never reused).
+    # Also the memory of which registration each sequence number carried, so that pulled cursor
+    # ranges translate into "records this device held".
+    db.execute(
+        """CREATE TABLE feed (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, record_id TEXT)"""
+    )
+    db.execute("CREATE INDEX feed_record ON feed(record_id)")
+    db.execute(
+        """CREATE TABLE registrations (
+            id TEXT PRIMARY KEY, arrival INTEGER NOT NULL UNIQUE,
+            nik TEXT NOT NULL, nik_hash TEXT NOT NULL, full_name TEXT NOT NULL,
+            birth_date TEXT, kecamatan_code TEXT NOT NULL, kelurahan_code TEXT NOT NULL,
+            occupation_code TEXT NOT NULL, cohort TEXT NOT NULL, event_id TEXT,
+            data TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL,
+            status TEXT NOT NULL, reason_code TEXT NOT NULL DEFAULT '',
+            status_reason TEXT NOT NULL DEFAULT '', member_number TEXT NOT NULL DEFAULT '',
+            programme_year INTEGER, programme_start TEXT, programme_end TEXT,
+            possible_duplicate INTEGER NOT NULL DEFAULT 0, duplicate_of TEXT,
+            conflict INTEGER NOT NULL DEFAULT 0,
+            device_id TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            seq INTEGER NOT NULL)"""
+    )
+    for cols in ("nik", "seq", "status", "kelurahan_code", "kecamatan_code", "cohort",
+                 "event_id", "occupation_code", "member_number"):
+        db.execute(f"CREATE INDEX registrations_{cols} ON registrations({cols})")
+    db.execute(
+        """CREATE TABLE versions (
+            record_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+            base_version INTEGER NOT NULL, device_id TEXT NOT NULL, outcome TEXT NOT NULL,
+            duplicate_of TEXT, data TEXT NOT NULL, batch_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, version, content_hash))"""
+    )
+    db.execute(
+        """CREATE TABLE batches (
+            device_id TEXT NOT NULL, batch_id TEXT NOT NULL, body_hash TEXT NOT NULL,
+            response TEXT NOT NULL, received_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, batch_id))"""
+    )
+    db.execute(
+        """CREATE TABLE pushed (
+            device_id TEXT NOT NULL, record_id TEXT NOT NULL, first_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, record_id))"""
+    )
+    db.execute(
+        """CREATE TABLE pulls (
+            device_id TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL,
+            with_credentials INTEGER NOT NULL, at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX pulls_device ON pulls(device_id)")
+    db.execute(
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, event TEXT NOT NULL,
+            at TEXT NOT NULL, device_id TEXT NOT NULL, operator TEXT NOT NULL DEFAULT '',
+            by TEXT NOT NULL, reason_code TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX events_record ON events(record_id)")
+    db.execute(
+        """CREATE TABLE cards (
+            serial INTEGER NOT NULL, card_version INTEGER NOT NULL, record_id TEXT NOT NULL,
+            member_number TEXT NOT NULL, name TEXT NOT NULL, cohort TEXT NOT NULL,
+            valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, key_id TEXT NOT NULL,
+            qr TEXT NOT NULL, issued_at TEXT NOT NULL, printed_at TEXT, handed_over_at TEXT,
+            received_by TEXT NOT NULL DEFAULT '', revoked_at TEXT, seq INTEGER NOT NULL,
+            PRIMARY KEY (serial, card_version))"""
+    )
+    db.execute("CREATE INDEX cards_record ON cards(record_id)")
+    db.execute("CREATE INDEX cards_seq ON cards(seq)")
+    db.execute(
+        """CREATE TABLE revocations (
+            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, serial INTEGER NOT NULL,
+            card_version INTEGER NOT NULL, at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE quotas (
+            programme_year INTEGER NOT NULL, cohort TEXT NOT NULL, places INTEGER NOT NULL,
+            updated_at TEXT NOT NULL, PRIMARY KEY (programme_year, cohort))"""
+    )
+    db.execute(
+        """CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"""
+    )
+
+
+class Store:
+    """The server's database file. Thread-safe: one write lock, one reader connection per
+    thread."""
+
+    def __init__(self, data_dir: Path | str):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_FILE
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._writer = self._connect()
+        MIGRATIONS.apply(self._writer)
+        self._nik_key = self._ensure_nik_key()
+
+    def _connect(self) -> Database:
+        conn = sqlite3.connect(
+            str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+        db = Database(conn)
+        db.execute("PRAGMA journal_mode = WAL")
+        # An acknowledged push is a promise to the device that it may drop its outbox entry.
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
+
+    def reader(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            db.execute("PRAGMA query_only = ON")
+            self._local.db = db
+        return db
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction: everything inside commits together or not at all."""
+        with self._write_lock:
+            db = self._writer
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._writer.close()
+
+    # --- sequence and counters ----------------------------------------------------------
+
+    @staticmethod
+    def next_seqs(db: Database, kind: str, record_ids: list[str | None]) -> list[int]:
+        """Allocate one pull sequence number per record id (inside a write transaction)."""
+        seqs = []
+        for record_id in record_ids:
+            cur = db.execute("INSERT INTO feed (kind, record_id) VALUES (?, ?)", [kind, record_id])
+            seqs.append(cur.lastrowid)
+        return seqs
+
+    @staticmethod
+    def bump_counter(db: Database, name: str) -> int:
+        row = db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+            [name],
+        ).fetchone()
+        return row[0]
+
+    # --- settings and the NIK hash key --------------------------------------------------
+
+    def _ensure_nik_key(self) -> bytes:
+        with self.write() as db:
+            row = db.execute("SELECT value FROM settings WHERE name = 'nik_hash_key'").fetchone()
+            if row is None:
+                value = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+                db.execute("INSERT INTO settings VALUES ('nik_hash_key', ?)", [value])
+            else:
+                value = row[0]
+        return base64.b64decode(value)
+
+    @property
+    def nik_hash_key(self) -> bytes:
+        return self._nik_key
+
+    @property
+    def nik_hash_key_id(self) -> str:
+        return hashlib.sha256(self._nik_key).hexdigest()[:8]
+
+    def nik_hash(self, nik: str) -> str:
+        return nik_hash(self._nik_key, nik)
+
+
+def nik_hash(key: bytes, nik: str) -> str:
+    """docs/SYNC_API.md §3: lowercase hex of the first 16 bytes of HMAC-SHA256(key, nik)."""
+    return hmac.new(key, nik.encode("ascii", "replace"), hashlib.sha256).digest()[:16].hex()

@@ -1,0 +1,230 @@
+"""Routes of the verifier's window and the card desk (docs/SYNC_API.md §6–§7), and the reads
+they need: the filtered list (masked NIK) and one registration with what it may duplicate."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from server import decisions
+from server import registrations as regs
+from server.auth import require_role
+from server.deps import DeviceDep, store_of
+from server.errors import ApiError
+from server.schemas import (
+    REJECT_REASONS,
+    REPRINT_REASONS,
+    CardHandedOverRequest,
+    CardPrintedRequest,
+    DetailResponse,
+    ErrorBody,
+    FundRequest,
+    QuotaResponse,
+    Reasons,
+    RegistrationList,
+    RejectRequest,
+    ReprintRequest,
+    ResolveConflictRequest,
+    ResolveDuplicateRequest,
+    VerifyRequest,
+)
+from server.store import Store
+from storage.models import mask_nik
+
+DECIDERS = ("verifier", "admin")
+READERS = ("verifier", "admin", "card_desk")
+CARD_DESK = ("card_desk", "admin")
+_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Text = Annotated[str, Query(max_length=100)]
+
+FILTERS = {  # query parameter -> column
+    "kecamatan": "kecamatan_code", "kelurahan": "kelurahan_code", "cohort": "cohort",
+    "occupation": "occupation_code", "event": "event_id", "status": "status",
+}
+
+
+def summary(row: dict) -> dict:
+    keys = ("id", "full_name", "birth_date", "kecamatan_code", "kelurahan_code",
+            "occupation_code", "cohort", "event_id", "status", "reason_code", "status_reason",
+            "member_number", "duplicate_of", "version", "revision", "received_at")
+    item = {k: row[k] for k in keys}
+    item.update(nik_masked=mask_nik(row["nik"]), possible_duplicate=bool(row["possible_duplicate"]),
+                conflict=bool(row["conflict"]))
+    return item
+
+
+def detail(db, row: dict) -> dict:
+    card = decisions.current_card(db, row["id"])
+    return {
+        **summary(row), "data": json.loads(row["data"]), "device_id": row["device_id"],
+        "programme_year": row["programme_year"], "programme_start": row["programme_start"],
+        "programme_end": row["programme_end"], "card": card,
+    }
+
+
+def list_registrations(store: Store, filters: dict, q: str, possible_duplicate: bool | None,
+                       conflict: bool | None, offset: int, limit: int) -> dict:
+    where, args = [], []
+    for param, column in FILTERS.items():
+        if filters.get(param):
+            where.append(f"{column} = ?")
+            args.append(filters[param])
+    for column, value in (("possible_duplicate", possible_duplicate), ("conflict", conflict)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(int(value))
+    if q.strip():
+        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("full_name LIKE ? ESCAPE '\\'")
+        args.append(f"%{escaped}%")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    db = store.reader()
+    total = db.execute(f"SELECT COUNT(*) FROM registrations{clause}", args).fetchone()[0]
+    rows = db.execute(
+        f"SELECT {', '.join(regs.COLUMNS)} FROM registrations{clause} "
+        "ORDER BY arrival LIMIT ? OFFSET ?", [*args, limit, offset],
+    ).fetchall()
+    return {"total": total, "offset": offset, "limit": limit,
+            "items": [summary(regs.as_row(r)) for r in rows]}
+
+
+def registration_detail(store: Store, record_id: str) -> dict:
+    db = store.reader()
+    row = regs.fetch_row(db, record_id)
+    if row is None:
+        raise ApiError(404, "not_found", "Pendaftaran ini tidak ada di server.")
+    others = db.execute(
+        f"SELECT {', '.join(regs.COLUMNS)} FROM registrations WHERE nik = ? AND id != ? "
+        "ORDER BY arrival", [row["nik"], record_id],
+    ).fetchall() if row["nik"] else []
+    conflicts = db.execute(
+        "SELECT version, device_id, received_at, data FROM versions "
+        "WHERE record_id = ? AND outcome = 'conflict' ORDER BY received_at", [record_id],
+    ).fetchall()
+    events = db.execute(
+        "SELECT event, at, by, reason_code, reason FROM events WHERE record_id = ? ORDER BY seq",
+        [record_id],
+    ).fetchall()
+    return {
+        "registration": detail(db, row),
+        "duplicates": [detail(db, regs.as_row(r)) for r in others],
+        "conflicts": [{"version": v, "device_id": d, "received_at": at, "data": json.loads(data)}
+                      for v, d, at, data in conflicts],
+        "events": [dict(zip(("event", "at", "by", "reason_code", "reason"), e, strict=True))
+                   for e in events],
+    }
+
+
+def routes(router: APIRouter) -> None:
+    def answer(request: Request, record_id: str) -> dict:
+        return registration_detail(store_of(request), record_id)
+
+    @router.get("/reasons", response_model=Reasons, responses=_ERRORS, tags=["verifikasi"])
+    def reasons(device: DeviceDep) -> dict:
+        return {
+            "reject": [{"code": c, "label": t} for c, t in REJECT_REASONS.items()],
+            "reprint": [{"code": c, "label": t} for c, t in REPRINT_REASONS.items()],
+        }
+
+    @router.get("/quota", response_model=QuotaResponse, responses=_ERRORS, tags=["verifikasi"])
+    def quota(device: DeviceDep, request: Request,
+              year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
+        from server.rules import server_today
+
+        return decisions.quota_status(store_of(request), year or server_today().year)
+
+    @router.get("/registrations", response_model=RegistrationList, responses=_ERRORS,
+                tags=["verifikasi"])
+    def registrations(
+        device: DeviceDep, request: Request, kecamatan: Text = "", kelurahan: Text = "",
+        cohort: Text = "", occupation: Text = "", event: Text = "", status: Text = "",
+        possible_duplicate: bool | None = None, conflict: bool | None = None, q: Text = "",
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict:
+        require_role(device, *READERS)
+        filters = {"kecamatan": kecamatan, "kelurahan": kelurahan, "cohort": cohort,
+                   "occupation": occupation, "event": event, "status": status}
+        return list_registrations(store_of(request), filters, q, possible_duplicate, conflict,
+                                  offset, limit)
+
+    @router.get("/registrations/{record_id}", response_model=DetailResponse, responses=_ERRORS,
+                tags=["verifikasi"])
+    def registration(record_id: RecordId, device: DeviceDep, request: Request) -> dict:
+        require_role(device, *READERS)
+        return answer(request, record_id)
+
+    _decision_routes(router, answer)
+    _card_routes(router, answer)
+
+
+def _decision_routes(router: APIRouter, answer) -> None:
+    kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["verifikasi"]}
+
+    @router.post("/registrations/{record_id}/verify", **kw)
+    def verify(record_id: RecordId, body: VerifyRequest, device: DeviceDep, request: Request):
+        require_role(device, *DECIDERS)
+        decisions.verify(store_of(request), device, record_id, body.revision, body.operator,
+                         body.note)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/reject", **kw)
+    def reject(record_id: RecordId, body: RejectRequest, device: DeviceDep, request: Request):
+        require_role(device, *DECIDERS)
+        decisions.reject(store_of(request), device, record_id, body.revision, body.reason_code,
+                         body.reason_text, body.operator)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/fund", **kw)
+    def fund(record_id: RecordId, body: FundRequest, device: DeviceDep, request: Request):
+        require_role(device, *DECIDERS)
+        decisions.fund(store_of(request), request.app.state.signer, device, record_id,
+                       body.revision, body.programme_year, body.operator)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/resolve-duplicate", **kw)
+    def resolve_duplicate(record_id: RecordId, body: ResolveDuplicateRequest,
+                          device: DeviceDep, request: Request):
+        require_role(device, *DECIDERS)
+        decisions.resolve_duplicate(store_of(request), device, record_id, body.revision,
+                                    body.keep_id, body.operator, body.note)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/resolve-conflict", **kw)
+    def resolve_conflict(record_id: RecordId, body: ResolveConflictRequest, device: DeviceDep,
+                         request: Request):
+        require_role(device, *DECIDERS)
+        decisions.resolve_conflict(store_of(request), device, record_id, body.revision,
+                                   body.keep_version, body.keep_device_id, body.operator)
+        return answer(request, record_id)
+
+
+def _card_routes(router: APIRouter, answer) -> None:
+    kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["kartu"]}
+
+    @router.post("/registrations/{record_id}/card/printed", **kw)
+    def printed(record_id: RecordId, body: CardPrintedRequest, device: DeviceDep,
+                request: Request):
+        require_role(device, *CARD_DESK)
+        decisions.card_printed(store_of(request), device, record_id, body.card_version,
+                               body.operator)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/card/handed-over", **kw)
+    def handed_over(record_id: RecordId, body: CardHandedOverRequest, device: DeviceDep,
+                    request: Request):
+        require_role(device, *CARD_DESK)
+        decisions.card_handed_over(store_of(request), device, record_id, body.card_version,
+                                   body.received_by, body.operator)
+        return answer(request, record_id)
+
+    @router.post("/registrations/{record_id}/card/reprint", **kw)
+    def reprint(record_id: RecordId, body: ReprintRequest, device: DeviceDep, request: Request):
+        require_role(device, *CARD_DESK)
+        decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
+                          body.revision, body.reason_code, body.reason_text, body.operator)
+        return answer(request, record_id)
+
