@@ -397,7 +397,10 @@ def validate_registration(
     person; without it duplicates are not checked.
     """
     if isinstance(config, ProgramConfig):
-        full_config, version = config, config.for_date(as_of)
+        # A date before the programme began comes from a wrong device clock: judge the record
+        # by the earliest rules rather than fail.
+        full_config = config
+        version = config.for_date(max(as_of, config.versions[0].valid_from))
     else:
         full_config, version = None, config
     result = ValidationResult()

@@ -214,6 +214,12 @@ def test_occupation_and_cohort_that_agree_give_no_warning(regions, config):
     assert run(reg, regions, config).warnings == []
 
 
+def test_a_date_before_the_programme_uses_its_earliest_rules(regions, config):
+    result = validate_registration(good(), as_of=date(2021, 3, 1), regions=regions,
+                                   config=config)
+    assert result.errors == []
+
+
 def test_the_device_occupation_table_replaces_the_configured_one(regions, config):
     reg = good(occupation_code="penjual_jamu")
     assert ("occupation_code", "occupation_code.unknown") in issues(run(reg, regions, config))[0]
