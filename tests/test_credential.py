@@ -176,3 +176,46 @@ def test_textpack_round_trip_and_sizes():
     assert len(textpack.encode_field("JMB-2026-PR-000123")) == 1 + 12
     with pytest.raises(ValueError):
         textpack.decode_field(bytes([0x80 | 3, 0xFF, 0xFF]), 0)  # 65535 > 40**3 - 1
+
+
+def _doc_blocks() -> dict[str, str]:
+    """Fenced blocks of docs/CARD_QR_FORMAT.md labelled like ```hex payload."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "CARD_QR_FORMAT.md").read_text(
+        encoding="utf-8"
+    )
+    return {m[1]: m[2].strip() for m in re.finditer(r"```\w+ ([\w-]+)\n(.*?)```", text, re.S)}
+
+
+def test_worked_example_in_the_format_document():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cards.credential import signature_input
+    from cards.keys import public_pem, raw_public
+
+    doc = _doc_blocks()
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(doc["private-seed"]))
+    public = key.public_key()
+    assert raw_public(public).hex() == doc["public-key"]
+    assert key_id(public) == doc["key-id"]
+    assert public_pem(public).strip() == doc["public-key-pem"]
+    fields = dict(line.split(" = ", 1) for line in doc["fields"].splitlines())
+    card = CardData(
+        member_number=fields["member_number"],
+        name=fields["name"],
+        cohort=fields["cohort"],
+        valid_from=date.fromisoformat(fields["valid_from"]),
+        valid_until=date.fromisoformat(fields["valid_until"]),
+        serial=int(fields["serial"]),
+        version=int(fields["version"]),
+    )
+    payload = encode_payload(card, bytes.fromhex(doc["key-id"]))
+    assert payload.hex() == doc["payload"]
+    assert key.sign(signature_input(payload)).hex() == doc["signature"]
+    text = issue_credential(key, doc["key-id"], card)
+    assert text == doc["qr-text"]
+    assert segno.make(text, error="m", boost_error=False).version <= 7
+    verdict = verify_credential(text, {doc["key-id"]: public}, today=date(2026, 6, 1))
+    assert verdict.valid and verdict.card.name == fields["name"].upper()
