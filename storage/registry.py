@@ -488,6 +488,33 @@ class Registry:
         with storage_errors():
             _write_setting(self.db, name, value)
 
+    # --- decisions from the server ------------------------------------------------------
+
+    def update_status(self, reg_id: str, status: str, *, status_reason: str = "",
+                      member_number: str = "", by: str = "server") -> bool:
+        """Record a status the server decided (received, verified, rejected, funded, ...).
+        Not a new version and not sent back: the server owns these fields. Audited.
+        False when the registration is not on this device or nothing changed."""
+        now = now_iso()
+        with storage_errors(), self.db.atomic():
+            current = self.get(reg_id)
+            if current is None:
+                return False
+            changed = (current.status, current.status_reason, current.member_number) != (
+                status, status_reason, member_number)
+            if not changed:
+                return False
+            current.status, current.status_reason = status, status_reason
+            current.member_number = member_number
+            self.db.conn.execute(
+                "UPDATE workers SET status = ?, member_number = ?, data = ? WHERE id = ?",
+                [status, member_number, canonical_json(record_dict(current)), reg_id],
+            )
+            self._append_audit(by, "registration.status", "registration", reg_id,
+                               {"status": status, "reason": status_reason,
+                                "member_number": member_number}, now)
+        return True
+
     # --- known registrations (from the server) ---------------------------------------
 
     def remember_known(self, items: Iterable[KnownRegistration]) -> int:

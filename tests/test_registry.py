@@ -433,3 +433,21 @@ def test_fast_record_dict_matches_to_dict():
                           Heir("Rina", "anak")], event_id="e1", monthly_income=None)
     assert record_dict(reg) == reg.to_dict()
     assert record_dict(make_reg(birth_date=None)) == make_reg(birth_date=None).to_dict()
+
+
+def test_status_from_the_server_is_audited_but_not_a_new_version(registry):
+    first = save(registry, make_reg())
+    assert registry.update_status(first.id, Status.REJECTED.value, status_reason="KTP buram")
+    assert not registry.update_status(first.id, Status.REJECTED.value, status_reason="KTP buram")
+    assert not registry.update_status("no-such-id", Status.VERIFIED.value)
+    current = registry.get(first.id)
+    assert (current.status, current.status_reason, current.version) == ("rejected", "KTP buram", 1)
+    assert registry.count(RegistrationFilter(status="rejected")) == 1
+    assert registry.outbox_count() == 1 and len(registry.history(first.id)) == 1
+    assert registry.audit_chain_ok()
+    # A rejected registration, corrected on the device, goes back in line as a new version.
+    corrected = save(registry, dataclasses.replace(current, street="Jl. Benar No. 1"))
+    assert (corrected.version, corrected.status, corrected.status_reason) == (2, "registered", "")
+    registry.update_status(first.id, Status.FUNDED.value, member_number="JMB-2026-000001")
+    again = save(registry, dataclasses.replace(registry.get(first.id), rt="004"))
+    assert (again.status, again.member_number) == ("funded", "JMB-2026-000001")
