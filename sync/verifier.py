@@ -1,0 +1,200 @@
+"""Client functions for the verifier's endpoints (docs/SYNC_API.md §6) and the two card-desk
+steps the demo needs (§7), on top of `sync.client.SyncClient`: its session, timeouts, retries and
+error family.
+
+Retrying a decision is safe: every decision carries the revision the verifier saw, so a request
+repeated after a lost answer is refused as stale instead of being applied twice.
+
+Refusals come out as `DecisionRefused` (with the server's stable `code` and an Indonesian
+`message` for the person deciding); a revoked or unauthorised device as `CannotDecide`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sync.client import NotAuthorised, ProtocolError, SyncClient
+
+_SERVER_PREFIX = "Server menolak permintaan: "
+
+STALE_MESSAGE = (
+    "Data pendaftaran ini sudah berubah sejak Anda membukanya (misalnya dikoreksi petugas "
+    "pendata atau diputuskan verifikator lain). Keputusan Anda belum disimpan. Muat ulang "
+    "datanya, periksa lagi, lalu putuskan."
+)
+REVOKED_MESSAGE = (
+    "Akses perangkat ini ke server sudah dicabut atau tidak sah, sehingga tidak dapat membuat "
+    "keputusan. Hubungi admin untuk kode pendaftaran perangkat yang baru."
+)
+FORBIDDEN_MESSAGE = (
+    "Peran perangkat ini tidak berwenang untuk tindakan ini (misalnya memverifikasi atau "
+    "mendanai). Hubungi admin bila perangkat ini seharusnya dipakai verifikator."
+)
+
+# Reject reasons of the API (§6), used when the server cannot be asked (GET /reasons is preferred).
+REJECT_REASONS = {
+    "duplicate": "Terdaftar ganda",
+    "not_eligible_age": "Usia tidak memenuhi syarat",
+    "not_resident": "Bukan penduduk Kota Jambi",
+    "already_covered": "Sudah menjadi peserta BPJS Ketenagakerjaan",
+    "income_not_eligible": "Penghasilan tidak memenuhi syarat",
+    "wrong_data": "Data tidak benar",
+    "documents_incomplete": "Dokumen tidak lengkap",
+    "other": "Lainnya",
+}
+
+
+class DecisionRefused(ProtocolError):
+    """The server refused a request of the verifier (stale revision, quota full, not allowed in
+    this status, not found…). `code` is the server's stable code."""
+
+    @property
+    def stale(self) -> bool:
+        return self.code == "decision.stale_revision"
+
+    @property
+    def quota_full(self) -> bool:
+        return self.code == "quota.full"
+
+
+class CannotDecide(NotAuthorised):
+    """The device may not decide: its token is revoked or unknown, or its role does not allow."""
+
+
+@dataclass(frozen=True)
+class RegistrationQuery:
+    """Filters of GET /registrations. Region filters are Kemendagri codes; empty means any."""
+
+    kecamatan: str = ""
+    kelurahan: str = ""
+    cohort: str = ""
+    occupation: str = ""
+    event: str = ""
+    status: str = ""
+    possible_duplicate: bool | None = None
+    conflict: bool | None = None
+    q: str = ""
+
+    def params(self) -> dict[str, str]:
+        params = {k: v for k, v in self.__dict__.items() if isinstance(v, str) and v.strip()}
+        for flag in ("possible_duplicate", "conflict"):
+            value = getattr(self, flag)
+            if value is not None:
+                params[flag] = "true" if value else "false"
+        return params
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def list_registrations(client: SyncClient, query: RegistrationQuery | None = None, *,
+                       offset: int = 0, limit: int = 100) -> dict:
+    """`{"total", "offset", "limit", "items": [Summary]}`; summaries carry the masked NIK only."""
+    params: dict[str, Any] = (query or RegistrationQuery()).params()
+    params.update(offset=max(0, offset), limit=min(max(1, limit), 500))
+    return _call(client, "GET", "/registrations", params=params)
+
+
+def registration_detail(client: SyncClient, registration_id: str) -> dict:
+    """`{"registration": Detail, "duplicates": [Detail], "conflicts": [...], "events": [...]}`."""
+    return _call(client, "GET", f"/registrations/{registration_id}")
+
+
+def reasons(client: SyncClient) -> dict:
+    """`{"reject": [{"code", "label"}], "reprint": [...]}`."""
+    return _call(client, "GET", "/reasons")
+
+
+def quota(client: SyncClient, year: int | None = None) -> dict:
+    """Places per cohort: `{"programme_year", "cohorts": [{"cohort", "label", "places",
+    "funded", "left"}]}`."""
+    return _call(client, "GET", "/quota", params={"year": year} if year else None)
+
+
+# --- decisions (each answers the new Detail) -------------------------------------------------
+
+
+def verify(client: SyncClient, registration_id: str, revision: int, *, operator: str = "",
+           note: str = "") -> dict:
+    body = _body(revision, operator, note=note)
+    return _call(client, "POST", f"/registrations/{registration_id}/verify", body=body)
+
+
+def reject(client: SyncClient, registration_id: str, revision: int, reason_code: str, *,
+           reason_text: str = "", operator: str = "") -> dict:
+    body = _body(revision, operator, reason_code=reason_code, reason_text=reason_text.strip())
+    return _call(client, "POST", f"/registrations/{registration_id}/reject", body=body)
+
+
+def fund(client: SyncClient, registration_id: str, revision: int, *,
+         programme_year: int | None = None, operator: str = "") -> dict:
+    body = _body(revision, operator, programme_year=programme_year)
+    return _call(client, "POST", f"/registrations/{registration_id}/fund", body=body)
+
+
+def resolve_duplicate(client: SyncClient, registration_id: str, revision: int, keep_id: str, *,
+                      operator: str = "", note: str = "") -> dict:
+    """Keep `keep_id` (this registration or one it duplicates); the others become rejected."""
+    body = _body(revision, operator, keep_id=keep_id, note=note)
+    return _call(client, "POST", f"/registrations/{registration_id}/resolve-duplicate",
+                 body=body)
+
+
+def resolve_conflict(client: SyncClient, registration_id: str, revision: int,
+                     keep_version: int, *, operator: str = "") -> dict:
+    body = _body(revision, operator, keep_version=keep_version)
+    return _call(client, "POST", f"/registrations/{registration_id}/resolve-conflict",
+                 body=body)
+
+
+# --- card desk steps (§7) --------------------------------------------------------------------
+
+
+def card_printed(client: SyncClient, registration_id: str, card_version: int, *,
+                 operator: str = "") -> dict:
+    body = _body(None, operator, card_version=card_version)
+    return _call(client, "POST", f"/registrations/{registration_id}/card/printed", body=body)
+
+
+def card_handed_over(client: SyncClient, registration_id: str, card_version: int,
+                     received_by: str, *, operator: str = "") -> dict:
+    body = _body(None, operator, card_version=card_version, received_by=received_by)
+    return _call(client, "POST", f"/registrations/{registration_id}/card/handed-over",
+                 body=body)
+
+
+# --- plumbing --------------------------------------------------------------------------------
+
+
+def _body(revision: int | None, operator: str, **fields: Any) -> dict:
+    """A request body without empty optional fields (the API treats absent as default)."""
+    body: dict[str, Any] = {} if revision is None else {"revision": int(revision)}
+    if operator.strip():
+        body["operator"] = operator.strip()[:100]
+    body.update({k: v for k, v in fields.items() if v not in (None, "")})
+    return body
+
+
+def _call(client: SyncClient, method: str, path: str, *, body: dict | None = None,
+          params: dict | None = None) -> dict:
+    try:
+        return client._request(method, path, json_body=body, params=params)
+    except NotAuthorised as exc:
+        forbidden = exc.detail.startswith("403")
+        raise CannotDecide(FORBIDDEN_MESSAGE if forbidden else REVOKED_MESSAGE,
+                           detail=exc.detail) from exc
+    except ProtocolError as exc:
+        if not exc.status:  # an undecodable answer, not a refusal
+            raise
+        raise _refusal(exc) from exc
+
+
+def _refusal(exc: ProtocolError) -> DecisionRefused:
+    if exc.code == "decision.stale_revision":
+        message = STALE_MESSAGE
+    else:
+        message = exc.message
+        if message.startswith(_SERVER_PREFIX):
+            message = message[len(_SERVER_PREFIX):]
+    return DecisionRefused(message, detail=exc.detail, code=exc.code, status=exc.status)
