@@ -129,7 +129,7 @@ def funded_count(db, year: int, cohort: str | None) -> int:
 
 def quota_status(store: Store, year: int) -> dict:
     db = store.reader()
-    cohorts = load_program_config().latest().cohorts
+    cohorts = load_program_config().latest.cohorts
     items = []
     for cohort in cohorts:
         places, shared = quota_places(db, year, cohort)

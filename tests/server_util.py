@@ -1,7 +1,7 @@
 """The real central server on a free 127.0.0.1 port, for tests and benchmarks.
 
-`LiveServer(data_dir)` runs uvicorn in a thread on a socket bound to port 0 (the kernel picks a
-free port, so parallel runs never collide) and stops it on `stop()`. `enrol(role)` makes an
+`LiveServer(data_dir)` runs uvicorn in a thread on port 0 of 127.0.0.1 (a free port chosen by
+the kernel) and stops it on `stop()`. `enrol(role)` makes an
 enrolment code through the server's own code path and spends it over HTTP, returning a
 `DeviceClient`: a requests session that carries the device's token.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -31,18 +30,20 @@ class LiveServer:
     def __init__(self, data_dir: Path | str):
         self.app = create_app(data_dir)
         self.store = self.app.state.store
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.api = f"{self.url}/api/v1"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off",
-                                timeout_keep_alive=30)
+        # Port 0: the kernel picks a free port, so parallel runs never collide.
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                lifespan="off", timeout_keep_alive=30)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/v1"
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -51,12 +52,12 @@ class LiveServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._sock.close()
         self.store.close()
 
     def enrol(self, role: str = "enumerator", name: str = "") -> DeviceClient:
