@@ -1,0 +1,149 @@
+"""The verifier's window against the real server on loopback (pytest-qt): filters, masked NIKs,
+side-by-side duplicates, verify, fund with the quota shown, reject with a reason, and a decision
+on a registration that changed since it was opened."""
+
+from __future__ import annotations
+
+import pytest
+from sync_util import enrol_code, enrolled_device, server_in_thread
+
+from storage.demo import fill_demo_data
+from sync import verifier as api
+from sync.client import SyncClient
+from sync.engine import run_sync
+from sync.enrol import client_for
+from ui.db_worker import DbWorker
+from ui.verifier_panel import NOT_ENROLLED, VerifierPanel
+
+WAIT = 10_000
+
+
+@pytest.fixture
+def server(tmp_path):
+    server_dir = tmp_path / "server"
+    with server_in_thread(server_dir) as url:
+        yield url, server_dir
+
+
+def _push(registry) -> None:
+    client = client_for(registry)
+    try:
+        run_sync(registry, client)
+    finally:
+        client.close()
+        registry.close()
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path, server):
+    url, server_dir = server
+    a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir)
+    fill_demo_data(a, 3, seed=21)
+    b = enrolled_device(tmp_path / "b.sqlite3", url, server_dir)
+    fill_demo_data(b, 1, seed=21)  # the same first worker: one same-NIK pair on the server
+    _push(a)
+    _push(b)
+    enrolled_device(tmp_path / "v.sqlite3", url, server_dir, "verifier").close()
+    worker = DbWorker.for_path(tmp_path / "v.sqlite3")
+    worker.start()
+    widget = VerifierPanel(worker)
+    qtbot.addWidget(widget)
+    widget.operator_edit.setText("Verifikator Uji")
+    widget.reload()
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 4, timeout=WAIT)
+    yield widget
+    widget.shutdown()
+    worker.shutdown()
+
+
+def _open(qtbot, panel, row: int) -> dict:
+    reg_id = panel.model.items[row]["id"]
+    panel.table.selectRow(row)
+    qtbot.waitUntil(lambda: panel.detail is not None and panel.detail["id"] == reg_id,
+                    timeout=WAIT)
+    return panel.detail
+
+
+def _decide(qtbot, panel, button) -> None:
+    panel.message.clear()
+    button.click()
+    qtbot.waitUntil(lambda: panel.message.text().startswith(("Tersimpan", "Data", "Kuota")),
+                    timeout=WAIT)
+
+
+def test_list_is_masked_and_the_quota_is_shown(qtbot, panel):
+    assert all("******" in panel.cell(item, 1) for item in panel.model.items)
+    assert all(item["nik_masked"] == panel.cell(item, 1) for item in panel.model.items)
+    qtbot.waitUntil(lambda: "tersisa" in panel.quota_label.text(), timeout=WAIT)
+    assert "Pekerja rentan" in panel.quota_label.text()
+    assert panel.reason_combo.count() == 8
+
+
+def test_duplicates_side_by_side_then_resolved(qtbot, panel):
+    panel.duplicate_check.setChecked(True)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=WAIT)
+    first = _open(qtbot, panel, 0)
+    assert len(panel.duplicates) == 1
+    other = panel.duplicates[0]
+    assert other["full_name"] in panel.other_view.toPlainText()
+    assert first["full_name"] in panel.this_view.toPlainText()
+    assert not panel.verify_button.isEnabled()  # a duplicate is resolved before verification
+    assert panel.keep_combo.count() == 2
+    panel.keep_combo.setCurrentIndex(0)
+    _decide(qtbot, panel, panel.resolve_button)
+    assert panel.message.text().startswith("Tersimpan")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT)  # no duplicates left
+    statuses = {d["id"]: d["status"] for d in panel.duplicates}
+    assert statuses == {other["id"]: "rejected"}
+    assert panel.detail["status"] == "received" and not panel.detail["possible_duplicate"]
+
+
+def test_verify_then_fund_then_reject_with_a_reason(qtbot, panel):
+    panel.duplicate_check.setChecked(False)
+    rows = [i for i, item in enumerate(panel.model.items) if not item["possible_duplicate"]]
+    _open(qtbot, panel, rows[0])
+    assert panel.verify_button.isEnabled() and not panel.fund_button.isEnabled()
+    _decide(qtbot, panel, panel.verify_button)
+    assert panel.detail["status"] == "verified"
+    qtbot.waitUntil(lambda: "tersisa" in panel.quota_label.text(), timeout=WAIT)
+    before = panel.quota_label.text()
+    _decide(qtbot, panel, panel.fund_button)
+    assert panel.detail["status"] == "funded"
+    assert panel.detail["member_number"] in panel.message.text()
+    qtbot.waitUntil(lambda: panel.quota_label.text() != before, timeout=WAIT)
+
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=WAIT)  # status filter: received
+    rows = [i for i, item in enumerate(panel.model.items) if not item["possible_duplicate"]]
+    _open(qtbot, panel, rows[0])
+    panel.reason_combo.setCurrentIndex(panel.reason_combo.findData("not_resident"))
+    panel.reason_edit.setText("Tinggal di Muaro Jambi")
+    _decide(qtbot, panel, panel.reject_button)
+    assert panel.detail["status"] == "rejected"
+    assert panel.detail["status_reason"] == "Tinggal di Muaro Jambi"
+    assert "Tinggal di Muaro Jambi" in panel.this_view.toPlainText()
+
+
+def test_a_decision_on_a_changed_registration_is_refused_with_a_clear_message(
+        qtbot, panel, server):
+    url, server_dir = server
+    rows = [i for i, item in enumerate(panel.model.items) if not item["possible_duplicate"]]
+    seen = _open(qtbot, panel, rows[0])
+    other = SyncClient(url, SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "meja 2")
+                       ["token"])
+    api.reject(other, seen["id"], seen["revision"], "documents_incomplete")
+    other.close()
+    _decide(qtbot, panel, panel.verify_button)
+    assert panel.message.text() == api.STALE_MESSAGE
+    qtbot.waitUntil(lambda: panel.detail["status"] == "rejected", timeout=WAIT)
+    assert not panel.verify_button.isEnabled()
+
+
+def test_a_device_without_a_server_says_how_to_connect(qtbot, tmp_path):
+    worker = DbWorker.for_path(tmp_path / "alone.sqlite3")
+    worker.start()
+    widget = VerifierPanel(worker)
+    qtbot.addWidget(widget)
+    widget.reload()
+    qtbot.waitUntil(lambda: widget.message.text() == NOT_ENROLLED, timeout=WAIT)
+    widget.shutdown()
+    worker.shutdown()

@@ -1,0 +1,629 @@
+"""The verifier's window (online): the registrations the server received, with filters; one
+registration side by side with any it may duplicate; verify, reject with a reason, resolve a
+duplicate, fund within the quota with the places left per cohort.
+
+Every HTTP request runs on the panel's QThreadPool; results come back to the main thread through
+a queued signal. A decision carries the revision the verifier saw, so the server refuses it
+when the registration changed in the meantime, and the panel says so and reloads it.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS, Status
+from storage.regions import load_regions
+from sync import enrol as enrolment
+from sync import verifier as api
+from sync.client import SyncClient, SyncError
+
+PAGE = 100
+COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Diterima")
+NOT_ENROLLED = (
+    "Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab Sinkronisasi "
+    "(atau pakai server lokal untuk mencoba), lalu buka tab ini lagi."
+)
+
+
+def _lookups(registry) -> dict:
+    """What the filters and labels need from the local database (on the writer thread)."""
+    return {
+        "client": enrolment.client_for(registry) if enrolment.is_enrolled(registry) else None,
+        "occupations": {o.code: o.name for o in registry.occupations(include_inactive=True)},
+        "events": {e.id: e.name for e in registry.events()},
+    }
+
+
+class _Relay(QObject):
+    """Lives on the main thread; pool jobs emit through it (queued to the main thread)."""
+
+    done = Signal(str, int, object)  # kind, request number, result
+    failed = Signal(str, int, object)  # kind, request number, exception
+
+
+class _Job(QRunnable):
+    def __init__(self, relay: _Relay, kind: str, number: int, fn: Callable, args: tuple):
+        super().__init__()
+        self.relay, self.kind, self.number, self.fn, self.args = relay, kind, number, fn, args
+
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args)
+        except Exception as exc:  # noqa: BLE001 - handed to the window, never lost on a thread
+            self.relay.failed.emit(self.kind, self.number, exc)
+        else:
+            self.relay.done.emit(self.kind, self.number, result)
+
+
+class SummaryModel(QAbstractTableModel):
+    """One page of summaries from the server (masked NIK only)."""
+
+    def __init__(self, panel: VerifierPanel):
+        super().__init__(panel)
+        self.panel = panel
+        self.items: list[dict] = []
+
+    def set_items(self, items: list[dict]) -> None:
+        self.beginResetModel()
+        self.items = items
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's API
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        item = self.items[index.row()]
+        return self.panel.cell(item, index.column())
+
+
+class VerifierPanel(QWidget):
+    """`VerifierPanel(worker)`. `reload()` fetches the list, the quota and the reasons;
+    `open_registration(id)` shows one; the decision methods act on the one shown."""
+
+    decided = Signal(str, str)  # registration id, new status
+
+    def __init__(self, worker: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.client: SyncClient | None = None
+        self.regions = load_regions()
+        self.occupations: dict[str, str] = {}
+        self.events: dict[str, str] = {}
+        self.reject_reasons: dict[str, str] = dict(api.REJECT_REASONS)
+        self.offset = 0
+        self.total = 0
+        self.detail: dict | None = None  # the registration shown, as the server last sent it
+        self.duplicates: list[dict] = []
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._numbers = itertools.count(1)
+        self._latest: dict[str, int] = {}
+        self._handlers: dict[str, tuple[Callable, Callable | None]] = {}
+        self.relay = _Relay(self)
+        self.relay.done.connect(self._job_done)
+        self.relay.failed.connect(self._job_failed)
+        self._build()
+        self._connect_filters()
+        self._set_actions()
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.quota_label = QLabel("Kuota: memuat…", self)
+        self.quota_label.setObjectName("quota_label")
+        self.operator_edit = QLineEdit(self)
+        self.operator_edit.setPlaceholderText("nama verifikator")
+        self.reload_button = QPushButton("Muat ulang", self)
+        self.reload_button.clicked.connect(self.reload)
+        top = QHBoxLayout()
+        top.addWidget(self.quota_label, 1)
+        top.addWidget(QLabel("Verifikator:", self))
+        top.addWidget(self.operator_edit)
+        top.addWidget(self.reload_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self._build_filters())
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self._build_list())
+        splitter.addWidget(self._build_detail())
+        splitter.setStretchFactor(1, 2)
+        layout.addWidget(splitter, 1)
+        self.message = QLabel("", self)
+        self.message.setObjectName("verifier_message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+    def _combo(self, first: str) -> QComboBox:
+        combo = QComboBox(self)
+        combo.addItem(first, "")
+        return combo
+
+    def _build_filters(self) -> QGroupBox:
+        box = QGroupBox("Saring", self)
+        grid = QGridLayout(box)
+        self.kecamatan_combo = self._combo("Semua kecamatan")
+        for kec in self.regions.kecamatan_list():
+            self.kecamatan_combo.addItem(kec.name, kec.code)
+        self.kelurahan_combo = self._combo("Semua kelurahan")
+        self.kecamatan_combo.currentIndexChanged.connect(self._fill_kelurahan)
+        self.cohort_combo = self._combo("Semua kelompok")
+        for code, label in COHORT_LABELS.items():
+            self.cohort_combo.addItem(label, code.value)
+        self.occupation_combo = self._combo("Semua pekerjaan")
+        self.event_combo = self._combo("Semua kegiatan")
+        self.status_combo = self._combo("Semua status")
+        for status in (Status.RECEIVED, Status.VERIFIED, Status.REJECTED, Status.FUNDED,
+                       Status.CARD_PRINTED, Status.CARD_HANDED_OVER):
+            self.status_combo.addItem(STATUS_LABELS[status], status.value)
+        self.status_combo.setCurrentIndex(1)  # what waits for a decision
+        self.duplicate_check = QCheckBox("Hanya kemungkinan duplikat", self)
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("cari nama…")
+        self.search_edit.returnPressed.connect(self._filters_changed)
+        widgets = (("Kecamatan", self.kecamatan_combo), ("Kelurahan", self.kelurahan_combo),
+                   ("Kelompok", self.cohort_combo), ("Pekerjaan", self.occupation_combo),
+                   ("Kegiatan", self.event_combo), ("Status", self.status_combo))
+        for i, (label, widget) in enumerate(widgets):
+            grid.addWidget(QLabel(label, box), i // 3, (i % 3) * 2)
+            grid.addWidget(widget, i // 3, (i % 3) * 2 + 1)
+        grid.addWidget(self.duplicate_check, 2, 0, 1, 2)
+        grid.addWidget(QLabel("Nama", box), 2, 2)
+        grid.addWidget(self.search_edit, 2, 3)
+        return box
+
+    def _connect_filters(self) -> None:
+        """After the layout is built: a changed filter fetches the first page again."""
+        for combo in (self.kecamatan_combo, self.kelurahan_combo, self.cohort_combo,
+                      self.occupation_combo, self.event_combo, self.status_combo):
+            combo.currentIndexChanged.connect(self._filters_changed)
+        self.duplicate_check.toggled.connect(self._filters_changed)
+
+    def _build_list(self) -> QWidget:
+        holder = QWidget(self)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.model = SummaryModel(self)
+        self.table = QTableView(holder)
+        self.table.setObjectName("verifier_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(self._row_selected)
+        self.prev_button = QPushButton("‹ Sebelumnya", holder)
+        self.prev_button.clicked.connect(lambda: self._page(-PAGE))
+        self.next_button = QPushButton("Berikutnya ›", holder)
+        self.next_button.clicked.connect(lambda: self._page(PAGE))
+        self.page_label = QLabel("", holder)
+        paging = QHBoxLayout()
+        paging.addWidget(self.page_label, 1)
+        paging.addWidget(self.prev_button)
+        paging.addWidget(self.next_button)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(paging)
+        return holder
+
+    def _build_detail(self) -> QWidget:
+        holder = QWidget(self)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        sides = QSplitter(Qt.Orientation.Horizontal, holder)
+        self.this_view = QTextBrowser(sides)
+        self.this_view.setObjectName("this_registration")
+        self.other_view = QTextBrowser(sides)
+        self.other_view.setObjectName("possible_duplicates")
+        sides.addWidget(self.this_view)
+        sides.addWidget(self.other_view)
+        layout.addWidget(sides, 1)
+
+        self.verify_button = QPushButton("Verifikasi", holder)
+        self.verify_button.clicked.connect(self.verify)
+        self.fund_button = QPushButton("Danai", holder)
+        self.fund_button.clicked.connect(self.fund)
+        self.reason_combo = QComboBox(holder)
+        self._fill_reasons()
+        self.reason_edit = QLineEdit(holder)
+        self.reason_edit.setPlaceholderText("keterangan untuk petugas pendata (boleh kosong)")
+        self.reject_button = QPushButton("Tolak", holder)
+        self.reject_button.clicked.connect(self.reject)
+        self.keep_combo = QComboBox(holder)
+        self.resolve_button = QPushButton("Selesaikan duplikat", holder)
+        self.resolve_button.clicked.connect(self.resolve_duplicate)
+        actions = QGridLayout()
+        actions.addWidget(self.verify_button, 0, 0)
+        actions.addWidget(self.fund_button, 0, 1)
+        actions.addWidget(QLabel("Alasan penolakan:", holder), 1, 0)
+        actions.addWidget(self.reason_combo, 1, 1)
+        actions.addWidget(self.reason_edit, 1, 2)
+        actions.addWidget(self.reject_button, 1, 3)
+        actions.addWidget(QLabel("Pertahankan:", holder), 2, 0)
+        actions.addWidget(self.keep_combo, 2, 1, 1, 2)
+        actions.addWidget(self.resolve_button, 2, 3)
+        layout.addLayout(actions)
+        return holder
+
+    def _fill_reasons(self) -> None:
+        self.reason_combo.clear()
+        for code, label in self.reject_reasons.items():
+            self.reason_combo.addItem(label, code)
+
+    def _fill_kelurahan(self) -> None:
+        self.kelurahan_combo.blockSignals(True)
+        self.kelurahan_combo.clear()
+        self.kelurahan_combo.addItem("Semua kelurahan", "")
+        kecamatan = self.kecamatan_combo.currentData()
+        if kecamatan:
+            for kel in self.regions.kelurahan_list(kecamatan):
+                self.kelurahan_combo.addItem(kel.name, kel.code)
+        self.kelurahan_combo.blockSignals(False)
+
+    # --- background requests -----------------------------------------------------------------
+
+    def _run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
+             on_error: Callable | None = None) -> None:
+        """Run `fn(client, *args)` on the pool; only the latest request of a kind is answered."""
+        if self.client is None:
+            self._say(NOT_ENROLLED, error=True)
+            return
+        number = next(self._numbers)
+        self._latest[kind] = number
+        self._handlers[kind] = (on_done, on_error)
+        self.pool.start(_Job(self.relay, kind, number, fn, (self.client, *args)))
+
+    def _job_done(self, kind: str, number: int, result: Any) -> None:
+        if self._latest.get(kind) == number:
+            self._handlers[kind][0](result)
+
+    def _job_failed(self, kind: str, number: int, exc: BaseException) -> None:
+        if self._latest.get(kind) != number:
+            return
+        on_error = self._handlers[kind][1]
+        if on_error is not None:
+            on_error(exc)
+        else:
+            self._show_error(exc)
+
+    def _show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, SyncError):
+            self._say(exc.message, error=True)
+        else:
+            self._say(f"Permintaan gagal ({type(exc).__name__}). Coba muat ulang.", error=True)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setText(text)
+
+    def busy(self) -> bool:
+        return self.pool.activeThreadCount() > 0
+
+    def shutdown(self) -> None:
+        self.pool.waitForDone(10_000)
+        if self.client is not None:
+            self.client.close()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Connect (reading this device's enrolment), then fetch reasons, quota and the list."""
+        self.worker.call(_lookups, on_result=self._connected)
+
+    def _connected(self, lookups: dict) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = lookups["client"]
+        self.occupations = lookups["occupations"]
+        self.events = lookups["events"]
+        self._fill_lookup(self.occupation_combo, self.occupations)
+        self._fill_lookup(self.event_combo, self.events)
+        if self.client is None:
+            self._say(NOT_ENROLLED, error=True)
+            return
+        self._run("reasons", api.reasons, on_done=self._got_reasons, on_error=lambda e: None)
+        self.refresh_quota()
+        self.refresh_list()
+
+    def _fill_lookup(self, combo: QComboBox, values: dict[str, str]) -> None:
+        chosen = combo.currentData()
+        combo.blockSignals(True)
+        while combo.count() > 1:
+            combo.removeItem(1)
+        for code, name in sorted(values.items(), key=lambda kv: kv[1]):
+            combo.addItem(name, code)
+        combo.setCurrentIndex(max(0, combo.findData(chosen)))
+        combo.blockSignals(False)
+
+    def _got_reasons(self, answer: dict) -> None:
+        reasons = {r["code"]: r["label"] for r in answer.get("reject", []) if r.get("code")}
+        if reasons:
+            self.reject_reasons = reasons
+            self._fill_reasons()
+
+    def refresh_quota(self) -> None:
+        self._run("quota", api.quota, on_done=self._got_quota)
+
+    def _got_quota(self, answer: dict) -> None:
+        parts = [f"{c.get('label') or c['cohort']}: {c['left']:,} dari {c['places']:,} tersisa"
+                 .replace(",", ".") for c in answer.get("cohorts", [])]
+        self.quota_label.setText(
+            f"Kuota tahun program {answer.get('programme_year', '')} — " + " · ".join(parts))
+
+    def query(self) -> api.RegistrationQuery:
+        return api.RegistrationQuery(
+            kecamatan=self.kecamatan_combo.currentData() or "",
+            kelurahan=self.kelurahan_combo.currentData() or "",
+            cohort=self.cohort_combo.currentData() or "",
+            occupation=self.occupation_combo.currentData() or "",
+            event=self.event_combo.currentData() or "",
+            status=self.status_combo.currentData() or "",
+            possible_duplicate=True if self.duplicate_check.isChecked() else None,
+            q=self.search_edit.text().strip(),
+        )
+
+    def _filters_changed(self, *_args) -> None:
+        self.offset = 0
+        if self.client is None:
+            return
+        self.refresh_list()
+
+    def _page(self, step: int) -> None:
+        self.offset = max(0, min(self.offset + step, max(0, self.total - 1)))
+        self.refresh_list()
+
+    def refresh_list(self) -> None:
+        self._run_list()
+
+    def _run_list(self) -> None:
+        self._run("list", lambda c, q, o: api.list_registrations(c, q, offset=o, limit=PAGE),
+                  self.query(), self.offset, on_done=self._got_list)
+
+    def _got_list(self, answer: dict) -> None:
+        self.total = int(answer.get("total", 0))
+        self.model.set_items(list(answer.get("items", [])))
+        shown = len(self.model.items)
+        first = self.offset + 1 if shown else 0
+        self.page_label.setText(f"{first}–{self.offset + shown} dari {self.total} pendaftaran")
+        self.prev_button.setEnabled(self.offset > 0)
+        self.next_button.setEnabled(self.offset + shown < self.total)
+        if self.detail is not None:
+            self._select(self.detail["id"])
+
+    def _select(self, reg_id: str) -> None:
+        for row, item in enumerate(self.model.items):
+            if item["id"] == reg_id:
+                self.table.selectionModel().blockSignals(True)
+                self.table.selectRow(row)
+                self.table.selectionModel().blockSignals(False)
+                return
+
+    def cell(self, item: dict, column: int) -> str:
+        if column == 0:
+            return item.get("full_name", "")
+        if column == 1:
+            return item.get("nik_masked", "")
+        if column == 2:
+            kel = self.regions.kelurahan(item.get("kelurahan_code") or "")
+            return kel.name if kel else item.get("kelurahan_code") or ""
+        if column == 3:
+            return COHORT_LABELS.get(item.get("cohort"), item.get("cohort") or "")
+        if column == 4:
+            code = item.get("occupation_code") or ""
+            return self.occupations.get(code, code)
+        if column == 5:
+            return _status_text(item)
+        if column == 6:
+            return _flags(item)
+        return (item.get("received_at") or "")[:16].replace("T", " ")
+
+    # --- one registration --------------------------------------------------------------------
+
+    def _row_selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid() and current.row() < len(self.model.items):
+            self.open_registration(self.model.items[current.row()]["id"])
+
+    def open_registration(self, reg_id: str) -> None:
+        self._run("detail", api.registration_detail, reg_id, on_done=self._got_detail)
+
+    def _got_detail(self, answer: dict) -> None:
+        self.detail = answer["registration"]
+        self.duplicates = list(answer.get("duplicates", []))
+        self.this_view.setHtml(self._detail_html(self.detail, None, answer.get("events", [])))
+        if self.duplicates:
+            self.other_view.setHtml("".join(self._detail_html(d, self.detail, [])
+                                            for d in self.duplicates))
+        else:
+            self.other_view.setHtml("<p><i>Tidak ada pendaftaran lain dengan NIK yang sama.</i></p>")
+        self.keep_combo.clear()
+        if self.detail.get("possible_duplicate"):
+            self.keep_combo.addItem(f"Pendaftaran ini ({self.detail['full_name']})",
+                                    self.detail["id"])
+            for other in self.duplicates:
+                if other["status"] != Status.REJECTED.value:
+                    self.keep_combo.addItem(f"Yang di kanan ({other['full_name']}, diterima "
+                                            f"{(other.get('received_at') or '')[:10]})", other["id"])
+        self._set_actions()
+
+    def _set_actions(self) -> None:
+        status = (self.detail or {}).get("status", "")
+        flagged = bool(self.detail and (self.detail.get("possible_duplicate")
+                                        or self.detail.get("conflict")))
+        received, verified = Status.RECEIVED.value, Status.VERIFIED.value
+        self.verify_button.setEnabled(status == received and not flagged)
+        self.fund_button.setEnabled(status == verified)
+        self.reject_button.setEnabled(status in (received, verified))
+        self.reason_combo.setEnabled(status in (received, verified))
+        self.resolve_button.setEnabled(bool(self.detail and self.detail.get("possible_duplicate")))
+
+    def _detail_html(self, reg: dict, compare: dict | None, events: list[dict]) -> str:
+        rows = self._fields(reg)
+        other = dict(self._fields(compare)) if compare else {}
+        title = "Kemungkinan duplikat" if compare else "Pendaftaran ini"
+        out = [f"<h3>{title}</h3><table cellspacing='2'>"]
+        for label, value in rows:
+            differs = compare is not None and other.get(label) != value
+            shown = html.escape(value) or "—"
+            shown = f"<b style='color:#b00020'>{shown}</b>" if differs else shown
+            out.append(f"<tr><td><i>{html.escape(label)}</i></td><td>{shown}</td></tr>")
+        out.append("</table>")
+        if events:
+            out.append("<p><b>Riwayat keputusan</b></p><ul>")
+            for e in events:
+                why = f" — {html.escape(e['reason'])}" if e.get("reason") else ""
+                out.append(f"<li>{html.escape((e.get('at') or '')[:16].replace('T', ' '))} "
+                           f"{html.escape(e.get('event', ''))} oleh {html.escape(e.get('by', ''))}"
+                           f"{why}</li>")
+            out.append("</ul>")
+        return "".join(out)
+
+    def _fields(self, reg: dict) -> list[tuple[str, str]]:
+        """The registration as label/value pairs. The detail shows the full NIK: the verifier
+        must compare it with the documents; lists never show it."""
+        data = reg.get("data") or {}
+        kel = self.regions.kelurahan(data.get("kelurahan_code") or "")
+        kec = self.regions.kecamatan(data.get("kecamatan_code") or "")
+        heirs = "; ".join(
+            f"{h.get('name', '')} ({HEIR_RELATIONSHIPS.get(h.get('relationship'), '')})"
+            for h in data.get("heirs") or [])
+        income = data.get("monthly_income")
+        event = data.get("event_id") or ""
+        return [
+            ("Status", _status_text(reg)),
+            ("Nomor peserta", reg.get("member_number") or ""),
+            ("Nama", data.get("full_name", "")),
+            ("NIK", data.get("nik", "")),
+            ("Lahir", f"{data.get('birth_place', '')}, {_date(data.get('birth_date'))}"),
+            ("Jenis kelamin", {"L": "Laki-laki", "P": "Perempuan"}.get(data.get("sex"), "")),
+            ("Alamat", f"{data.get('street', '')} RT {data.get('rt', '')}/RW {data.get('rw', '')}"),
+            ("Kelurahan", kel.name if kel else data.get("kelurahan_code", "")),
+            ("Kecamatan", kec.name if kec else data.get("kecamatan_code", "")),
+            ("Nomor HP", data.get("phone", "")),
+            ("Pekerjaan", self.occupations.get(data.get("occupation_code"), "")
+             or data.get("occupation_code", "")),
+            ("Kelompok", COHORT_LABELS.get(data.get("cohort"), data.get("cohort", ""))),
+            ("Penghasilan", f"Rp{income:,}".replace(",", ".") if income else ""),
+            ("Ahli waris", heirs),
+            ("Persetujuan", f"versi {data.get('consent_version', '')}"
+             if data.get("consent_given") else "belum"),
+            ("Kegiatan", self.events.get(event, event)),
+            ("Catatan", data.get("notes", "")),
+            ("Diterima server", (reg.get("received_at") or "")[:16].replace("T", " ")),
+            ("Versi", str(reg.get("version", ""))),
+        ]
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def _operator(self) -> str:
+        return self.operator_edit.text().strip()
+
+    def _decide(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
+        if self.detail is None:
+            return
+        reg_id, revision = self.detail["id"], int(self.detail["revision"])
+        for button in (self.verify_button, self.fund_button, self.reject_button,
+                       self.resolve_button):
+            button.setEnabled(False)
+        self._say("Mengirim keputusan ke server…")
+        self._run("decision", lambda c: fn(c, reg_id, revision, *args, operator=self._operator(),
+                                           **kwargs),
+                  on_done=self._decided, on_error=lambda exc: self._refused(reg_id, exc))
+
+    def verify(self) -> None:
+        self._decide(api.verify)
+
+    def fund(self) -> None:
+        self._decide(api.fund)
+
+    def reject(self) -> None:
+        self._decide(api.reject, self.reason_combo.currentData() or "other",
+                     reason_text=self.reason_edit.text().strip())
+
+    def resolve_duplicate(self) -> None:
+        keep = self.keep_combo.currentData()
+        if keep:
+            self._decide(api.resolve_duplicate, keep)
+
+    def _decided(self, answer: dict) -> None:
+        reg = answer["registration"]
+        text = f"Tersimpan: {reg['full_name']} sekarang {_status_text(reg).lower()}."
+        if reg.get("member_number") and reg["status"] == Status.FUNDED.value:
+            text += f" Nomor peserta {reg['member_number']}; kartu siap dicetak."
+        self._say(text)
+        self.reason_edit.clear()
+        self._got_detail(answer)
+        self.decided.emit(reg["id"], reg["status"])
+        self.refresh_quota()
+        self._run_list()
+
+    def _refused(self, reg_id: str, exc: BaseException) -> None:
+        self._show_error(exc)
+        if isinstance(exc, api.DecisionRefused) and exc.stale:
+            # Show what it is now, so the verifier decides on the current version.
+            self._run("detail", api.registration_detail, reg_id, on_done=self._got_detail)
+            self._run_list()
+        else:
+            self._set_actions()
+
+
+def _status_text(item: dict) -> str:
+    status = item.get("status", "")
+    text = STATUS_LABELS.get(status, status)
+    if status == Status.REJECTED.value and item.get("status_reason"):
+        text += f": {item['status_reason']}"
+    return text
+
+
+def _flags(item: dict) -> str:
+    flags = []
+    if item.get("possible_duplicate"):
+        flags.append("kemungkinan duplikat")
+    if item.get("conflict"):
+        flags.append("konflik versi")
+    return ", ".join(flags)
+
+
+def _date(value: str | None) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d-%m-%Y") if value else ""
+    except ValueError:
+        return value or ""
