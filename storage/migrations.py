@@ -258,6 +258,32 @@ def m0003_cards(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0004_sync")
+def m0004_sync(db: Database) -> None:
+    # Device-side sync state (sync/state.py): pull cursor, token and device id from enrolment.
+    db.execute("CREATE TABLE sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # The push batch in flight: retried under the same id until the server answers it.
+    db.execute(
+        """CREATE TABLE sync_batch (
+            batch_id TEXT PRIMARY KEY,
+            seqs TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    # The server's latest answer per record: rejected (with field errors), duplicate, conflict.
+    db.execute(
+        """CREATE TABLE sync_answers (
+            record_id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            errors TEXT NOT NULL DEFAULT '[]',
+            duplicate_of TEXT NOT NULL DEFAULT '',
+            answered_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_sync_answers_outcome ON sync_answers (outcome)")
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

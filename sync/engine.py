@@ -81,7 +81,6 @@ def run_sync(
         # A write left uncommitted on this connection (e.g. a setting): commit it first, so each
         # batch below is its own durable transaction rather than a savepoint inside that one.
         registry.db.conn.commit()
-    state.ensure_tables(registry.db)
     report = SyncReport()
     notify = progress or (lambda done, total, phase: None)
     try:

@@ -40,7 +40,6 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
     except KeyError as exc:
         raise ProtocolError(detail="enrolment answer without device_id/token/key") from exc
     db = registry.db
-    state.ensure_tables(db)
     with db.atomic():
         registry.set_setting("server_url", server_url.rstrip("/"))
         registry.set_setting("nik_hash_key", key)
@@ -55,10 +54,8 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
 def client_for(registry, **kwargs) -> SyncClient:
     """A client for the enrolled server, with this device's token (NotAuthorised on use if the
     device was never enrolled)."""
-    state.ensure_tables(registry.db)
     return SyncClient(registry.get_setting("server_url") or "", state.token(registry.db), **kwargs)
 
 
 def is_enrolled(registry) -> bool:
-    state.ensure_tables(registry.db)
     return bool(state.token(registry.db) and registry.get_setting("server_url"))

@@ -28,44 +28,6 @@ OUTCOME_LABELS = {
     STALE: "Versi lama: sudah ada versi yang lebih baru",
 }
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sync_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sync_batch (
-    batch_id TEXT PRIMARY KEY,
-    seqs TEXT NOT NULL,          -- JSON list of outbox seqs, in order
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sync_answers (
-    record_id TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    errors TEXT NOT NULL DEFAULT '[]',   -- JSON list of {field, code, message}
-    duplicate_of TEXT NOT NULL DEFAULT '',
-    answered_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sync_answers_outcome ON sync_answers(outcome);
-CREATE TABLE IF NOT EXISTS sync_credentials (
-    serial TEXT PRIMARY KEY,
-    registration_id TEXT NOT NULL,
-    card_version INTEGER NOT NULL,
-    payload TEXT NOT NULL          -- the pull item as JSON (member number, name, qr, ...)
-);
-CREATE TABLE IF NOT EXISTS sync_revocations (
-    serial TEXT NOT NULL,
-    card_version INTEGER NOT NULL,
-    PRIMARY KEY (serial, card_version)
-);
-"""
-
-
-def ensure_tables(db) -> None:
-    """Create the sync tables if missing (idempotent; the registry's migration does the same)."""
-    db.conn.executescript(SCHEMA)
-
-
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -186,21 +148,20 @@ def answer_for(db, record_id: str) -> Answer | None:
 
 
 
-def store_revocation(db, serial: str, card_version: int) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO sync_revocations (serial, card_version) VALUES (?, ?)",
-        [serial, card_version],
-    )
-
-
-def revocations(db) -> list[tuple[str, int]]:
-    """(serial, card_version) of every revoked card version the server announced."""
-    return [tuple(r) for r in db.execute("SELECT serial, card_version FROM sync_revocations")]
+def revocations(db) -> list[tuple[int, int]]:
+    """(serial, card_version) of every revoked card version (kept by cards/desk.py)."""
+    return [tuple(r) for r in db.execute("SELECT serial, version FROM card_revocations")]
 
 
 def credential_payloads(db) -> list[dict]:
-    """The latest signed card of each serial, as the server sent it (pull item `credential`)."""
-    return [json.loads(r[0]) for r in db.execute("SELECT payload FROM sync_credentials")]
+    """Every signed card this device holds (kept by cards/desk.py), in the pull item's terms."""
+    rows = db.execute(
+        "SELECT registration_id, serial, version, member_number, key_id, valid_from, "
+        "valid_until, credential FROM cards ORDER BY serial, version"
+    ).fetchall()
+    keys = ("id", "serial", "card_version", "member_number", "key_id", "valid_from",
+            "valid_until", "qr")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def device_id(db) -> str:

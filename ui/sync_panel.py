@@ -39,7 +39,6 @@ COLUMNS = ("Nama", "NIK", "Keadaan", "Alasan")
 
 def _panel_state(registry) -> dict:
     """Everything the panel shows, read on the writer thread."""
-    state.ensure_tables(registry.db)
     return {
         "server_url": registry.get_setting("server_url") or "",
         "enrolled": enrolment.is_enrolled(registry),
