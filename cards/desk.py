@@ -231,6 +231,26 @@ def count_to_hand_over(registry, filters: CardFilter | None = None) -> int:
     return _count(registry, _TO_HAND_OVER, filters or CardFilter())
 
 
+def current_cards(registry, filters: CardFilter | None = None, *, offset: int = 0,
+                  limit: int = 100_000) -> list[CardRow]:
+    """Every member's current card, whatever its state (for reprints)."""
+    return _rows(registry, "1 = 1", filters or CardFilter(), offset, limit)
+
+
+def count_current_cards(registry, filters: CardFilter | None = None) -> int:
+    return _count(registry, "1 = 1", filters or CardFilter())
+
+
+def data_dir_of(registry):
+    """The folder of the registry's database file: the device's data directory."""
+    from pathlib import Path
+
+    for _, name, file in registry.db.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file).parent
+    return None
+
+
 def card_history(registry, registration_id: str) -> list[dict]:
     """Every card version of a registration, oldest first, with its revocation if any."""
     rows = registry.db.execute(

@@ -1,0 +1,478 @@
+"""The card desk: members ready to print, batch printing with preview, the system's print dialog
+or "Simpan sebagai PDF", hand-over and reprints.
+
+The PDF is made on a background thread (cards.pdf.render_pdf) with a progress bar and cancel.
+Printing rasterises that same PDF page by page (cards/raster.py) and paints the pages on the
+QPrinter, also off the main thread, so the printed card is exactly the saved one. Only when the
+PDF or the print job is complete are the cards recorded as printed, through the DbWorker.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRectF,
+    Qt,
+    QThread,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cards import desk
+from cards.keys import ensure_demo_key
+from cards.pdf import BatchCancelled, render_pdf
+from cards.raster import rasterise_page
+from storage.models import COHORT_LABELS
+
+PAGE_SIZE = 200
+COLUMNS = ("Nama", "NIK", "Nomor peserta", "Kelompok", "Kelurahan", "Seri/versi", "Berlaku s.d.")
+VIEWS = {
+    "ready": ("Siap cetak", desk.members_ready_to_print, desk.count_ready_to_print),
+    "hand_over": ("Siap diserahkan", desk.cards_to_hand_over, desk.count_to_hand_over),
+    "all": ("Semua kartu", desk.current_cards, desk.count_current_cards),
+}
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+_AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class CardRowsModel(QAbstractTableModel):
+    """Card rows fetched lazily, a page at a time, from the read-only registry."""
+
+    def __init__(self, reader: Any, parent: QObject | None = None):
+        super().__init__(parent)
+        self.reader = reader
+        self.view = "ready"
+        self.filters = desk.CardFilter()
+        self.rows: list[desk.CardRow] = []
+        self._exhausted = False
+
+    def reload(self, view: str | None = None, filters: desk.CardFilter | None = None) -> None:
+        self.beginResetModel()
+        self.view = view or self.view
+        self.filters = filters or self.filters
+        self.rows = self._page(0)
+        self._exhausted = len(self.rows) < PAGE_SIZE
+        self.endResetModel()
+
+    def total(self) -> int:
+        return VIEWS[self.view][2](self.reader, self.filters)
+
+    def _page(self, offset: int) -> list[desk.CardRow]:
+        return VIEWS[self.view][1](self.reader, self.filters, offset=offset, limit=PAGE_SIZE)
+
+    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: _AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: _AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        more = self._page(len(self.rows))
+        self._exhausted = len(more) < PAGE_SIZE
+        if more:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+            self.rows.extend(more)
+            self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        while self.canFetchMore():
+            self.fetchMore()
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == ID_ROLE:
+            return row.registration_id
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        kelurahan = self.reader.regions.kelurahan(row.kelurahan_code)
+        values = (
+            row.full_name, row.nik_masked, row.member_number,
+            COHORT_LABELS.get(row.cohort, row.cohort),
+            kelurahan.name if kelurahan else row.kelurahan_code,
+            f"{row.serial}/{row.version}", _dmy(row.valid_until),
+        )
+        return values[index.column()]
+
+
+def _dmy(iso: str) -> str:
+    return f"{iso[8:10]}-{iso[5:7]}-{iso[:4]}" if len(iso) >= 10 else iso
+
+
+class CardJob(QObject):
+    """Makes the PDF and, for printing, paints its pages on a QPrinter; runs on its own thread.
+
+    `done(pages)` after everything was produced, `failed(exc)` otherwise (BatchCancelled when
+    the operator cancelled)."""
+
+    progress = Signal(int, int)
+    done = Signal(int)
+    failed = Signal(object)
+
+    def __init__(self, cards: list, out: Path, layout: str, printer: QPrinter | None = None):
+        super().__init__()
+        self.cards, self.out, self.layout, self.printer = cards, Path(out), layout, printer
+        self.cancel = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            pages = render_pdf(self.cards, self.out, self.layout,
+                               progress=lambda d, t: self.progress.emit(d, t), cancel=self.cancel)
+            if self.printer is not None:
+                paint_pdf(self.printer, self.out, pages, self.cancel)
+        except Exception as exc:  # handed to the main thread, which shows it
+            self.failed.emit(exc)
+            return
+        self.done.emit(pages)
+
+
+def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event | None = None,
+              dpi: int = 300) -> None:
+    """Paint each PDF page, rasterised at `dpi`, over the whole paper; aborts on cancel."""
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise OSError("Printer tidak dapat dibuka. Periksa printer, lalu coba lagi.")
+    try:
+        for page in range(1, pages + 1):
+            if cancel is not None and cancel.is_set():
+                printer.abort()
+                raise BatchCancelled()
+            if page > 1 and not printer.newPage():
+                raise OSError("Printer berhenti di tengah pekerjaan.")
+            image = QImage.fromData(rasterise_page(pdf, page, dpi), "PNG")
+            target = printer.paperRect(QPrinter.Unit.DevicePixel)
+            painter.drawImage(QRectF(0, 0, target.width(), target.height()), image)
+    finally:
+        painter.end()
+
+
+class CardDeskPanel(QWidget):
+    """The card desk tab. `worker` is the DbWorker; reads use `worker.readonly`."""
+
+    printed = Signal(int)  # cards recorded as printed
+
+    def __init__(self, worker: Any, parent: QWidget | None = None, *, data_dir: Path | None = None,
+                 operator: str = "petugas cetak"):
+        super().__init__(parent)
+        self.worker = worker
+        self.operator = operator
+        self._data_dir = data_dir
+        self._job: CardJob | None = None
+        self._thread: QThread | None = None
+        self._progress: QProgressDialog | None = None
+        self.model = CardRowsModel(worker.readonly, self)
+        self._build()
+        self.refresh()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.view_box = QComboBox(self)
+        for key, (label, _, _) in VIEWS.items():
+            self.view_box.addItem(label, key)
+        self.kecamatan = QComboBox(self)
+        self.kecamatan.addItem("Semua kecamatan", "")
+        regions = self.worker.readonly.regions
+        for kec in regions.kecamatan_list():
+            self.kecamatan.addItem(kec.name, kec.code)
+        self.kelurahan = QComboBox(self)
+        self.cohort = QComboBox(self)
+        self.cohort.addItem("Semua kelompok", "")
+        for value, label in COHORT_LABELS.items():
+            self.cohort.addItem(label, value.value)
+        self.event = QComboBox(self)
+        self.event.addItem("Semua kegiatan", "")
+        for event in self.worker.readonly.events():
+            self.event.addItem(event.name, event.id)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Cari nama atau nomor peserta")
+        self.search.setClearButtonEnabled(True)
+        self._fill_kelurahan()
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.count_label = QLabel(self)
+
+        self.layout_box = QComboBox(self)
+        self.layout_box.addItem("A4, 10 kartu per lembar", "a4")
+        self.layout_box.addItem("Printer kartu (CR80), satu kartu per halaman", "cr80")
+        self.select_all_button = QPushButton("Pilih &semua", self)
+        self.preview_button = QPushButton("&Pratinjau…", self)
+        self.print_button = QPushButton("&Cetak…", self)
+        self.save_button = QPushButton("Simpan sebagai &PDF…", self)
+        self.handover_button = QPushButton("Tandai sudah &diserahkan…", self)
+        self.reprint_button = QPushButton("Cetak &ulang…", self)
+
+        filters = QHBoxLayout()
+        for widget in (self.view_box, self.kecamatan, self.kelurahan, self.cohort, self.event):
+            filters.addWidget(widget)
+        filters.addWidget(self.search, 1)
+        actions = QHBoxLayout()
+        for widget in (self.layout_box, self.select_all_button, self.preview_button,
+                       self.print_button, self.save_button):
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        actions.addWidget(self.handover_button)
+        actions.addWidget(self.reprint_button)
+        root = QVBoxLayout(self)
+        root.addLayout(filters)
+        root.addWidget(self.table, 1)
+        root.addWidget(self.count_label)
+        root.addLayout(actions)
+
+        self.kecamatan.currentIndexChanged.connect(self._fill_kelurahan)
+        for box in (self.view_box, self.kelurahan, self.cohort, self.event):
+            box.currentIndexChanged.connect(self.refresh)
+        self.search.returnPressed.connect(self.refresh)
+        self.select_all_button.clicked.connect(self.select_all)
+        self.preview_button.clicked.connect(self.preview)
+        self.print_button.clicked.connect(self.print_dialog)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.handover_button.clicked.connect(self.hand_over_dialog)
+        self.reprint_button.clicked.connect(self.reprint_dialog)
+        self.worker.changed.connect(self.refresh)
+
+    def _fill_kelurahan(self) -> None:
+        self.kelurahan.blockSignals(True)
+        self.kelurahan.clear()
+        self.kelurahan.addItem("Semua kelurahan", "")
+        code = self.kecamatan.currentData()
+        if code:
+            for kel in self.worker.readonly.regions.kelurahan_list(code):
+                self.kelurahan.addItem(kel.name, kel.code)
+        self.kelurahan.blockSignals(False)
+        self.refresh()
+
+    # -- list -----------------------------------------------------------------------------
+
+    def filters(self) -> desk.CardFilter:
+        return desk.CardFilter(
+            kecamatan_code=self.kecamatan.currentData() or "",
+            kelurahan_code=self.kelurahan.currentData() or "",
+            cohort=self.cohort.currentData() or "",
+            event_id=self.event.currentData() or "",
+            text=self.search.text(),
+        )
+
+    def refresh(self) -> None:
+        if not hasattr(self, "table"):
+            return
+        self.model.reload(self.view_box.currentData(), self.filters())
+        view = self.view_box.currentData()
+        self.count_label.setText(f"{VIEWS[view][0]}: {self.model.total()} kartu")
+        ready = view == "ready"
+        for button in (self.preview_button, self.print_button, self.save_button):
+            button.setEnabled(ready)
+        self.handover_button.setEnabled(view == "hand_over")
+
+    def select_all(self) -> None:
+        self.model.fetch_all()
+        self.table.selectAll()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.rows[r].registration_id for r in rows]
+
+    # -- printing -------------------------------------------------------------------------
+
+    def _need_selection(self) -> list[str] | None:
+        ids = self.selected_ids()
+        if not ids:
+            QMessageBox.information(self, "Kartu", "Pilih dulu peserta yang kartunya dicetak.")
+            return None
+        return ids
+
+    def save_dialog(self) -> None:
+        if (ids := self._need_selection()) is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Simpan kartu sebagai PDF", "kartu.pdf",
+                                              "PDF (*.pdf)")
+        if path:
+            self.start_batch(ids, Path(path))
+
+    def print_dialog(self) -> None:
+        if (ids := self._need_selection()) is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
+            self.start_batch(ids, None, printer=printer)
+
+    def preview(self) -> None:
+        """Shows the first sheet (or card) of the selection; nothing is recorded."""
+        if (ids := self._need_selection()) is None:
+            return
+        per_page = 10 if self.layout_box.currentData() == "a4" else 1
+        self.worker.call(desk.load_print_cards, ids[:per_page], on_result=self._show_preview,
+                         on_error=self._show_error)
+
+    def _show_preview(self, cards: list) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="pratinjau-kartu-"))
+        pdf = folder / "pratinjau.pdf"
+        pages = render_pdf(cards, pdf, self.layout_box.currentData())  # one sheet: quick
+        dialog = QPrintPreviewDialog(self)
+        dialog.setWindowTitle("Pratinjau kartu")
+        dialog.paintRequested.connect(lambda printer: paint_pdf(printer, pdf, pages, dpi=150))
+        self.preview_dialog = dialog
+        dialog.open()
+
+    def start_batch(self, ids: list[str], out: Path | None, *, printer: QPrinter | None = None,
+                    on_finished: Callable[[bool], None] | None = None) -> None:
+        """Load the cards, make the PDF (and print it) off the main thread, then record them.
+        `on_finished(recorded)` is for callers that wait (tests, batch scripts)."""
+        layout = self.layout_box.currentData()
+
+        def loaded(cards: list) -> None:
+            target = out or Path(tempfile.mkdtemp(prefix="cetak-kartu-")) / "kartu.pdf"
+            self._run_job(CardJob(cards, target, layout, printer), cards, on_finished)
+
+        self.worker.call(desk.load_print_cards, ids, on_result=loaded,
+                         on_error=lambda exc: self._finish_error(exc, on_finished))
+
+    def _run_job(self, job: CardJob, cards: list, on_finished) -> None:
+        self._progress = QProgressDialog("Menyiapkan kartu…", "Batal", 0, len(cards), self)
+        self._progress.setWindowTitle("Cetak kartu")
+        self._progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self._progress.setMinimumDuration(300)
+        self._progress.setAutoClose(False)
+        self._progress.canceled.connect(job.cancel.set)
+        thread = QThread(self)
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        job.progress.connect(lambda done, total: self._progress.setValue(done))
+        job.done.connect(lambda pages: self._job_done(cards, on_finished))
+        job.failed.connect(lambda exc: self._finish_error(exc, on_finished))
+        for signal in (job.done, job.failed):
+            signal.connect(thread.quit)
+        self._job, self._thread = job, thread
+        thread.start()
+
+    def cancel_batch(self) -> None:
+        if self._job is not None:
+            self._job.cancel.set()
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.reset()
+            self._progress.deleteLater()
+            self._progress = None
+
+    def _job_done(self, cards: list, on_finished) -> None:
+        self._close_progress()
+        keys = [(c.serial, c.version) for c in cards]
+
+        def recorded(count: int) -> None:
+            self.count_label.setText(f"{count} kartu dicatat sudah dicetak.")
+            self.printed.emit(count)
+            if on_finished:
+                on_finished(True)
+
+        self.worker.call(lambda registry: desk.record_printed(registry, keys,
+                                                              operator=self.operator),
+                         on_result=recorded, on_error=lambda e: self._finish_error(e, on_finished),
+                         changes=True)
+
+    def _finish_error(self, exc: BaseException, on_finished) -> None:
+        self._close_progress()
+        if isinstance(exc, BatchCancelled):
+            self.count_label.setText("Dibatalkan. Tidak ada kartu yang dicatat sebagai dicetak.")
+        else:
+            self._show_error(exc)
+        if on_finished:
+            on_finished(False)
+
+    def _show_error(self, exc: BaseException) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Kartu", _message(exc),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("card_error_box")
+        box.open()
+        self.last_error = exc
+
+    # -- hand-over and reprint ----------------------------------------------------------
+
+    def _one_selected(self) -> str | None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            QMessageBox.information(self, "Kartu", "Pilih satu peserta.")
+            return None
+        return ids[0]
+
+    def hand_over_dialog(self) -> None:
+        if (reg_id := self._one_selected()) is None:
+            return
+        name, ok = QInputDialog.getText(self, "Penyerahan kartu",
+                                        "Nama penerima kartu (peserta atau wakilnya):")
+        if ok:
+            self.hand_over(reg_id, name)
+
+    def hand_over(self, reg_id: str, received_by: str, on_done=None) -> None:
+        self.worker.call(
+            lambda registry: desk.mark_handed_over(registry, reg_id, received_by=received_by,
+                                                   operator=self.operator),
+            on_result=on_done, on_error=self._show_error, changes=True,
+        )
+
+    def reprint_dialog(self) -> None:
+        if (reg_id := self._one_selected()) is None:
+            return
+        labels = list(desk.REPRINT_REASONS.values())
+        label, ok = QInputDialog.getItem(self, "Cetak ulang kartu",
+                                         "Alasan cetak ulang (kartu lama akan dicabut):",
+                                         labels, 0, False)
+        if ok:
+            code = next(k for k, v in desk.REPRINT_REASONS.items() if v == label)
+            self.reprint(reg_id, code)
+
+    def reprint(self, reg_id: str, reason: str, on_done=None) -> None:
+        data_dir = self._data_dir
+
+        def job(registry):
+            signer = ensure_demo_key(data_dir or desk.data_dir_of(registry))
+            return desk.reprint(registry, reg_id, reason, operator=self.operator, signer=signer)
+
+        self.worker.call(job, on_result=on_done, on_error=self._show_error, changes=True)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, desk.CardDeskError | OSError | RuntimeError | ValueError) and str(exc):
+        return str(exc)
+    return "Terjadi kesalahan saat menyiapkan kartu. Coba lagi; bila berulang, hubungi admin."
