@@ -40,6 +40,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(scroll, t("tab.form"))
         self.registrations = RegistrationsView(worker, self)
         self.tabs.addTab(self.registrations, t("tab.list"))
+        from ui.card_desk import CardDeskPanel
+        from ui.verify_panel import VerifyPanel
+
+        self.card_desk = CardDeskPanel(worker, self)
+        self.add_panel("Kartu", self.card_desk)
+        self.verify_panel = VerifyPanel(worker, self)
+        self.add_panel("Periksa kartu", self.verify_panel)
 
         self.status = RegistryStatusBar(worker.readonly, self)
         self.setStatusBar(self.status)
