@@ -229,7 +229,10 @@ class CardDeskPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((260, 150, 170, 140, 160, 90)):
+            self.table.setColumnWidth(column, width)
         self.count_label = QLabel(self)
 
         self.layout_box = QComboBox(self)
