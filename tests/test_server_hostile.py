@@ -1,0 +1,119 @@
+"""Malformed, oversized and hostile requests: a clear 4xx in the error shape, never a 5xx, and
+nothing written."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+import requests
+from server_util import LiveServer, record, workers
+
+from server.middleware import MAX_BODY_BYTES
+from server.schemas import MAX_RECORDS_PER_BATCH
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("hostile")).start()
+    server.device = server.enrol()
+    yield server
+    server.stop()
+
+
+def raw_push(live, body: bytes, **headers) -> requests.Response:
+    headers = {"Content-Type": "application/json", **headers,
+               "Authorization": f"Bearer {live.device.enrolment['token']}"}
+    return requests.post(f"{live.api}/sync/push", data=body, headers=headers, timeout=30)
+
+
+def error_code(answer: requests.Response) -> str:
+    body = answer.json()
+    assert set(body) == {"error"} and body["error"]["message"]
+    return body["error"]["code"]
+
+
+def registrations(live) -> int:
+    return live.store.reader().execute("SELECT COUNT(*) FROM registrations").fetchone()[0]
+
+
+def test_not_json(live):
+    answer = raw_push(live, b"{not json")
+    assert answer.status_code == 400 and error_code(answer) == "request.bad_json"
+
+
+def test_broken_gzip(live):
+    answer = raw_push(live, b"\x1f\x8b\x08\x00garbage", **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 400 and error_code(answer) == "request.bad_gzip"
+    cut = gzip.compress(b'{"batch_id": "a"}')[:-6]
+    answer = raw_push(live, cut, **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 400 and error_code(answer) == "request.bad_gzip"
+
+
+def test_unsupported_encoding(live):
+    answer = raw_push(live, b"{}", **{"Content-Encoding": "br"})
+    assert answer.status_code == 415 and error_code(answer) == "request.unsupported_encoding"
+
+
+def test_oversized_body_and_gzip_bomb(live):
+    answer = raw_push(live, b" " * (MAX_BODY_BYTES + 1))
+    assert answer.status_code == 413 and error_code(answer) == "request.too_large"
+    bomb = gzip.compress(b" " * (MAX_BODY_BYTES * 4))  # about 32 KiB on the wire
+    assert len(bomb) < 100_000
+    answer = raw_push(live, bomb, **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 413 and error_code(answer) == "request.too_large"
+
+
+def test_too_many_records(live):
+    device = live.device
+    regs = workers(MAX_RECORDS_PER_BATCH + 1, seed=50)
+    answer = device.push([record(r, device.device_id) for r in regs], gzip_body=True)
+    assert answer.status_code == 413 and error_code(answer) == "push.too_many_records"
+    assert registrations(live) == 0
+
+
+def test_schema_violations_refuse_the_whole_batch(live):
+    device = live.device
+    good, bad = workers(2, seed=51)
+    records = [record(good, device.device_id), record(bad, device.device_id)]
+    records[1]["data"]["full_name"] = "x" * 5000
+    answer = device.push(records)
+    assert answer.status_code == 422 and error_code(answer) == "request.invalid"
+    assert "x" * 100 not in answer.text  # the rejected input is not echoed back
+    assert registrations(live) == 0
+
+
+def test_lone_surrogate_is_refused_not_a_crash(live):
+    device = live.device
+    (reg,) = workers(1, seed=52)
+    body = {"batch_id": "s1", "device_id": device.device_id,
+            "records": [record(reg, device.device_id)]}
+    text = json.dumps(body).replace(reg.full_name, "Budi \\ud800")
+    answer = raw_push(live, text.encode("utf-8"))
+    assert answer.status_code in (400, 422), answer.text
+    assert registrations(live) == 0
+
+
+@pytest.mark.parametrize("query", [
+    {"cursor": -1}, {"cursor": "abc"}, {"limit": 0}, {"limit": 10**9}, {"cursor": 2**70},
+])
+def test_bad_pull_parameters(live, query):
+    answer = live.device.get("/sync/pull", params=query)
+    assert 400 <= answer.status_code < 500 and error_code(answer)
+
+
+def test_hostile_text_in_filters_and_paths(live):
+    verifier = live.enrol("verifier")
+    answer = verifier.get("/registrations", params={"q": "%' OR 1=1; DROP TABLE x; --"})
+    assert answer.status_code == 200 and answer.json()["total"] == 0
+    answer = verifier.get("/registrations/..%2F..%2Fetc%2Fpasswd")
+    assert 400 <= answer.status_code < 500
+    assert verifier.get("/registrations/unknown-id").status_code == 404
+
+
+def test_unknown_path_and_method_use_the_error_shape(live):
+    answer = live.device.get("/no-such-thing")
+    assert answer.status_code == 404 and error_code(answer) == "not_found"
+    answer = requests.delete(f"{live.api}/health", timeout=5)
+    assert answer.status_code == 405 and error_code(answer)
