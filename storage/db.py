@@ -17,6 +17,8 @@ from storage.migrations import MIGRATIONS, migration_names
 log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+CACHE_KIB = 64 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 MESSAGES = {
     "locked": "Basis data sedang dipakai oleh program lain. Tutup program tersebut lalu coba lagi.",
@@ -106,7 +108,13 @@ def connect(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         # A lost power must not lose a committed save: WAL with a sync on every commit.
         if not readonly:
             db.execute("PRAGMA journal_mode = WAL")
+            # Copying the WAL back into the file (a checkpoint, with its own fsync) is left to
+            # idle moments (Registry.checkpoint) rather than to the save an operator waits on;
+            # SQLite still does it by itself once the WAL holds this many pages (~40 MB).
+            db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         db.execute("PRAGMA synchronous = FULL")
+        # 64 MiB of page cache: the indexes a save touches stay in memory at 228,000 workers.
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if readonly:

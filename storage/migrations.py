@@ -284,6 +284,41 @@ def m0004_sync(db: Database) -> None:
     db.execute("CREATE INDEX idx_sync_answers_outcome ON sync_answers (outcome)")
 
 
+@MIGRATIONS(name="0005_search_by_seq")
+def m0005_search_by_seq(db: Database) -> None:
+    # The name index keyed by the save sequence instead of the rowid: a search then reads its
+    # matches newest first straight from the index and stops after one page, instead of
+    # sorting every match (a common first name matches thousands of 228,000 workers).
+    for trigger in ("workers_fts_ai", "workers_fts_ad", "workers_fts_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS workers_fts")
+    db.execute(
+        """CREATE VIRTUAL TABLE workers_fts USING fts5 (
+            full_name, content='workers', content_rowid='seq',
+            tokenize='unicode61 remove_diacritics 2', detail='none', columnsize=0
+        )"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_ai AFTER INSERT ON workers BEGIN
+            INSERT INTO workers_fts (rowid, full_name) VALUES (new.seq, new.full_name);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_ad AFTER DELETE ON workers BEGIN
+            INSERT INTO workers_fts (workers_fts, rowid, full_name)
+            VALUES ('delete', old.seq, old.full_name);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER workers_fts_au AFTER UPDATE OF seq, full_name ON workers BEGIN
+            INSERT INTO workers_fts (workers_fts, rowid, full_name)
+            VALUES ('delete', old.seq, old.full_name);
+            INSERT INTO workers_fts (rowid, full_name) VALUES (new.seq, new.full_name);
+        END"""
+    )
+    db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('rebuild')")
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

@@ -309,6 +309,13 @@ def test_nik_prefix_search(filled):
     assert target.id in [r.id for r in found]
     assert all(registry.get(r.id).nik.startswith(target.nik[:12]) for r in found)
     assert registry.count(RegistrationFilter(text="1571")) == 40
+    # A short prefix walks newest first; a long one uses the NIK index: same order either way.
+    newest_first = [s.id for s in reversed(stored)]
+    assert [r.id for r in registry.query(RegistrationFilter(text="1571"), limit=50)] == \
+        newest_first
+    long_prefix = target.nik[:8]
+    assert [r.id for r in registry.query(RegistrationFilter(text=long_prefix), limit=50)] == [
+        i for i in newest_first if registry.get(i).nik.startswith(long_prefix)]
     assert registry.count(RegistrationFilter(text="1572")) == 0
 
 
@@ -451,3 +458,12 @@ def test_status_from_the_server_is_audited_but_not_a_new_version(registry):
     registry.update_status(first.id, Status.FUNDED.value, member_number="JMB-2026-000001")
     again = save(registry, dataclasses.replace(registry.get(first.id), rt="004"))
     assert (again.status, again.member_number) == ("funded", "JMB-2026-000001")
+
+
+def test_checkpoint_empties_the_write_ahead_log(tmp_path, registry):
+    save(registry, make_reg())
+    wal = tmp_path / "r.sqlite3-wal"
+    assert wal.stat().st_size > 0
+    registry.checkpoint()
+    busy, log_frames, copied = registry.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and log_frames == copied
