@@ -7,6 +7,7 @@ the same functions, and the tests check them against arithmetic from the standar
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -99,11 +100,11 @@ def fit_name(name: str, width: float, font: str = FONT_BOLD) -> tuple[float, lis
     A name too long even for two lines at the minimum size is cut with an ellipsis rather than
     ever leaving the safe area.
     """
-    size = NAME_MAX_PT
-    while size >= NAME_MIN_PT:
-        if text_width(name, font, size) <= width:
-            return size, [name]
-        size -= 0.5
+    # Widths scale with the size, so one measurement gives the largest half-point size that fits.
+    unit = text_width(name, font, 1.0)
+    size = min(NAME_MAX_PT, math.floor(width / unit * 2) / 2) if unit else NAME_MAX_PT
+    if size >= NAME_MIN_PT and text_width(name, font, size) <= width:
+        return size, [name]
     size = NAME_MIN_PT
     lines = simpleSplit(name, font, size, width)
     if len(lines) <= 2 and all(text_width(line, font, size) <= width for line in lines):

@@ -8,6 +8,7 @@ a cancelled or failed batch leaves no half-written PDF behind.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import tempfile
@@ -51,8 +52,10 @@ class PrintCard:
 
 
 def _fit_line(text: str, font: str, size: float, min_size: float, width: float):
-    while size > min_size and L.text_width(text, font, size) > width:
-        size -= 0.25
+    """Shrink (in quarter points, not below min_size), then cut with an ellipsis."""
+    unit = L.text_width(text, font, 1.0)
+    if unit * size > width:
+        size = max(min_size, math.floor(width / unit * 4) / 4)
     if L.text_width(text, font, size) > width:
         text = L._ellipsize(text, font, size, width)
     return text, size
