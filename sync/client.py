@@ -147,6 +147,11 @@ class SyncClient:
     def pull(self, cursor: int, limit: int = 5000) -> dict:
         return self._request("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
 
+    def call(self, method: str, path: str, body: dict | None = None,
+             params: dict | None = None) -> dict:
+        """Any other authenticated request of the API (decisions, card steps)."""
+        return self._request(method, path, json_body=body, params=params)
+
     # --- plumbing --------------------------------------------------------------------------
 
     def _request(

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sync import apply, state
+from sync import apply, card_steps, state
 from sync.client import (
     Cancelled,
     NotAuthorised,
@@ -47,6 +47,7 @@ class SyncReport:
     rejected: int = 0
     conflicts: int = 0
     pulled: int = 0
+    card_steps: int = 0
     batches: int = 0
     failures: int = 0
     remaining: int = 0
@@ -61,6 +62,8 @@ class SyncReport:
             f"{self.rejected} ditolak, {self.conflicts} konflik.",
             f"Diterima dari server: {self.pulled} perubahan.",
         ]
+        if self.card_steps:
+            parts.append(f"Langkah kartu terkirim: {self.card_steps}.")
         if self.remaining:
             parts.append(f"Masih menunggu dikirim: {self.remaining} data.")
         if self.cancelled:
@@ -85,6 +88,7 @@ def run_sync(
     notify = progress or (lambda done, total, phase: None)
     try:
         _push(registry, client, report, notify, cancel)
+        report.card_steps = card_steps.push_card_steps(registry, client, cancel)
         _pull(registry, client, report, notify, cancel)
     except Cancelled:
         report.cancelled = True

@@ -1,0 +1,67 @@
+"""Card steps recorded at the desk reach the server in sync, and from there the registering
+device: funded → card printed → card handed over."""
+
+from __future__ import annotations
+
+import pytest
+from sync_util import enrol_code, enrolled_device, server_in_thread
+
+from cards import desk
+from storage.demo import fill_demo_data
+from sync import state
+from sync import verifier as v
+from sync.client import SyncClient
+from sync.engine import run_sync
+from sync.enrol import client_for
+
+
+@pytest.fixture
+def server(tmp_path):
+    server_dir = tmp_path / "server"
+    with server_in_thread(server_dir) as url:
+        yield url, server_dir
+
+
+def _sync(registry):
+    client = client_for(registry)
+    try:
+        return run_sync(registry, client)
+    finally:
+        client.close()
+
+
+def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
+    card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
+    fill_demo_data(field, 1, seed=31)
+    _sync(field)
+    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+
+    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
+    verifier = SyncClient(url, answer["token"])
+    row = v.registration_detail(verifier, reg_id)["registration"]
+    row = v.verify(verifier, reg_id, row["revision"])["registration"]
+    v.fund(verifier, reg_id, row["revision"])
+
+    _sync(card_desk)  # the signed card arrives at the desk
+    cards = state.credential_payloads(card_desk.db)
+    assert [c["id"] for c in cards] == [reg_id]
+    desk.record_printed(card_desk, [(cards[0]["serial"], cards[0]["card_version"])],
+                        operator="Petugas")
+    desk.mark_handed_over(card_desk, reg_id, received_by="Siti", operator="Petugas")
+    report = _sync(card_desk)
+    assert report.card_steps == 2
+    assert desk.card_events_pending(card_desk) == []
+    detail = v.registration_detail(verifier, reg_id)["registration"]
+    assert detail["status"] == "card_handed_over"
+    assert _sync(card_desk).card_steps == 0  # each step goes up once
+
+    _sync(field)
+    assert field.get(reg_id).status == "card_handed_over"
+
+
+def test_enumerator_never_sends_card_steps(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
+    assert _sync(field).card_steps == 0
