@@ -41,6 +41,9 @@ def server_dir(app_data_dir: Path | str) -> Path:
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        if os.name != "nt":
+            # As uvicorn binds: a port whose old connections linger in TIME_WAIT is usable.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
@@ -52,6 +55,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def make_enrol_code(data_dir: Path | str, role: str, note: str = "") -> str:
+    """A one-time enrolment code, made in the server's database as the admin command does
+    (the server's store is safe to write from a second process while the server runs)."""
+    from server.auth import create_enrol_code
+    from server.store import Store
+
+    store = Store(data_dir)
+    try:
+        return create_enrol_code(store, role, note)
+    finally:
+        store.close()
 
 
 class LocalServer:
@@ -121,16 +137,7 @@ class LocalServer:
         atexit.unregister(self.stop)
 
     def enrol_code(self, role: str = "admin", note: str = "demo satu komputer") -> str:
-        """A one-time enrolment code, made in the server's database as the admin command does
-        (the server's store is safe to write from a second process)."""
-        from server.auth import create_enrol_code
-        from server.store import Store
-
-        store = Store(self.data_dir)
-        try:
-            return create_enrol_code(store, role, note)
-        finally:
-            store.close()
+        return make_enrol_code(self.data_dir, role, note)
 
     def __enter__(self) -> LocalServer:
         self.start()

@@ -106,6 +106,11 @@ def reasons(client: SyncClient) -> dict:
     return _call(client, "GET", "/reasons")
 
 
+def public_keys(client: SyncClient) -> list[dict]:
+    """The server's card-signing public keys: `[{"key_id", "public_key_pem"}]` (no token)."""
+    return list(_call(client, "GET", "/keys", auth=False).get("keys", []))
+
+
 def quota(client: SyncClient, year: int | None = None) -> dict:
     """Places per cohort: `{"programme_year", "cohorts": [{"cohort", "label", "places",
     "funded", "left"}]}`."""
@@ -177,9 +182,9 @@ def _body(revision: int | None, operator: str, **fields: Any) -> dict:
 
 
 def _call(client: SyncClient, method: str, path: str, *, body: dict | None = None,
-          params: dict | None = None) -> dict:
+          params: dict | None = None, auth: bool = True) -> dict:
     try:
-        return client._request(method, path, json_body=body, params=params)
+        return client._request(method, path, json_body=body, params=params, auth=auth)
     except NotAuthorised as exc:
         forbidden = exc.detail.startswith("403")
         raise CannotDecide(FORBIDDEN_MESSAGE if forbidden else REVOKED_MESSAGE,

@@ -40,12 +40,18 @@ def run_app(args: Any) -> int:
 
         QMessageBox.critical(None, t("error.title"), t("error.open", detail=message_for(exc)))
         return 1
+    demo = None
     try:
         window = build_window(worker)
         window.show()
         from ui.draft_recovery import offer_draft
 
         QTimer.singleShot(0, lambda: offer_draft(window, worker, window.form))
+        from ui.demo_mode import install_demo
+
+        demo = install_demo(window, worker, getattr(args, "data_dir", None))
         return app.exec()
     finally:
+        if demo is not None:
+            demo.shutdown()  # the local demo server stops with the app
         worker.shutdown()

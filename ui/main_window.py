@@ -47,6 +47,10 @@ class MainWindow(QMainWindow):
         self.add_panel("Kartu", self.card_desk)
         self.verify_panel = VerifyPanel(worker, self)
         self.add_panel("Periksa kartu", self.verify_panel)
+        from ui.verifier_panel import VerifierPanel
+
+        self.verifier = VerifierPanel(worker, self)
+        self.add_panel("Verifikasi", self.verifier)
 
         self.status = RegistryStatusBar(worker.readonly, self)
         self.setStatusBar(self.status)

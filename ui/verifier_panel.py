@@ -143,9 +143,17 @@ class VerifierPanel(QWidget):
         self.relay = _Relay(self)
         self.relay.done.connect(self._job_done)
         self.relay.failed.connect(self._job_failed)
+        self._loaded = False
         self._build()
         self._connect_filters()
         self._set_actions()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """The first time the tab is shown: connect and load (no network before that)."""
+        super().showEvent(event)
+        if not self._loaded:
+            self._loaded = True
+            self.reload()
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -347,6 +355,7 @@ class VerifierPanel(QWidget):
 
     def reload(self) -> None:
         """Connect (reading this device's enrolment), then fetch reasons, quota and the list."""
+        self._loaded = True
         self.worker.call(_lookups, on_result=self._connected)
 
     def _connected(self, lookups: dict) -> None:
