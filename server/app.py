@@ -18,7 +18,7 @@ from server import auth, errors, pull, push
 from server.auth import Device
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
-from server.middleware import MAX_BODY_BYTES, RequestBodyMiddleware
+from server.middleware import MAX_BODY_BYTES, RequestBodyMiddleware, ServerTimingMiddleware
 from server.schemas import (
     MAX_RECORDS_PER_BATCH,
     DeviceInfo,
@@ -113,4 +113,5 @@ def create_app(data_dir: Path | str) -> FastAPI:
     # Level 5: most of the size gain of 9 at a fraction of the time, for 228,000-hash pulls.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(RequestBodyMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(ServerTimingMiddleware)  # outermost: times everything above
     return app

@@ -7,6 +7,7 @@ refused as surely as a large body.
 
 from __future__ import annotations
 
+import time
 import zlib
 
 from starlette.datastructures import Headers
@@ -107,3 +108,27 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+class ServerTimingMiddleware:
+    """`Server-Timing: app;dur=<ms>` on every answer: how long the server worked on it, so that
+    a client or a benchmark can tell server time from network and client time."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode("ascii")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

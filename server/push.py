@@ -37,6 +37,7 @@ class Prepared:
 
     rec: PushRecord
     data: dict
+    text: str  # canonical JSON of `data`: hashed, and stored as it is
     content_hash: str
     reg: Registration | None = None
     errors: list[Issue] = field(default_factory=list)
@@ -56,7 +57,8 @@ def prepare(rec: PushRecord) -> Prepared:
     data = rec.data.model_dump()
     for name in SERVER_OWNED:
         data.pop(name, None)
-    prepared = Prepared(rec, data, sha256(canonical(data)))
+    text = canonical(data)
+    prepared = Prepared(rec, data, text, sha256(text))
     if data["id"] != rec.record_id or data["version"] != rec.version:
         prepared.errors.append(Issue(
             "id", "record.id_mismatch",
@@ -90,24 +92,46 @@ def _result(p: Prepared, outcome: str, row: dict | None, duplicate_of=None,
 class BatchWriter:
     """Applies the rules of §4 to each record, inside the caller's transaction."""
 
-    def __init__(self, db, store: Store, device: Device, batch_id: str):
+    def __init__(self, db, store: Store, device: Device, batch_id: str,
+                 prepared: list[Prepared]):
         self.db, self.store, self.device, self.batch_id = db, store, device, batch_id
         self.now = now_iso()
+        self._prefetch(prepared)
+
+    def _prefetch(self, prepared: list[Prepared]) -> None:
+        """Three queries for the whole batch instead of several per record: which records and
+        versions the server has, and which of the batch's NIKs it already knows."""
+        ids = sorted({p.rec.record_id for p in prepared})
+        marks = ",".join("?" * len(ids))
+        self.existing = {r[0] for r in self.db.execute(
+            f"SELECT id FROM registrations WHERE id IN ({marks})", ids)}
+        self.answered: dict[tuple[str, int], list[tuple]] = {}
+        for rid, version, *answer in self.db.execute(
+            "SELECT record_id, version, content_hash, outcome, duplicate_of FROM versions "
+            f"WHERE record_id IN ({marks})", ids,
+        ):
+            self.answered.setdefault((rid, version), []).append(tuple(answer))
+        niks = sorted({normalized_nik(p.reg.nik) for p in prepared if p.reg is not None})
+        self.known_niks = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT nik FROM registrations WHERE nik IN ({','.join('?' * len(niks))})",
+            niks,
+        )}
 
     def apply(self, p: Prepared) -> dict:
         rid, version = p.rec.record_id, p.rec.version
-        stored = self.db.execute(
-            "SELECT content_hash, outcome, duplicate_of FROM versions "
-            "WHERE record_id = ? AND version = ?", [rid, version],
-        ).fetchall()
-        row = regs.fetch_row(self.db, rid)
+        stored = self.answered.get((rid, version), [])
+        row = regs.fetch_row(self.db, rid) if rid in self.existing else None
         same = [s for s in stored if s[0] == p.content_hash]
         if same:  # rule 1: this very version was answered before
             return _result(p, same[0][1], row, same[0][2])
         if p.errors:  # rule 2
             return _result(p, "rejected", row, errors=p.errors)
         if row is None:  # rule 3
-            row = regs.insert_new(self.db, self.store, p.reg, self.device.id, self.now)
+            nik = normalized_nik(p.reg.nik)
+            row = regs.insert_new(self.db, self.store, p.reg, p.text, self.device.id,
+                                  self.now, nik_taken=nik in self.known_niks)
+            self.known_niks.add(nik)
+            self.existing.add(rid)
             return self._stored(p, row)
         current = row["version"]
         if version <= current:  # rules 4 and 5
@@ -120,7 +144,8 @@ class BatchWriter:
             row = regs.flag_conflict(self.db, self.store, row, self.now)
             self._keep_version(p, "conflict", None)
             return _result(p, "conflict", row)
-        row = regs.update_version(self.db, self.store, row, p.reg, self.now)  # rule 7
+        row = regs.update_version(self.db, self.store, row, p.reg, p.text, self.now)  # rule 7
+        self.known_niks.add(normalized_nik(p.reg.nik))
         return self._stored(p, row)
 
     def _stored(self, p: Prepared, row: dict) -> dict:
@@ -133,8 +158,10 @@ class BatchWriter:
             "INSERT INTO versions (record_id, version, content_hash, base_version, device_id, "
             "outcome, duplicate_of, data, batch_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [p.rec.record_id, p.rec.version, p.content_hash, p.base_version, self.device.id,
-             outcome, duplicate_of, canonical(p.data), self.batch_id, self.now],
+             outcome, duplicate_of, p.text, self.batch_id, self.now],
         )
+        self.answered.setdefault((p.rec.record_id, p.rec.version), []).append(
+            (p.content_hash, outcome, duplicate_of))
         self.db.execute(
             "INSERT OR IGNORE INTO pushed (device_id, record_id, first_at) VALUES (?, ?, ?)",
             [self.device.id, p.rec.record_id, self.now],
@@ -179,7 +206,7 @@ def push(store: Store, device: Device, req: PushRequest) -> dict:
         cached = _cached(db, device, req.batch_id, body_hash)  # a concurrent retry won
         if cached is not None:
             return cached
-        writer = BatchWriter(db, store, device, req.batch_id)
+        writer = BatchWriter(db, store, device, req.batch_id, prepared)
         results = [writer.apply(p) for p in prepared]
         response = {"batch_id": req.batch_id, "replayed": False, "server_time": writer.now,
                     "results": results}

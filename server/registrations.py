@@ -22,6 +22,8 @@ COLUMNS = (
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM registrations"
 # A new version sends these back in line for a new look; funded and later keep their status.
+_DEFAULTS = {"reason_code": "", "status_reason": "", "member_number": "", "possible_duplicate": 0,
+             "conflict": 0}
 REOPENED = {Status.RECEIVED.value, Status.VERIFIED.value, Status.REJECTED.value}
 
 
@@ -34,17 +36,22 @@ def fetch_row(db, record_id: str) -> dict | None:
     return as_row(values) if values else None
 
 
-def data_columns(store: Store, reg: Registration) -> dict:
-    data = reg.to_dict()
-    for name in ("status", "status_reason", "member_number"):
-        data.pop(name, None)
+def data_columns(store: Store, reg: Registration, text: str | None = None) -> dict:
+    """The row's columns for one version. `text` is the record's JSON without the server-owned
+    fields when the caller has it already (a push does: it hashed that text)."""
+    if text is None:
+        data = reg.to_dict()
+        for name in ("status", "status_reason", "member_number"):
+            data.pop(name, None)
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     nik = strip_separators(reg.nik or "")
     return {
         "nik": nik, "nik_hash": store.nik_hash(nik), "full_name": reg.full_name,
-        "birth_date": data["birth_date"], "kecamatan_code": reg.kecamatan_code,
+        "birth_date": reg.birth_date.isoformat() if reg.birth_date else None,
+        "kecamatan_code": reg.kecamatan_code,
         "kelurahan_code": reg.kelurahan_code, "occupation_code": reg.occupation_code,
         "cohort": reg.cohort, "event_id": reg.event_id,
-        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "data": text,
         "version": reg.version,
     }
 
@@ -61,10 +68,13 @@ def touch(db, record_id: str, now: str, **changes) -> dict:
     return fetch_row(db, record_id)
 
 
-def insert_new(db, store: Store, reg: Registration, device_id: str, now: str) -> dict:
+def insert_new(db, store: Store, reg: Registration, text: str, device_id: str, now: str,
+               *, nik_taken: bool = True) -> dict:
+    """Store a registration new to the server. `nik_taken=False` says the caller knows no other
+    registration has this NIK: no group to refresh, and the row is returned without a read."""
     (seq,) = Store.next_seqs(db, "registration", [reg.id])
     row = {
-        **data_columns(store, reg), "id": reg.id, "arrival": seq, "revision": 1,
+        **data_columns(store, reg, text), "id": reg.id, "arrival": seq, "revision": 1,
         "status": Status.RECEIVED.value, "device_id": device_id, "received_at": now,
         "updated_at": now, "seq": seq,
     }
@@ -73,12 +83,15 @@ def insert_new(db, store: Store, reg: Registration, device_id: str, now: str) ->
         f"INSERT INTO registrations ({names}) VALUES ({', '.join('?' for _ in row)})",
         list(row.values()),
     )
+    if not nik_taken:
+        return {**dict.fromkeys(COLUMNS), **_DEFAULTS, **row}
     refresh_group(db, row["nik"], now)
     return fetch_row(db, reg.id)
 
 
-def update_version(db, store: Store, row: dict, reg: Registration, now: str) -> dict:
-    changes = data_columns(store, reg)
+def update_version(db, store: Store, row: dict, reg: Registration, text: str,
+                   now: str) -> dict:
+    changes = data_columns(store, reg, text)
     if row["status"] in REOPENED:
         changes.update(status=Status.RECEIVED.value, reason_code="", status_reason="")
     touch(db, row["id"], now, **changes)
