@@ -1,0 +1,35 @@
+"""`main.py enrol` and `main.py sync` run the same code as the window, without one."""
+
+from __future__ import annotations
+
+from sync_util import enrol_code, server_counts, server_in_thread
+
+import main
+from storage.demo import fill_demo_data
+from storage.paths import database_path
+from storage.registry import Registry
+
+
+def test_enrol_then_sync_from_the_command_line(tmp_path, capsys):
+    server_dir, data_dir = tmp_path / "server", tmp_path / "device"
+    with server_in_thread(server_dir) as url:
+        code = enrol_code(server_dir)
+        assert main.main(["--data-dir", str(data_dir), "enrol", "--server", url,
+                          "--code", code, "--name", "Laptop 1"]) == 0
+        assert "Perangkat terdaftar" in capsys.readouterr().out
+        registry = Registry.open(database_path(data_dir))
+        fill_demo_data(registry, 12, seed=8)
+        registry.close()
+        assert main.main(["--data-dir", str(data_dir), "sync", "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert "Terkirim 12 data: 12 diterima" in out
+        assert server_counts(server_dir) == (12, 12)
+        # The same code a second time is refused, clearly.
+        assert main.main(["--data-dir", str(tmp_path / "other"), "enrol", "--server", url,
+                          "--code", code]) == 2
+        assert "Gagal: Server menolak" in capsys.readouterr().err
+
+
+def test_sync_before_enrolment_says_what_to_do(tmp_path, capsys):
+    assert main.main(["--data-dir", str(tmp_path), "sync", "--quiet"]) == 2
+    assert "belum didaftarkan" in capsys.readouterr().err
