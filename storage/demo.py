@@ -99,8 +99,11 @@ def generate_workers(
                 break
             birth -= timedelta(days=1)  # that person's 100 serials are taken: shift the date
         first = rng.choice(MALE_NAMES if sex == Sex.MALE.value else FEMALE_NAMES)
+        if sex == Sex.FEMALE.value and rng.random() < 0.3:
+            second = rng.choice([n for n in FEMALE_NAMES if n != first])
+            first = f"{first} {second}"  # "Siti Nurhaliza ..."
         full_name = f"{first} {rng.choice(LAST_NAMES)}"
-        if rng.random() < 0.5:
+        if rng.random() < 0.4:
             full_name = f"{first} {rng.choice(LAST_NAMES)} {rng.choice(LAST_NAMES)}"
         # About a quarter are religious workers, as in the first funded cohorts (3,000 + 1,316).
         religious = rng.random() < 0.25 and occupations.get(Cohort.PETUGAS_KEAGAMAAN.value)

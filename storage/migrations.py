@@ -289,13 +289,15 @@ def m0005_search_by_seq(db: Database) -> None:
     # The name index keyed by the save sequence instead of the rowid: a search then reads its
     # matches newest first straight from the index and stops after one page, instead of
     # sorting every match (a common first name matches thousands of 228,000 workers).
+    # Prefix indexes for one to three letters: "budi sa" must not merge every term in "sa…".
     for trigger in ("workers_fts_ai", "workers_fts_ad", "workers_fts_au"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute("DROP TABLE IF EXISTS workers_fts")
     db.execute(
         """CREATE VIRTUAL TABLE workers_fts USING fts5 (
             full_name, content='workers', content_rowid='seq',
-            tokenize='unicode61 remove_diacritics 2', detail='none', columnsize=0
+            tokenize='unicode61 remove_diacritics 2', detail='none', columnsize=0,
+            prefix='1 2 3'
         )"""
     )
     db.execute(
