@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     prt.add_argument("--event", default="", help="id kegiatan")
     prt.add_argument("--limit", type=int, default=0, help="paling banyak sekian kartu")
     prt.add_argument("--operator", default="cli", help="nama petugas cetak")
+    prt.add_argument("--card-config", default=None, metavar="card.json",
+                     help="teks program dan logo kota lain (bawaan: resources/card/card.json)")
     prt.set_defaults(handler=run_print)
 
     hand = csub.add_parser("handover", help="catat kartu sudah diserahkan")
@@ -104,8 +106,10 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_print(args: argparse.Namespace) -> int:
     from cards import desk
+    from cards.layout import load_config
     from cards.pdf import BatchCancelled
 
+    config = load_config(args.card_config) if args.card_config else None
     registry = _open_registry(args)
     try:
         flt = desk.CardFilter(kecamatan_code=args.kecamatan, kelurahan_code=args.kelurahan,
@@ -123,7 +127,7 @@ def run_print(args: argparse.Namespace) -> int:
         try:
             pages = desk.print_to_pdf(registry, [r.registration_id for r in rows], args.out,
                                       layout=args.layout, operator=args.operator,
-                                      progress=progress)
+                                      progress=progress, config=config)
         except (BatchCancelled, KeyboardInterrupt):
             print("\nDibatalkan; tidak ada kartu yang dicatat sebagai dicetak.", file=sys.stderr)
             return 130

@@ -325,13 +325,13 @@ def record_printed(registry, cards: Iterable[tuple[int, int]], *, operator: str,
 
 
 def print_to_pdf(registry, registration_ids: Sequence[str], out, *, layout: str = "a4",
-                 operator: str, progress=None, cancel=None) -> int:
+                 operator: str, progress=None, cancel=None, config=None) -> int:
     """Render the current cards of these registrations into `out`, then record them printed.
 
     Recording happens only after the PDF was written completely; a cancelled batch
     (BatchCancelled) or any failure leaves every record as it was. Returns the page count."""
     cards = load_print_cards(registry, registration_ids)
-    pages = render_pdf(cards, out, layout, progress=progress, cancel=cancel)
+    pages = render_pdf(cards, out, layout, progress=progress, cancel=cancel, config=config)
     record_printed(registry, [(c.serial, c.version) for c in cards], operator=operator)
     return pages
 

@@ -124,3 +124,26 @@ def test_store_credential_from_the_server_keeps_print_records(desk_registry, tmp
     assert desk.card_history(desk_registry, reg_id)[0]["printed_at"]
     with pytest.raises(ValueError):
         desk.store_credential(desk_registry, reg_id, "not a credential")
+
+
+def test_command_line_print_verify_and_public_key(tmp_path, capsys):
+    import main
+
+    registry = Registry.open(tmp_path / "registry.sqlite3")
+    fill_demo_data(registry, 10, seed=4)
+    fund_demo_members(registry, tmp_path, share=0.5, seed=1)
+    text = desk.load_print_cards(
+        registry, [desk.members_ready_to_print(registry)[0].registration_id])[0].qr_text
+    registry.close()
+    base = ["--data-dir", str(tmp_path), "cards"]
+    assert main.main(base + ["public-key"]) == 0
+    assert "ID kunci:" in capsys.readouterr().out
+    out = tmp_path / "kartu.pdf"
+    assert main.main(base + ["print", "--layout", "cr80", "--out", str(out)]) == 0
+    assert out.exists()
+    assert main.main(base + ["print", "--out", str(tmp_path / "again.pdf")]) == 1  # none left
+    assert main.main(base + ["verify", text]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert main.main(base + ["verify", text[:-4]]) == 1
+    assert main.main(base + ["verify", str(tmp_path / "tidak-ada.png")]) == 1
+    assert "tidak dapat dibuka" in capsys.readouterr().out
