@@ -51,6 +51,13 @@ class MainWindow(QMainWindow):
 
         self.verifier = VerifierPanel(worker, self)
         self.add_panel("Verifikasi", self.verifier)
+        from ui.record_dialog import open_record
+        from ui.sync_panel import SyncPanel
+
+        self.sync_panel = SyncPanel(worker, self)
+        self.sync_panel.open_record.connect(lambda rid: open_record(self, worker, rid))
+        self.add_panel("Sinkronisasi", self.sync_panel)
+        self.sync_panel.start_watching()  # sync starts by itself when the server is reachable
 
         self.status = RegistryStatusBar(worker.readonly, self)
         self.setStatusBar(self.status)
@@ -134,4 +141,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.form.flush_draft()  # the draft timer may not have fired yet
+        self.sync_panel.shutdown()  # a running sync stops after its batch; nothing is lost
         super().closeEvent(event)
