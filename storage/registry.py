@@ -277,13 +277,18 @@ class Registry:
         if birth_date is None or not full_name.strip():
             return []
         wanted = name_key(full_name)
+        alike = [
+            rowid for rowid, other_key in self.db.execute(
+                "SELECT rowid, name_key FROM workers WHERE birth_date = ?",  # index only
+                [birth_date.isoformat()],
+            ) if _names_alike(wanted, other_key)
+        ]
         hits = []
-        for rid, other, other_key, nik, status in self.db.execute(
-            "SELECT id, full_name, name_key, nik, status FROM workers "
-            "WHERE birth_date = ? AND id != ?",
-            [birth_date.isoformat(), exclude_id or ""],
-        ).fetchall():
-            if _names_alike(wanted, other_key):
+        for rowid in alike:
+            rid, other, nik, status = self.db.execute(
+                "SELECT id, full_name, nik, status FROM workers WHERE rowid = ?", [rowid]
+            ).fetchone()
+            if rid != exclude_id:
                 hits.append(_make_hit(rid, other, birth_date, mask_nik(nik), "local", status))
         return hits
 
@@ -750,7 +755,11 @@ def _names_alike(a: str, b: str) -> bool:
         return False
     if a == b or sorted(a.split()) == sorted(b.split()):
         return True
-    return difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR_NAME_RATIO
+    matcher = difflib.SequenceMatcher(None, a, b)
+    # The quick ratios are upper bounds of ratio(): most names are rejected without it.
+    return (matcher.real_quick_ratio() >= SIMILAR_NAME_RATIO
+            and matcher.quick_ratio() >= SIMILAR_NAME_RATIO
+            and matcher.ratio() >= SIMILAR_NAME_RATIO)
 
 
 def _make_hit(reg_id: str, full_name: str, birth: Any, nik_masked: str, where: str,

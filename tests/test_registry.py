@@ -299,6 +299,13 @@ def test_name_search_by_word_prefixes(filled):
     assert [r.id for r in registry.query(RegistrationFilter(text="helene ma'ruf"))] == [
         stored[6].id]
     assert registry.count(RegistrationFilter(text="zzzz")) == 0
+    # Name words combined with a filter.
+    kel = stored[5].kelurahan_code
+    both = RegistrationFilter(text="siti nur", kelurahan_code=kel)
+    assert stored[5].id in [r.id for r in registry.query(both)]
+    assert all(registry.get(r.id).kelurahan_code == kel for r in registry.query(both))
+    assert registry.count(both) == len(registry.query(both))
+    assert registry.count(RegistrationFilter(text="siti nur", status="funded")) == 0
     assert registry.query(RegistrationFilter(text="\"*(")) is not None  # no FTS syntax error
 
 
