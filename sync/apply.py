@@ -16,18 +16,16 @@ log = logging.getLogger(__name__)
 _CHUNK = 500  # SQLite host parameters per IN (...) query, well under its limit
 
 
-def set_server_status(
-    db, record_id: str, version: int, status: str, reason: str = "", member_number: str = ""
-) -> None:
-    """The server's status for one of this device's records, when the server has seen at least
-    the device's current version (an unsent newer version keeps its own state)."""
-    db.execute(
-        "UPDATE workers SET status = ?, member_number = ?, data = json_set(data, "
-        "'$.status', ?, '$.status_reason', ?, '$.member_number', ?) "
-        "WHERE id = ? AND version <= ? AND (status != ? OR member_number != ? "
-        "OR json_extract(data, '$.status_reason') IS NOT ?)",
-        [status, member_number, status, reason, member_number, record_id, version, status,
-         member_number, reason],
+def set_server_statuses(db, rows: Iterable[tuple[str, int, str, str, str]]) -> None:
+    """(record_id, version, status, reason, member_number): the server's status for this
+    device's records, applied when the server has seen at least the device's current version (an
+    unsent newer version keeps its own state); unchanged rows are not rewritten."""
+    db.conn.executemany(
+        "UPDATE workers SET status = ?3, member_number = ?5, data = json_set(data, "
+        "'$.status', ?3, '$.status_reason', ?4, '$.member_number', ?5) "
+        "WHERE id = ?1 AND version <= ?2 AND (status != ?3 OR member_number != ?5 "
+        "OR json_extract(data, '$.status_reason') IS NOT ?4)",
+        list(rows),
     )
 
 
@@ -57,9 +55,10 @@ def apply_page(registry, changes: list[dict]) -> None:
     if known:
         registry.remember_known(known)
     own = own_versions(db, [str(c["id"]) for c in registrations])
-    for change in registrations:
-        if str(change["id"]) in own:
-            _apply_own(db, change)
+    mine = [c for c in registrations if str(c["id"]) in own]
+    if mine:
+        set_server_statuses(db, [_status_row(c) for c in mine])
+        state.record_answers(db, [_own_answer(c) for c in mine])
     for change in changes:
         if change.get("kind") == "credential" and change.get("qr") and change.get("id"):
             _store_credential(registry, change)
@@ -68,23 +67,27 @@ def apply_page(registry, changes: list[dict]) -> None:
         desk.apply_revocations(registry, revoked)
 
 
-def _apply_own(db, change: dict) -> None:
-    """Status, member number and the flags a person must see, for one of this device's records."""
-    record_id, version = str(change["id"]), int(change.get("version", 0))
-    status = str(change.get("status") or Status.RECEIVED.value)
-    reason = str(change.get("status_reason", ""))
-    set_server_status(db, record_id, version, status, reason, str(change.get("member_number", "")))
-    answer = state.Answer(record_id, version, state.ACCEPTED, [])
+def _status_row(change: dict) -> tuple[str, int, str, str, str]:
+    return (str(change["id"]), int(change.get("version", 0)),
+            str(change.get("status") or Status.RECEIVED.value),
+            str(change.get("status_reason", "")), str(change.get("member_number", "")))
+
+
+def _own_answer(change: dict) -> state.Answer:
+    """What a person must see about one of this device's records: a duplicate or conflict
+    waiting at the server, a verifier's rejection with its reason, or nothing (accepted)."""
+    answer = state.Answer(str(change["id"]), int(change.get("version", 0)), state.ACCEPTED, [])
     if change.get("possible_duplicate"):
         answer.outcome = state.DUPLICATE
         answer.duplicate_of = str(change.get("duplicate_of") or "")
     elif change.get("conflict"):
         answer.outcome = state.CONFLICT
-    elif status == Status.REJECTED.value:
+    elif change.get("status") == Status.REJECTED.value:
         answer.outcome = state.REJECTED
         code = str(change.get("reason_code", "")) or "verifier.rejected"
-        answer.errors = [{"field": "", "code": code, "message": reason or "Ditolak verifikator."}]
-    state.record_answer(db, answer)
+        reason = str(change.get("status_reason", "")) or "Ditolak verifikator."
+        answer.errors = [{"field": "", "code": code, "message": reason}]
+    return answer
 
 
 def _store_credential(registry, change: dict) -> None:

@@ -209,18 +209,22 @@ def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> i
         raise ProtocolError(detail="push answer without results", retryable=False)
     by_key = {(e.record_id, int(e.version)): e for e in entries}
     answered: list[int] = []
+    kept: list[state.Answer] = []
+    statuses: list[tuple[str, int, str, str, str]] = []
+    for item in results:
+        result = _parse_result(item)
+        entry = by_key.pop((result.record_id, result.version), None)
+        if entry is None:
+            continue  # an answer for something not in this batch: ignore, never guess
+        kept.append(result)
+        _count(report, result.outcome)
+        if result.outcome in (state.ACCEPTED, state.DUPLICATE) and item.get("status"):
+            statuses.append((result.record_id, result.version, str(item["status"]), "", ""))
+        answered.append(entry.seq)
     db = registry.db
     with db.atomic():
-        for item in results:
-            result = _parse_result(item)
-            entry = by_key.pop((result.record_id, result.version), None)
-            if entry is None:
-                continue  # an answer for something not in this batch: ignore, never guess
-            state.record_answer(db, result)
-            _count(report, result.outcome)
-            if result.outcome in (state.ACCEPTED, state.DUPLICATE) and item.get("status"):
-                apply.set_server_status(db, result.record_id, result.version, str(item["status"]))
-            answered.append(entry.seq)
+        state.record_answers(db, kept)
+        apply.set_server_statuses(db, statuses)
         state.forget_batch(db)
         # In the same transaction as the answers: an entry leaves only with its answer kept.
         if answered:

@@ -107,22 +107,28 @@ class Answer:
         return "; ".join(m for m in messages if m)
 
 
-def record_answer(db, answer: Answer) -> None:
-    db.conn.execute(
+def record_answers(db, answers: Iterable[Answer]) -> None:
+    """Keep the server's latest answer per record. An older version's answer never replaces a
+    newer one, and an unchanged answer is not rewritten (its time stays when it was first seen)."""
+    now = now_iso()
+    db.conn.executemany(
         "INSERT INTO sync_answers(record_id, version, outcome, errors, duplicate_of, answered_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET "
         "version = excluded.version, outcome = excluded.outcome, errors = excluded.errors, "
         "duplicate_of = excluded.duplicate_of, answered_at = excluded.answered_at "
-        "WHERE excluded.version >= sync_answers.version",
-        (
-            answer.record_id,
-            answer.version,
-            answer.outcome,
-            json.dumps(answer.errors, ensure_ascii=False),
-            answer.duplicate_of,
-            answer.answered_at or now_iso(),
-        ),
+        "WHERE excluded.version >= sync_answers.version AND (excluded.version != "
+        "sync_answers.version OR excluded.outcome != sync_answers.outcome OR excluded.errors != "
+        "sync_answers.errors OR excluded.duplicate_of != sync_answers.duplicate_of)",
+        [
+            (a.record_id, a.version, a.outcome, json.dumps(a.errors, ensure_ascii=False),
+             a.duplicate_of, a.answered_at or now)
+            for a in answers
+        ],
     )
+
+
+def record_answer(db, answer: Answer) -> None:
+    record_answers(db, [answer])
 
 
 def answers(db, outcomes: Iterable[str] = NEEDS_ATTENTION) -> list[Answer]:
