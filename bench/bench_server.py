@@ -22,6 +22,7 @@ from pathlib import Path
 import requests
 
 from bench.util import median, ms, percentile, table
+from storage.demo import generate_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 200
@@ -63,13 +64,12 @@ def _enrol(data_dir: Path, api: str, count: int) -> list[dict]:
                           timeout=10).json() for i, c in enumerate(codes)]
 
 
-def _bodies(device: dict, count: int, seed: int) -> list[bytes]:
+def _bodies(device: dict, regs: list) -> list[bytes]:
     """The gzip bodies of one device's batches (made before the clock starts)."""
-    from storage.demo import generate_workers
     from storage.ids import new_id
 
     records = []
-    for reg in generate_workers(count, seed=seed, as_of=date.today()):
+    for reg in regs:
         reg.id, reg.version, reg.device_id = new_id(), 1, device["device_id"]
         records.append({"record_id": reg.id, "version": 1, "data": reg.to_dict()})
     return [
@@ -104,7 +104,10 @@ def _scenario(devices: int, per_device: int, seed: int) -> dict:
         proc, api = _start_server(data_dir)
         try:
             enrolled = _enrol(data_dir, api, devices)
-            work = [_bodies(d, per_device, seed + i * 7919) for i, d in enumerate(enrolled)]
+            # One generator for all devices: every NIK unique, so every record is accepted.
+            regs = list(generate_workers(devices * per_device, seed=seed, as_of=date.today()))
+            work = [_bodies(d, regs[i * per_device:(i + 1) * per_device])
+                    for i, d in enumerate(enrolled)]
             start_at = time.time() + 0.5
             jobs = [(api, d["token"], bodies, start_at) for d, bodies in zip(enrolled, work,
                                                                            strict=True)]

@@ -142,6 +142,7 @@ class Store:
         self.path = self.data_dir / DB_FILE
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        self._readers: list[Database] = []
         self._writer = self._connect()
         MIGRATIONS.apply(self._writer)
         self._nik_key = self._ensure_nik_key()
@@ -164,6 +165,8 @@ class Store:
             db = self._connect()
             db.execute("PRAGMA query_only = ON")
             self._local.db = db
+            with self._write_lock:
+                self._readers.append(db)
         return db
 
     @contextlib.contextmanager
@@ -180,7 +183,11 @@ class Store:
             db.execute("COMMIT")
 
     def close(self) -> None:
-        self._writer.close()
+        with self._write_lock:
+            for db in self._readers:
+                db.close()
+            self._readers.clear()
+            self._writer.close()
 
     # --- sequence and counters ----------------------------------------------------------
 
