@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 
 from sync.client import SyncClient, SyncError
@@ -17,9 +18,10 @@ log = logging.getLogger(__name__)
 
 class ReachabilityWatcher:
     """Calls `on_reachable()` (from the watcher's thread) on each change from unreachable to
-    reachable, and once at start if the server is up. Checks every `interval` seconds while the
-    server is up; while it is down, waits grow from `min_wait` to `max_wait` (with jitter) so a
-    laptop without network does not spin its radio."""
+    reachable, once at start if the server is up, and again every `repeat` seconds while it
+    stays up (so work saved while online goes up too; None: only on changes). Checks every
+    `interval` seconds while the server is up; while it is down, waits grow from `min_wait` to
+    `max_wait` (with jitter) so a laptop without network does not spin its radio."""
 
     def __init__(
         self,
@@ -30,6 +32,7 @@ class ReachabilityWatcher:
         min_wait: float = 2.0,
         max_wait: float = 120.0,
         on_change: Callable[[bool], None] | None = None,
+        repeat: float | None = None,
     ):
         self._factory = client_factory
         self._on_reachable = on_reachable
@@ -37,7 +40,9 @@ class ReachabilityWatcher:
         self.interval = interval
         self.min_wait = min_wait
         self.max_wait = max_wait
+        self.repeat = repeat
         self.reachable: bool | None = None
+        self._last_call = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sync-watcher", daemon=True)
@@ -68,11 +73,13 @@ class ReachabilityWatcher:
         finally:
             client.close()
 
-    def _notify(self, up: bool) -> None:
+    def _notify(self, up: bool, changed: bool = True) -> None:
         # A failing callback must not end the watching: log it and keep going.
         try:
-            self._on_change(up)
+            if changed:
+                self._on_change(up)
             if up:
+                self._last_call = time.monotonic()
                 self._on_reachable()
         except Exception:
             log.exception("sync watcher callback failed")
@@ -84,6 +91,10 @@ class ReachabilityWatcher:
             if up != self.reachable:
                 self.reachable = up
                 self._notify(up)
+            elif up and self.repeat is not None and (
+                time.monotonic() - self._last_call >= self.repeat
+            ):
+                self._notify(up, changed=False)
             if up:
                 wait = self.min_wait
                 delay = self.interval

@@ -72,3 +72,25 @@ def test_not_configured_is_never_reachable_and_stops_promptly():
     watcher.stop(timeout=2)
     assert calls == []
     assert watcher.reachable in (False, None)
+
+
+def test_repeats_while_the_server_stays_up():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    calls: list[float] = []
+    watcher = ReachabilityWatcher(
+        lambda: SyncClient(f"http://127.0.0.1:{server.server_address[1]}"),
+        lambda: calls.append(time.monotonic()),
+        interval=0.02, repeat=0.1,
+    )
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(calls) >= 3
+        assert all(b - a >= 0.09 for a, b in zip(calls, calls[1:], strict=False))
+    finally:
+        watcher.stop()
+        server.shutdown()
+        server.server_close()

@@ -271,6 +271,7 @@ class SyncPanel(QWidget):
     def start_watching(self, **timing: float) -> None:
         """Check the server in the background; sync when it becomes reachable."""
         if self.watcher is None:
+            timing.setdefault("repeat", 300.0)  # while online, saves go up within minutes
             self.watcher = ReachabilityWatcher(self._watch_client, self._reachable.emit, **timing)
             self.watcher.start()
 
