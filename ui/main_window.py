@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -20,6 +22,27 @@ from ui.long_task import LongTask
 from ui.registration_form import RegistrationForm
 from ui.registrations_view import RegistrationsView
 from ui.status_bar import RegistryStatusBar
+
+
+class LazyPanel(QWidget):
+    """A tab's holder that builds the real widget on first use."""
+
+    def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None):
+        super().__init__(parent)
+        self._factory = factory
+        self._widget: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def widget(self) -> QWidget:
+        if self._widget is None:
+            self._widget = self._factory()
+            self._layout.addWidget(self._widget)
+        return self._widget
+
+    @property
+    def built(self) -> bool:
+        return self._widget is not None
 
 
 class MainWindow(QMainWindow):
@@ -40,17 +63,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(scroll, t("tab.form"))
         self.registrations = RegistrationsView(worker, self)
         self.tabs.addTab(self.registrations, t("tab.list"))
-        from ui.card_desk import CardDeskPanel
-        from ui.verify_panel import VerifyPanel
-
-        self.card_desk = CardDeskPanel(worker, self)
-        self.add_panel("Kartu", self.card_desk)
-        self.verify_panel = VerifyPanel(worker, self)
-        self.add_panel("Periksa kartu", self.verify_panel)
-        from ui.verifier_panel import VerifierPanel
-
-        self.verifier = VerifierPanel(worker, self)
-        self.add_panel("Verifikasi", self.verifier)
+        # Built when first shown (or first used): their imports (PDF, HTTP) would slow the start.
+        self._card_desk = self.add_lazy_panel("Kartu", self._make_card_desk)
+        self._verify_panel = self.add_lazy_panel("Periksa kartu", self._make_verify_panel)
+        self._verifier = self.add_lazy_panel("Verifikasi", self._make_verifier)
         from ui.record_dialog import open_record
         from ui.sync_panel import SyncPanel
 
@@ -76,6 +92,39 @@ class MainWindow(QMainWindow):
         """Add a tab (card desk, verification, sync…); returns its index."""
         return self.tabs.addTab(widget, title)
 
+    def add_lazy_panel(self, title: str, factory: Callable[[], QWidget]) -> LazyPanel:
+        """Add a tab whose widget `factory()` makes the first time the tab is shown."""
+        panel = LazyPanel(factory, self)
+        self.tabs.addTab(panel, title)
+        return panel
+
+    def _make_card_desk(self) -> QWidget:
+        from ui.card_desk import CardDeskPanel
+
+        return CardDeskPanel(self.worker, self)
+
+    def _make_verify_panel(self) -> QWidget:
+        from ui.verify_panel import VerifyPanel
+
+        return VerifyPanel(self.worker, self)
+
+    def _make_verifier(self) -> QWidget:
+        from ui.verifier_panel import VerifierPanel
+
+        return VerifierPanel(self.worker, self)
+
+    @property
+    def card_desk(self) -> Any:
+        return self._card_desk.widget()
+
+    @property
+    def verify_panel(self) -> Any:
+        return self._verify_panel.widget()
+
+    @property
+    def verifier(self) -> Any:
+        return self._verifier.widget()
+
     def data_changed(self) -> None:
         """Something was written (a save, a sync, an import): refresh counts and the list."""
         self.status.refresh()
@@ -85,6 +134,9 @@ class MainWindow(QMainWindow):
             self._list_stale = True  # refreshed when the list is next shown
 
     def _tab_changed(self, _index: int) -> None:
+        current = self.tabs.currentWidget()
+        if isinstance(current, LazyPanel):
+            current.widget()
         if self._list_stale and self.tabs.currentWidget() is self.registrations:
             self._list_stale = False
             self.registrations.refresh()

@@ -71,7 +71,7 @@ class RegistrationsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 260, 90, 160, 220, 170, 90)):
+        for column, width in enumerate((140, 250, 90, 150, 220, 170, 80)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         for key in ("Return", "Enter"):
