@@ -34,6 +34,7 @@ Progress = Callable[[int, int, str], None]
 PUSH = "push"
 PULL = "pull"
 DEFAULT_BATCH = 200
+MAX_BATCH = 500  # the API's limit per push (docs/SYNC_API.md §4)
 PULL_PAGE = 5000
 # Whole-batch failures (after the client's own retries) tolerated in one run before giving up.
 MAX_BATCH_FAILURES = 8
@@ -109,7 +110,7 @@ def _check(cancel: threading.Event | None) -> None:
 
 def _configured_batch(registry) -> int:
     try:
-        return max(1, int(registry.get_setting("sync_batch_size") or DEFAULT_BATCH))
+        return min(MAX_BATCH, max(1, int(registry.get_setting("sync_batch_size") or DEFAULT_BATCH)))
     except (KeyError, TypeError, ValueError):
         return DEFAULT_BATCH
 

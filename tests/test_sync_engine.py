@@ -185,3 +185,11 @@ def test_enrolment_with_a_used_code_is_refused_in_indonesian(tmp_path, server):
         enrol(second, url, code, "dua")
     assert caught.value.status == 404
     assert not is_enrolled(second)
+
+
+def test_batch_size_setting_is_capped_at_the_api_limit(tmp_path, server):
+    from sync.engine import MAX_BATCH, _configured_batch
+
+    device = _device(tmp_path, server, "a", count=0)
+    state.save_setting(device, "sync_batch_size", 5000)
+    assert _configured_batch(device) == MAX_BATCH == 500
