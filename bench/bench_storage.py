@@ -8,7 +8,9 @@ synchronous=FULL, one INSERT and a commit) into the same file, interleaved with 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import random
 import shutil
 import sqlite3
@@ -41,21 +43,25 @@ def _schema_fingerprint() -> str:
 
 
 def _cached_database(size: int) -> tuple[Path, float | None]:
-    """The cached demo database of `size` workers, and its build time if built now."""
-    key = f"storage-{_schema_fingerprint()}-{size}"
-    folder = Path(tempfile.gettempdir()) / "jamsos-bench" / key
+    """The cached demo database of `size` workers, and its build time if built now. Several
+    benchmark processes may ask at once: one builds under a lock, into a temporary file that is
+    renamed when complete; the others wait and reuse it."""
+    folder = Path(tempfile.gettempdir()) / "jamsos-bench" / f"storage-{_schema_fingerprint()}-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "registry.sqlite3"
-    if (folder / "complete").exists():
-        return path, None
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    started = time.perf_counter()
-    registry = Registry.open(path)
-    fill_demo_data(registry, size, seed=0, as_of=AS_OF, batch_size=5000)
-    registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    registry.close()
-    built = time.perf_counter() - started
-    (folder / "complete").write_text(f"{built:.1f}\n")
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path, None
+        partial = folder / f"building-{os.getpid()}.sqlite3"
+        started = time.perf_counter()
+        registry = Registry.open(partial)
+        fill_demo_data(registry, size, seed=0, as_of=AS_OF, batch_size=5000)
+        assert registry.count(RegistrationFilter()) == size
+        registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        registry.close()
+        built = time.perf_counter() - started
+        partial.rename(path)
     return path, built
 
 
