@@ -184,3 +184,16 @@ def test_the_current_event_is_remembered_between_registrations(qtbot, form, work
     second = RegistrationForm(worker)
     qtbot.addWidget(second)
     assert second.event.currentData() == done[0].id
+
+
+def test_a_religious_occupation_suggests_its_cohort(qtbot, form):
+    cohorts = form._occupation_cohorts
+    religious = next(code for code, cohort in cohorts.items() if cohort == "petugas_keagamaan")
+    form.occupation.setCurrentIndex(form.occupation.findData(religious))
+    assert form.cohort.currentData() == "petugas_keagamaan"
+    # Once the operator has chosen the cohort, the occupation no longer changes it.
+    form.cohort.setCurrentIndex(form.cohort.findData("pekerja_rentan"))
+    form.cohort.activated.emit(form.cohort.currentIndex())
+    form.occupation.setCurrentIndex(0)
+    form.occupation.setCurrentIndex(form.occupation.findData(religious))
+    assert form.cohort.currentData() == "pekerja_rentan"

@@ -61,6 +61,15 @@ def consent_info(config: Any) -> tuple[str, str]:
     return getattr(consent, "version", ""), getattr(consent, "text", "")
 
 
+def occupation_cohorts(config: Any) -> dict[str, str]:
+    """Occupation code → the cohort it usually belongs to (a default the operator can change)."""
+    try:
+        entries = config.for_date(date.today()).occupations
+    except Exception:  # noqa: BLE001 - without the table the cohort simply is not defaulted
+        return {}
+    return {o.code: o.cohort for o in entries if getattr(o, "cohort", "")}
+
+
 class RegistrationForm(QWidget):
     """Registers a new worker, or (with `editing`) corrects one: a correction is a new version."""
 
@@ -82,6 +91,7 @@ class RegistrationForm(QWidget):
         self._saving = False
         self._loading = False
         self._consent_version, self._consent_text = consent_info(self._reader.config)
+        self._occupation_cohorts = occupation_cohorts(self._reader.config)
 
         self._build_widgets()
         self._build_layout()
@@ -260,9 +270,9 @@ class RegistrationForm(QWidget):
                      "postal_code", "phone", "income", "notes"):
             widget = getattr(self, name)
             widget.textEdited.connect(lambda _text, n=name: self._user_changed(n))
-        self.occupation.lineEdit().textEdited.connect(
-            lambda _text: self._user_changed("occupation"))
-        self.occupation.activated.connect(lambda _i: self._user_changed("occupation"))
+        self.occupation.lineEdit().textEdited.connect(lambda _text: self._occupation_changed())
+        self.occupation.activated.connect(lambda _i: self._occupation_changed())
+        self.occupation.currentIndexChanged.connect(lambda _i: self._occupation_changed())
         self.sex.activated.connect(lambda _i: self._user_changed("sex"))
         self.cohort.activated.connect(lambda _i: self._user_changed("cohort"))
         self.kecamatan.currentIndexChanged.connect(self._kecamatan_changed)
@@ -401,6 +411,15 @@ class RegistrationForm(QWidget):
         self._validate_timer.start()
         if self._editing is None:
             self._draft_timer.start()
+
+    def _occupation_changed(self) -> None:
+        """A religious worker's occupation suggests that cohort, unless the cohort was chosen."""
+        if self._loading:
+            return
+        cohort = self._occupation_cohorts.get(self.occupation.selected_data())
+        if cohort and "cohort" not in self._touched:
+            self.cohort.setCurrentIndex(max(self.cohort.findData(cohort), 0))
+        self._user_changed("occupation")
 
     def _nik_edited(self, text: str) -> None:
         self._user_changed("nik")
