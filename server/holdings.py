@@ -1,14 +1,15 @@
 """Which registrations a device held (DESIGN.md §7): for a breach notice within 72 hours.
 
-A device held a registration if it pushed a version of it, or if a pull sent it the
-registration's state (its NIK hash) or its card credential (name and member number). Pulls are
+A device held a registration if it pushed a version of it, if a pull sent it the registration's
+state (its NIK hash) or its card credential (name and member number), or if the server showed it
+the registration in the verifier's list (name, masked NIK) or opened in full. Pulls are
 remembered as sequence ranges; the feed table maps every sequence number ever used to its
 registration, so the ranges give the exact records.
 """
 
 from __future__ import annotations
 
-from server.store import Store
+from server.store import Store, now_iso
 from storage.models import mask_nik
 
 _PULLED = """
@@ -22,7 +23,8 @@ _PULLED = """
 
 def device_records(store: Store, device_id: str) -> list[dict]:
     """One row per registration: record_id, nik_masked, full_name, kelurahan_code, how
-    ("pushed", "pulled: nik hash and status", "pulled: card"), first_at."""
+    ("pushed", "pulled: nik hash and status", "pulled: card", "listed", "opened"; several joined
+    by "; "), first_at."""
     db = store.reader()
     held: dict[str, dict] = {}
     for record_id, first_at in db.execute(
@@ -34,6 +36,13 @@ def device_records(store: Store, device_id: str) -> list[dict]:
         entry = held.setdefault(record_id, {"how": how, "first_at": first_at})
         if entry["how"] != how:
             entry["how"] = f"{entry['how']}; {how}"
+    for record_id, how, first_at in db.execute(
+        "SELECT record_id, how, first_at FROM seen WHERE device_id = ?", [device_id]
+    ).fetchall():
+        entry = held.setdefault(record_id, {"how": how, "first_at": first_at})
+        if how not in entry["how"]:
+            entry["how"] = f"{entry['how']}; {how}"
+            entry["first_at"] = min(entry["first_at"], first_at)
     rows = []
     for record_id, entry in sorted(held.items(), key=lambda kv: kv[1]["first_at"]):
         found = db.execute(
@@ -43,3 +52,15 @@ def device_records(store: Store, device_id: str) -> list[dict]:
         rows.append({"record_id": record_id, "nik_masked": mask_nik(nik), "full_name": name,
                      "kelurahan_code": kelurahan, **entry})
     return rows
+
+
+def remember_seen(store: Store, device_id: str, record_ids: list[str], how: str) -> None:
+    """Note that the server showed these registrations to the device ("listed" or "opened")."""
+    if not record_ids:
+        return
+    at = now_iso()
+    with store.write() as db:
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO seen (device_id, record_id, how, first_at) VALUES (?,?,?,?)",
+            [(device_id, rid, how, at) for rid in record_ids],
+        )

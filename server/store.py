@@ -132,6 +132,17 @@ def _m0001_core(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0002_seen")
+def _m0002_seen(db: Database) -> None:
+    # Registrations a verifier or card desk device was shown (list rows, full records), for the
+    # breach notice: reads hold personal data as much as pushes and pulls do.
+    db.execute(
+        """CREATE TABLE seen (
+            device_id TEXT NOT NULL, record_id TEXT NOT NULL, how TEXT NOT NULL,
+            first_at TEXT NOT NULL, PRIMARY KEY (device_id, record_id, how))"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

@@ -13,6 +13,7 @@ from server import registrations as regs
 from server.auth import require_role
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
+from server.holdings import remember_seen
 from server.schemas import (
     REJECT_REASONS,
     REPRINT_REASONS,
@@ -119,8 +120,11 @@ def registration_detail(store: Store, record_id: str) -> dict:
 
 
 def routes(router: APIRouter) -> None:
-    def answer(request: Request, record_id: str) -> dict:
-        return registration_detail(store_of(request), record_id)
+    def answer(request: Request, record_id: str, device) -> dict:
+        body = registration_detail(store_of(request), record_id)
+        shown = [record_id] + [d["id"] for d in body["duplicates"]]
+        remember_seen(store_of(request), device.id, shown, "opened")
+        return body
 
     @router.get("/reasons", response_model=Reasons, responses=_ERRORS, tags=["verifikasi"])
     def reasons(device: DeviceDep) -> dict:
@@ -148,14 +152,16 @@ def routes(router: APIRouter) -> None:
         require_role(device, *READERS)
         filters = {"kecamatan": kecamatan, "kelurahan": kelurahan, "cohort": cohort,
                    "occupation": occupation, "event": event, "status": status}
-        return list_registrations(store_of(request), filters, q, possible_duplicate, conflict,
+        body = list_registrations(store_of(request), filters, q, possible_duplicate, conflict,
                                   offset, limit)
+        remember_seen(store_of(request), device.id, [i["id"] for i in body["items"]], "listed")
+        return body
 
     @router.get("/registrations/{record_id}", response_model=DetailResponse, responses=_ERRORS,
                 tags=["verifikasi"])
     def registration(record_id: RecordId, device: DeviceDep, request: Request) -> dict:
         require_role(device, *READERS)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     _decision_routes(router, answer)
     _card_routes(router, answer)
@@ -169,21 +175,21 @@ def _decision_routes(router: APIRouter, answer) -> None:
         require_role(device, *DECIDERS)
         decisions.verify(store_of(request), device, record_id, body.revision, body.operator,
                          body.note)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/reject", **kw)
     def reject(record_id: RecordId, body: RejectRequest, device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
         decisions.reject(store_of(request), device, record_id, body.revision, body.reason_code,
                          body.reason_text, body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/fund", **kw)
     def fund(record_id: RecordId, body: FundRequest, device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
         decisions.fund(store_of(request), request.app.state.signer, device, record_id,
                        body.revision, body.programme_year, body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/resolve-duplicate", **kw)
     def resolve_duplicate(record_id: RecordId, body: ResolveDuplicateRequest,
@@ -191,7 +197,7 @@ def _decision_routes(router: APIRouter, answer) -> None:
         require_role(device, *DECIDERS)
         decisions.resolve_duplicate(store_of(request), device, record_id, body.revision,
                                     body.keep_id, body.operator, body.note)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/resolve-conflict", **kw)
     def resolve_conflict(record_id: RecordId, body: ResolveConflictRequest, device: DeviceDep,
@@ -199,7 +205,7 @@ def _decision_routes(router: APIRouter, answer) -> None:
         require_role(device, *DECIDERS)
         decisions.resolve_conflict(store_of(request), device, record_id, body.revision,
                                    body.keep_version, body.keep_device_id, body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
 
 def _card_routes(router: APIRouter, answer) -> None:
@@ -211,7 +217,7 @@ def _card_routes(router: APIRouter, answer) -> None:
         require_role(device, *CARD_DESK)
         decisions.card_printed(store_of(request), device, record_id, body.card_version,
                                body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/card/handed-over", **kw)
     def handed_over(record_id: RecordId, body: CardHandedOverRequest, device: DeviceDep,
@@ -219,12 +225,12 @@ def _card_routes(router: APIRouter, answer) -> None:
         require_role(device, *CARD_DESK)
         decisions.card_handed_over(store_of(request), device, record_id, body.card_version,
                                    body.received_by, body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/card/reprint", **kw)
     def reprint(record_id: RecordId, body: ReprintRequest, device: DeviceDep, request: Request):
         require_role(device, *CARD_DESK)
         decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
                           body.revision, body.reason_code, body.reason_text, body.operator)
-        return answer(request, record_id)
+        return answer(request, record_id, device)
 

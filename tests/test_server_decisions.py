@@ -232,3 +232,34 @@ def test_card_desk_prints_hands_over_and_reprints_with_revocation(live):
     revoked = [(c["serial"], c["card_version"]) for c in changes if c["kind"] == "revocation"]
     assert revoked == [(card["serial"], 1)]
     assert date.fromisoformat(card["valid_until"]).month == 12
+
+
+def test_verifier_reads_are_remembered_for_a_breach_notice(live):
+    from server.holdings import device_records
+
+    enumerator, regs = pushed(live, 3, seed=29)
+    verifier = live.enrol("verifier")
+    listed = verifier.get("/registrations", params={"limit": 2}).json()
+    assert listed["total"] == 3 and len(listed["items"]) == 2
+    verifier.get(f"/registrations/{regs[2].id}")
+    held = {r["record_id"]: r["how"] for r in device_records(live.store, verifier.device_id)}
+    assert held == {regs[0].id: "listed", regs[1].id: "listed", regs[2].id: "opened"}
+
+
+def test_registration_list_filters_and_pages(live):
+    enumerator, regs = pushed(live, 6, seed=30)
+    verifier = live.enrol("verifier")
+    kelurahan = regs[0].kelurahan_code
+    want = sorted(r.id for r in regs if r.kelurahan_code == kelurahan)
+    got = verifier.get("/registrations", params={"kelurahan": kelurahan}).json()
+    assert sorted(i["id"] for i in got["items"]) == want and got["total"] == len(want)
+    decide(verifier, regs[1].id, "verify")
+    verified = verifier.get("/registrations", params={"status": "verified"}).json()
+    assert [i["id"] for i in verified["items"]] == [regs[1].id]
+    pages = [verifier.get("/registrations", params={"offset": o, "limit": 4}).json()
+             for o in (0, 4)]
+    ids = [i["id"] for p in pages for i in p["items"]]
+    assert ids == [r.id for r in regs]  # in order of arrival, no gaps or repeats
+    word = regs[3].full_name.split()[0]
+    named = verifier.get("/registrations", params={"q": word}).json()
+    assert regs[3].id in {i["id"] for i in named["items"]}
