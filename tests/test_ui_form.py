@@ -197,3 +197,25 @@ def test_a_religious_occupation_suggests_its_cohort(qtbot, form):
     form.occupation.setCurrentIndex(0)
     form.occupation.setCurrentIndex(form.occupation.findData(religious))
     assert form.cohort.currentData() == "pekerja_rentan"
+
+
+def test_an_already_registered_nik_is_flagged_while_typing(qtbot, form, worker):
+    from storage.models import Heir, Registration
+
+    existing = Registration(
+        nik="1571010101909901", full_name="Budi Santoso", birth_date=date(1990, 1, 1), sex="L",
+        street="Jl. Sumatera 1", rt="001", rw="002", phone="081234567890", birth_place="Jambi",
+        kecamatan_code="15.71.01", kelurahan_code="15.71.01.1001", occupation_code="ojek_online",
+        monthly_income=2_000_000, heirs=[Heir("Rina", "istri")], consent_given=True,
+        consent_version=worker.readonly.config.current_consent().version)
+    saved = []
+    worker.call(lambda r, reg: r.save(reg, operator="x", confirmed_warnings=(
+        w.code for w in r.validate(reg).warnings)), existing, on_result=saved.append)
+    qtbot.waitUntil(lambda: bool(saved), timeout=5000)
+    assert saved[0].saved
+
+    qtbot.keyClicks(form.nik, "1571010101909901")
+    label = form._issue_labels["nik"]
+    qtbot.waitUntil(lambda: "sudah terdaftar" in label.text(), timeout=5000)
+    assert label.isVisible()
+    assert "1571010101909901" not in label.text()  # the other record is named, its NIK masked
