@@ -140,6 +140,10 @@ class SyncClient:
         body = {"code": code, "device_name": device_name}
         return self._request("POST", "/devices/enrol", json_body=body, auth=False)
 
+    def me(self) -> dict:
+        """This device as the server knows it: role and the current NIK hash key."""
+        return self._request("GET", "/devices/me")
+
     def push(self, batch_id: str, device_id: str, records: list[dict]) -> dict:
         body = {"batch_id": batch_id, "device_id": device_id, "records": records}
         return self._request("POST", "/sync/push", json_body=body)

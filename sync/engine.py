@@ -264,9 +264,26 @@ def _count(report: SyncReport, outcome: str) -> None:
 # --- pull ------------------------------------------------------------------------------------
 
 
+def _check_key(registry, client) -> None:
+    """If the server replaced its NIK hash key, the hashes held here are useless: take the new
+    key, forget them, and read the feed again from the start (docs/SYNC_API.md §3)."""
+    me = client.me()
+    key_id, key = str(me.get("nik_hash_key_id") or ""), str(me.get("nik_hash_key") or "")
+    db = registry.db
+    if not key or key_id == state.get_meta(db, "nik_hash_key_id"):
+        return
+    with db.atomic():
+        registry.set_setting("nik_hash_key", key)
+        state.set_meta(db, "nik_hash_key_id", key_id)
+        state.set_meta(db, "device_role", str(me.get("role") or ""))
+        db.execute("DELETE FROM known_registrations")
+        state.save_cursor(db, 0)
+
+
 def _pull(registry, client, report: SyncReport, notify: Progress, cancel) -> None:
     db = registry.db
     notify(0, 0, PULL)
+    _check_key(registry, client)
     while True:
         _check(cancel)
         page = client.pull(state.cursor(db), PULL_PAGE)

@@ -193,3 +193,22 @@ def test_batch_size_setting_is_capped_at_the_api_limit(tmp_path, server):
     device = _device(tmp_path, server, "a", count=0)
     state.save_setting(device, "sync_batch_size", 5000)
     assert _configured_batch(device) == MAX_BATCH == 500
+
+
+def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
+    a = _device(tmp_path, server, "a", count=2, seed=12)
+    _sync(a)
+    nik = a.db.execute("SELECT nik FROM workers LIMIT 1").fetchone()[0]
+    c = _device(tmp_path, server, "c")
+    _sync(c)
+    key = c.get_setting("nik_hash_key")
+    # As if the key changed since c last synced: c holds hashes under a key that is no more.
+    with c.db.atomic():
+        c.set_setting("nik_hash_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        state.set_meta(c.db, "nik_hash_key_id", "old")
+        c.db.execute("UPDATE known_registrations SET nik_hash = 'stale'")
+    assert c.exact_nik(nik) == []
+    report = _sync(c)
+    assert c.get_setting("nik_hash_key") == key
+    assert report.pulled >= 2  # read again from the start
+    assert len(c.exact_nik(nik)) == 1
