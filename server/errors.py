@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,6 +62,17 @@ def install(app: FastAPI) -> None:
             exc.status_code, ("request.invalid", "Permintaan tidak dapat diproses.")
         )
         return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _busy(request: Request, exc: sqlite3.OperationalError):
+        # A write lock held longer than the busy timeout (an admin's long job, a backup): the
+        # request did nothing and may simply be sent again.
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            return await _crash(request, exc)
+        return error_response(
+            503, "server.busy", "Server sedang sibuk. Permintaan belum diproses; coba lagi sebentar.",
+            headers={"Retry-After": "2"},
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):

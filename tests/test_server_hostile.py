@@ -117,3 +117,25 @@ def test_unknown_path_and_method_use_the_error_shape(live):
     assert answer.status_code == 404 and error_code(answer) == "not_found"
     answer = requests.delete(f"{live.api}/health", timeout=5)
     assert answer.status_code == 405 and error_code(answer)
+
+
+def test_locked_database_gets_503_and_nothing_is_done(live):
+    """Another process holding the write lock past the busy timeout: a retryable 503."""
+    import sqlite3
+
+    device = live.device
+    (reg,) = workers(1, seed=53)
+    holder = sqlite3.connect(live.store.path, isolation_level=None)
+    live.store._writer.execute("PRAGMA busy_timeout = 100")
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        answer = device.push([record(reg, device.device_id)], batch_id="locked")
+        assert answer.status_code == 503 and error_code(answer) == "server.busy"
+        assert answer.headers["Retry-After"] == "2"
+        holder.execute("ROLLBACK")
+        again = device.push([record(reg, device.device_id)], batch_id="locked")
+        assert again.status_code == 200
+        assert [r["outcome"] for r in again.json()["results"]] == ["accepted"]
+    finally:
+        live.store._writer.execute("PRAGMA busy_timeout = 10000")
+        holder.close()
