@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from datetime import date
 
 import pytest
+import zxingcpp
+from PIL import Image
 from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtGui import QPageLayout
 from PySide6.QtPrintSupport import QPrinter
 
 from cards import desk
@@ -95,11 +100,26 @@ def test_print_through_a_printer_then_hand_over_and_reprint(qtbot, worker, tmp_p
     qtbot.addWidget(panel)
     panel.layout_box.setCurrentIndex(panel.layout_box.findData("cr80"))
     reg_id = panel.model.rows[0].registration_id
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer = card_desk.printer_for("cr80")
+    size = printer.pageLayout().fullRect(QPageLayout.Unit.Millimeter)
+    assert abs(size.width() - 85.60) < 0.1 and abs(size.height() - 53.98) < 0.1
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printer-output.pdf"))
     assert _run_batch(qtbot, panel, [reg_id], printer=printer) is True
-    assert (tmp_path / "printer-output.pdf").stat().st_size > 10_000
+    printed = tmp_path / "printer-output.pdf"
+    assert printed.stat().st_size > 10_000
+    # What reached the "printer" is card-sized and its QR code still decodes at 300 dpi.
+    box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)", printed.read_bytes())
+    # Qt's PDF writer rounds the media box to whole points (0.35 mm); the page layout asserted
+    # above is the exact size a printer driver receives.
+    assert abs(float(box[1]) / 72 * 25.4 - 85.60) < 0.36
+    assert abs(float(box[2]) / 72 * 25.4 - 53.98) < 0.36
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-singlefile", "-png",
+                    str(printed), str(tmp_path / "printed")], check=True)
+    with Image.open(tmp_path / "printed.png") as image:
+        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    expected = desk.load_print_cards(worker.readonly, [reg_id])[0].qr_text
+    assert [b.text for b in found] == [expected]
     panel.view_box.setCurrentIndex(panel.view_box.findData("hand_over"))
     assert [r.registration_id for r in panel.model.rows] == [reg_id]
     with qtbot.waitSignal(worker.changed, timeout=5000):
@@ -134,8 +154,6 @@ def test_verify_panel_scanner_input_and_images(qtbot, worker, tmp_path):
     panel.input.setText(text)
     assert panel.submit().status is Status.REVOKED
     blank = tmp_path / "kosong.png"
-    from PIL import Image
-
     Image.new("L", (200, 200), 255).save(blank)
     verdict = panel.check_image(blank)
     assert verdict.status is Status.UNREADABLE and "Tidak ada kode QR" in panel.message.text()

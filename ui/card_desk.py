@@ -21,12 +21,13 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRectF,
+    QSizeF,
     Qt,
     QThread,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -176,10 +177,27 @@ def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event 
             if page > 1 and not printer.newPage():
                 raise OSError("Printer berhenti di tengah pekerjaan.")
             image = QImage.fromData(rasterise_page(pdf, page, dpi), "PNG")
-            target = printer.paperRect(QPrinter.Unit.DevicePixel)
-            painter.drawImage(QRectF(0, 0, target.width(), target.height()), image)
+            # True size from the paper's corner (full-page mode): never stretched to the paper,
+            # so a card stays 85.60 x 53.98 mm whatever paper the printer reports.
+            scale = printer.resolution() / dpi
+            painter.drawImage(QRectF(0, 0, image.width() * scale, image.height() * scale), image)
     finally:
         painter.end()
+
+
+def printer_for(layout: str) -> QPrinter:
+    """A printer set to the layout's paper (A4 portrait, or ID-1 landscape for a card
+    printer), printing from the paper's corner."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if layout == "cr80":
+        size = QPageSize(QSizeF(85.60, 53.98), QPageSize.Unit.Millimeter, "CR80",
+                         QPageSize.SizeMatchPolicy.ExactMatch)
+    else:
+        size = QPageSize(QPageSize.PageSizeId.A4)
+    printer.setPageSize(size)
+    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    printer.setFullPage(True)
+    return printer
 
 
 class CardDeskPanel(QWidget):
@@ -335,7 +353,7 @@ class CardDeskPanel(QWidget):
     def print_dialog(self) -> None:
         if (ids := self._need_selection()) is None:
             return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer = printer_for(self.layout_box.currentData())
         dialog = QPrintDialog(printer, self)
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
             self.start_batch(ids, None, printer=printer)
