@@ -48,6 +48,7 @@ class NotAuthorised(SyncError):
 
 class ServerError(SyncError):
     message = "Server sedang bermasalah. Data tetap aman di perangkat; coba lagi beberapa saat lagi."
+    retry_after = 0.0  # seconds the server asked us to wait (Retry-After), if any
 
 
 class ProtocolError(SyncError):
@@ -180,7 +181,9 @@ class SyncClient:
         last: SyncError = Offline()
         for attempt in range(total):
             if attempt:
-                self.sleep(self.retry.delay(attempt - 1))
+                # The server's Retry-After (a busy database) wins over a shorter backoff.
+                wait = max(self.retry.delay(attempt - 1), getattr(last, "retry_after", 0.0))
+                self.sleep(min(wait, self.retry.cap * 2))
             try:
                 return self._once(method, path, body, headers, params, timeout or self.timeout)
             except (Offline, ServerError, ProtocolError) as exc:
@@ -221,7 +224,9 @@ class SyncClient:
         if status in (401, 403):
             raise NotAuthorised(detail=f"{status} on {path}")
         if status in _RETRY_STATUS:
-            raise ServerError(detail=f"{status} on {path}")
+            error = ServerError(detail=f"{status} on {path}")
+            error.retry_after = _seconds(response.headers.get("Retry-After"))
+            raise error
         try:
             if response.headers.get("Content-Encoding", "").lower() == "gzip":
                 raw = gzip.decompress(raw)
@@ -237,6 +242,14 @@ class SyncClient:
         if not isinstance(data, dict):
             raise ProtocolError(detail=f"answer on {path} is not an object", retryable=False)
         return data
+
+
+def _seconds(value: str | None) -> float:
+    """Retry-After in seconds (the HTTP-date form is not used by this API)."""
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _server_error(data: Any) -> tuple[str, str | None]:

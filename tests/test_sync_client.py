@@ -27,6 +27,7 @@ def _free_port() -> int:
 
 
 class _Scripted(BaseHTTPRequestHandler):
+    # A script entry is (status, body) or (status, body, extra headers).
     """Answers each request with the next (status, body) of the server's script."""
 
     def log_message(self, *args):
@@ -36,9 +37,11 @@ class _Scripted(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.seen.append((self.command, self.path, dict(self.headers), body))
-        status, payload = self.server.script.pop(0)
+        status, payload, *extra = self.server.script.pop(0)
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
@@ -131,3 +134,13 @@ def test_push_body_is_gzip_json_with_token_and_identical_on_retry(scripted):
     body = json.loads(gzip.decompress(b1))
     assert body == {"batch_id": "batch-1", "device_id": "dev-1", "records": records}
     assert client.stats.sent == len(b1) + len(b2)
+
+
+def test_busy_server_retry_after_is_respected(scripted):
+    waits: list[float] = []
+    scripted.script = [(503, {"error": {"code": "server.busy"}}, {"Retry-After": "2"}),
+                       (200, {"next_cursor": 1, "changes": []})]
+    client = _client(scripted)
+    client.sleep = waits.append
+    assert client.pull(0)["next_cursor"] == 1
+    assert waits == [2.0]
