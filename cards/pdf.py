@@ -279,7 +279,7 @@ def _qr_stream(texts: list[str], workers: int | None):
     """QR operators in card order. Encoding is two thirds of the work per card, so big batches
     encode in separate processes (the GIL would serialise threads) while this one lays out
     pages. 'spawn' because the card desk calls this from a thread, where fork is unsafe."""
-    workers = os.cpu_count() or 1 if workers is None else workers
+    workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1 or len(texts) < PARALLEL_FROM:
         yield map(qr_operators, texts)
         return
