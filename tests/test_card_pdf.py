@@ -202,3 +202,13 @@ def test_verify_image_valid_missing_and_damaged(signer, tmp_path):
     not_an_image = tmp_path / "note.png"
     not_an_image.write_text("bukan gambar")
     assert verify_image(not_an_image, context, TODAY).status is Status.UNREADABLE
+
+
+def test_qr_codes_from_helper_processes_match_in_process(signer, monkeypatch):
+    from cards import pdf
+    from cards.qr import qr_operators
+
+    texts = [card.qr_text for card in _cards(signer, 6)]
+    monkeypatch.setattr(pdf, "PARALLEL_FROM", 1)
+    with pdf._qr_stream(texts, workers=2) as stream:
+        assert list(stream) == [qr_operators(t) for t in texts]
