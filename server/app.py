@@ -20,11 +20,11 @@ from server.deps import DeviceDep, store_of
 from server.errors import ApiError
 from server.middleware import MAX_BODY_BYTES, RequestBodyMiddleware, ServerTimingMiddleware
 from server.schemas import (
+    ERROR_RESPONSES,
     MAX_RECORDS_PER_BATCH,
     DeviceInfo,
     EnrolRequest,
     EnrolResponse,
-    ErrorBody,
     Health,
     Keys,
     PullResponse,
@@ -36,7 +36,7 @@ from server.store import Store, now_iso
 
 API_PREFIX = "/api/v1"
 API_VERSION = 1
-_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+_ERRORS = ERROR_RESPONSES
 
 
 def _device_info(store: Store, device: Device) -> dict:

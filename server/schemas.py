@@ -56,6 +56,11 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+# Every refusal an endpoint may give, for the OpenAPI document.
+ERROR_RESPONSES = {status: {"model": ErrorBody}
+                   for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
+
+
 # --- health, keys, devices ------------------------------------------------------------------
 
 

@@ -15,12 +15,12 @@ from server.deps import DeviceDep, store_of
 from server.errors import ApiError
 from server.holdings import remember_seen
 from server.schemas import (
+    ERROR_RESPONSES,
     REJECT_REASONS,
     REPRINT_REASONS,
     CardHandedOverRequest,
     CardPrintedRequest,
     DetailResponse,
-    ErrorBody,
     FundRequest,
     QuotaResponse,
     Reasons,
@@ -37,7 +37,7 @@ from storage.models import mask_nik
 DECIDERS = ("verifier", "admin")
 READERS = ("verifier", "admin", "card_desk")
 CARD_DESK = ("card_desk", "admin")
-_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+_ERRORS = ERROR_RESPONSES
 RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Text = Annotated[str, Query(max_length=100)]
 
