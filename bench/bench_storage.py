@@ -155,7 +155,8 @@ def run(quick: bool) -> str:
 
     rows = [
         ["save, end to end (p50)", ms(percentile(saves, 50)),
-         f"raw insert p50 {ms(percentile(raws, 50))}", "", ""],
+         f"raw insert p50 {ms(percentile(raws, 50))}", "",
+         f"({percentile(saves, 50) / percentile(raws, 50):.2f}×)"],
         ["save, end to end (p95)", ms(save_p95), f"raw insert p95 {ms(raw_p95)}",
          "≤ 2× raw", f"{met(ratio <= 2)} ({ratio:.2f}×)"],
         [f"idle checkpoint after the {n_saves} saves", ms(checkpoint), "", "", ""],
