@@ -57,7 +57,7 @@ def apply_page(registry, changes: list[dict]) -> None:
     own = own_versions(db, [str(c["id"]) for c in registrations])
     mine = [c for c in registrations if str(c["id"]) in own]
     if mine:
-        set_server_statuses(db, [_status_row(c) for c in mine])
+        _apply_statuses(registry, own, [_status_row(c) for c in mine])
         state.record_answers(db, [_own_answer(c) for c in mine])
     for change in changes:
         if change.get("kind") == "credential" and change.get("qr") and change.get("id"):
@@ -65,6 +65,19 @@ def apply_page(registry, changes: list[dict]) -> None:
     revoked = [c for c in changes if c.get("kind") == "revocation"]
     if revoked:
         desk.apply_revocations(registry, revoked)
+
+
+def _apply_statuses(registry, own: dict[str, int], rows: list[tuple]) -> None:
+    """"received" is the server's delivery receipt (kept with its time in sync_answers) and is
+    written in bulk; a decision (verified, rejected, funded, card steps) goes through the
+    registry, which audits it. Either only when the server has seen the device's current
+    version: an unsent newer version keeps its own state."""
+    receipts = [r for r in rows if r[2] == Status.RECEIVED.value]
+    set_server_statuses(registry.db, receipts)
+    for record_id, version, status, reason, member_number in rows:
+        if status != Status.RECEIVED.value and own[record_id] <= version:
+            registry.update_status(record_id, status, status_reason=reason,
+                                   member_number=member_number, by="server")
 
 
 def _status_row(change: dict) -> tuple[str, int, str, str, str]:

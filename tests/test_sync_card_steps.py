@@ -3,6 +3,8 @@ device: funded → card printed → card handed over."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sync_util import enrol_code, enrolled_device, server_in_thread
 
@@ -59,6 +61,12 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
 
     _sync(field)
     assert field.get(reg_id).status == "card_handed_over"
+    # Decisions that reach the device are audited there; the receipt ("received") is not one.
+    audited = [json.loads(d)["status"] for (d,) in field.db.execute(
+        "SELECT detail FROM audit_log WHERE action = 'registration.status' AND entity_id = ?",
+        [reg_id])]
+    assert audited == ["card_handed_over"]
+    assert field.audit_chain_ok()
 
 
 def test_enumerator_never_sends_card_steps(tmp_path, server):
