@@ -147,3 +147,22 @@ def test_a_device_without_a_server_says_how_to_connect(qtbot, tmp_path):
     qtbot.waitUntil(lambda: widget.message.text() == NOT_ENROLLED, timeout=WAIT)
     widget.shutdown()
     worker.shutdown()
+
+
+def test_quota_text_per_cohort_and_shared():
+    from ui.verifier_panel import quota_text
+
+    separate = {"programme_year": 2026, "cohorts": [
+        {"cohort": "pekerja_rentan", "label": "Pekerja rentan", "places": 3000, "funded": 12,
+         "left": 2988},
+        {"cohort": "petugas_keagamaan", "label": "Petugas keagamaan", "places": 1316,
+         "funded": 0, "left": 1316}]}
+    assert quota_text(separate) == ("Kuota tahun program 2026 — Pekerja rentan: 2.988 dari "
+                                    "3.000 tersisa · Petugas keagamaan: 1.316 dari 1.316 tersisa")
+    shared = {"programme_year": 2027, "cohorts": [
+        {"cohort": "pekerja_rentan", "label": "Pekerja rentan", "places": 4000, "funded": 30,
+         "left": 3960, "shared": True},
+        {"cohort": "petugas_keagamaan", "label": "Petugas keagamaan", "places": 4000,
+         "funded": 10, "left": 3960, "shared": True}]}
+    text = quota_text(shared)
+    assert text.count("3.960 dari 4.000 tersisa") == 1 and "bersama" in text

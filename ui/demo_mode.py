@@ -308,6 +308,7 @@ class DemoMode(QObject):
     when the app closes (stops the local server)."""
 
     server_ready = Signal(str)  # URL of the local server, once this device is enrolled with it
+    seeding = Signal()  # demo data is about to be made
     seeded = Signal(object)  # SeedReport
     failed = Signal(str)  # Indonesian message
     _started = Signal(object)  # LocalServer or LocalServerError, from the starting thread
@@ -325,8 +326,7 @@ class DemoMode(QObject):
         self._started.connect(self._server_started)
 
     # dialogs (replaced in tests)
-    def ask_offer(self) -> tuple[bool, bool]:
-        """(run the local server?, do not ask again?)"""
+    def offer_box(self) -> tuple[QMessageBox, QCheckBox]:
         box = QMessageBox(QMessageBox.Icon.Question, OFFER_TITLE, OFFER_TEXT,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                           self.window)
@@ -334,6 +334,11 @@ class DemoMode(QObject):
         box.button(QMessageBox.StandardButton.No).setText("Tidak sekarang")
         again = QCheckBox("Jangan tanyakan lagi", box)
         box.setCheckBox(again)
+        return box, again
+
+    def ask_offer(self) -> tuple[bool, bool]:
+        """(run the local server?, do not ask again?)"""
+        box, again = self.offer_box()
         accepted = box.exec() == QMessageBox.StandardButton.Yes
         return accepted, again.isChecked()
 
@@ -407,10 +412,14 @@ class DemoMode(QObject):
     def seed(self) -> None:
         from ui.long_task import LongTask
 
+        self.seeding.emit()
         self.task = LongTask(self.window, self.worker, SEED_TITLE,
                              "Membuat data contoh lewat server lokal…", seed_demo,
                              self.server.data_dir, self.count)
         self.task.finished.connect(self._seeded)
+        # The task has shown the error; say that the demo data stopped there.
+        self.task.failed.connect(lambda exc: self.failed.emit(
+            f"Data contoh tidak selesai dibuat: {_message(exc)}"))
 
     def _seeded(self, report: SeedReport | None) -> None:
         self.choice.seeded = True
@@ -432,22 +441,37 @@ class DemoMode(QObject):
 def _message(exc: BaseException) -> str:
     if isinstance(exc, SyncError):
         return exc.message
+    if type(exc).__name__ == "StorageError":
+        return str(exc)  # storage errors carry their own Indonesian explanation
     return f"Pendaftaran ke server lokal gagal ({type(exc).__name__})."
 
 
 def install_demo(window: Any, worker: Any, data_dir: Path | str | None) -> DemoMode:
     """Attach the demo to the main window at start-up (ui/app.py): offers it once the window
-    shows, and refreshes the panels that talk to the server when the local server is ready."""
+    shows, refreshes the panels that talk to the server when the local server is ready, and
+    holds the automatic sync while the demo data is made (one sync at a time)."""
     from PySide6.QtCore import QTimer
 
     from storage.paths import data_dir as resolve
 
     demo = DemoMode(window, worker, resolve(data_dir))
-    for name in ("verifier", "sync_panel"):
-        panel = getattr(window, name, None)
-        refresh = getattr(panel, "reload", None) or getattr(panel, "refresh", None)
-        if refresh is not None:
-            demo.server_ready.connect(lambda _url, f=refresh: f())
-            demo.seeded.connect(lambda _report, f=refresh: f())
+    demo.server_ready.connect(lambda _url: _refresh_panels(window))
+    demo.seeded.connect(lambda _report: _refresh_panels(window))
+    sync = getattr(window, "sync_panel", None)
+    if sync is not None:
+        demo.seeding.connect(sync.shutdown)  # waits for a running sync, stops the watcher
+        demo.seeded.connect(lambda _report: sync.start_watching())
+        demo.failed.connect(lambda _text: sync.start_watching())
     QTimer.singleShot(0, demo.start)
     return demo
+
+
+def _refresh_panels(window: Any) -> None:
+    lazy = getattr(window, "_verifier", None)  # built on first show: then it loads by itself
+    if lazy is None or getattr(lazy, "built", True):
+        verifier = getattr(window, "verifier", None)
+        if verifier is not None:
+            verifier.reload()
+    sync = getattr(window, "sync_panel", None)
+    if sync is not None:
+        sync.refresh()

@@ -238,7 +238,10 @@ class VerifierPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
         self.prev_button = QPushButton("‹ Sebelumnya", holder)
         self.prev_button.clicked.connect(lambda: self._page(-PAGE))
@@ -393,10 +396,7 @@ class VerifierPanel(QWidget):
         self._run("quota", api.quota, on_done=self._got_quota)
 
     def _got_quota(self, answer: dict) -> None:
-        parts = [f"{c.get('label') or c['cohort']}: {c['left']:,} dari {c['places']:,} tersisa"
-                 .replace(",", ".") for c in answer.get("cohorts", [])]
-        self.quota_label.setText(
-            f"Kuota tahun program {answer.get('programme_year', '')} — " + " · ".join(parts))
+        self.quota_label.setText(quota_text(answer))
 
     def query(self) -> api.RegistrationQuery:
         return api.RegistrationQuery(
@@ -612,6 +612,26 @@ class VerifierPanel(QWidget):
             self._run_list()
         else:
             self._set_actions()
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Indonesian thousands separator
+
+
+def quota_text(answer: dict) -> str:
+    """Places left per cohort; a quota shared by every cohort is shown once."""
+    cohorts = answer.get("cohorts", [])
+    year = answer.get("programme_year", "")
+    if cohorts and all(c.get("shared") for c in cohorts):
+        first = cohorts[0]
+        funded = " · ".join(f"{c.get('label') or c['cohort']} {_number(c['funded'])}"
+                            for c in cohorts)
+        return (f"Kuota tahun program {year} (bersama semua kelompok): "
+                f"{_number(first['left'])} dari {_number(first['places'])} tersisa — "
+                f"sudah didanai: {funded}")
+    parts = [f"{c.get('label') or c['cohort']}: {_number(c['left'])} dari "
+             f"{_number(c['places'])} tersisa" for c in cohorts]
+    return f"Kuota tahun program {year} — " + " · ".join(parts)
 
 
 def _status_text(item: dict) -> str:
