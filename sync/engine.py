@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from storage.models import Status
 from sync import apply, card_steps, state
 from sync.client import (
     Cancelled,
@@ -219,8 +220,10 @@ def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> i
             continue  # an answer for something not in this batch: ignore, never guess
         kept.append(result)
         _count(report, result.outcome)
-        if result.outcome in (state.ACCEPTED, state.DUPLICATE) and item.get("status"):
-            statuses.append((result.record_id, result.version, str(item["status"]), "", ""))
+        if item.get("status") == Status.RECEIVED.value:
+            # The receipt only: any other status (a funded record keeps "funded") comes with its
+            # member number and reason in the pull that follows.
+            statuses.append((result.record_id, result.version, Status.RECEIVED.value, "", ""))
         answered.append(entry.seq)
     db = registry.db
     with db.atomic():

@@ -73,3 +73,38 @@ def test_enumerator_never_sends_card_steps(tmp_path, server):
     url, server_dir = server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
     assert _sync(field).card_steps == 0
+
+
+def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
+    fill_demo_data(field, 1, seed=32)
+    _sync(field)
+    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
+    verifier = SyncClient(url, answer["token"])
+    row = v.registration_detail(verifier, reg_id)["registration"]
+    row = v.verify(verifier, reg_id, row["revision"])["registration"]
+    member = v.fund(verifier, reg_id, row["revision"])["registration"]["member_number"]
+    _sync(field)
+    assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+
+    reg = field.get(reg_id)
+    reg.phone = "081234567890"
+    result = field.save(reg, operator="Petugas")
+    if not result.saved:
+        codes = [w.code for w in result.validation.warnings]
+        result = field.save(reg, operator="Petugas", confirmed_warnings=codes)
+    assert result.saved, result.validation
+    after_push = []
+
+    def progress(done, total, phase):
+        if phase == "pull" and not after_push:  # the push's own answer, before pull repairs it
+            after_push.append((field.get(reg_id).status, field.get(reg_id).member_number))
+
+    client = client_for(field)
+    report = run_sync(field, client, progress=progress)
+    client.close()
+    assert report.accepted == 1
+    assert after_push == [("funded", member)]
+    assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
