@@ -184,7 +184,9 @@ def _body(revision: int | None, operator: str, **fields: Any) -> dict:
 def _call(client: SyncClient, method: str, path: str, *, body: dict | None = None,
           params: dict | None = None, auth: bool = True) -> dict:
     try:
-        return client._request(method, path, json_body=body, params=params, auth=auth)
+        if auth:
+            return client.call(method, path, body, params)
+        return client._request(method, path, auth=False)  # the one public read (GET /keys)
     except NotAuthorised as exc:
         forbidden = exc.detail.startswith("403")
         raise CannotDecide(FORBIDDEN_MESSAGE if forbidden else REVOKED_MESSAGE,

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from server.local import LocalServer, LocalServerError, make_enrol_code, server_dir
-from storage.demo import DEMO_MARKER, fill_demo_data
+from storage.demo import fill_demo_data
 from storage.ids import new_id
 from storage.models import Status
 from storage.registry import RegistrationFilter
@@ -161,20 +161,19 @@ def seed_demo(registry, server_data: Path | str, count: int = DEMO_COUNT, *, pro
         from cards.desk import data_dir_of
 
         trust_server_keys(client, data_dir_of(registry))
-        before = _demo_ids(registry)
+        before = _all_ids(registry)
         fill_demo_data(registry, count, seed=2026)
+        ids = sorted(_all_ids(registry) - before)  # ids are time-ordered: oldest first
         check(count // 2)
         run_sync(registry, client)
-        ids = [i for i in _demo_ids(registry) if i not in before]
         check(count)
         groups = _plan(ids)
-        versions = _decide_all(registry, client, server_data, groups, report,
-                               lambda n: check(count + n))
+        _decide_all(registry, client, server_data, groups, report, lambda n: check(count + n))
         run_sync(registry, client)  # decisions and signed cards back to this device
-        _cards_out(registry, client, groups, versions)
+        _cards_out(registry, groups)
         report.counts[Status.CARD_PRINTED.value] = len(groups["card_printed"])
         report.counts[Status.CARD_HANDED_OVER.value] = len(groups["card_handed_over"])
-        run_sync(registry, client)
+        run_sync(registry, client)  # the card steps up, the statuses back
         fill_demo_data(registry, LATE_UNSENT, seed=2027)
         report.counts[Status.REGISTERED.value] = LATE_UNSENT
         check(total)
@@ -194,11 +193,8 @@ def _label(status: str) -> str:
     return STATUS_LABELS.get(status, status).lower()
 
 
-def _demo_ids(registry) -> list[str]:
-    """Ids of this device's demo registrations in the order they were made (ids are
-    time-ordered)."""
-    rows = registry.query(RegistrationFilter(), limit=1_000_000)
-    return sorted(r.id for r in rows if (reg := registry.get(r.id)) and reg.notes == DEMO_MARKER)
+def _all_ids(registry) -> set[str]:
+    return {r.id for r in registry.query(RegistrationFilter(), limit=10_000_000)}
 
 
 def _plan(ids: list[str]) -> dict[str, list[str]]:
@@ -212,8 +208,8 @@ def _plan(ids: list[str]) -> dict[str, list[str]]:
 
 
 def _decide_all(registry, client, server_data, groups: dict[str, list[str]],
-                report: SeedReport, check) -> dict[str, int]:
-    """The verifier's decisions through the API; returns the card version of each funded."""
+                report: SeedReport, check) -> None:
+    """The verifier's decisions through the API."""
     _push_twin(registry, server_data, groups["duplicate"])
     report.counts["duplicate"] = len(groups["duplicate"]) * 2
     report.counts[Status.RECEIVED.value] = len(groups["received"])
@@ -228,10 +224,10 @@ def _decide_all(registry, client, server_data, groups: dict[str, list[str]],
     report.counts[Status.REJECTED.value] = len(groups["rejected"])
     check(2)
     funded = groups["funded"] + groups["card_printed"] + groups["card_handed_over"]
-    versions = {reg_id: _fund(registry, client, reg_id) for reg_id in funded}
+    for reg_id in funded:
+        _fund(registry, client, reg_id)
     report.counts[Status.FUNDED.value] = len(groups["funded"])
     check(4)
-    return versions
 
 
 def _revision(client, reg_id: str) -> int:
@@ -243,20 +239,15 @@ def _verify(client, reg_id: str) -> dict:
                       note="Dokumen lengkap (contoh)")["registration"]
 
 
-def _fund(registry, client, reg_id: str) -> int:
-    """Verify and fund; keep the signed card the server issued. Returns its card version."""
-    from cards.desk import store_credential
-
+def _fund(registry, client, reg_id: str) -> None:
+    """Verify and fund; the signed card the server issued comes down with the next pull."""
     row = _verify(client, reg_id)
-    row = api.fund(client, reg_id, row["revision"], operator=DEMO_OPERATOR)["registration"]
-    card = row.get("card") or {}
-    if card.get("qr"):
-        store_credential(registry, reg_id, card["qr"])
-    return int(card.get("card_version") or 1)
+    api.fund(client, reg_id, row["revision"], operator=DEMO_OPERATOR)
 
 
-def _cards_out(registry, client, groups: dict, versions: dict[str, int]) -> None:
-    """Print and hand over cards as the card desk does: recorded here, reported to the server."""
+def _cards_out(registry, groups: dict) -> None:
+    """Print and hand over cards as the card desk does; the next sync reports both steps to the
+    server (sync/card_steps.py)."""
     from cards import desk
 
     operator = "Petugas Kartu Contoh"
@@ -264,16 +255,9 @@ def _cards_out(registry, client, groups: dict, versions: dict[str, int]) -> None
     rows = {r.registration_id: r for r in desk.members_ready_to_print(registry)}
     desk.record_printed(registry, [(rows[i].serial, rows[i].version) for i in out if i in rows],
                         operator=operator)
-    for reg_id in out:
-        api.card_printed(client, reg_id, versions[reg_id], operator=operator)
     for reg_id in groups["card_handed_over"]:
-        name = registry.get(reg_id).full_name
-        desk.mark_handed_over(registry, reg_id, received_by=name, operator=operator)
-        api.card_handed_over(client, reg_id, versions[reg_id], name, operator=operator)
-    # Already reported to the server above: not to be sent a second time by sync.
-    desk.card_events_acknowledge(
-        registry, [e["seq"] for e in desk.card_events_pending(registry, 10_000)
-                   if e["registration_id"] in set(out)])
+        desk.mark_handed_over(registry, reg_id, received_by=registry.get(reg_id).full_name,
+                              operator=operator)
 
 
 def _push_twin(registry, server_data, ids: list[str]) -> None:
