@@ -52,6 +52,6 @@ def run_app(args: Any) -> int:
         demo = install_demo(window, worker, getattr(args, "data_dir", None))
         return app.exec()
     finally:
+        worker.shutdown()  # queued jobs (a demo seeding among them) finish first
         if demo is not None:
-            demo.shutdown()  # the local demo server stops with the app
-        worker.shutdown()
+            demo.shutdown()  # then the local demo server stops with the app
