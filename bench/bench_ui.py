@@ -43,11 +43,11 @@ _READY = "import resource, sys\n" \
 
 APP_CHILD = _READY + (
     "import main\n"
-    "main.build_parser()  # the entry point's imports, in its order, before Qt's\n"
+    "main.build_parser()  # the entry point's imports, in its order\n"
+    "from ui.app import build_window, open_worker\n"
     "from PySide6.QtCore import QTimer\n"
     "from PySide6.QtWidgets import QApplication\n"
     "app = QApplication(sys.argv[:1])\n"
-    "from ui.app import build_window, open_worker\n"
     "worker = open_worker(sys.argv[1])\n"
     "window = build_window(worker)\n"
     "window.show()\n"

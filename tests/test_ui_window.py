@@ -75,7 +75,7 @@ def test_window_tabs_status_bar_and_panels(qtbot, worker):
     assert titles[:2] == ["Pendaftaran", "Daftar Peserta"]
     index = window.add_panel("Kartu", QLabel("panel"))
     assert window.tabs.tabText(index) == "Kartu"
-    assert window.status.total.text() == "Total: 0"
+    qtbot.waitUntil(lambda: window.status.total.text() == "Total: 0", timeout=3000)
 
 
 def test_demo_data_runs_off_the_main_thread_with_progress(qtbot, worker):

@@ -67,7 +67,7 @@ class DbWorker(QObject):
 
     changed = Signal()  # a write completed: views refresh
     error = Signal(object)  # an exception no caller handled (the window shows it)
-    busy_changed = Signal(bool)
+    busy_changed = Signal(bool)  # writes (jobs with changes=True) are waiting or running
 
     _submit = Signal(int, object, object)
     _open = Signal()
@@ -83,6 +83,7 @@ class DbWorker(QObject):
         self._open_reader = open_reader
         self.readonly: Any = None
         self._ids = itertools.count(1)
+        self._writes = 0
         self._pending: dict[int, tuple[Callable | None, Callable | None, bool]] = {}
         self._thread = QThread()
         self._thread.setObjectName("db-writer")
@@ -163,8 +164,10 @@ class DbWorker(QObject):
             return -1
         job_id = next(self._ids)
         self._pending[job_id] = (on_result, on_error, changes)
-        if len(self._pending) == 1:
-            self.busy_changed.emit(True)
+        if changes:
+            self._writes += 1
+            if self._writes == 1:
+                self.busy_changed.emit(True)
         self._submit.emit(job_id, fn, args)
         return job_id
 
@@ -173,8 +176,10 @@ class DbWorker(QObject):
 
     def _pop(self, job_id: int) -> tuple[Callable | None, Callable | None, bool]:
         entry = self._pending.pop(job_id, (None, None, False))
-        if not self._pending:
-            self.busy_changed.emit(False)
+        if entry[2]:
+            self._writes -= 1
+            if self._writes == 0:
+                self.busy_changed.emit(False)
         return entry
 
     @Slot(int, object)

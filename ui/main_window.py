@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.add_panel("Sinkronisasi", self.sync_panel)
         self.sync_panel.start_watching()  # sync starts by itself when the server is reachable
 
-        self.status = RegistryStatusBar(worker.readonly, self)
+        self.status = RegistryStatusBar(worker, self)
         self.setStatusBar(self.status)
         self._list_stale = False
         worker.changed.connect(self.data_changed)

@@ -1,4 +1,8 @@
-"""Status bar: registered today, total, waiting for sync (registry.stats on the reader)."""
+"""Status bar: registered today, total, waiting for sync (registry.stats).
+
+The counts are taken on the database worker's thread: with 228,000 workers they take a moment,
+and the window must not wait for them (at start-up, or after every save).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,22 @@ def thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-class RegistryStatusBar(QStatusBar):
-    """Counts from the read-only registry; `refresh()` after saves and syncs."""
+def _stats(registry: Any) -> Any:
+    return registry.stats(date.today())
 
-    def __init__(self, reader: Any, parent: QWidget | None = None):
+
+class RegistryStatusBar(QStatusBar):
+    """Counts from the registry; `refresh()` after saves and syncs (coalesced: at most one
+    count runs at a time, and one more follows if something changed meanwhile)."""
+
+    def __init__(self, worker: Any, parent: QWidget | None = None):
         super().__init__(parent)
-        self._reader = reader
-        self.today = QLabel(self)
-        self.total = QLabel(self)
-        self.waiting = QLabel(self)
+        self._worker = worker
+        self._running = False
+        self._again = False
+        self.today = QLabel(t("status.today", n="…"), self)
+        self.total = QLabel(t("status.total", n="…"), self)
+        self.waiting = QLabel(t("status.waiting", n="…"), self)
         self.busy = QLabel(t("status.busy"), self)
         self.busy.hide()
         for label in (self.busy, self.today, self.total, self.waiting):
@@ -32,10 +43,26 @@ class RegistryStatusBar(QStatusBar):
         self.refresh()
 
     def refresh(self) -> None:
-        stats = self._reader.stats(date.today())
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        self._worker.call(_stats, on_result=self._show, on_error=self._failed)
+
+    def _show(self, stats: Any) -> None:
         self.today.setText(t("status.today", n=thousands(stats.registered_today)))
         self.total.setText(t("status.total", n=thousands(stats.total)))
         self.waiting.setText(t("status.waiting", n=thousands(stats.waiting_for_sync)))
+        self._done()
+
+    def _failed(self, _exc: BaseException) -> None:
+        self._done()  # the counts stay as they were; the next write tries again
+
+    def _done(self) -> None:
+        self._running = False
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
