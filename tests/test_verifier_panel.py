@@ -67,7 +67,7 @@ def _open(qtbot, panel, row: int) -> dict:
 def _decide(qtbot, panel, button) -> None:
     panel.message.clear()
     button.click()
-    qtbot.waitUntil(lambda: panel.message.text().startswith(("Tersimpan", "Data", "Kuota")),
+    qtbot.waitUntil(lambda: panel.message.text() not in ("", "Mengirim keputusan ke server…"),
                     timeout=WAIT)
 
 
@@ -166,3 +166,23 @@ def test_quota_text_per_cohort_and_shared():
          "funded": 10, "left": 3960, "shared": True}]}
     text = quota_text(shared)
     assert text.count("3.960 dari 4.000 tersisa") == 1 and "bersama" in text
+
+
+def test_a_revoked_verifier_is_told_clearly_and_nothing_is_decided(qtbot, panel, server):
+    from server.auth import revoke_device
+    from server.store import Store
+    from sync import state
+
+    rows = [i for i, item in enumerate(panel.model.items) if not item["possible_duplicate"]]
+    seen = _open(qtbot, panel, rows[0])
+    store = Store(server[1])
+    try:
+        assert revoke_device(store, state.device_id(panel.worker.readonly.db))
+    finally:
+        store.close()
+    _decide(qtbot, panel, panel.verify_button)
+    assert panel.message.text() == api.REVOKED_MESSAGE
+    check = SyncClient(server[0], SyncClient(server[0]).enrol(
+        enrol_code(server[1], "verifier"), "meja 3")["token"])
+    assert api.registration_detail(check, seen["id"])["registration"]["status"] == "received"
+    check.close()
