@@ -18,7 +18,12 @@ from server import auth, errors, pull, push
 from server.auth import Device
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
-from server.middleware import MAX_BODY_BYTES, RequestBodyMiddleware, ServerTimingMiddleware
+from server.middleware import (
+    MAX_BODY_BYTES,
+    CrashGuardMiddleware,
+    RequestBodyMiddleware,
+    ServerTimingMiddleware,
+)
 from server.schemas import (
     ERROR_RESPONSES,
     MAX_RECORDS_PER_BATCH,
@@ -111,6 +116,7 @@ def create_app(data_dir: Path | str) -> FastAPI:
     verifier.routes(router)
     app.include_router(router)
     # Level 5: most of the size gain of 9 at a fraction of the time, for 228,000-hash pulls.
+    app.add_middleware(CrashGuardMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(RequestBodyMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(ServerTimingMiddleware)  # outermost: times everything above

@@ -74,9 +74,6 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "2"},
         )
 
-    @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
-        log.exception("unexpected server error on %s %s", request.method, request.url.path)
-        return error_response(
-            500, "server.error", "Terjadi kesalahan di server. Coba lagi beberapa saat lagi."
-        )
+        # Unexpected errors are turned into a 500 by server.middleware.CrashGuardMiddleware.
+        raise exc

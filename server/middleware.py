@@ -7,6 +7,7 @@ refused as surely as a large body.
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.errors import error_response
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class RequestBodyMiddleware:
@@ -132,3 +134,35 @@ class ServerTimingMiddleware:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+class CrashGuardMiddleware:
+    """An unexpected error becomes a logged 500 in the error shape, and the connection stays
+    usable: the exception does not travel on to the HTTP server, which would drop the connection
+    and could lose the answer on the way."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception:
+            log.exception("unexpected server error on %s %s", scope.get("method"),
+                          scope.get("path"))
+            if started:
+                raise
+            response = error_response(
+                500, "server.error", "Terjadi kesalahan di server. Coba lagi beberapa saat lagi."
+            )
+            await response(scope, receive, send)
