@@ -130,3 +130,20 @@ def test_a_damaged_choice_file_counts_as_no_choice(tmp_path):
     assert DemoChoice.load(tmp_path) == DemoChoice()
     DemoChoice(declined=True, port=8765).save(tmp_path)
     assert DemoChoice.load(tmp_path) == DemoChoice(declined=True, port=8765)
+
+
+def test_a_new_database_beside_an_old_choice_is_enrolled_again(qtbot, app_window, monkeypatch):
+    window, worker, data = app_window
+    DemoChoice(local_server=True, seeded=True).save(data)
+    monkeypatch.setattr(DemoMode, "ask_offer", _never)
+    asked = []
+    monkeypatch.setattr(DemoMode, "ask_seed", lambda self: asked.append(1) or False)
+    demo = DemoMode(window, worker, data)
+    try:
+        demo.start()
+        qtbot.waitUntil(lambda: asked == [1], timeout=WAIT)
+        client = client_for(worker.readonly)
+        assert api.quota(client)["cohorts"]  # enrolled: an admin device's token works
+        client.close()
+    finally:
+        demo.shutdown()

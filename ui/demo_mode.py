@@ -104,10 +104,14 @@ def enrol_local(registry, url: str, code: str) -> enrolment.Enrolment:
     return enrolment.enrol(registry, url, code, "Komputer demo (server lokal)")
 
 
-def use_url(registry, url: str) -> None:
-    """The local server came up on another port than last time: follow it."""
+def use_url(registry, url: str) -> bool:
+    """The local server came up again (perhaps on another port): follow it. Returns whether
+    this device is still enrolled (a fresh database next to an old choice is not)."""
+    if not enrolment.is_enrolled(registry):
+        return False
     if registry.get_setting("server_url") != url:
         registry.set_setting("server_url", url)
+    return True
 
 
 def is_enrolled(registry) -> bool:
@@ -378,11 +382,21 @@ class DemoMode(QObject):
             self.choice.port, self.choice.local_server = server.port, True
             self.choice.save(self.data_dir)
         if self._fresh:
-            code = server.enrol_code(DEMO_ROLE)
-            self.worker.call(enrol_local, server.url, code, on_result=self._enrolled,
-                             on_error=lambda exc: self._fail(_message(exc)))
+            self._enrol()
         else:
-            self.worker.call(use_url, server.url, on_result=lambda _: self._ready())
+            self.worker.call(use_url, server.url, on_result=self._followed)
+
+    def _followed(self, enrolled: bool) -> None:
+        if enrolled:
+            self._ready()
+        else:  # a new database beside an old choice: enrol it and offer demo data again
+            self.choice.seeded = False
+            self._enrol()
+
+    def _enrol(self) -> None:
+        code = self.server.enrol_code(DEMO_ROLE)
+        self.worker.call(enrol_local, self.server.url, code, on_result=self._enrolled,
+                         on_error=lambda exc: self._fail(_message(exc)))
 
     def _enrolled(self, _enrolment) -> None:
         self._ready()
