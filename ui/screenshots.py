@@ -53,6 +53,12 @@ def _settle(app, until=None, timeout: float = 10.0) -> None:
 
 
 def _save(window, path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    # The counts arrive from the worker thread; let the status bar lay its labels out again.
+    _settle(app, until=lambda: "…" not in window.status.total.text())
+    _settle(app)
     window.grab().save(str(path), "PNG")
     print(path)
 
