@@ -157,6 +157,15 @@ def test_a_whole_registration_typed_with_the_keyboard(qtbot, form, worker):
     assert [(h.name, h.relationship) for h in reg.heirs] == [("Ahmad Yani", "suami")]
     assert reg.consent_given and reg.consent_version
     assert reg.operator == "Petugas Uji"
+    qtbot.waitUntil(lambda: worker.readonly.load_draft("registration_form") is None, timeout=3000)
+
+
+def test_tab_follows_the_same_order_as_enter(qtbot, form):
+    order = [form.nik, form.full_name, form.birth_place, form.birth_date, form.sex, form.phone,
+             form.street, form.rt, form.rw, form.kecamatan, form.kelurahan, form.postal_code]
+    for following in order[1:]:
+        qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+        assert focused() is following
 
 
 def test_occupation_is_found_by_any_part_of_its_name(form):

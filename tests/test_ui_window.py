@@ -153,7 +153,9 @@ def test_a_correction_saves_a_new_version(qtbot, worker):
     view = window.registrations
     view.refresh()
     reg_id = view.model.id_at(0)
-    view.open_row(0)
+    view.table.setFocus()
+    view.table.selectRow(0)
+    view.open_row(view.table.currentIndex().row())
     qtbot.waitUntil(lambda: window.findChild(object, "record_dialog") is not None, timeout=3000)
     dialog = window.findChild(object, "record_dialog")
     assert dialog.history.count() == 1
