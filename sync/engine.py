@@ -39,6 +39,9 @@ MAX_BATCH = 500  # the API's limit per push (docs/SYNC_API.md §4)
 PULL_PAGE = 5000
 # Whole-batch failures (after the client's own retries) tolerated in one run before giving up.
 MAX_BATCH_FAILURES = 8
+# The client already retried each with backoff: two unreachable batches in a row mean the
+# network is gone, and smaller batches will not help.
+MAX_OFFLINE_IN_A_ROW = 2
 
 
 @dataclass
@@ -126,6 +129,7 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
     size = ceiling
     total = registry.outbox_count()
     done = 0
+    offline_in_a_row = 0
     notify(0, total, PUSH)
     while True:
         _check(cancel)
@@ -150,9 +154,16 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
                 _refused_alone(registry, entries[0], exc, report)
                 done += 1
             continue
-        except (Offline, ServerError) as exc:
+        except ServerError as exc:
             size = _after_failure(report, exc, size)
             continue
+        except Offline as exc:
+            offline_in_a_row += 1
+            if offline_in_a_row >= MAX_OFFLINE_IN_A_ROW:
+                raise
+            size = _after_failure(report, exc, size)
+            continue
+        offline_in_a_row = 0
         report.batches += 1
         done += answered
         notify(min(done, total), max(total, done), PUSH)

@@ -3,6 +3,8 @@ records to fix, and sync by itself when the server is reachable."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from sync_util import enrol_code, enrolled_device, server_in_thread
 
@@ -109,3 +111,23 @@ def test_cancel_button_stops_a_running_sync_without_loss(tmp_path, server, panel
     report = done.args[0]
     assert report.cancelled and report.pushed + report.remaining == 60
     assert "dibatalkan" in panel.status_label.text()
+
+
+def test_unreachable_server_says_so_in_indonesian_and_keeps_the_data(
+        tmp_path, server, panel_for, qtbot):
+    url, server_dir = server
+    path = tmp_path / "device.sqlite3"
+    registry = enrolled_device(path, url, server_dir)
+    fill_demo_data(registry, 3, seed=4)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        state.save_setting(registry, "server_url", f"http://127.0.0.1:{s.getsockname()[1]}")
+    registry.close()
+    panel = panel_for(path)
+    with qtbot.waitSignal(panel.sync_finished, timeout=30000) as done:
+        panel.start_sync()
+    assert isinstance(done.args[0], str)
+    qtbot.waitUntil(lambda: "3 data menunggu dikirim" in panel.last_sync_label.text(),
+                    timeout=5000)
+    assert "tidak dapat dihubungi" in panel.status_label.text()  # still shown after the refresh
+    assert "Belum pernah" in panel.last_sync_label.text()

@@ -166,12 +166,11 @@ class SyncPanel(QWidget):
         self.enrol_box.setVisible(not info["enrolled"])
         self.sync_button.setEnabled(info["enrolled"] and self.thread is None)
         last = info["last_sync_at"]
-        self.last_sync_label.setText(
-            f"Sinkronisasi terakhir yang berhasil: {last}" if last
-            else "Belum pernah sinkronisasi."
-        )
-        if self.thread is None and info["waiting"]:
-            self.status_label.setText(f"{info['waiting']} data menunggu dikirim.")
+        text = (f"Sinkronisasi terakhir yang berhasil: {last}." if last
+                else "Belum pernah sinkronisasi.")
+        if info["waiting"]:
+            text += f" {info['waiting']} data menunggu dikirim."
+        self.last_sync_label.setText(text)  # the status line keeps the last run's outcome
         self._fill_table(info["rows"])
         if self.watcher is not None and info["enrolled"] and not self.watcher.reachable:
             self.watcher.check_now()  # just enrolled or configured: no need to wait out a backoff
