@@ -389,6 +389,12 @@ class CohortQuota(BaseModel):
     shared: bool  # one total for every cohort of the year; `left` is what remains of it
 
 
+class QuotaSetting(Strict):
+    programme_year: Annotated[int, Field(ge=2000, le=2100)]
+    cohort: Literal["pekerja_rentan", "petugas_keagamaan", ""]  # "": one total for every cohort
+    places: Annotated[int, Field(ge=0, le=10_000_000)]
+
+
 class QuotaResponse(BaseModel):
     programme_year: int
     cohorts: list[CohortQuota]

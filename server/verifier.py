@@ -23,6 +23,7 @@ from server.schemas import (
     DetailResponse,
     FundRequest,
     QuotaResponse,
+    QuotaSetting,
     Reasons,
     RegistrationList,
     RejectRequest,
@@ -139,6 +140,12 @@ def routes(router: APIRouter) -> None:
         from server.rules import server_today
 
         return decisions.quota_status(store_of(request), year or server_today().year)
+
+    @router.put("/quota", response_model=QuotaResponse, responses=_ERRORS, tags=["verifikasi"])
+    def set_quota(body: QuotaSetting, device: DeviceDep, request: Request) -> dict:
+        require_role(device, "admin")
+        decisions.set_quota(store_of(request), body.programme_year, body.cohort, body.places)
+        return decisions.quota_status(store_of(request), body.programme_year)
 
     @router.get("/registrations", response_model=RegistrationList, responses=_ERRORS,
                 tags=["verifikasi"])

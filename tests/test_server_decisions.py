@@ -263,3 +263,14 @@ def test_registration_list_filters_and_pages(live):
     word = regs[3].full_name.split()[0]
     named = verifier.get("/registrations", params={"q": word}).json()
     assert regs[3].id in {i["id"] for i in named["items"]}
+
+
+def test_admin_sets_next_years_quota_over_the_api(live):
+    admin, verifier = live.enrol("admin"), live.enrol("verifier")
+    body = {"programme_year": 2032, "cohort": "pekerja_rentan", "places": 4200}
+    refused = verifier.session.put(f"{live.api}/quota", json=body, timeout=10)
+    assert refused.status_code == 403
+    answer = admin.session.put(f"{live.api}/quota", json=body, timeout=10)
+    assert answer.status_code == 200
+    rows = {c["cohort"]: c for c in answer.json()["cohorts"]}
+    assert rows["pekerja_rentan"]["places"] == 4200 and rows["pekerja_rentan"]["left"] == 4200
