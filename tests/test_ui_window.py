@@ -1,6 +1,7 @@
 """Drafts offered back, the main window's tabs and counts, long work with progress, errors."""
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from storage.db import StorageError
@@ -153,9 +154,13 @@ def test_a_correction_saves_a_new_version(qtbot, worker):
     view = window.registrations
     view.refresh()
     reg_id = view.model.id_at(0)
+    window.tabs.setCurrentWidget(view)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
     view.table.setFocus()
     view.table.selectRow(0)
-    view.open_row(view.table.currentIndex().row())
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)  # Enter opens the selected registration
     qtbot.waitUntil(lambda: window.findChild(object, "record_dialog") is not None, timeout=3000)
     dialog = window.findChild(object, "record_dialog")
     assert dialog.history.count() == 1
