@@ -186,6 +186,7 @@ class AttentionRow:
     label: str
     reason: str
     answered_at: str
+    fixed: bool = False  # a newer version waits in the outbox: corrected, not yet answered
 
 
 def attention_rows(db) -> list[AttentionRow]:
@@ -194,7 +195,8 @@ def attention_rows(db) -> list[AttentionRow]:
 
     rows = db.execute(
         "SELECT a.record_id, a.version, a.outcome, a.errors, a.duplicate_of, a.answered_at, "
-        "w.full_name, w.nik FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
+        "w.full_name, w.nik, EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = a.record_id "
+        "AND o.version > a.version) FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
         f"WHERE a.outcome IN ({','.join('?' * len(NEEDS_ATTENTION))}) "
         "ORDER BY a.answered_at DESC, a.record_id",
         list(NEEDS_ATTENTION),
@@ -203,7 +205,8 @@ def attention_rows(db) -> list[AttentionRow]:
     for r in rows:
         answer = Answer(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5])
         result.append(AttentionRow(answer.record_id, r[6] or "", mask_nik(r[7] or ""),
-                                   answer.outcome, answer.label, answer.reason, answer.answered_at))
+                                   answer.outcome, answer.label, answer.reason, answer.answered_at,
+                                   bool(r[8])))
     return result
 
 

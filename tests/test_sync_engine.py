@@ -90,6 +90,18 @@ def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, ser
     rows = state.attention_rows(device.db)
     assert [r.record_id for r in rows] == [data["id"]]
     assert rows[0].outcome == "rejected" and rows[0].reason.startswith("Server menolak")
+    assert not rows[0].fixed
+    # The enumerator corrects it: a new version, shown as waiting, then accepted.
+    reg = device.get(data["id"])
+    reg.notes = "Nama diperiksa ulang"
+    result = device.save(reg, operator="Petugas")
+    if not result.saved:
+        codes = [w.code for w in result.validation.warnings]
+        result = device.save(reg, operator="Petugas", confirmed_warnings=codes)
+    assert result.saved, result.validation
+    assert state.attention_rows(device.db)[0].fixed
+    assert _sync(device).accepted == 1
+    assert state.attention_rows(device.db) == []
 
 
 def test_cancel_between_batches_loses_nothing(tmp_path, server):

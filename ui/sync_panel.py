@@ -103,6 +103,7 @@ class SyncPanel(QWidget):
         self._info: dict = {}
         self._build()
         self._reachable.connect(self._auto_sync)
+        worker.changed.connect(self.refresh)  # a fix saved elsewhere shows as waiting to go up
         self.refresh()
 
     # --- layout ------------------------------------------------------------------------------
@@ -178,7 +179,8 @@ class SyncPanel(QWidget):
     def _fill_table(self, rows: list[state.AttentionRow]) -> None:
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            for j, text in enumerate((row.full_name, row.nik_masked, row.label, row.reason)):
+            reason = ("Sudah diperbaiki, menunggu dikirim. " if row.fixed else "") + row.reason
+            for j, text in enumerate((row.full_name, row.nik_masked, row.label, reason)):
                 item = QTableWidgetItem(text)
                 item.setData(256, row.record_id)  # Qt.UserRole
                 self.table.setItem(i, j, item)
@@ -262,8 +264,7 @@ class SyncPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.worker.changed.emit()  # lists show the new statuses
-        self.refresh()
+        self.worker.changed.emit()  # lists show the new statuses; this panel refreshes too
 
     # --- automatic sync ----------------------------------------------------------------------
 
