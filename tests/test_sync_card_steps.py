@@ -108,3 +108,28 @@ def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
     assert report.accepted == 1
     assert after_push == [("funded", member)]
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+
+
+def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
+    card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
+    fill_demo_data(field, 1, seed=33)
+    _sync(field)
+    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    answer = SyncClient(url).enrol(enrol_code(server_dir, "admin"), "Admin")
+    admin = SyncClient(url, answer["token"])
+    row = v.registration_detail(admin, reg_id)["registration"]
+    row = v.verify(admin, reg_id, row["revision"])["registration"]
+    row = v.fund(admin, reg_id, row["revision"])["registration"]
+    _sync(card_desk)
+    first = state.credential_payloads(card_desk.db)
+    assert [c["card_version"] for c in first] == [1]
+    admin.call("POST", f"/registrations/{reg_id}/card/reprint",
+               {"revision": row["revision"], "reason_code": "lost"})
+    _sync(card_desk)
+    assert [c["card_version"] for c in state.credential_payloads(card_desk.db)] == [1, 2]
+    assert state.revocations(card_desk.db) == [(first[0]["serial"], 1)]
+    _sync(field)  # the enumerator's device holds no cards, but learns the revocation list
+    assert state.revocations(field.db) == [(first[0]["serial"], 1)]
+    assert state.credential_payloads(field.db) == []
