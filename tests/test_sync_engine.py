@@ -224,3 +224,21 @@ def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
     assert c.get_setting("nik_hash_key") == key
     assert report.pulled >= 2  # read again from the start
     assert len(c.exact_nik(nik)) == 1
+
+
+def test_a_version_that_differs_from_the_servers_is_flagged_as_conflict(tmp_path, server):
+    device = _device(tmp_path, server, "a", count=1, seed=13)
+    _sync(device)
+    reg_id, payload = device.db.execute("SELECT id, data FROM workers").fetchone()
+    # As after restoring an old backup: version 1 again, but not the version 1 the server holds.
+    data = json.loads(payload)
+    data["notes"] = "Diisi ulang setelah pemulihan cadangan"
+    with device.db.atomic():
+        device.db.execute(
+            "INSERT INTO outbox (record_id, version, payload, created_at) VALUES (?, 1, ?, '')",
+            [reg_id, json.dumps(data)])
+    report = _sync(device)
+    assert (report.pushed, report.conflicts, report.remaining) == (1, 1, 0)
+    rows = state.attention_rows(device.db)
+    assert [(r.record_id, r.outcome) for r in rows] == [(reg_id, "conflict")]
+    assert rows[0].label.startswith("Konflik")
