@@ -1,5 +1,7 @@
-"""What the device remembers about sync: the pull cursor, the token, the batch in flight, the
-server's answer for each record, and the keyed NIK hashes of registrations made elsewhere.
+"""What the device remembers about sync: the pull cursor, the token, the batch in flight and the
+server's answer for each record (tables of migration 0004_sync). The keyed NIK hashes of
+registrations made elsewhere live in the registry's known_registrations; cards and revocations
+in the card desk's tables (cards/desk.py).
 
 Functions take the Registry (or its sqlite_utils.Database) and use SQL directly; they are called
 from the writer thread (the engine, or the window's DbWorker), never from the window itself.
@@ -27,6 +29,7 @@ OUTCOME_LABELS = {
     CONFLICT: "Konflik: data ini juga diubah di tempat lain",
     STALE: "Versi lama: sudah ada versi yang lebih baru",
 }
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -79,7 +82,8 @@ def remember_batch(db, batch_id: str, seqs: list[int]) -> None:
 
 
 def forget_batch(db) -> None:
-    db.conn.execute("DELETE FROM sync_batch")
+    with db.atomic():  # its own commit when called outside a batch's transaction
+        db.conn.execute("DELETE FROM sync_batch")
 
 
 # --- per-record answers ----------------------------------------------------------------------
@@ -129,18 +133,6 @@ def record_answers(db, answers: Iterable[Answer]) -> None:
 
 def record_answer(db, answer: Answer) -> None:
     record_answers(db, [answer])
-
-
-def answers(db, outcomes: Iterable[str] = NEEDS_ATTENTION) -> list[Answer]:
-    """The records a person must look at (rejected, duplicate, conflict), newest answer first."""
-    wanted = list(outcomes)
-    marks = ",".join("?" * len(wanted))
-    rows = db.conn.execute(
-        "SELECT record_id, version, outcome, errors, duplicate_of, answered_at FROM sync_answers "
-        f"WHERE outcome IN ({marks}) ORDER BY answered_at DESC, record_id",
-        wanted,
-    ).fetchall()
-    return [Answer(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
 
 def answer_for(db, record_id: str) -> Answer | None:
