@@ -30,11 +30,16 @@ def _open_registry(args):
 
 
 def run_sync_command(args) -> int:
+    from storage.db import StorageError
     from sync.client import SyncError
     from sync.engine import run_sync
     from sync.enrol import client_for
 
-    registry = _open_registry(args)
+    try:
+        registry = _open_registry(args)
+    except StorageError as exc:
+        print(f"Gagal: {exc.message}", file=sys.stderr)
+        return 2
     client = client_for(registry)
 
     def progress(done: int, total: int, phase: str) -> None:
@@ -44,7 +49,7 @@ def run_sync_command(args) -> int:
 
     try:
         report = run_sync(registry, client, progress=progress)
-    except SyncError as exc:
+    except (SyncError, StorageError) as exc:
         print(f"\nGagal: {exc.message}", file=sys.stderr)
         return 2
     finally:
