@@ -61,17 +61,20 @@ def run_sync_command(args) -> int:
 
 
 def run_enrol_command(args) -> int:
+    from storage.db import StorageError
     from sync.client import SyncError
     from sync.enrol import enrol
 
-    registry = _open_registry(args)
+    registry = None
     try:
+        registry = _open_registry(args)
         result = enrol(registry, args.server, args.code, args.name)
-    except SyncError as exc:
+    except (SyncError, StorageError) as exc:
         print(f"Gagal: {exc.message}", file=sys.stderr)
         return 2
     finally:
-        registry.close()
+        if registry is not None:
+            registry.close()
     print(f"Perangkat terdaftar sebagai {result.device_name or result.device_id} "
           f"(peran: {result.role}).")
     return 0
