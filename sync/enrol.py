@@ -7,7 +7,7 @@ import platform
 from dataclasses import dataclass
 
 from sync import state
-from sync.client import ProtocolError, SyncClient
+from sync.client import ProtocolError, SyncClient, SyncError
 
 
 @dataclass
@@ -26,6 +26,10 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
     """Enrol this device and store what the server gave, in one transaction.
 
     The token stays in the local (encrypted) database and is never shown or logged."""
+    server_url = server_url.strip()
+    if not server_url.lower().startswith(("http://", "https://")):
+        raise SyncError("Alamat server harus diawali http:// atau https://, misalnya "
+                        "http://192.168.1.10:8765.", detail="server url without scheme")
     own_client = client is None
     client = client or SyncClient(server_url)
     try:

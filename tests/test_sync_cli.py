@@ -33,3 +33,9 @@ def test_enrol_then_sync_from_the_command_line(tmp_path, capsys):
 def test_sync_before_enrolment_says_what_to_do(tmp_path, capsys):
     assert main.main(["--data-dir", str(tmp_path), "sync", "--quiet"]) == 2
     assert "belum didaftarkan" in capsys.readouterr().err
+
+
+def test_enrol_with_an_address_without_scheme_is_explained(tmp_path, capsys):
+    assert main.main(["--data-dir", str(tmp_path), "enrol", "--server", "192.168.1.10:8765",
+                      "--code", "ABCD-EFGH-JKLM"]) == 2
+    assert "harus diawali http://" in capsys.readouterr().err
