@@ -147,8 +147,9 @@ def resolve_duplicate(client: SyncClient, registration_id: str, revision: int, k
 
 
 def resolve_conflict(client: SyncClient, registration_id: str, revision: int,
-                     keep_version: int, *, operator: str = "") -> dict:
-    body = _body(revision, operator, keep_version=keep_version)
+                     keep_version: int, *, keep_device_id: str = "", operator: str = "") -> dict:
+    """Keep one version (the current one, or a conflicting one sent by `keep_device_id`)."""
+    body = _body(revision, operator, keep_version=keep_version, keep_device_id=keep_device_id)
     return _call(client, "POST", f"/registrations/{registration_id}/resolve-conflict",
                  body=body)
 

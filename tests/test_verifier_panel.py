@@ -186,3 +186,37 @@ def test_a_revoked_verifier_is_told_clearly_and_nothing_is_decided(qtbot, panel,
         enrol_code(server[1], "verifier"), "meja 3")["token"])
     assert api.registration_detail(check, seen["id"])["registration"]["status"] == "received"
     check.close()
+
+
+def test_a_conflicting_version_side_by_side_then_kept(qtbot, panel, tmp_path):
+    import uuid
+
+    from storage.registry import Registry
+    from sync import state
+
+    a = Registry.open(tmp_path / "a.sqlite3")
+    reg_id = next(i["id"] for i in panel.model.items if not i["possible_duplicate"])
+    data = a.get(reg_id).to_dict()
+    # Version 2 edited from nothing newer than 0 (e.g. a laptop restored from an old backup).
+    data.update(street="Jl. Versi Lain No. 1", device_id=state.device_id(a.db), version=2)
+    client = client_for(a)
+    answer = client.push(str(uuid.uuid4()), state.device_id(a.db),
+                         [{"record_id": reg_id, "version": 2, "base_version": 0, "data": data}])
+    client.close()
+    a.close()
+    assert answer["results"][0]["outcome"] == "conflict"
+
+    panel.reload()
+    qtbot.waitUntil(lambda: any(i["conflict"] for i in panel.model.items), timeout=WAIT)
+    row = next(n for n, i in enumerate(panel.model.items) if i["id"] == reg_id)
+    assert "konflik" in panel.cell(panel.model.items[row], 6)
+    _open(qtbot, panel, row)
+    assert "Jl. Versi Lain No. 1" in panel.other_view.toPlainText()
+    assert not panel.verify_button.isEnabled()
+    assert panel.resolve_button.text() == "Selesaikan konflik" and panel.keep_combo.count() == 2
+    panel.keep_combo.setCurrentIndex(1)
+    _decide(qtbot, panel, panel.resolve_button)
+    assert panel.message.text().startswith("Tersimpan"), panel.message.text()
+    assert not panel.detail["conflict"]
+    assert panel.detail["data"]["street"] == "Jl. Versi Lain No. 1"
+    assert panel.verify_button.isEnabled()

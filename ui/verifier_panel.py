@@ -135,6 +135,7 @@ class VerifierPanel(QWidget):
         self.total = 0
         self.detail: dict | None = None  # the registration shown, as the server last sent it
         self.duplicates: list[dict] = []
+        self.conflicts: list[dict] = []
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._numbers = itertools.count(1)
@@ -477,21 +478,38 @@ class VerifierPanel(QWidget):
     def _got_detail(self, answer: dict) -> None:
         self.detail = answer["registration"]
         self.duplicates = list(answer.get("duplicates", []))
+        self.conflicts = list(answer.get("conflicts", [])) if self.detail.get("conflict") else []
         self.this_view.setHtml(self._detail_html(self.detail, None, answer.get("events", [])))
-        if self.duplicates:
-            self.other_view.setHtml("".join(self._detail_html(d, self.detail, [])
-                                            for d in self.duplicates))
-        else:
-            self.other_view.setHtml("<p><i>Tidak ada pendaftaran lain dengan NIK yang sama.</i></p>")
+        others = [self._detail_html(d, self.detail, [], "Kemungkinan duplikat")
+                  for d in self.duplicates]
+        others += [self._detail_html(_conflict_as_detail(c), self.detail, [],
+                                     f"Versi {c['version']} yang berkonflik")
+                   for c in self.conflicts]
+        self.other_view.setHtml("".join(others) or
+                                "<p><i>Tidak ada pendaftaran lain dengan NIK yang sama.</i></p>")
+        self._fill_keep()
+        self._set_actions()
+
+    def _fill_keep(self) -> None:
+        """What "keep" may choose: a version in a conflict, else a member of a duplicate group."""
         self.keep_combo.clear()
-        if self.detail.get("possible_duplicate"):
-            self.keep_combo.addItem(f"Pendaftaran ini ({self.detail['full_name']})",
-                                    self.detail["id"])
+        detail = self.detail or {}
+        if self.conflicts:
+            self.resolve_button.setText("Selesaikan konflik")
+            self.keep_combo.addItem(f"Versi sekarang (versi {detail['version']})",
+                                    (detail["version"], ""))
+            for c in self.conflicts:
+                self.keep_combo.addItem(
+                    f"Versi {c['version']} di kanan (diterima {(c.get('received_at') or '')[:10]})",
+                    (c["version"], c.get("device_id") or ""))
+            return
+        self.resolve_button.setText("Selesaikan duplikat")
+        if detail.get("possible_duplicate"):
+            self.keep_combo.addItem(f"Pendaftaran ini ({detail['full_name']})", detail["id"])
             for other in self.duplicates:
                 if other["status"] != Status.REJECTED.value:
                     self.keep_combo.addItem(f"Yang di kanan ({other['full_name']}, diterima "
                                             f"{(other.get('received_at') or '')[:10]})", other["id"])
-        self._set_actions()
 
     def _set_actions(self) -> None:
         status = (self.detail or {}).get("status", "")
@@ -502,12 +520,13 @@ class VerifierPanel(QWidget):
         self.fund_button.setEnabled(status == verified)
         self.reject_button.setEnabled(status in (received, verified))
         self.reason_combo.setEnabled(status in (received, verified))
-        self.resolve_button.setEnabled(bool(self.detail and self.detail.get("possible_duplicate")))
+        self.resolve_button.setEnabled(self.keep_combo.count() > 0)
 
-    def _detail_html(self, reg: dict, compare: dict | None, events: list[dict]) -> str:
+    def _detail_html(self, reg: dict, compare: dict | None, events: list[dict],
+                     title: str = "Pendaftaran ini") -> str:
+        """One registration as a table; values that differ from `compare` are marked red."""
         rows = self._fields(reg)
         other = dict(self._fields(compare)) if compare else {}
-        title = "Kemungkinan duplikat" if compare else "Pendaftaran ini"
         out = [f"<h3>{title}</h3><table cellspacing='2'>"]
         for label, value in rows:
             differs = compare is not None and other.get(label) != value
@@ -588,8 +607,11 @@ class VerifierPanel(QWidget):
                      reason_text=self.reason_edit.text().strip())
 
     def resolve_duplicate(self) -> None:
+        """Keep the choice of the combo: a version in a conflict, or one of a duplicate group."""
         keep = self.keep_combo.currentData()
-        if keep:
+        if isinstance(keep, tuple):
+            self._decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
+        elif keep:
             self._decide(api.resolve_duplicate, keep)
 
     def _decided(self, answer: dict) -> None:
@@ -612,6 +634,13 @@ class VerifierPanel(QWidget):
             self._run_list()
         else:
             self._set_actions()
+
+
+def _conflict_as_detail(conflict: dict) -> dict:
+    """A conflicting version in the shape `_fields` reads."""
+    return {"data": conflict.get("data") or {}, "version": conflict.get("version", ""),
+            "received_at": conflict.get("received_at", ""), "status": "",
+            "member_number": ""}
 
 
 def _number(n: int) -> str:
