@@ -121,6 +121,7 @@ def test_verify_then_fund_then_reject_with_a_reason(qtbot, panel):
     assert panel.detail["status"] == "rejected"
     assert panel.detail["status_reason"] == "Tinggal di Muaro Jambi"
     assert "Tinggal di Muaro Jambi" in panel.this_view.toPlainText()
+    assert "Ditolak oleh Verifikator Uji" in panel.this_view.toPlainText()  # the history
 
 
 def test_a_decision_on_a_changed_registration_is_refused_with_a_clear_message(

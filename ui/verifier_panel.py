@@ -49,6 +49,12 @@ from sync import verifier as api
 from sync.client import SyncClient, SyncError
 
 PAGE = 100
+EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md §5)
+    "verified": "Diverifikasi", "rejected": "Ditolak", "funded": "Didanai",
+    "duplicate_resolved": "Duplikat diselesaikan", "conflict_resolved": "Konflik diselesaikan",
+    "card_printed": "Kartu dicetak", "card_handed_over": "Kartu diserahkan",
+    "card_reprinted": "Kartu dicetak ulang",
+}
 COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Diterima")
 NOT_ENROLLED = (
     "Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab Sinkronisasi "
@@ -538,9 +544,9 @@ class VerifierPanel(QWidget):
             out.append("<p><b>Riwayat keputusan</b></p><ul>")
             for e in events:
                 why = f" — {html.escape(e['reason'])}" if e.get("reason") else ""
+                what = EVENT_LABELS.get(e.get("event", ""), e.get("event", ""))
                 out.append(f"<li>{html.escape((e.get('at') or '')[:16].replace('T', ' '))} "
-                           f"{html.escape(e.get('event', ''))} oleh {html.escape(e.get('by', ''))}"
-                           f"{why}</li>")
+                           f"{html.escape(what)} oleh {html.escape(e.get('by', ''))}{why}</li>")
             out.append("</ul>")
         return "".join(out)
 
