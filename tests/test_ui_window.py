@@ -178,3 +178,21 @@ def test_a_correction_saves_a_new_version(qtbot, worker):
     assert [h.version for h in history] == [1, 2]
     assert history[-1].street == "Jl. Baru No. 1"
     assert worker.readonly.get(reg_id).version == 2
+
+
+def test_a_damaged_database_gives_a_clear_message_and_stays_untouched(qtbot, tmp_path,
+                                                                      monkeypatch):
+    from argparse import Namespace
+
+    from storage.paths import database_path
+    from ui import app as app_module
+
+    path = database_path(tmp_path)
+    damaged = b"this is not a database " * 200
+    path.write_bytes(damaged)
+    shown = []
+    monkeypatch.setattr(app_module.QMessageBox, "critical",
+                        lambda parent, title, text: shown.append((title, text)))
+    assert app_module.run_app(Namespace(data_dir=str(tmp_path))) == 1
+    assert shown and shown[0][1].startswith("Basis data tidak dapat dibuka.")
+    assert path.read_bytes() == damaged  # nothing was overwritten

@@ -48,9 +48,10 @@ def run_app(args: Any) -> int:
     try:
         worker = open_worker(getattr(args, "data_dir", None))
     except Exception as exc:  # StorageError (locked, corrupt, newer version…) or worse
-        from ui.errors import message_for
+        from ui.errors import is_storage_error
 
-        QMessageBox.critical(None, t("error.title"), t("error.open", detail=message_for(exc)))
+        detail = str(exc) if is_storage_error(exc) else type(exc).__name__
+        QMessageBox.critical(None, t("error.title"), t("error.open", detail=detail))
         return 1
     demo = None
     try:

@@ -681,7 +681,6 @@ class RegistrationForm(QWidget):
             if field_name.startswith("heirs"):
                 heir_messages += items
             else:
-                self._issue_labels[""].setText(self._issue_labels[""].text())
                 self._set_issue_label(self._issue_labels[""], items, append=True)
         color = ERROR_COLOR if any(c == ERROR_COLOR for _, c in heir_messages) else WARNING_COLOR
         self.heirs.show_issues([m for m, _ in heir_messages], color)
