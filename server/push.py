@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 
 from server import registrations as regs
@@ -21,6 +22,9 @@ from storage.models import Issue, Registration
 from storage.nik import strip_separators
 
 SERVER_OWNED = ("status", "status_reason", "member_number")
+# Batches are checked and stored one at a time: ten devices pushing at once then get their
+# answers in turn instead of all of them late, and the threads do not fight over the GIL.
+_SLOTS = threading.BoundedSemaphore(1)
 
 
 def canonical(value) -> str:
@@ -201,6 +205,11 @@ def push(store: Store, device: Device, req: PushRequest) -> dict:
     cached = _cached(store.reader(), device, req.batch_id, body_hash)
     if cached is not None:
         return cached
+    with _SLOTS:
+        return _push_batch(store, device, req, body_hash)
+
+
+def _push_batch(store: Store, device: Device, req: PushRequest, body_hash: str) -> dict:
     prepared = [prepare(rec) for rec in req.records]
     with store.write() as db:
         cached = _cached(db, device, req.batch_id, body_hash)  # a concurrent retry won
