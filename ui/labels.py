@@ -113,6 +113,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "btn.save": ("&Simpan", "&Save"),
     "btn.save_correction": ("&Simpan koreksi", "&Save correction"),
     "btn.clear": ("&Kosongkan", "C&lear"),
+    "btn.revert": ("&Batalkan perubahan", "&Undo changes"),
     "saved.new": ("Tersimpan: {name} ({nik}). Silakan isi peserta berikutnya.", "Saved: {name} ({nik}). Ready for the next worker."),
     "saved.correction": ("Koreksi tersimpan: {name} ({nik}), versi {version}.", "Correction saved: {name} ({nik}), version {version}."),
     "clear.confirm": ("Kosongkan formulir? Isian yang belum disimpan akan dibuang.", "Clear the form? Unsaved input will be discarded."),

@@ -37,6 +37,8 @@ class RecordDialog(QDialog):
         self.status.setWordWrap(True)
         self.history = QListWidget(self)
         self.history.setObjectName("history")
+        self.history.setMaximumWidth(340)
+        self.status.setMaximumWidth(340)
         side = QVBoxLayout()
         side.addWidget(self.status)
         side.addWidget(QLabel(t("record.history"), self))
@@ -45,7 +47,7 @@ class RecordDialog(QDialog):
         layout.addWidget(scroll, 3)
         layout.addLayout(side, 1)
         self._show_record(registration, history)
-        self.resize(1200, 760)
+        self.resize(1440, 820)
 
     def _show_record(self, reg: Registration, history: list[Registration]) -> None:
         lines = [t("record.status", status=STATUS_LABELS.get(reg.status, reg.status))]

@@ -97,9 +97,9 @@ class RegistrationForm(QWidget):
         self._build_layout()
         self._connect()
         self._rebuild_focus_chain()
+        self._reset_messages()
         if editing is not None:
             self.load_registration(editing)
-        self._reset_messages()
 
     # -- building -------------------------------------------------------------------------
 
@@ -163,7 +163,8 @@ class RegistrationForm(QWidget):
         self.save_button = QPushButton(
             t("btn.save_correction") if self._editing else t("btn.save"), self)
         self.save_button.setDefault(True)
-        self.clear_button = QPushButton(t("btn.clear"), self)
+        self.clear_button = QPushButton(
+            t("btn.revert") if self._editing else t("btn.clear"), self)
         self.feedback = QLabel(self)
         self.feedback.setObjectName("feedback")
         self.feedback.setWordWrap(True)
