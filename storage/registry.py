@@ -493,8 +493,11 @@ class Registry:
 
     # --- drafts and settings ----------------------------------------------------------
 
+    # Each write below commits at once (atomic() outside a transaction), so a draft typed just
+    # before a crash or a setting saved just before the connection closes is on disk.
+
     def save_draft(self, key: str, data: dict) -> None:
-        with storage_errors():
+        with storage_errors(), self.db.atomic():
             self.db.execute(
                 "INSERT INTO drafts (key, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
                 "DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
@@ -507,7 +510,7 @@ class Registry:
         return json.loads(row[0]) if row else None
 
     def discard_draft(self, key: str) -> None:
-        with storage_errors():
+        with storage_errors(), self.db.atomic():
             self.db.execute("DELETE FROM drafts WHERE key = ?", [key])
 
     def draft_keys(self) -> list[str]:
@@ -523,7 +526,7 @@ class Registry:
 
     def set_setting(self, name: str, value: Any) -> None:
         value = declared_settings.coerce(name, value)
-        with storage_errors():
+        with storage_errors(), self.db.atomic():
             _write_setting(self.db, name, value)
 
     # --- decisions from the server ------------------------------------------------------

@@ -85,10 +85,6 @@ def run_sync(
 ) -> SyncReport:
     """Push then pull. Raises a SyncError when the server cannot be used (after retries);
     a cancelled run returns normally with `report.cancelled` set. Nothing is lost either way."""
-    if registry.db.conn.in_transaction:
-        # A write left uncommitted on this connection (e.g. a setting): commit it first, so each
-        # batch below is its own durable transaction rather than a savepoint inside that one.
-        registry.db.conn.commit()
     report = SyncReport()
     notify = progress or (lambda done, total, phase: None)
     try:

@@ -211,9 +211,5 @@ def database_file(db) -> str:
 
 
 def save_setting(registry, name: str, value) -> None:
-    """A declared setting, committed now (the registry's setter leaves the commit to its caller;
-    a sync thread's connection closes right after and must not lose it)."""
-    with registry.db.atomic():
-        registry.set_setting(name, value)
-    if registry.db.conn.in_transaction:
-        registry.db.conn.commit()
+    """A declared setting, committed now."""
+    registry.set_setting(name, value)

@@ -263,6 +263,23 @@ def test_drafts_round_trip(registry):
     assert registry.load_draft("form") is None
 
 
+def test_drafts_and_settings_are_committed_at_once(tmp_path):
+    # A draft typed just before a crash must be on disk: another connection sees it at once,
+    # and the writer holds no open transaction (which would also block other writers).
+    path = tmp_path / "r.sqlite3"
+    writer = Registry.open(path)
+    writer.save_draft("form", {"full_name": "Siti"})
+    writer.set_setting("operator_name", "Budi")
+    assert not writer.db.conn.in_transaction
+    other = sqlite3.connect(path)
+    assert other.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
+    assert other.execute("SELECT value FROM settings WHERE name = 'operator_name'").fetchone()[0] == '"Budi"'
+    writer.discard_draft("form")
+    assert other.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
+    other.close()
+    writer.close()
+
+
 def test_events_and_occupations(registry):
     event = registry.add_event("Kampung Bahagia Sijenjang", date(2026, 11, 20), "15.71.03.1001")
     assert registry.events() == [event]
