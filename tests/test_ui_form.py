@@ -228,3 +228,17 @@ def test_an_already_registered_nik_is_flagged_while_typing(qtbot, form, worker):
     qtbot.waitUntil(lambda: "sudah terdaftar" in label.text(), timeout=5000)
     assert label.isVisible()
     assert "1571010101909901" not in label.text()  # the other record is named, its NIK masked
+
+
+def test_a_new_event_is_created_and_becomes_the_current_one(qtbot, form, worker, monkeypatch):
+    from ui import registration_form
+
+    monkeypatch.setattr(registration_form.QInputDialog, "getText",
+                        lambda *args, **kwargs: ("  Kampung Bahagia   Legok ", True))
+    qtbot.mouseClick(form.event_new, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.event.currentText().startswith("Kampung Bahagia Legok"),
+                    timeout=3000)
+    event_id = form.event.currentData()
+    assert event_id
+    assert worker.readonly.get_setting("current_event_id") == event_id
+    assert [e.name for e in worker.readonly.events()] == ["Kampung Bahagia Legok"]
