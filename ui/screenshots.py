@@ -87,7 +87,7 @@ def _fill_with_warning(form) -> None:
 
 
 def render(out: Path, size: int = FULL_SIZE) -> list[Path]:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QDialog
 
     from ui.app import build_window
     from ui.db_worker import DbWorker
@@ -133,6 +133,14 @@ def render(out: Path, size: int = FULL_SIZE) -> list[Path]:
         _settle(app)
         written.append(out / "search.png")
         _save(window, written[-1])
+        view.open_row(0)
+        _settle(app, until=lambda: window.findChild(QDialog, "record_dialog") is not None)
+        dialog = window.findChild(QDialog, "record_dialog")
+        _settle(app)
+        written.append(out / "record.png")
+        dialog.grab().save(str(written[-1]), "PNG")
+        print(written[-1])
+        dialog.close()
         window.close()
         worker.shutdown()
     return written
