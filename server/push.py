@@ -199,31 +199,31 @@ def _cached(db, device: Device, batch_id: str, body_hash: str) -> dict | None:
     return {**json.loads(row[1]), "replayed": True}
 
 
+def _batch_hash(req: PushRequest, prepared: list[Prepared]) -> str:
+    """What makes two sends the same batch: its records' ids, versions and contents."""
+    return sha256(canonical([req.batch_id, req.device_id, [
+        [p.rec.record_id, p.rec.version, p.rec.base_version, p.content_hash] for p in prepared
+    ]]))
+
+
 def push(store: Store, device: Device, req: PushRequest) -> dict:
     _check_device(device, req)
-    body_hash = sha256(canonical(req.model_dump()))
-    cached = _cached(store.reader(), device, req.batch_id, body_hash)
-    if cached is not None:
-        return cached
     with _SLOTS:
-        return _push_batch(store, device, req, body_hash)
-
-
-def _push_batch(store: Store, device: Device, req: PushRequest, body_hash: str) -> dict:
-    prepared = [prepare(rec) for rec in req.records]
-    with store.write() as db:
-        cached = _cached(db, device, req.batch_id, body_hash)  # a concurrent retry won
-        if cached is not None:
-            return cached
-        writer = BatchWriter(db, store, device, req.batch_id, prepared)
-        results = [writer.apply(p) for p in prepared]
-        response = {"batch_id": req.batch_id, "replayed": False, "server_time": writer.now,
-                    "results": results}
-        db.execute(
-            "INSERT INTO batches (device_id, batch_id, body_hash, response, received_at) "
-            "VALUES (?,?,?,?,?)",
-            [device.id, req.batch_id, body_hash, canonical(response), writer.now],
-        )
+        prepared = [prepare(rec) for rec in req.records]
+        body_hash = _batch_hash(req, prepared)
+        with store.write() as db:
+            cached = _cached(db, device, req.batch_id, body_hash)
+            if cached is not None:
+                return cached
+            writer = BatchWriter(db, store, device, req.batch_id, prepared)
+            results = [writer.apply(p) for p in prepared]
+            response = {"batch_id": req.batch_id, "replayed": False,
+                        "server_time": writer.now, "results": results}
+            db.execute(
+                "INSERT INTO batches (device_id, batch_id, body_hash, response, received_at) "
+                "VALUES (?,?,?,?,?)",
+                [device.id, req.batch_id, body_hash, canonical(response), writer.now],
+            )
     return response
 
 
