@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
-from server import auth, errors, pull, push
+from server import auth, errors, pull, push, verifier
 from server.auth import Device
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
@@ -111,8 +111,6 @@ def create_app(data_dir: Path | str) -> FastAPI:
     router = APIRouter(prefix=API_PREFIX)
     _core_routes(router)
     _sync_routes(router)
-    from server import verifier
-
     verifier.routes(router)
     app.include_router(router)
     # Level 5: most of the size gain of 9 at a fraction of the time, for 228,000-hash pulls.

@@ -1,7 +1,8 @@
 """Command-line subcommands of the server package (registered into main.py's parser).
 
 `python main.py server --data-dir DIR [--host 127.0.0.1] [--port 8765]` runs the central server;
-the other `server` subcommands are the admin's tools on the same data directory.
+the other `server` subcommands are the admin's tools on the same data directory. Imports are made
+inside the handlers, so that main.py's other commands do not load the server to start.
 """
 
 from __future__ import annotations

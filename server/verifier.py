@@ -14,6 +14,7 @@ from server.auth import require_role
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
 from server.holdings import remember_seen
+from server.rules import server_today
 from server.schemas import (
     ERROR_RESPONSES,
     REJECT_REASONS,
@@ -137,8 +138,6 @@ def routes(router: APIRouter) -> None:
     @router.get("/quota", response_model=QuotaResponse, responses=_ERRORS, tags=["verifikasi"])
     def quota(device: DeviceDep, request: Request,
               year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
-        from server.rules import server_today
-
         return decisions.quota_status(store_of(request), year or server_today().year)
 
     @router.put("/quota", response_model=QuotaResponse, responses=_ERRORS, tags=["verifikasi"])
