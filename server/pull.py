@@ -56,8 +56,13 @@ def _item(kind: str, names: tuple[str, ...], values: tuple) -> dict:
 def page(store: Store, device: Device, cursor: int, limit: int) -> dict:
     kinds = [k for k in _QUERIES if k != "credential" or device.role in CREDENTIAL_ROLES]
     db = store.reader()
-    db.execute("BEGIN")  # one snapshot for the four queries
+    db.execute("BEGIN")  # one snapshot for the queries
     try:
+        last = db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]
+        if cursor > last:
+            # A cursor this server never gave (a new server, or one restored from a backup):
+            # start again from the beginning rather than let the device miss everything.
+            cursor = 0
         fetched = {k: db.execute(_QUERIES[k][0], [cursor, limit]).fetchall() for k in kinds}
     finally:
         db.execute("COMMIT")

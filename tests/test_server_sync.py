@@ -257,3 +257,12 @@ def test_a_batch_that_fails_midway_writes_nothing(live, monkeypatch):
     assert outcomes(device.push(records, batch_id="midway")) == ["accepted"] * 6
     assert outcomes(device.push(records, batch_id="midway")) == ["accepted"] * 6
     assert db.execute("SELECT COUNT(*) FROM registrations").fetchone()[0] == 6
+
+
+def test_cursor_from_another_server_starts_again(live):
+    device = live.enrol()
+    regs = workers(3, seed=11)
+    device.push([record(r, device.device_id) for r in regs])
+    page = device.get("/sync/pull", params={"cursor": 10**9}).json()
+    assert page["cursor"] == 0
+    assert {c["id"] for c in page["changes"]} == {r.id for r in regs}
