@@ -274,3 +274,23 @@ def test_admin_sets_next_years_quota_over_the_api(live):
     assert answer.status_code == 200
     rows = {c["cohort"]: c for c in answer.json()["cohorts"]}
     assert rows["pekerja_rentan"]["places"] == 4200 and rows["pekerja_rentan"]["left"] == 4200
+
+
+def test_two_verifiers_at_once_one_decision_wins(live):
+    enumerator, (reg,) = pushed(live, 1, seed=31)
+    first, second = live.enrol("verifier"), live.enrol("verifier")
+    seen = first.registration(reg.id)["revision"]
+
+    def act(args):
+        client, action, body = args
+        return client.session.post(f"{live.api}/registrations/{reg.id}/{action}",
+                                   json={"revision": seen, **body}, timeout=30)
+
+    jobs = [(first, "verify", {}), (second, "reject", {"reason_code": "wrong_data"})] * 5
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(act, jobs))
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 9
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
+        "decision.stale_revision"}
+    events = first.get(f"/registrations/{reg.id}").json()["events"]
+    assert len(events) == 1
