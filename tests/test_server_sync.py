@@ -266,3 +266,13 @@ def test_cursor_from_another_server_starts_again(live):
     page = device.get("/sync/pull", params={"cursor": 10**9}).json()
     assert page["cursor"] == 0
     assert {c["id"] for c in page["changes"]} == {r.id for r in regs}
+
+
+def test_push_schema_carries_every_registration_field():
+    """A field added to storage.models must be added to the push schema too, or the server
+    would drop it silently (unknown fields are ignored for forward compatibility)."""
+    from server.schemas import HeirData, RegistrationData
+    from storage.models import Heir, Registration
+
+    assert set(RegistrationData.model_fields) == set(Registration.__dataclass_fields__)
+    assert set(HeirData.model_fields) == set(Heir.__dataclass_fields__)
