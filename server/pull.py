@@ -13,6 +13,7 @@ import json
 
 from server.auth import Device
 from server.store import Store, now_iso
+from storage.models import mask_nik
 
 CREDENTIAL_ROLES = ("card_desk", "verifier", "admin")
 
@@ -30,11 +31,16 @@ _QUERIES = {
         "WHERE seq > ? ORDER BY seq LIMIT ?",
         ("seq", "id", "event", "at", "by", "reason_code", "reason"),
     ),
+    # The card desk prints and sorts cards of workers it never registered: each credential
+    # carries its holder's details as registered now (masked NIK only).
     "credential": (
-        "SELECT seq, record_id, member_number, name, cohort, serial, card_version, valid_from, "
-        "valid_until, key_id, qr FROM cards WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT c.seq, c.record_id, c.member_number, c.name, c.cohort, c.serial, "
+        "c.card_version, c.valid_from, c.valid_until, c.key_id, c.qr, r.full_name, r.nik, "
+        "r.occupation_code, r.kecamatan_code, r.kelurahan_code, r.event_id FROM cards c "
+        "LEFT JOIN registrations r ON r.id = c.record_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
         ("seq", "id", "member_number", "name", "cohort", "serial", "card_version",
-         "valid_from", "valid_until", "key_id", "qr"),
+         "valid_from", "valid_until", "key_id", "qr", "full_name", "nik_masked",
+         "occupation_code", "kecamatan_code", "kelurahan_code", "event_id"),
     ),
     "revocation": (
         "SELECT seq, record_id, serial, card_version FROM revocations "
@@ -43,11 +49,15 @@ _QUERIES = {
     ),
 }
 _BOOLEAN = {"possible_duplicate", "conflict"}
+# Columns turned into what may travel: the raw NIK never leaves the server in pull.
+_CONVERT = {"nik_masked": mask_nik}
 
 
 def _item(kind: str, names: tuple[str, ...], values: tuple) -> dict:
     item = {"seq": values[0], "kind": kind}
     for name, value in zip(names[1:], values[1:], strict=True):
+        if name in _CONVERT and value:
+            value = _CONVERT[name](value)
         if value:  # defaults ("", 0, None, false) are left out
             item[name] = bool(value) if name in _BOOLEAN else value
     return item

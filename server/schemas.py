@@ -213,6 +213,13 @@ class PullChange(BaseModel):
     valid_until: str = ""
     key_id: str = ""
     qr: str = ""
+    # The card holder, on credential items (masked NIK only).
+    full_name: str = ""
+    nik_masked: str = ""
+    occupation_code: str = ""
+    kecamatan_code: str = ""
+    kelurahan_code: str = ""
+    event_id: str = ""
 
 
 class PullResponse(BaseModel):

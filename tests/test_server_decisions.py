@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -15,7 +16,7 @@ from cards.credential import verify_credential
 from server.auth import revoke_device
 from server.decisions import set_quota
 from server.rules import server_today
-from storage.models import Cohort
+from storage.models import Cohort, mask_nik
 
 
 @pytest.fixture
@@ -88,7 +89,16 @@ def test_decisions_reach_another_device_through_pull(live):
     # Credentials (names) go to the card desk, not to an enumerator.
     assert not any(c["kind"] == "credential" for c in changes)
     desk_changes, _ = live.enrol("card_desk").pull_all()
-    assert [c["id"] for c in desk_changes if c["kind"] == "credential"] == [kept.id]
+    cards = [c for c in desk_changes if c["kind"] == "credential"]
+    assert [c["id"] for c in cards] == [kept.id]
+    # The card holder's details travel with the card, the NIK only masked.
+    holder = {k: cards[0].get(k, "") for k in ("full_name", "nik_masked", "occupation_code",
+                                               "kecamatan_code", "kelurahan_code", "event_id")}
+    assert holder == {"full_name": kept.full_name, "nik_masked": mask_nik(kept.nik),
+                      "occupation_code": kept.occupation_code,
+                      "kecamatan_code": kept.kecamatan_code,
+                      "kelurahan_code": kept.kelurahan_code, "event_id": kept.event_id or ""}
+    assert kept.nik not in json.dumps(desk_changes)
 
 
 def test_stale_decision_is_refused(live):
