@@ -3,6 +3,11 @@ revocation list. Used by the window (through its database worker), the command l
 
 A card is recorded as printed only by `record_printed`, which callers run after the PDF or the
 print job was produced: a failing printer or a cancelled batch leaves the records as they were.
+
+The lists and the card faces read the holder's details from the card side (`card_holders`), not
+from the device's own registrations: the card desk at city hall never registered the workers
+whose cards it prints. ReportLab (cards.pdf) is imported only when printing, so that the window
+starts without it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -21,11 +27,14 @@ from cards.credential import (
     CardData,
     CredentialError,
     decode_payload,
+    display_name,
     issue_credential,
 )
-from cards.pdf import PrintCard, render_pdf
 from storage.db import storage_errors
 from storage.models import COHORT_LABELS, Cohort, Status, mask_nik
+
+if TYPE_CHECKING:
+    from cards.pdf import PrintCard
 
 REPRINT_REASONS = {
     "lost": "Hilang",
@@ -68,6 +77,14 @@ class CardRow:
     valid_until: str
     printed_at: str
     handed_over_at: str
+    kecamatan_code: str = ""
+    occupation_code: str = ""
+    event_name: str = ""  # "" when this device does not know the kegiatan
+
+
+# What a card desk keeps about each card's holder (storage/migrations.py 0007_card_holders).
+HOLDER_FIELDS = ("full_name", "nik_masked", "cohort", "occupation_code", "kecamatan_code",
+                 "kelurahan_code", "event_id")
 
 
 def now_iso() -> str:
@@ -109,10 +126,16 @@ def store_credential(
     source: str = "server",
     issued_at: str | None = None,
     reprint_reason: str = "",
+    holder: dict | None = None,
 ) -> tuple[int, int]:
     """Keep a signed credential for a registration; returns (serial, version). Storing the same
-    version again replaces its text but keeps its printing and hand-over records."""
+    version again replaces its text but keeps its printing and hand-over records.
+
+    `holder` is the card holder's details as the server sent them (HOLDER_FIELDS; a raw `nik`
+    is masked, never kept). A registration this device holds itself fills them from its own
+    record instead. Without either, the name and cohort signed into the credential are used."""
     kid, card = _decode(credential_text)
+    details = _holder_details(registry, registration_id, card, holder or {})
     with storage_errors(), registry.db.atomic():
         registry.db.execute(
             "INSERT INTO cards (serial, version, registration_id, member_number, key_id, "
@@ -124,7 +147,44 @@ def store_credential(
              card.valid_from.isoformat(), card.valid_until.isoformat(), credential_text.strip(),
              source, issued_at or now_iso(), reprint_reason],
         )
+        _save_holder(registry, registration_id, details)
     return card.serial, card.version
+
+
+def _holder_details(registry, registration_id: str, card: CardData, holder: dict) -> dict:
+    local = registry.db.execute(
+        "SELECT full_name, nik, cohort, occupation_code, kecamatan_code, kelurahan_code, "
+        "coalesce(event_id, '') FROM workers WHERE id = ?", [registration_id],
+    ).fetchone()
+    if local is not None:
+        return dict(zip(HOLDER_FIELDS, (local[0], mask_nik(local[1]), *local[2:]), strict=True))
+    details = {name: " ".join(str(holder.get(name) or "").split()) for name in HOLDER_FIELDS}
+    if details["nik_masked"].isdigit():  # a raw NIK is never kept on the card side
+        details["nik_masked"] = mask_nik(details["nik_masked"])
+    details["full_name"] = details["full_name"] or display_name(card)
+    details["cohort"] = details["cohort"] or card.cohort
+    return details
+
+
+def _save_holder(registry, registration_id: str, details: dict) -> None:
+    columns = ", ".join(HOLDER_FIELDS)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in HOLDER_FIELDS)
+    registry.db.execute(
+        f"INSERT INTO card_holders (registration_id, {columns}) VALUES (?{', ?' * 7}) "
+        f"ON CONFLICT (registration_id) DO UPDATE SET {updates}",
+        [registration_id, *(details[name] for name in HOLDER_FIELDS)],
+    )
+
+
+def card_events(registry) -> list[tuple[str, str]]:
+    """(event id, name) of every kegiatan the current cards belong to, for the desk's filter;
+    the name is "" when the kegiatan was made on another device."""
+    rows = registry.db.execute(
+        "SELECT DISTINCT h.event_id, coalesce(e.name, '') FROM card_holders h "
+        "LEFT JOIN events e ON e.id = h.event_id WHERE h.event_id != '' "
+        "ORDER BY coalesce(e.name, '') = '', e.name, h.event_id"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
 
 
 def apply_revocations(registry, entries: Iterable) -> int:
@@ -171,11 +231,23 @@ _CURRENT = (
     " AND NOT EXISTS (SELECT 1 FROM card_revocations r WHERE r.serial = c.serial"
     " AND r.version = c.version)"
 )
-_ROW_SQL = (
-    "SELECT w.id, w.nik, w.full_name, c.member_number, w.cohort, w.kelurahan_code, "
-    "coalesce(w.event_id, ''), c.serial, c.version, c.valid_until, coalesce(c.printed_at, ''), "
-    "coalesce(c.handed_over_at, '') FROM cards c JOIN workers w ON w.id = c.registration_id"
+# The holder comes from the card side; the device's own record (w) and the server's last word
+# on the registration (k) are read only for the status.
+_FROM = (
+    " FROM cards c JOIN card_holders h ON h.registration_id = c.registration_id"
+    " LEFT JOIN workers w ON w.id = c.registration_id"
+    " LEFT JOIN known_registrations k ON k.id = c.registration_id"
 )
+_ROW_SQL = (
+    "SELECT c.registration_id, h.nik_masked, h.full_name, c.member_number, h.cohort, "
+    "h.kelurahan_code, h.event_id, c.serial, c.version, c.valid_until, "
+    "coalesce(c.printed_at, ''), coalesce(c.handed_over_at, ''), h.kecamatan_code, "
+    "h.occupation_code, coalesce(e.name, '')" + _FROM +
+    " LEFT JOIN events e ON e.id = h.event_id"
+)
+_ROW_FIELDS = ("registration_id", "nik_masked", "full_name", "member_number", "cohort",
+               "kelurahan_code", "event_id", "serial", "version", "valid_until", "printed_at",
+               "handed_over_at", "kecamatan_code", "occupation_code", "event_name")
 
 
 def _where(flt: CardFilter, extra: str) -> tuple[str, list]:
@@ -184,16 +256,21 @@ def _where(flt: CardFilter, extra: str) -> tuple[str, list]:
                           ("kelurahan_code", flt.kelurahan_code), ("cohort", flt.cohort),
                           ("event_id", flt.event_id)):
         if value:
-            clauses.append(f"w.{column} = ?")
+            clauses.append(f"h.{column} = ?")
             params.append(value)
     if flt.text.strip():
-        clauses.append("(w.full_name LIKE ? OR c.member_number LIKE ?)")
+        clauses.append("(h.full_name LIKE ? OR c.member_number LIKE ?)")
         params += [f"%{flt.text.strip()}%", f"{flt.text.strip().upper()}%"]
     return " WHERE " + " AND ".join(clauses), params
 
 
-_READY = "c.printed_at IS NULL AND w.status IN ({})".format(
-    ", ".join(f"'{s}'" for s in PRINTABLE_STATUSES)
+_PRINTABLE = ", ".join(f"'{s}'" for s in PRINTABLE_STATUSES)
+# A worker this device registered must be in a printable status. A card known only from the
+# server is printable while its credential is current and unrevoked, unless the server has said
+# the registration is in another status (e.g. died or inactive).
+_READY = (
+    f"c.printed_at IS NULL AND CASE WHEN w.id IS NOT NULL THEN w.status IN ({_PRINTABLE}) "
+    f"ELSE coalesce(k.status, '') IN ('', {_PRINTABLE}) END"
 )
 _TO_HAND_OVER = "c.printed_at IS NOT NULL AND c.handed_over_at IS NULL"
 
@@ -202,12 +279,12 @@ def _rows(registry, extra: str, flt: CardFilter, offset: int, limit: int) -> lis
     where, params = _where(flt, extra)
     sql = f"{_ROW_SQL}{where} ORDER BY c.member_number LIMIT ? OFFSET ?"
     rows = registry.db.execute(sql, [*params, int(limit), int(offset)]).fetchall()
-    return [CardRow(r[0], mask_nik(r[1]), *r[2:]) for r in rows]
+    return [CardRow(**dict(zip(_ROW_FIELDS, r, strict=True))) for r in rows]
 
 
 def _count(registry, extra: str, flt: CardFilter) -> int:
     where, params = _where(flt, extra)
-    sql = f"SELECT count(*) FROM cards c JOIN workers w ON w.id = c.registration_id{where}"
+    sql = f"SELECT count(*){_FROM}{where}"
     return registry.db.execute(sql, params).fetchone()[0]
 
 
@@ -276,16 +353,19 @@ def _cohort_text(cohort: str, occupation: str) -> str:
 
 
 def load_print_cards(registry, registration_ids: Sequence[str]) -> list[PrintCard]:
-    """What the PDF needs for each registration's current card, in the given order."""
+    """What the PDF needs for each registration's current card, in the given order: the
+    holder's full name and cohort or occupation from the card side."""
+    from cards.pdf import PrintCard
+
     cards: list[PrintCard] = []
     for chunk_start in range(0, len(registration_ids), 500):
         chunk = list(registration_ids[chunk_start : chunk_start + 500])
         marks = ", ".join("?" * len(chunk))
         rows = registry.db.execute(
-            "SELECT w.id, w.full_name, c.member_number, w.cohort, coalesce(o.name, ''), "
-            "c.valid_from, c.valid_until, c.serial, c.version, c.credential FROM cards c "
-            "JOIN workers w ON w.id = c.registration_id "
-            "LEFT JOIN occupations o ON o.code = w.occupation_code "
+            "SELECT c.registration_id, h.full_name, c.member_number, h.cohort, "
+            "coalesce(o.name, ''), c.valid_from, c.valid_until, c.serial, c.version, "
+            "c.credential FROM cards c JOIN card_holders h ON h.registration_id = c.registration_id "
+            "LEFT JOIN occupations o ON o.code = h.occupation_code "
             f"WHERE c.registration_id IN ({marks}) AND {_CURRENT}", chunk,
         ).fetchall()
         by_id = {r[0]: r for r in rows}
@@ -330,6 +410,8 @@ def print_to_pdf(registry, registration_ids: Sequence[str], out, *, layout: str 
 
     Recording happens only after the PDF was written completely; a cancelled batch
     (BatchCancelled) or any failure leaves every record as it was. Returns the page count."""
+    from cards.pdf import render_pdf
+
     cards = load_print_cards(registry, registration_ids)
     pages = render_pdf(cards, out, layout, progress=progress, cancel=cancel, config=config)
     record_printed(registry, [(c.serial, c.version) for c in cards], operator=operator)
@@ -371,8 +453,9 @@ def reprint(registry, registration_id: str, reason: str, *, operator: str,
         raise CardDeskError("Pilih alasan cetak ulang.")
     at = at or now_iso()
     current = registry.db.execute(
-        "SELECT c.serial, max(c.version), c.valid_from, c.valid_until, w.full_name, "
-        "c.member_number, w.cohort FROM cards c JOIN workers w ON w.id = c.registration_id "
+        "SELECT c.serial, max(c.version), c.valid_from, c.valid_until, h.full_name, "
+        "c.member_number, h.cohort FROM cards c "
+        "JOIN card_holders h ON h.registration_id = c.registration_id "
         "WHERE c.registration_id = ?", [registration_id],
     ).fetchone()
     if current is None or current[0] is None:

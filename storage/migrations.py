@@ -329,6 +329,58 @@ def m0006_similar_name_index(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_workers_birth_date")
 
 
+@MIGRATIONS(name="0007_card_holders")
+def m0007_card_holders(db: Database) -> None:
+    # Who each card belongs to, kept on the card side: a card desk prints and sorts cards of
+    # workers it never registered (their details come with the credential in pull). A worker
+    # this device registered fills the row itself, and the triggers keep it current when the
+    # record is corrected. Only the masked NIK is kept here.
+    db.execute(
+        """CREATE TABLE card_holders (
+            registration_id TEXT PRIMARY KEY,
+            full_name TEXT NOT NULL DEFAULT '',
+            nik_masked TEXT NOT NULL DEFAULT '',
+            cohort TEXT NOT NULL DEFAULT '',
+            occupation_code TEXT NOT NULL DEFAULT '',
+            kecamatan_code TEXT NOT NULL DEFAULT '',
+            kelurahan_code TEXT NOT NULL DEFAULT '',
+            event_id TEXT NOT NULL DEFAULT ''
+        ) WITHOUT ROWID"""
+    )
+    # Column and value from a workers row `w`; the NIK masked as storage.models.mask_nik does
+    # for the 16-digit NIK a saved record holds.
+    holder = {
+        "full_name": "{w}.full_name",
+        "nik_masked": "CASE WHEN length({w}.nik) = 16 THEN substr({w}.nik, 1, 6) || '******' "
+                      "|| substr({w}.nik, 13) ELSE substr('****************', 1, "
+                      "length({w}.nik)) END",
+        "cohort": "{w}.cohort",
+        "occupation_code": "{w}.occupation_code",
+        "kecamatan_code": "{w}.kecamatan_code",
+        "kelurahan_code": "{w}.kelurahan_code",
+        "event_id": "coalesce({w}.event_id, '')",
+    }
+    values = ", ".join(v.format(w="w") for v in holder.values())
+    db.execute(
+        f"INSERT INTO card_holders (registration_id, {', '.join(holder)}) "
+        f"SELECT w.id, {values} FROM workers w WHERE w.id IN (SELECT registration_id FROM cards)"
+    )
+    # Cards pulled before this version lack their holder's details: pull again from the start
+    # (harmless, docs/SYNC_API.md §5) so that the server sends them.
+    if db.execute(
+        "SELECT 1 FROM cards WHERE registration_id NOT IN (SELECT id FROM workers) LIMIT 1"
+    ).fetchone():
+        db.execute("DELETE FROM sync_meta WHERE key = 'pull_cursor'")
+    assignments = ", ".join(f"{c} = {v.format(w='new')}" for c, v in holder.items())
+    watched = "nik, full_name, cohort, occupation_code, kecamatan_code, kelurahan_code, event_id"
+    for name, when in (("insert", "INSERT"), ("update", f"UPDATE OF {watched}")):
+        db.execute(
+            f"""CREATE TRIGGER card_holders_worker_{name} AFTER {when} ON workers BEGIN
+                UPDATE card_holders SET {assignments} WHERE registration_id = new.id;
+            END"""
+        )
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

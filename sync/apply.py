@@ -104,10 +104,12 @@ def _own_answer(change: dict) -> state.Answer:
 
 
 def _store_credential(registry, change: dict) -> None:
-    """The card desk keeps signed cards; one the device cannot read is skipped, not fatal
-    (a newer key or format it does not know yet), so the rest of the page still applies."""
+    """The card desk keeps signed cards with their holder's details (it may never have held
+    the registration); one the device cannot read is skipped, not fatal (a newer key or format
+    it does not know yet), so the rest of the page still applies."""
     try:
-        desk.store_credential(registry, str(change["id"]), str(change["qr"]))
+        holder = {name: change[name] for name in desk.HOLDER_FIELDS if name in change}
+        desk.store_credential(registry, str(change["id"]), str(change["qr"]), holder=holder)
     except (ValueError, KeyError) as exc:
         log.warning("credential for serial %s not stored: %s", change.get("serial"),
                     type(exc).__name__)
