@@ -235,9 +235,7 @@ class CardDeskPanel(QWidget):
         for value, label in COHORT_LABELS.items():
             self.cohort.addItem(label, value.value)
         self.event = QComboBox(self)
-        self.event.addItem("Semua kegiatan", "")
-        for event in self.worker.readonly.events():
-            self.event.addItem(event.name, event.id)
+        self._fill_events()
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Cari nama atau nomor peserta")
         self.search.setClearButtonEnabled(True)
@@ -303,6 +301,25 @@ class CardDeskPanel(QWidget):
         self.kelurahan.blockSignals(False)
         self.refresh()
 
+    def _fill_events(self) -> None:
+        """The kegiatan of the cards this desk holds (most registered on other devices, whose
+        kegiatan names this device may not know). Refilled as cards arrive in sync."""
+        events = [("", "Semua kegiatan")] + [
+            (event_id, name or f"Kegiatan {event_id[-8:]} (dari perangkat lain)")
+            for event_id, name in desk.card_events(self.worker.readonly)
+        ]
+        current = [(self.event.itemData(i), self.event.itemText(i))
+                   for i in range(self.event.count())]
+        if events == current:
+            return
+        chosen = self.event.currentData() or ""
+        self.event.blockSignals(True)
+        self.event.clear()
+        for event_id, label in events:
+            self.event.addItem(label, event_id)
+        self.event.setCurrentIndex(max(0, self.event.findData(chosen)))
+        self.event.blockSignals(False)
+
     # -- list -----------------------------------------------------------------------------
 
     def filters(self) -> desk.CardFilter:
@@ -317,6 +334,7 @@ class CardDeskPanel(QWidget):
     def refresh(self) -> None:
         if not hasattr(self, "table"):
             return
+        self._fill_events()
         self.model.reload(self.view_box.currentData(), self.filters())
         view = self.view_box.currentData()
         self.count_label.setText(f"{VIEWS[view][0]}: {self.model.total()} kartu")
