@@ -149,6 +149,10 @@ class SyncClient:
         body = {"batch_id": batch_id, "device_id": device_id, "records": records}
         return self._request("POST", "/sync/push", json_body=body)
 
+    def public_keys(self) -> list[dict]:
+        """The server's card-signing public keys, `[{"key_id", "public_key_pem"}]` (no token)."""
+        return list(self._request("GET", "/keys", auth=False).get("keys", []))
+
     def pull(self, cursor: int, limit: int = 5000) -> dict:
         return self._request("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
 

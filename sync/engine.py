@@ -29,6 +29,7 @@ from sync.client import (
     SyncClient,
     SyncError,
 )
+from sync.keys import trust_server_keys_of
 
 Progress = Callable[[int, int, str], None]
 
@@ -89,6 +90,7 @@ def run_sync(
     notify = progress or (lambda done, total, phase: None)
     try:
         _push(registry, client, report, notify, cancel)
+        trust_server_keys_of(registry, client)
         report.card_steps = card_steps.push_card_steps(registry, client, cancel)
         _pull(registry, client, report, notify, cancel)
     except Cancelled:

@@ -25,7 +25,7 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
           client: SyncClient | None = None) -> Enrolment:
     """Enrol this device and store what the server gave, in one transaction.
 
-    The token stays in the local (encrypted) database and is never shown or logged."""
+    The token stays in the local database and is never shown or logged."""
     server_url = server_url.strip()
     if not server_url.lower().startswith(("http://", "https://")):
         raise SyncError("Alamat server harus diawali http:// atau https://, misalnya "

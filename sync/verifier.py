@@ -106,9 +106,6 @@ def reasons(client: SyncClient) -> dict:
     return _call(client, "GET", "/reasons")
 
 
-def public_keys(client: SyncClient) -> list[dict]:
-    """The server's card-signing public keys: `[{"key_id", "public_key_pem"}]` (no token)."""
-    return list(_call(client, "GET", "/keys", auth=False).get("keys", []))
 
 
 def quota(client: SyncClient, year: int | None = None) -> dict:
@@ -183,11 +180,9 @@ def _body(revision: int | None, operator: str, **fields: Any) -> dict:
 
 
 def _call(client: SyncClient, method: str, path: str, *, body: dict | None = None,
-          params: dict | None = None, auth: bool = True) -> dict:
+          params: dict | None = None) -> dict:
     try:
-        if auth:
-            return client.call(method, path, body, params)
-        return client._request(method, path, auth=False)  # the one public read (GET /keys)
+        return client.call(method, path, body, params)
     except NotAuthorised as exc:
         forbidden = exc.detail.startswith("403")
         raise CannotDecide(FORBIDDEN_MESSAGE if forbidden else REVOKED_MESSAGE,

@@ -84,7 +84,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
             _fund(verifier, reg_id)
         _sync(field)  # the member numbers, to compare with
         trusted = {k["key_id"]: load_pem_public_key(k["public_key_pem"].encode())
-                   for k in v.public_keys(verifier)}
+                   for k in verifier.public_keys()}
 
         desk_dir = tmp_path / "desk"
         desk_dir.mkdir()

@@ -33,6 +33,7 @@ from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
 from sync.engine import run_sync
+from sync.keys import trust_server_keys_of
 
 CHOICE_FILE = "demo.json"
 DEMO_ROLE = "admin"  # roles are per device: the one demo device registers, decides and prints
@@ -118,20 +119,6 @@ def is_enrolled(registry) -> bool:
     return enrolment.is_enrolled(registry)
 
 
-def trust_server_keys(client: SyncClient, data_dir: Path) -> int:
-    """Keep the server's public card keys on this device, so that its cards verify offline."""
-    from cryptography.hazmat.primitives import serialization
-
-    from cards.keys import save_public_key
-
-    saved = 0
-    for item in api.public_keys(client):
-        key = serialization.load_pem_public_key(item["public_key_pem"].encode("ascii"))
-        save_public_key(key, Path(data_dir) / "keys")
-        saved += 1
-    return saved
-
-
 @dataclass
 class SeedReport:
     counts: dict[str, int] = field(default_factory=dict)
@@ -162,9 +149,7 @@ def seed_demo(registry, server_data: Path | str, count: int = DEMO_COUNT, *, pro
             raise _Stop
 
     try:
-        from cards.desk import data_dir_of
-
-        trust_server_keys(client, data_dir_of(registry))
+        trust_server_keys_of(registry, client)
         before = _all_ids(registry)
         fill_demo_data(registry, count, seed=2026)
         ids = sorted(_all_ids(registry) - before)  # ids are time-ordered: oldest first
