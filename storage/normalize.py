@@ -20,6 +20,9 @@ def normalize_name(raw: str | None) -> str:
     """Trimmed, inner whitespace collapsed to one space, NFC; nothing visible is changed."""
     if not isinstance(raw, str):
         return ""
+    if raw.isascii() and raw.isprintable():
+        # The common case, on every save: no control or format characters, no other spaces.
+        return _SPACES.sub(" ", raw).strip()
     text = unicodedata.normalize("NFC", raw)
     text = "".join(
         " " if ch.isspace() else ch

@@ -10,7 +10,7 @@ apart here, in their own functions, because they change with the programme, not 
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -489,7 +489,7 @@ def clean_registration(reg: Registration) -> Registration:
     """A copy of `reg` as it should be stored: names trimmed and spaces collapsed (accents and
     apostrophes kept), phones in 08… form, NIK separators removed, empty heir rows dropped.
     Values that cannot be cleaned are left for the validator to report."""
-    cleaned = copy.deepcopy(reg)
+    cleaned = dataclasses.replace(reg)  # shallow: heirs are rebuilt below, the rest is immutable
     cleaned.nik = _clean_nik(reg.nik)
     cleaned.full_name = _clean_text(reg.full_name)
     cleaned.birth_place = _clean_text(reg.birth_place)
