@@ -35,9 +35,12 @@ RAW_FIRST_PAGE = (
     "FROM workers w LEFT JOIN events e ON e.id = w.event_id ORDER BY w.seq DESC LIMIT ?"
 )
 
-_READY = "import resource, sys\n" \
+# Peak RSS from VmHWM, which belongs to the process's own memory map: ru_maxrss would report
+# the benchmark process's peak, which Linux carries over into a child it forks.
+_READY = "import re, sys\n" \
     "def ready():\n" \
-    "    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n" \
+    "    status = open('/proc/self/status').read()\n" \
+    "    rss = int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024\n" \
     "    print(f'READY {rss:.1f}', flush=True)\n" \
     "    app.quit()\n"
 
