@@ -277,13 +277,25 @@ def card_handed_over(store: Store, device: Device, record_id: str, card_version:
     decide(store, record_id, None, apply)
 
 
-def reprint(store: Store, signer: Signer, device: Device, record_id: str, revision: int,
-            reason_code: str, reason_text: str, operator: str) -> None:
+def reprint(store: Store, signer: Signer, device: Device, record_id: str, revision: int | None,
+            reason_code: str, reason_text: str, operator: str,
+            card_version: int | None = None) -> None:
+    """A new card version; every earlier one is revoked. The request names what the person saw:
+    the registration's `revision` (the verifier) or the `card_version` being replaced (a card
+    desk, which holds cards, not registrations); a repeated request is refused, never applied
+    twice."""
     def apply(db, row, now):
         _require_status(row, CARD_STATUSES, "dicetak ulang")
         card = current_card(db, record_id)
         if card is None:
             raise _refuse("card.not_current", "Belum ada kartu untuk pendaftaran ini.")
+        if card_version is not None and card["card_version"] != card_version:
+            raise _refuse(
+                "card.not_current",
+                f"Kartu versi {card_version} bukan lagi kartu yang berlaku (sekarang versi "
+                f"{card['card_version']}); kartu ini sudah dicetak ulang. Sinkronkan dulu, lalu "
+                "periksa lagi sebelum mencetak ulang.",
+            )
         if card["card_version"] >= 255:
             raise _refuse("card.not_allowed", "Batas jumlah cetak ulang kartu sudah tercapai.")
         db.execute("UPDATE cards SET revoked_at = ? WHERE record_id = ? AND revoked_at IS NULL",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_RECORDS_PER_BATCH = 500
 ROLES = ("enumerator", "verifier", "card_desk", "admin")
@@ -311,10 +311,25 @@ class CardHandedOverRequest(Strict):
 
 
 class ReprintRequest(Strict):
-    revision: Revision
+    """Identified by `revision` (the registration's revision the person saw) or by
+    `card_version` (the card version being replaced, which a card desk holds); at least one."""
+
+    revision: Annotated[Revision | None, Field(
+        description="The registration's revision the person saw; 409 decision.stale_revision "
+                    "when it changed since.")] = None
+    card_version: Annotated[int | None, Field(
+        ge=1, le=255, description="The card version being replaced (the desk's current card); "
+                                  "409 card.not_current when it is no longer the current card."
+    )] = None
     reason_code: ReprintCode
     reason_text: Text = ""
     operator: Operator = ""
+
+    @model_validator(mode="after")
+    def _identified(self) -> ReprintRequest:
+        if self.revision is None and self.card_version is None:
+            raise ValueError("isi revision atau card_version")
+        return self
 
 
 class Summary(BaseModel):

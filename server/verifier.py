@@ -237,6 +237,7 @@ def _card_routes(router: APIRouter, answer) -> None:
     def reprint(record_id: RecordId, body: ReprintRequest, device: DeviceDep, request: Request):
         require_role(device, *CARD_DESK)
         decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
-                          body.revision, body.reason_code, body.reason_text, body.operator)
+                          body.revision, body.reason_code, body.reason_text, body.operator,
+                          card_version=body.card_version)
         return answer(request, record_id, device)
 
