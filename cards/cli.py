@@ -155,15 +155,24 @@ def run_handover(args: argparse.Namespace) -> int:
 
 
 def run_reprint(args: argparse.Namespace) -> int:
+    """An enrolled card desk asks the server (whose key every device trusts); a device without
+    a server (the demo) signs with its own demo key, as before."""
     from cards.desk import CardDeskError, reprint
     from cards.keys import ensure_demo_key
+    from sync.card_steps import reprint_on_server
+    from sync.client import SyncError
+    from sync.enrol import is_enrolled
 
     registry = _open_registry(args)
     try:
-        signer = ensure_demo_key(_data_dir(args))
-        serial, version = reprint(registry, args.registration_id, args.reason,
-                                  operator=args.operator, signer=signer)
-    except CardDeskError as exc:
+        if is_enrolled(registry):
+            serial, version = reprint_on_server(registry, args.registration_id, args.reason,
+                                                operator=args.operator)
+        else:
+            signer = ensure_demo_key(_data_dir(args))
+            serial, version = reprint(registry, args.registration_id, args.reason,
+                                      operator=args.operator, signer=signer)
+    except (CardDeskError, SyncError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     finally:

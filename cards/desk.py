@@ -447,8 +447,10 @@ def reprint(registry, registration_id: str, reason: str, *, operator: str,
             at: str | None = None) -> tuple[int, int]:
     """A new card version for a lost, damaged or corrected card; earlier versions are revoked.
 
-    Signed locally with `signer` (the device's demo key) until the server issues reprints.
-    Returns the new (serial, version)."""
+    Signed locally with `signer` (the device's demo key): only for a device that is not
+    enrolled with a server (the demo without a server). An enrolled desk asks the server
+    (sync.card_steps.reprint_on_server), whose key every device trusts, and keeps its answer
+    with `store_server_reprint`. Returns the new (serial, version)."""
     if reason not in REPRINT_REASONS:
         raise CardDeskError("Pilih alasan cetak ulang.")
     at = at or now_iso()
@@ -484,6 +486,43 @@ def reprint(registry, registration_id: str, reason: str, *, operator: str,
         _event(registry, registration_id, "reprint", version + 1, operator, at, detail)
         _audit(registry, operator, "card_reprinted", registration_id, detail, at)
     return serial, version + 1
+
+
+def current_card_version(registry, registration_id: str) -> int:
+    """The newest card version this device holds for a registration: the one a reprint
+    replaces. CardDeskError when it holds none."""
+    row = registry.db.execute(
+        "SELECT max(version) FROM cards WHERE registration_id = ?", [registration_id]
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise CardDeskError("Peserta ini belum memiliki kartu, jadi tidak dapat dicetak ulang.")
+    return int(row[0])
+
+
+def store_server_reprint(registry, registration_id: str, credential_text: str, *, reason: str,
+                         operator: str, reason_text: str = "", holder: dict | None = None,
+                         at: str | None = None) -> tuple[int, int]:
+    """Keep the card the server issued for a reprint this desk asked for, revoke the earlier
+    versions of its serial, and record the reprint in the desk's history and audit, in one
+    transaction. Not queued for sync: the server made it. Returns the new (serial, version)."""
+    at = at or now_iso()
+    _, card = _decode(credential_text)
+    detail = {"reason": reason, "reason_text": reason_text, "serial": card.serial,
+              "version": card.version, "issued_by": "server"}
+    with storage_errors(), registry.db.atomic():
+        store_credential(registry, registration_id, credential_text, issued_at=at,
+                         reprint_reason=reason, holder=holder)
+        registry.db.conn.executemany(
+            "INSERT OR IGNORE INTO card_revocations (serial, version, revoked_at, reason) "
+            "VALUES (?, ?, ?, ?)", [(card.serial, v, at, reason) for v in range(1, card.version)],
+        )
+        registry.db.execute(
+            "INSERT INTO card_events (registration_id, kind, card_version, operator, at, detail,"
+            " sent) VALUES (?, 'reprint', ?, ?, ?, ?, 1)",
+            [registration_id, card.version, operator, at, json.dumps(detail)],
+        )
+        _audit(registry, operator, "card_reprinted", registration_id, detail, at)
+    return card.serial, card.version
 
 
 # --- card steps waiting for the server (for sync) -----------------------------------------

@@ -2,8 +2,12 @@
 (docs/SYNC_API.md §7), so the worker's status reaches every device.
 
 A step leaves the desk's queue only when the server has answered for it: done, or refused with
-a reason (e.g. the card was reprinted meanwhile), which is logged. Reprints are issued by the
-server through its own request (with the registration's revision) and stay in the queue here.
+a reason (e.g. the card was reprinted meanwhile), which is logged.
+
+A reprint is not queued: an enrolled desk asks the server at once (`reprint_on_server`), naming
+the card version it replaces, because only the server's key is trusted by every device. The
+answer carries the new card, which the desk keeps with the revocation of the earlier versions;
+the same credential and revocation reach every other device in pull.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import threading
 
 from cards import desk
 from sync import state
-from sync.client import Cancelled, ProtocolError, SyncClient
+from sync import verifier as api
+from sync.client import Cancelled, Offline, ProtocolError, SyncClient
+from sync.enrol import client_for
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,20 @@ CARD_ROLES = ("card_desk", "admin")
 _PATHS = {"printed": "card/printed", "handed_over": "card/handed-over"}
 # Refusals that are the server's final answer about this step (not about this device).
 _ANSWERED = (404, 409, 422)
+
+REPRINT_OFFLINE = (
+    "Kartu belum dicetak ulang: perangkat tidak dapat menghubungi server; coba lagi saat "
+    "tersambung. Kartu lama tetap tercatat seperti semula."
+)
+REPRINT_NOT_CURRENT = (
+    "Kartu ini sudah dicetak ulang di tempat lain, sehingga versi yang ada di perangkat ini "
+    "bukan lagi kartu yang berlaku. Sinkronkan perangkat ini untuk mengambil kartu terbaru, lalu "
+    "periksa lagi sebelum mencetak ulang."
+)
+REPRINT_FORBIDDEN = (
+    "Peran perangkat ini tidak berwenang mencetak ulang kartu. Cetak ulang dilakukan di meja "
+    "kartu (perangkat petugas cetak kartu atau admin)."
+)
 
 
 def push_card_steps(registry, client: SyncClient, cancel: threading.Event | None = None) -> int:
@@ -51,3 +71,64 @@ def _body(step: dict) -> dict:
     if step["kind"] == "handed_over":
         body["received_by"] = str(step.get("received_by") or "")[:100]
     return body
+
+
+# --- reprints, asked of the server --------------------------------------------------------
+
+
+def send_reprint(client: SyncClient, registration_id: str, card_version: int, reason: str, *,
+                 operator: str = "", reason_text: str = "") -> dict:
+    """Ask the server for a new card replacing `card_version`; returns its Detail. Touches no
+    database, so the window runs it on a worker thread. Errors are the sync family with
+    messages for the card desk: Offline, DecisionRefused (e.g. `card.not_current`),
+    CannotDecide, ServerError."""
+    if reason not in desk.REPRINT_REASONS:
+        raise desk.CardDeskError("Pilih alasan cetak ulang.")
+    try:
+        return api.card_reprint(client, registration_id, reason, card_version=card_version,
+                                reason_text=reason_text, operator=operator)
+    except Offline as exc:
+        raise Offline(REPRINT_OFFLINE, detail=exc.detail) from exc
+    except api.CannotDecide as exc:
+        if exc.detail.startswith("403"):
+            raise api.CannotDecide(REPRINT_FORBIDDEN, detail=exc.detail) from exc
+        raise
+    except api.DecisionRefused as exc:
+        if exc.code != "card.not_current":
+            raise
+        raise api.DecisionRefused(REPRINT_NOT_CURRENT, detail=exc.detail, code=exc.code,
+                                  status=exc.status) from exc
+
+
+def keep_reprint(registry, registration_id: str, answer: dict, card_version: int, reason: str,
+                 *, operator: str = "", reason_text: str = "") -> tuple[int, int]:
+    """Keep the server's answer to `send_reprint`: the new card with its holder, and the
+    revocation of the earlier versions. Returns the new (serial, version)."""
+    detail = answer.get("registration") if isinstance(answer, dict) else None
+    card = (detail or {}).get("card") or {}
+    if not card.get("qr") or int(card.get("card_version") or 0) <= card_version:
+        raise ProtocolError(detail="reprint answer without a newer card")
+    holder = {name: detail.get(name) or "" for name in desk.HOLDER_FIELDS}
+    try:
+        return desk.store_server_reprint(registry, registration_id, str(card["qr"]),
+                                         reason=reason, operator=operator,
+                                         reason_text=reason_text, holder=holder)
+    except ValueError as exc:  # a credential this device cannot read
+        raise ProtocolError(detail=f"unreadable reprint credential: {type(exc).__name__}") from exc
+
+
+def reprint_on_server(registry, registration_id: str, reason: str, *, operator: str = "",
+                      reason_text: str = "", client: SyncClient | None = None) -> tuple[int, int]:
+    """An enrolled desk's reprint from start to end (the command line, tests): the card version
+    held here, the server's new card, kept here. On any failure nothing changes locally."""
+    card_version = desk.current_card_version(registry, registration_id)
+    own = client is None
+    client = client or client_for(registry)
+    try:
+        answer = send_reprint(client, registration_id, card_version, reason, operator=operator,
+                              reason_text=reason_text)
+    finally:
+        if own:
+            client.close()
+    return keep_reprint(registry, registration_id, answer, card_version, reason,
+                        operator=operator, reason_text=reason_text)

@@ -1,5 +1,5 @@
-"""Client functions for the verifier's endpoints (docs/SYNC_API.md §6) and the two card-desk
-steps the demo needs (§7), on top of `sync.client.SyncClient`: its session, timeouts, retries and
+"""Client functions for the verifier's endpoints (docs/SYNC_API.md §6) and the card desk's
+requests (§7), on top of `sync.client.SyncClient`: its session, timeouts, retries and
 error family.
 
 Retrying a decision is safe: every decision carries the revision the verifier saw, so a request
@@ -165,6 +165,16 @@ def card_handed_over(client: SyncClient, registration_id: str, card_version: int
     body = _body(None, operator, card_version=card_version, received_by=received_by)
     return _call(client, "POST", f"/registrations/{registration_id}/card/handed-over",
                  body=body)
+
+
+def card_reprint(client: SyncClient, registration_id: str, reason_code: str, *,
+                 card_version: int | None = None, revision: int | None = None,
+                 reason_text: str = "", operator: str = "") -> dict:
+    """A new card version (earlier ones revoked), named by the card version being replaced
+    (a card desk) or the registration's revision (a verifier); the Detail carries the new card."""
+    body = _body(revision, operator, card_version=card_version, reason_code=reason_code,
+                 reason_text=reason_text.strip())
+    return _call(client, "POST", f"/registrations/{registration_id}/card/reprint", body=body)
 
 
 # --- plumbing --------------------------------------------------------------------------------

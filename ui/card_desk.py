@@ -2,6 +2,9 @@
 or "Simpan sebagai PDF", hand-over and reprints.
 
 The PDF is made on a background thread (cards.pdf.render_pdf) with a progress bar and cancel.
+A reprint on a desk enrolled with the server is asked of the server on the panel's thread pool
+(the database worker only reads the card version before and keeps the answer after); a device
+without a server signs it locally with its demo key.
 Printing rasterises that same PDF page by page (cards/raster.py) and paints the pages on the
 QPrinter, also off the main thread, so the printed card is exactly the saved one. Only when the
 PDF or the print job is complete are the cards recorded as printed, through the DbWorker.
@@ -21,9 +24,11 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRectF,
+    QRunnable,
     QSizeF,
     Qt,
     QThread,
+    QThreadPool,
     Signal,
     Slot,
 )
@@ -50,6 +55,9 @@ from cards.keys import ensure_demo_key
 from cards.pdf import BatchCancelled, render_pdf
 from cards.raster import rasterise_page
 from storage.models import COHORT_LABELS
+from sync import card_steps
+from sync.client import SyncError
+from sync.enrol import client_for, is_enrolled
 
 PAGE_SIZE = 200
 COLUMNS = ("Nama", "NIK", "Nomor peserta", "Kelompok", "Kelurahan", "Seri/versi", "Berlaku s.d.")
@@ -163,6 +171,43 @@ class CardJob(QObject):
         self.done.emit(pages)
 
 
+class _Relay(QObject):
+    """Lives on the main thread; server calls on the pool report through it (queued)."""
+
+    done = Signal(int, object)  # call number, result
+    failed = Signal(int, object)  # call number, exception
+
+
+class _ServerCall(QRunnable):
+    """One HTTP request off the main thread; never touches the database."""
+
+    def __init__(self, relay: _Relay, number: int, fn: Callable[[], Any]):
+        super().__init__()
+        self.relay, self.number, self.fn = relay, number, fn
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # noqa: BLE001 - handed to the main thread, which shows it
+            self.relay.failed.emit(self.number, exc)
+        else:
+            self.relay.done.emit(self.number, result)
+
+
+def _reprint_plan(registry, reg_id: str) -> tuple:
+    """On the database worker, reading only: ("local",) on a device without a server, or
+    ("server", client, card version held here) for the request to send."""
+    if not is_enrolled(registry):
+        return ("local",)
+    return "server", client_for(registry), desk.current_card_version(registry, reg_id)
+
+
+def _local_reprint(registry, reg_id: str, reason: str, operator: str,
+                   data_dir: Path | None) -> tuple[int, int]:
+    signer = ensure_demo_key(data_dir or desk.data_dir_of(registry))
+    return desk.reprint(registry, reg_id, reason, operator=operator, signer=signer)
+
+
 def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event | None = None,
               dpi: int = 300) -> None:
     """Paint each PDF page, rasterised at `dpi`, over the whole paper; aborts on cancel."""
@@ -215,6 +260,13 @@ class CardDeskPanel(QWidget):
         self._thread: QThread | None = None
         self._progress: QProgressDialog | None = None
         self.model = CardRowsModel(worker.readonly, self)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._server_done)
+        self._relay.failed.connect(self._server_failed)
+        self._calls: dict[int, tuple[Callable, Callable]] = {}
+        self._numbers = 0
         self._build()
         self.refresh()
 
@@ -250,6 +302,8 @@ class CardDeskPanel(QWidget):
         for column, width in enumerate((260, 150, 170, 140, 160, 90)):
             self.table.setColumnWidth(column, width)
         self.count_label = QLabel(self)
+        self.note = QLabel(self)  # the outcome of the last reprint (the count is refreshed)
+        self.note.setObjectName("card_note")
 
         self.layout_box = QComboBox(self)
         self.layout_box.addItem("A4, 10 kartu per lembar", "a4")
@@ -276,6 +330,7 @@ class CardDeskPanel(QWidget):
         root.addLayout(filters)
         root.addWidget(self.table, 1)
         root.addWidget(self.count_label)
+        root.addWidget(self.note)
         root.addLayout(actions)
 
         self.kecamatan.currentIndexChanged.connect(self._fill_kelurahan)
@@ -501,17 +556,83 @@ class CardDeskPanel(QWidget):
             code = next(k for k, v in desk.REPRINT_REASONS.items() if v == label)
             self.reprint(reg_id, code)
 
-    def reprint(self, reg_id: str, reason: str, on_done=None) -> None:
-        data_dir = self._data_dir
+    def reprint(self, reg_id: str, reason: str, on_done=None, on_error=None) -> None:
+        """Reprint the current card; `on_done((serial, version))` once the new card is kept,
+        `on_error(exc)` after the error was shown (nothing changed then)."""
+        operator, data_dir = self.operator, self._data_dir
 
-        def job(registry):
-            signer = ensure_demo_key(data_dir or desk.data_dir_of(registry))
-            return desk.reprint(registry, reg_id, reason, operator=self.operator, signer=signer)
+        failed = lambda exc: self._reprint_failed(exc, on_error)  # noqa: E731
 
-        self.worker.call(job, on_result=on_done, on_error=self._show_error, changes=True)
+        def planned(plan: tuple) -> None:
+            if plan[0] == "server":
+                self._send_reprint(reg_id, reason, plan[1], plan[2], on_done, on_error)
+                return
+            self.worker.call(_local_reprint, reg_id, reason, operator, data_dir,
+                             on_result=lambda result: self._reprinted(result, on_done),
+                             on_error=failed, changes=True)
+
+        self.worker.call(_reprint_plan, reg_id, on_result=planned, on_error=failed)
+
+    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, on_done,
+                      on_error) -> None:
+        self.reprint_button.setEnabled(False)
+        self.note.setText("Meminta kartu baru ke server…")
+
+        def send() -> dict:
+            try:
+                return card_steps.send_reprint(client, reg_id, card_version, reason,
+                                               operator=self.operator)
+            finally:
+                client.close()
+
+        def answered(answer: dict) -> None:
+            self.worker.call(lambda registry: card_steps.keep_reprint(
+                                 registry, reg_id, answer, card_version, reason,
+                                 operator=self.operator),
+                             on_result=lambda result: self._reprinted(result, on_done),
+                             on_error=lambda exc: self._reprint_failed(exc, on_error),
+                             changes=True)
+
+        self._start_call(send, answered, lambda exc: self._reprint_failed(exc, on_error))
+
+    def _reprinted(self, result: tuple[int, int], on_done) -> None:
+        self.reprint_button.setEnabled(True)
+        serial, version = result
+        self.note.setText(f"Kartu seri {serial} versi {version} siap dicetak; versi "
+                          "sebelumnya dicabut.")
+        if on_done:
+            on_done(result)
+
+    def _reprint_failed(self, exc: BaseException, on_error) -> None:
+        self.reprint_button.setEnabled(True)
+        self.note.setText("Cetak ulang belum dilakukan.")
+        self._show_error(exc)
+        if on_error:
+            on_error(exc)
+
+    # -- server calls off the main thread -------------------------------------------------
+
+    def _start_call(self, fn: Callable[[], Any], on_done: Callable, on_error: Callable) -> None:
+        self._numbers += 1
+        self._calls[self._numbers] = (on_done, on_error)
+        self.pool.start(_ServerCall(self._relay, self._numbers, fn))
+
+    def _server_done(self, number: int, result: Any) -> None:
+        self._calls.pop(number)[0](result)
+
+    def _server_failed(self, number: int, exc: BaseException) -> None:
+        self._calls.pop(number)[1](exc)
+
+    def busy(self) -> bool:
+        return self.pool.activeThreadCount() > 0
+
+    def shutdown(self) -> None:
+        self.pool.waitForDone(30_000)
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, SyncError):
+        return exc.message
     if isinstance(exc, desk.CardDeskError | OSError | RuntimeError | ValueError) and str(exc):
         return str(exc)
     return "Terjadi kesalahan saat menyiapkan kartu. Coba lagi; bila berulang, hubungi admin."
