@@ -2,12 +2,13 @@
 or "Simpan sebagai PDF", hand-over and reprints.
 
 The PDF is made on a background thread (cards.pdf.render_pdf) with a progress bar and cancel.
-A reprint on a desk enrolled with the server is asked of the server on the panel's thread pool
-(the database worker only reads the card version before and keeps the answer after); a device
-without a server signs it locally with its demo key.
 Printing rasterises that same PDF page by page (cards/raster.py) and paints the pages on the
 QPrinter, also off the main thread, so the printed card is exactly the saved one. Only when the
 PDF or the print job is complete are the cards recorded as printed, through the DbWorker.
+
+A reprint on a desk enrolled with the server is asked of the server on the panel's thread pool
+(the database worker only reads the card version before and keeps the answer after); a device
+without a server signs it locally with its demo key.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ def _reprint_plan(registry, reg_id: str) -> tuple:
     ("server", client, card version held here) for the request to send."""
     if not is_enrolled(registry):
         return ("local",)
-    return "server", client_for(registry), desk.current_card_version(registry, reg_id)
+    version = desk.current_card_version(registry, reg_id)  # before a client is made to close
+    return "server", client_for(registry), version
 
 
 def _local_reprint(registry, reg_id: str, reason: str, operator: str,
