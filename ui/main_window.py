@@ -194,4 +194,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.form.flush_draft()  # the draft timer may not have fired yet
         self.sync_panel.shutdown()  # a running sync stops after its batch; nothing is lost
+        if self._card_desk.built:
+            self._card_desk.widget().shutdown()  # a reprint under way gets its answer stored
         super().closeEvent(event)
