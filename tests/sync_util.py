@@ -115,3 +115,32 @@ def server_counts(server_dir: Path) -> tuple[int, int]:
         return regs, distinct
     finally:
         store.close()
+
+
+def sync_once(registry):
+    """One sync of an enrolled device (push, card steps, pull), as `main.py sync` runs it."""
+    from sync.engine import run_sync
+    from sync.enrol import client_for
+
+    client = client_for(registry)
+    try:
+        return run_sync(registry, client)
+    finally:
+        client.close()
+
+
+def verifier_client(url: str, server_dir: Path, name: str = "Meja verifikasi"):
+    """A client enrolled with the verifier role."""
+    from sync.client import SyncClient
+
+    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), name)
+    return SyncClient(url, answer["token"])
+
+
+def verify_and_fund(client, reg_id: str) -> dict:
+    """Verify, then fund, a registration the server received; returns the funded registration."""
+    from sync import verifier as v
+
+    row = v.registration_detail(client, reg_id)["registration"]
+    row = v.verify(client, reg_id, row["revision"])["registration"]
+    return v.fund(client, reg_id, row["revision"])["registration"]

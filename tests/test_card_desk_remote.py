@@ -13,7 +13,13 @@ import pytest
 import zxingcpp
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from PIL import Image
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import (
+    enrolled_device,
+    server_in_thread,
+    sync_once,
+    verifier_client,
+    verify_and_fund,
+)
 
 import main
 from cards import desk
@@ -28,20 +34,10 @@ from storage.paths import database_path
 from storage.registry import KnownRegistration, RegistrationFilter, Registry
 from sync import state
 from sync import verifier as v
-from sync.client import SyncClient
-from sync.engine import run_sync
 from sync.enrol import client_for
 
 LONG_NAME = "Muhammad Ridwan Syahputra bin Abdul Rahman Al-Ma'ruf Hasibuan Nasution"
 NIK = "1571010101900001"
-
-
-def _sync(registry):
-    client = client_for(registry)
-    try:
-        return run_sync(registry, client)
-    finally:
-        client.close()
 
 
 def _save(registry, reg: Registration) -> Registration:
@@ -51,12 +47,6 @@ def _save(registry, reg: Registration) -> Registration:
         result = registry.save(reg, operator="Petugas", confirmed_warnings=codes)
     assert result.saved, result.validation
     return result.registration
-
-
-def _fund(client: SyncClient, reg_id: str) -> None:
-    row = v.registration_detail(client, reg_id)["registration"]
-    row = v.verify(client, reg_id, row["revision"])["registration"]
-    v.fund(client, reg_id, row["revision"])
 
 
 def _qr_texts(pdf) -> list[str]:
@@ -75,14 +65,13 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         long_one = field.get(ids[0])
         long_one.full_name = LONG_NAME
         _save(field, long_one)
-        _sync(field)
+        sync_once(field)
 
-        answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
-        verifier = SyncClient(url, answer["token"])
+        verifier = verifier_client(url, server_dir)
         funded = ids[:4]
         for reg_id in funded:
-            _fund(verifier, reg_id)
-        _sync(field)  # the member numbers, to compare with
+            verify_and_fund(verifier, reg_id)
+        sync_once(field)  # the member numbers, to compare with
         trusted = {k["key_id"]: load_pem_public_key(k["public_key_pem"].encode())
                    for k in verifier.public_keys()}
 
@@ -90,7 +79,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         desk_dir.mkdir()
         card_desk = enrolled_device(database_path(desk_dir), url, server_dir, "card_desk")
         assert card_desk.count(RegistrationFilter()) == 0  # it never had the records
-        _sync(card_desk)
+        sync_once(card_desk)
         assert card_desk.count(RegistrationFilter()) == 0
 
         # Every funded member is ready, with the whole name and the masked NIK.
@@ -145,7 +134,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
 
         # Printed and handed-over steps go back to the server and to the registering device.
         desk.mark_handed_over(card_desk, ids[1], received_by="Siti", operator="Petugas cetak")
-        assert _sync(card_desk).card_steps == 5
+        assert sync_once(card_desk).card_steps == 5
         statuses = {i: v.registration_detail(verifier, i)["registration"]["status"]
                     for i in funded}
         assert statuses == {ids[0]: "card_printed", ids[1]: "card_handed_over",
@@ -153,7 +142,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         assert desk.count_ready_to_print(card_desk) == 0  # the server's status keeps them out
         assert {r.registration_id for r in desk.cards_to_hand_over(card_desk)} == \
             {ids[0], ids[2], ids[3]}
-        _sync(field)
+        sync_once(field)
         assert field.get(ids[1]).status == "card_handed_over"
 
         # A reprint asked at the desk brings the new version, with its holder, back to print.
@@ -162,7 +151,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         desk_client.call("POST", f"/registrations/{ids[2]}/card/reprint",
                          {"revision": revision, "reason_code": "damaged"})
         desk_client.close()
-        _sync(card_desk)
+        sync_once(card_desk)
         ready = desk.members_ready_to_print(card_desk)
         assert [(r.registration_id, r.version, r.full_name) for r in ready] == [
             (ids[2], 2, regs[ids[2]].full_name)]

@@ -9,7 +9,13 @@ import threading
 
 import pytest
 import requests
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import (
+    enrolled_device,
+    server_in_thread,
+    sync_once,
+    verifier_client,
+    verify_and_fund,
+)
 
 import main
 from cards import desk
@@ -23,18 +29,9 @@ from storage.registry import RegistrationFilter, Registry
 from sync import card_steps, state
 from sync import verifier as v
 from sync.client import Offline, RetryPolicy, SyncClient
-from sync.engine import run_sync
 from sync.enrol import client_for
 
 WAIT = 20_000
-
-
-def _sync(registry):
-    client = client_for(registry)
-    try:
-        return run_sync(registry, client)
-    finally:
-        client.close()
 
 
 def _device(root, name: str, url: str, server_dir, role: str):
@@ -47,13 +44,10 @@ def _funded_member(tmp_path, url, server_dir) -> tuple[Registry, SyncClient, str
     """An enumerator's device with one registration the verifier funded (card version 1)."""
     _, field = _device(tmp_path, "field", url, server_dir, "enumerator")
     fill_demo_data(field, 1, seed=61)
-    _sync(field)
+    sync_once(field)
     reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
-    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
-    verifier = SyncClient(url, answer["token"])
-    row = v.registration_detail(verifier, reg_id)["registration"]
-    row = v.verify(verifier, reg_id, row["revision"])["registration"]
-    v.fund(verifier, reg_id, row["revision"])
+    verifier = verifier_client(url, server_dir)
+    verify_and_fund(verifier, reg_id)
     return field, verifier, reg_id
 
 
@@ -77,7 +71,7 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
     url, server_dir = server
     field, verifier, reg_id = _funded_member(tmp_path, url, server_dir)
     desk_dir, card_desk = _device(tmp_path, "desk", url, server_dir, "card_desk")
-    _sync(card_desk)
+    sync_once(card_desk)
     assert card_desk.count(RegistrationFilter()) == 0  # it never held the registration
     [first] = state.credential_payloads(card_desk.db)
     assert first["card_version"] == 1
@@ -99,7 +93,7 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
     # Kept at once, before any sync: version 2 is ready, version 1 revoked.
     assert [(r.registration_id, r.version) for r in desk.members_ready_to_print(card_desk)] == [
         (reg_id, 2)]
-    report = _sync(card_desk)
+    report = sync_once(card_desk)
     assert report.card_steps == 0  # the reprint is not queued: the server made it
     assert [(r.registration_id, r.version) for r in desk.members_ready_to_print(card_desk)] == [
         (reg_id, 2)]
@@ -113,11 +107,11 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
 
     # Another device pulls: the old card is revoked there, the new one valid (keys by sync).
     other_dir, other = _device(tmp_path, "other", url, server_dir, "enumerator")
-    _sync(other)
+    sync_once(other)
     context = load_context(other_dir, other)
     assert verify_text(old_qr, context).status is Status.REVOKED
     assert verify_text(new_qr, context).status is Status.VALID
-    _sync(field)
+    sync_once(field)
     assert state.revocations(field.db) == [(first["serial"], 1)]
     for registry in (field, card_desk, other):
         registry.close()
@@ -128,8 +122,8 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
     field, verifier, reg_id = _funded_member(tmp_path, url, server_dir)
     _, desk_a = _device(tmp_path, "desk-a", url, server_dir, "card_desk")
     _, desk_b = _device(tmp_path, "desk-b", url, server_dir, "card_desk")
-    _sync(desk_a)
-    _sync(desk_b)
+    sync_once(desk_a)
+    sync_once(desk_b)
     assert card_steps.reprint_on_server(desk_a, reg_id, "damaged", operator="A")[1] == 2
 
     before = _snapshot(desk_b, reg_id)
@@ -138,7 +132,7 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
     assert (refused.value.status, refused.value.code) == (409, "card.not_current")
     assert refused.value.message == card_steps.REPRINT_NOT_CURRENT
     assert _snapshot(desk_b, reg_id) == before
-    _sync(desk_b)  # after sync desk B holds version 2 and may replace it
+    sync_once(desk_b)  # after sync desk B holds version 2 and may replace it
     assert card_steps.reprint_on_server(desk_b, reg_id, "lost", operator="B")[1] == 3
 
     # The raw API: a stale version is 409 with an Indonesian message; one of the two is needed;
@@ -178,7 +172,7 @@ def test_an_offline_reprint_says_so_and_changes_nothing(tmp_path, capsys):
     with server_in_thread(server_dir) as url:
         field, _, reg_id = _funded_member(tmp_path, url, server_dir)
         desk_dir, card_desk = _device(tmp_path, "desk", url, server_dir, "card_desk")
-        _sync(card_desk)
+        sync_once(card_desk)
     # The server is gone now.
     before = _snapshot(card_desk, reg_id)
     quick = SyncClient(url, state.token(card_desk.db), retry=RetryPolicy(attempts=2, base=0.01))
@@ -229,7 +223,7 @@ def test_the_desk_window_asks_the_server_off_the_main_thread(qtbot, tmp_path, mo
     with server_in_thread(server_dir) as url:
         field, _, reg_id = _funded_member(tmp_path, url, server_dir)
         desk_dir, card_desk = _device(tmp_path, "desk", url, server_dir, "card_desk")
-        _sync(card_desk)
+        sync_once(card_desk)
         card_desk.close()
         threads: list = []
         real_send = card_steps.send_reprint

@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import (
+    enrol_code,
+    enrolled_device,
+    server_in_thread,
+    sync_once,
+    verifier_client,
+    verify_and_fund,
+)
 
 from cards import desk
 from storage.demo import fill_demo_data
@@ -24,42 +31,31 @@ def server(tmp_path):
         yield url, server_dir
 
 
-def _sync(registry):
-    client = client_for(registry)
-    try:
-        return run_sync(registry, client)
-    finally:
-        client.close()
-
-
 def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, server):
     url, server_dir = server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
     card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(field, 1, seed=31)
-    _sync(field)
+    sync_once(field)
     reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
 
-    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
-    verifier = SyncClient(url, answer["token"])
-    row = v.registration_detail(verifier, reg_id)["registration"]
-    row = v.verify(verifier, reg_id, row["revision"])["registration"]
-    v.fund(verifier, reg_id, row["revision"])
+    verifier = verifier_client(url, server_dir)
+    verify_and_fund(verifier, reg_id)
 
-    _sync(card_desk)  # the signed card arrives at the desk
+    sync_once(card_desk)  # the signed card arrives at the desk
     cards = state.credential_payloads(card_desk.db)
     assert [c["id"] for c in cards] == [reg_id]
     desk.record_printed(card_desk, [(cards[0]["serial"], cards[0]["card_version"])],
                         operator="Petugas")
     desk.mark_handed_over(card_desk, reg_id, received_by="Siti", operator="Petugas")
-    report = _sync(card_desk)
+    report = sync_once(card_desk)
     assert report.card_steps == 2
     assert desk.card_events_pending(card_desk) == []
     detail = v.registration_detail(verifier, reg_id)["registration"]
     assert detail["status"] == "card_handed_over"
-    assert _sync(card_desk).card_steps == 0  # each step goes up once
+    assert sync_once(card_desk).card_steps == 0  # each step goes up once
 
-    _sync(field)
+    sync_once(field)
     assert field.get(reg_id).status == "card_handed_over"
     # Decisions that reach the device are audited there; the receipt ("received") is not one.
     audited = [json.loads(d)["status"] for (d,) in field.db.execute(
@@ -72,21 +68,18 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
 def test_enumerator_never_sends_card_steps(tmp_path, server):
     url, server_dir = server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
-    assert _sync(field).card_steps == 0
+    assert sync_once(field).card_steps == 0
 
 
 def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
     url, server_dir = server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(field, 1, seed=32)
-    _sync(field)
+    sync_once(field)
     reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
-    answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja verifikasi")
-    verifier = SyncClient(url, answer["token"])
-    row = v.registration_detail(verifier, reg_id)["registration"]
-    row = v.verify(verifier, reg_id, row["revision"])["registration"]
-    member = v.fund(verifier, reg_id, row["revision"])["registration"]["member_number"]
-    _sync(field)
+    verifier = verifier_client(url, server_dir)
+    member = verify_and_fund(verifier, reg_id)["member_number"]
+    sync_once(field)
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
 
     reg = field.get(reg_id)
@@ -115,21 +108,19 @@ def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_pat
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
     card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(field, 1, seed=33)
-    _sync(field)
+    sync_once(field)
     reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
     answer = SyncClient(url).enrol(enrol_code(server_dir, "admin"), "Admin")
     admin = SyncClient(url, answer["token"])
-    row = v.registration_detail(admin, reg_id)["registration"]
-    row = v.verify(admin, reg_id, row["revision"])["registration"]
-    row = v.fund(admin, reg_id, row["revision"])["registration"]
-    _sync(card_desk)
+    row = verify_and_fund(admin, reg_id)
+    sync_once(card_desk)
     first = state.credential_payloads(card_desk.db)
     assert [c["card_version"] for c in first] == [1]
     admin.call("POST", f"/registrations/{reg_id}/card/reprint",
                {"revision": row["revision"], "reason_code": "lost"})
-    _sync(card_desk)
+    sync_once(card_desk)
     assert [c["card_version"] for c in state.credential_payloads(card_desk.db)] == [1, 2]
     assert state.revocations(card_desk.db) == [(first[0]["serial"], 1)]
-    _sync(field)  # the enumerator's device holds no cards, but learns the revocation list
+    sync_once(field)  # the enumerator's device holds no cards, but learns the revocation list
     assert state.revocations(field.db) == [(first[0]["serial"], 1)]
     assert state.credential_payloads(field.db) == []

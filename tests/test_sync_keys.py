@@ -4,24 +4,19 @@ any laptop) can check server-signed cards offline."""
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import (
+    enrolled_device,
+    server_in_thread,
+    sync_once,
+    verifier_client,
+    verify_and_fund,
+)
 
 from cards.verify import load_context, verify_text
 from storage.demo import fill_demo_data
 from sync import state
-from sync import verifier as v
-from sync.client import ProtocolError, SyncClient
-from sync.engine import run_sync
-from sync.enrol import client_for
+from sync.client import ProtocolError
 from sync.keys import trust_server_keys
-
-
-def _sync(registry):
-    client = client_for(registry)
-    try:
-        return run_sync(registry, client)
-    finally:
-        client.close()
 
 
 def test_a_card_desk_verifies_server_cards_after_one_sync(tmp_path):
@@ -32,16 +27,13 @@ def test_a_card_desk_verifies_server_cards_after_one_sync(tmp_path):
         field = enrolled_device(tmp_path / "field" / "r.sqlite3", url, server_dir, "enumerator")
         desk = enrolled_device(tmp_path / "desk" / "r.sqlite3", url, server_dir, "card_desk")
         fill_demo_data(field, 1, seed=7)
-        _sync(field)
+        sync_once(field)
         reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
-        answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Verifikator")
-        verifier = SyncClient(url, answer["token"])
-        row = v.registration_detail(verifier, reg_id)["registration"]
-        row = v.verify(verifier, reg_id, row["revision"])["registration"]
-        v.fund(verifier, reg_id, row["revision"])
+        verifier = verifier_client(url, server_dir, "Verifikator")
+        verify_and_fund(verifier, reg_id)
 
         assert not (tmp_path / "desk" / "keys").exists()  # nothing trusted before the sync
-        _sync(desk)
+        sync_once(desk)
         qr = state.credential_payloads(desk.db)[0]["qr"]
 
     # The server is gone: the check is offline, with the key the sync left on the device.

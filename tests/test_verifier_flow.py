@@ -5,13 +5,12 @@ correct → resend → verify; a stale decision refused; a revoked verifier cann
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import enrol_code, enrolled_device, server_in_thread, sync_once
 
 from storage.demo import fill_demo_data
 from sync import state
 from sync import verifier as v
 from sync.client import SyncClient
-from sync.engine import run_sync
 from sync.enrol import client_for
 
 
@@ -29,14 +28,6 @@ def _verifier(server, role: str = "verifier") -> tuple[SyncClient, str]:
     client = SyncClient(url, answer["token"])
     client.retry.base = 0.01
     return client, answer["device_id"]
-
-
-def _sync(registry):
-    client = client_for(registry)
-    try:
-        return run_sync(registry, client)
-    finally:
-        client.close()
 
 
 def _worker(registry, reg_id: str) -> tuple[str, str, str]:
@@ -57,7 +48,7 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
     a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir, "enumerator")
     b = enrolled_device(tmp_path / "b.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(a, 3, seed=11)
-    assert _sync(a).accepted == 3
+    assert sync_once(a).accepted == 3
     client, _ = _verifier(server)
 
     listed = v.list_registrations(client, v.RegistrationQuery(status="received"))
@@ -75,14 +66,14 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
              reason_text="Alamat di luar Kota Jambi", operator="Verifikator Satu")
 
     # Device B (card desk) never registered these: it learns the statuses and the signed card.
-    _sync(b)
+    sync_once(b)
     known = dict(b.db.execute("SELECT id, status FROM known_registrations").fetchall())
     assert known == {funded_id: "funded", rejected_id: "rejected", waiting_id: "received"}
     cards = [c for c in state.credential_payloads(b.db) if c["id"] == funded_id]
     assert len(cards) == 1 and cards[0]["member_number"] == member and cards[0]["qr"]
 
     # Device A (the enumerator) sees its own people: funded with the number, rejected with why.
-    _sync(a)
+    sync_once(a)
     assert _worker(a, funded_id)[:2] == ("funded", member)
     status, _, reason = _worker(a, rejected_id)
     assert status == "rejected" and reason == "Alamat di luar Kota Jambi"
@@ -96,12 +87,12 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
     url, server_dir = server
     a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(a, 1, seed=5)
-    _sync(a)
+    sync_once(a)
     client, _ = _verifier(server)
     (reg_id,) = _ids(a)
     v.reject(client, reg_id, _fresh(client, reg_id)["revision"], "wrong_data",
              reason_text="Nomor RT salah")
-    _sync(a)
+    sync_once(a)
     assert _worker(a, reg_id)[0] == "rejected"
     assert [r.record_id for r in state.attention_rows(a.db)] == [reg_id]
 
@@ -112,13 +103,13 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
         result = a.save(reg, operator="Petugas Pendata",
                         confirmed_warnings=[w.code for w in result.validation.warnings])
     assert result.saved and result.registration.version == 2
-    report = _sync(a)
+    report = sync_once(a)
     assert (report.pushed, report.accepted) == (1, 1)
     row = _fresh(client, reg_id)
     assert (row["status"], row["version"], row["data"]["rt"]) == ("received", 2, "007")
 
     v.verify(client, reg_id, row["revision"], operator="Verifikator Satu")
-    _sync(a)
+    sync_once(a)
     assert _worker(a, reg_id)[0] == "verified"
     assert state.attention_rows(a.db) == []
 
@@ -127,7 +118,7 @@ def test_a_decision_on_a_registration_changed_since_it_was_opened_is_refused(tmp
     url, server_dir = server
     a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(a, 1, seed=6)
-    _sync(a)
+    sync_once(a)
     client, _ = _verifier(server)
     (reg_id,) = _ids(a)
     seen = _fresh(client, reg_id)  # the verifier opens it…
@@ -138,7 +129,7 @@ def test_a_decision_on_a_registration_changed_since_it_was_opened_is_refused(tmp
     if not result.saved:
         result = a.save(reg, operator="Petugas Pendata",
                         confirmed_warnings=[w.code for w in result.validation.warnings])
-    _sync(a)
+    sync_once(a)
 
     with pytest.raises(v.DecisionRefused) as caught:
         v.verify(client, reg_id, seen["revision"])
@@ -155,7 +146,7 @@ def test_a_revoked_verifier_cannot_decide_and_an_enumerator_may_not(tmp_path, se
     url, server_dir = server
     a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(a, 1, seed=8)
-    _sync(a)
+    sync_once(a)
     (reg_id,) = _ids(a)
     client, device_id = _verifier(server)
     revision = _fresh(client, reg_id)["revision"]
@@ -187,7 +178,7 @@ def test_quota_shows_places_left_and_a_full_quota_refuses_clearly(tmp_path, serv
     url, server_dir = server
     a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(a, 4, seed=9)
-    _sync(a)
+    sync_once(a)
     client, _ = _verifier(server)
     items = v.list_registrations(client, v.RegistrationQuery(cohort="pekerja_rentan"))["items"]
     assert len(items) >= 2
