@@ -104,7 +104,7 @@ def _decode(credential: str) -> tuple[str, CardData]:
 
 
 def _audit(registry, operator: str, action: str, entity_id: str, detail: dict, at: str) -> None:
-    registry._append_audit(operator, action, "card", entity_id, detail, at)
+    registry.append_audit(operator, action, "card", entity_id, detail, at)
 
 
 def _event(registry, registration_id, kind, version, operator, at, detail=None) -> None:

@@ -339,7 +339,7 @@ class Registry:
         reg.operator = operator
         reg.updated_at = now
         insert_version(self.db, reg, operator=operator, now=now)
-        self._append_audit(operator, action, "registration", reg.id,
+        self.append_audit(operator, action, "registration", reg.id,
                            {"version": reg.version, "nik": mask_nik(reg.nik)}, now)
         return reg
 
@@ -465,7 +465,7 @@ class Registry:
                 "VALUES (?, ?, ?, ?, ?)",
                 [event.id, name, held_on.isoformat() if held_on else None, kelurahan_code, now],
             )
-            self._append_audit(operator, "event.create", "event", event.id, {"name": name}, now)
+            self.append_audit(operator, "event.create", "event", event.id, {"name": name}, now)
         return event
 
     def occupations(self, include_inactive: bool = False) -> list[Occupation]:
@@ -487,7 +487,7 @@ class Registry:
                 [occupation.code, occupation.name, int(occupation.is_transport),
                  int(occupation.active)],
             )
-            self._append_audit(operator, "occupation.save", "occupation", occupation.code,
+            self.append_audit(operator, "occupation.save", "occupation", occupation.code,
                                {"name": occupation.name, "is_transport": occupation.is_transport,
                                 "active": occupation.active}, now)
 
@@ -551,7 +551,7 @@ class Registry:
                 "UPDATE workers SET status = ?, member_number = ?, data = ? WHERE id = ?",
                 [status, member_number, canonical_json(record_dict(current)), reg_id],
             )
-            self._append_audit(by, "registration.status", "registration", reg_id,
+            self.append_audit(by, "registration.status", "registration", reg_id,
                                {"status": status, "reason": status_reason,
                                 "member_number": member_number}, now)
         return True
@@ -573,9 +573,11 @@ class Registry:
 
     # --- audit --------------------------------------------------------------------------
 
-    def _append_audit(self, operator: str, action: str, entity: str, entity_id: str,
+    def append_audit(self, operator: str, action: str, entity: str, entity_id: str,
                       detail: dict, at: str) -> None:
-        """Append one chained audit entry (inside the caller's transaction)."""
+        """Append one chained audit entry inside the caller's transaction. Every part of the app
+        that changes local data (cards, sync decisions) audits through here, so the chain stays
+        one chain."""
         last = self.db.execute(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
         ).fetchone()
