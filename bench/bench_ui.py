@@ -31,7 +31,8 @@ SMALL_SIZE = 100
 # The first page the list shows, as plain SQL (what the registry's query does for no filter).
 RAW_FIRST_PAGE = (
     "SELECT w.id, w.nik, w.full_name, w.birth_date, w.kelurahan_code, e.name, w.status, "
-    "EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = w.id), w.updated_at, w.version "
+    "EXISTS (SELECT 1 FROM worker_versions wv JOIN outbox o ON o.seq = wv.seq "
+    "WHERE wv.record_id = w.id), w.updated_at, w.version "
     "FROM workers w LEFT JOIN events e ON e.id = w.event_id ORDER BY w.seq DESC LIMIT ?"
 )
 

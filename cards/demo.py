@@ -53,9 +53,8 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
             number = f"JMB-{today.year}-{code}-{sequences[code]:06d}"
             sequences[code] += 1
             registry.db.execute(
-                "UPDATE workers SET status = ?, member_number = ?, data = json_set(data, "
-                "'$.status', ?, '$.member_number', ?) WHERE id = ?",
-                [Status.FUNDED.value, number, Status.FUNDED.value, number, reg_id],
+                "UPDATE workers SET status = ?, member_number = ? WHERE id = ?",
+                [Status.FUNDED.value, number, reg_id],
             )
             card = CardData(number, name, cohort, today, until, serial, 1)
             store_credential(registry, reg_id, issue_credential(private_key, kid, card),

@@ -7,6 +7,8 @@ Each migration is a small function that runs inside its own transaction.
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -379,6 +381,132 @@ def m0007_card_holders(db: Database) -> None:
                 UPDATE card_holders SET {assignments} WHERE registration_id = new.id;
             END"""
         )
+
+
+@MIGRATIONS(name="0008_one_copy_per_version")
+def m0008_one_copy_per_version(db: Database) -> None:
+    # A save used to write the record's JSON three times (history, current row, outbox) and touch
+    # 25 pages. The history version is now the only copy: the outbox points at it by its
+    # sequence number and the current row keeps only the columns lists and checks read. The
+    # server-owned fields (status, reason, member number) live in columns of the current row.
+    # No AUTOINCREMENT: history is never deleted, so max + 1 never reuses a number, and the
+    # save no longer rewrites sqlite_sequence.
+    db.execute(
+        """CREATE TABLE worker_versions_new (
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            operator TEXT NOT NULL DEFAULT '',
+            saved_at TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL,
+            UNIQUE (record_id, version)
+        )"""
+    )
+    db.execute("INSERT INTO worker_versions_new SELECT seq, record_id, version, operator, "
+               "saved_at, data FROM worker_versions ORDER BY seq")
+    # An outbox entry always has its version; should one not, its payload becomes the version.
+    db.execute("INSERT OR IGNORE INTO worker_versions_new (record_id, version, saved_at, data) "
+               "SELECT record_id, version, created_at, payload FROM outbox ORDER BY seq")
+    db.execute("DROP TABLE worker_versions")
+    db.execute("ALTER TABLE worker_versions_new RENAME TO worker_versions")
+
+    db.execute(
+        """CREATE TABLE outbox_new (
+            seq INTEGER PRIMARY KEY REFERENCES worker_versions (seq),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    renumbered = dict(db.execute(
+        "SELECT o.seq, v.seq FROM outbox o JOIN worker_versions v "
+        "ON v.record_id = o.record_id AND v.version = o.version"
+    ).fetchall())
+    db.execute("INSERT INTO outbox_new SELECT v.seq, o.attempts, o.last_error FROM outbox o "
+               "JOIN worker_versions v ON v.record_id = o.record_id AND v.version = o.version")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    # A push batch in flight names its entries by outbox number: renumber it, so that the retry
+    # keeps its batch id (docs/SYNC_API.md §4).
+    for batch_id, seqs in db.execute("SELECT batch_id, seqs FROM sync_batch").fetchall():
+        moved = [renumbered.get(s, s) for s in json.loads(seqs)]
+        db.execute("UPDATE sync_batch SET seqs = ? WHERE batch_id = ?",
+                   [json.dumps(moved), batch_id])
+
+    _rebuild_workers(db)
+    # Each save adds a small segment to the name index; merging them is left to idle moments
+    # (Registry.tidy) instead of the save the operator waits on. Past 64 segments a save merges
+    # anyway, so a long run of saves with no pause keeps searches fast.
+    db.execute("INSERT INTO workers_fts (workers_fts, rank) VALUES ('automerge', 0)")
+    db.execute("INSERT INTO workers_fts (workers_fts, rank) VALUES ('crisismerge', 64)")
+
+
+def _rebuild_workers(db: Database) -> None:
+    """The current row keyed by its save sequence (the rowid, so the list's order needs no index
+    of its own), without the JSON copy, with the server's reason in a column."""
+    kept = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'workers'"
+    ).fetchall()
+    for kind, name in db.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'index') "
+        "AND tbl_name = 'workers' AND sql IS NOT NULL"
+    ).fetchall():
+        db.execute(f"DROP {kind.upper()} {name}")
+    # Renaming points heirs' foreign key at workers_v7; heirs is rebuilt against the new table
+    # before the old one is dropped, so the drop cascades to nothing.
+    db.execute("ALTER TABLE workers RENAME TO workers_v7")
+    db.execute(
+        """CREATE TABLE workers (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            version INTEGER NOT NULL,
+            nik TEXT NOT NULL,
+            full_name TEXT NOT NULL,
+            name_key TEXT NOT NULL DEFAULT '',
+            birth_date TEXT,
+            sex TEXT NOT NULL DEFAULT '',
+            kecamatan_code TEXT NOT NULL DEFAULT '',
+            kelurahan_code TEXT NOT NULL DEFAULT '',
+            occupation_code TEXT NOT NULL DEFAULT '',
+            cohort TEXT NOT NULL DEFAULT '',
+            event_id TEXT,
+            status TEXT NOT NULL,
+            status_reason TEXT NOT NULL DEFAULT '',
+            member_number TEXT NOT NULL DEFAULT '',
+            device_id TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    columns = ("seq, id, version, nik, full_name, name_key, birth_date, sex, kecamatan_code, "
+               "kelurahan_code, occupation_code, cohort, event_id, status, member_number, "
+               "device_id, operator, created_at, updated_at")
+    db.execute(
+        f"INSERT INTO workers ({columns}, status_reason) SELECT {columns}, "
+        "coalesce(json_extract(data, '$.status_reason'), '') FROM workers_v7 ORDER BY seq"
+    )
+    db.execute(
+        """CREATE TABLE heirs_new (
+            record_id TEXT NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            relationship TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            nik TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (record_id, position)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("INSERT INTO heirs_new SELECT * FROM heirs")
+    db.execute("DROP TABLE heirs")
+    db.execute("ALTER TABLE heirs_new RENAME TO heirs")
+    db.execute("DROP TABLE workers_v7")
+    # An index on (x) holds the rowid after x: filtered lists read newest first from it.
+    for name, column in (("nik", "nik"), ("kelurahan", "kelurahan_code"), ("event", "event_id"),
+                         ("status", "status"), ("birth_name", "birth_date, name_key"),
+                         ("created", "created_at")):
+        db.execute(f"CREATE INDEX idx_workers_{name} ON workers ({column})")
+    for (sql,) in kept:
+        db.execute(sql)
 
 
 # Append new migrations above this line, at the end of the set; never edit an applied one.

@@ -212,8 +212,7 @@ class Registry:
         self.db.close()
 
     def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file. For idle moments (the window's
-        writer thread calls it when nothing is queued); never needed for durability."""
+        """Copy the write-ahead log into the database file; never needed for durability."""
         with storage_errors():
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
@@ -346,9 +345,18 @@ class Registry:
     # --- reading ------------------------------------------------------------------------
 
     def get(self, reg_id: str) -> Registration | None:
+        """The current version, with the status the server gave it since."""
         with storage_errors():
-            row = self.db.execute("SELECT data FROM workers WHERE id = ?", [reg_id]).fetchone()
-        return Registration.from_dict(json.loads(row[0])) if row else None
+            row = self.db.execute(
+                "SELECT v.data, w.status, w.status_reason, w.member_number FROM workers w "
+                "JOIN worker_versions v ON v.record_id = w.id AND v.version = w.version "
+                "WHERE w.id = ?", [reg_id],
+            ).fetchone()
+        if row is None:
+            return None
+        reg = Registration.from_dict(json.loads(row[0]))
+        reg.status, reg.status_reason, reg.member_number = row[1], row[2], row[3]
+        return reg
 
     def history(self, reg_id: str) -> list[Registration]:
         """Every saved version, oldest first."""
@@ -409,7 +417,7 @@ class Registry:
                 return []
             rows = self.db.execute(
                 "SELECT w.seq, w.id, w.nik, w.full_name, w.birth_date, w.kelurahan_code, e.name, "
-                "w.status, EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = w.id), "
+                f"w.status, {WAITING_FOR_SERVER}, "
                 "w.updated_at, w.version FROM workers w LEFT JOIN events e ON e.id = w.event_id "
                 f"WHERE w.seq IN ({', '.join('?' * len(seqs))})", seqs,
             ).fetchall()
@@ -545,11 +553,9 @@ class Registry:
                 status, status_reason, member_number)
             if not changed:
                 return False
-            current.status, current.status_reason = status, status_reason
-            current.member_number = member_number
             self.db.conn.execute(
-                "UPDATE workers SET status = ?, member_number = ?, data = ? WHERE id = ?",
-                [status, member_number, canonical_json(record_dict(current)), reg_id],
+                "UPDATE workers SET status = ?, status_reason = ?, member_number = ? WHERE id = ?",
+                [status, status_reason, member_number, reg_id],
             )
             self.append_audit(by, "registration.status", "registration", reg_id,
                                {"status": status, "reason": status_reason,
@@ -610,8 +616,9 @@ class Registry:
         """The oldest entries the server has not acknowledged yet."""
         with storage_errors():
             rows = self.db.execute(
-                "SELECT seq, record_id, version, payload, created_at, attempts, last_error "
-                "FROM outbox ORDER BY seq LIMIT ?", [int(limit)]
+                "SELECT o.seq, v.record_id, v.version, v.data, v.saved_at, o.attempts, "
+                "o.last_error FROM outbox o JOIN worker_versions v ON v.seq = o.seq "
+                "ORDER BY o.seq LIMIT ?", [int(limit)]
             ).fetchall()
         return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
@@ -636,35 +643,23 @@ class Registry:
 # --- row writers shared by Registry and the fast demo loader -------------------------------
 
 
-def insert_version(db: Database, reg: Registration, *, operator: str, now: str) -> None:
-    """Write `reg` (already numbered) as the current row, its heirs, its history version and its
-    outbox entry. The caller owns the transaction."""
-    data = canonical_json(record_dict(reg))
-    cur = db.conn.execute(
+def insert_version(db: Database, reg: Registration, *, operator: str, now: str,
+                   key: str | None = None) -> None:
+    """Write `reg` (already numbered) as its history version, the current row, its heirs and its
+    outbox entry. The caller owns the transaction. `key` is name_key(reg.full_name) when the
+    caller has it already."""
+    conn = db.conn
+    seq = conn.execute(
         "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
-        "VALUES (?, ?, ?, ?, ?)", [reg.id, reg.version, operator, now, data],
-    )
-    db.conn.execute(
-        f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
-        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
-        "nik = excluded.nik, full_name = excluded.full_name, name_key = excluded.name_key, "
-        "birth_date = excluded.birth_date, sex = excluded.sex, "
-        "kecamatan_code = excluded.kecamatan_code, kelurahan_code = excluded.kelurahan_code, "
-        "occupation_code = excluded.occupation_code, cohort = excluded.cohort, "
-        "event_id = excluded.event_id, status = excluded.status, "
-        "member_number = excluded.member_number, device_id = excluded.device_id, "
-        "operator = excluded.operator, updated_at = excluded.updated_at, data = excluded.data",
-        worker_row(reg, cur.lastrowid, data),
-    )
-    db.conn.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
-    db.conn.executemany(
-        "INSERT INTO heirs (record_id, position, name, relationship, phone, nik) "
-        "VALUES (?, ?, ?, ?, ?, ?)", heir_rows(reg),
-    )
-    db.conn.execute(
-        "INSERT INTO outbox (record_id, version, payload, created_at) VALUES (?, ?, ?, ?)",
-        [reg.id, reg.version, data, now],
-    )
+        "VALUES (?, ?, ?, ?, ?)", [reg.id, reg.version, operator, now,
+                                   canonical_json(record_dict(reg))],
+    ).lastrowid
+    conn.execute(UPSERT_WORKER, worker_row(reg, seq, key))
+    if reg.version > 1:
+        conn.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
+    if reg.heirs:
+        conn.executemany(INSERT_HEIR, heir_rows(reg))
+    conn.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
 
 
 def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operator: str) -> None:
@@ -681,11 +676,10 @@ def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operat
             seq, audit_seq = seq + 1, audit_seq + 1
             reg.version, reg.device_id, reg.operator = 1, registry.device_id, operator
             reg.created_at = reg.updated_at = now
-            data = canonical_json(record_dict(reg))
-            versions.append((seq, reg.id, 1, operator, now, data))
-            workers.append(worker_row(reg, seq, data))
+            versions.append((seq, reg.id, 1, operator, now, canonical_json(record_dict(reg))))
+            workers.append(worker_row(reg, seq))
             heirs += heir_rows(reg)
-            outbox.append((reg.id, 1, data, now))
+            outbox.append((seq,))
             entry = {"seq": audit_seq, "at": now, "device_id": registry.device_id,
                      "operator": operator, "action": "registration.create",
                      "entity": "registration", "entity_id": reg.id,
@@ -696,12 +690,9 @@ def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operat
         conn = db.conn
         conn.executemany("INSERT INTO worker_versions (seq, record_id, version, operator, "
                          "saved_at, data) VALUES (?, ?, ?, ?, ?, ?)", versions)
-        conn.executemany(f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES "
-                         f"({', '.join('?' * 20)})", workers)
-        conn.executemany("INSERT INTO heirs (record_id, position, name, relationship, phone, nik)"
-                         " VALUES (?, ?, ?, ?, ?, ?)", heirs)
-        conn.executemany("INSERT INTO outbox (record_id, version, payload, created_at) "
-                         "VALUES (?, ?, ?, ?)", outbox)
+        conn.executemany(UPSERT_WORKER, workers)
+        conn.executemany(INSERT_HEIR, heirs)
+        conn.executemany("INSERT INTO outbox (seq) VALUES (?)", outbox)
         conn.executemany("INSERT INTO audit_log (seq, at, device_id, operator, action, entity, "
                          "entity_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          audit)
@@ -709,17 +700,34 @@ def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operat
 
 WORKER_COLUMNS = (
     "id, seq, version, nik, full_name, name_key, birth_date, sex, kecamatan_code, "
-    "kelurahan_code, occupation_code, cohort, event_id, status, member_number, device_id, "
-    "operator, created_at, updated_at, data"
+    "kelurahan_code, occupation_code, cohort, event_id, status, status_reason, member_number, "
+    "device_id, operator, created_at, updated_at"
+)
+_UPDATED_ON_CORRECTION = [c for c in WORKER_COLUMNS.split(", ") if c not in ("id", "created_at")]
+UPSERT_WORKER = (
+    f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_ON_CORRECTION)
+)
+INSERT_HEIR = (
+    "INSERT INTO heirs (record_id, position, name, relationship, phone, nik) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+# SQL: is a version of the list row `w` still waiting for the server's answer?
+WAITING_FOR_SERVER = (
+    "EXISTS (SELECT 1 FROM worker_versions wv JOIN outbox o ON o.seq = wv.seq "
+    "WHERE wv.record_id = w.id)"
 )
 
 
-def worker_row(reg: Registration, seq: int, data: str) -> list:
+def worker_row(reg: Registration, seq: int, key: str | None = None) -> list:
     return [
-        reg.id, seq, reg.version, reg.nik, reg.full_name, name_key(reg.full_name),
+        reg.id, seq, reg.version, reg.nik, reg.full_name,
+        name_key(reg.full_name) if key is None else key,
         reg.birth_date.isoformat() if reg.birth_date else None, reg.sex, reg.kecamatan_code,
         reg.kelurahan_code, reg.occupation_code, reg.cohort, reg.event_id or None, reg.status,
-        reg.member_number, reg.device_id, reg.operator, reg.created_at, reg.updated_at, data,
+        reg.status_reason, reg.member_number, reg.device_id, reg.operator, reg.created_at,
+        reg.updated_at,
     ]
 
 

@@ -21,10 +21,9 @@ def set_server_statuses(db, rows: Iterable[tuple[str, int, str, str, str]]) -> N
     device's records, applied when the server has seen at least the device's current version (an
     unsent newer version keeps its own state); unchanged rows are not rewritten."""
     db.conn.executemany(
-        "UPDATE workers SET status = ?3, member_number = ?5, data = json_set(data, "
-        "'$.status', ?3, '$.status_reason', ?4, '$.member_number', ?5) "
-        "WHERE id = ?1 AND version <= ?2 AND (status != ?3 OR member_number != ?5 "
-        "OR json_extract(data, '$.status_reason') IS NOT ?4)",
+        "UPDATE workers SET status = ?3, status_reason = ?4, member_number = ?5 "
+        "WHERE id = ?1 AND version <= ?2 AND (status != ?3 OR status_reason != ?4 "
+        "OR member_number != ?5)",
         list(rows),
     )
 

@@ -187,8 +187,9 @@ def attention_rows(db) -> list[AttentionRow]:
 
     rows = db.execute(
         "SELECT a.record_id, a.version, a.outcome, a.errors, a.duplicate_of, a.answered_at, "
-        "w.full_name, w.nik, EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = a.record_id "
-        "AND o.version > a.version) FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
+        "w.full_name, w.nik, EXISTS (SELECT 1 FROM worker_versions v JOIN outbox o "
+        "ON o.seq = v.seq WHERE v.record_id = a.record_id AND v.version > a.version) "
+        "FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
         f"WHERE a.outcome IN ({','.join('?' * len(NEEDS_ATTENTION))}) "
         "ORDER BY a.answered_at DESC, a.record_id",
         list(NEEDS_ATTENTION),

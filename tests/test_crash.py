@@ -79,7 +79,7 @@ def _check_after_crash(path: Path, reported: list[tuple[str, int]]) -> None:
         assert db["audit_log"].count == versions
         unmatched = db.execute(
             "SELECT count(*) FROM worker_versions v LEFT JOIN outbox o "
-            "ON o.record_id = v.record_id AND o.version = v.version WHERE o.seq IS NULL"
+            "ON o.seq = v.seq WHERE o.seq IS NULL"
         ).fetchone()[0]
         assert unmatched == 0
         current = db.execute(

@@ -133,3 +133,40 @@ def test_settings_table_survives_reopen(tmp_path):
     assert json.loads(registry.db.execute(
         "SELECT value FROM settings WHERE name = 'device_id'").fetchone()[0]) == device
     registry.close()
+
+
+def test_one_copy_per_version_keeps_outbox_status_and_batch(tmp_path):
+    """0008 moves the record's JSON out of the current row and the outbox: what the server
+    decided, the outbox payload, and the push batch in flight all come through."""
+    path = tmp_path / "r.sqlite3"
+    db = open_database(path, stop_before="0008_one_copy_per_version")
+    _seed_at_first_version(db)
+    with db.atomic():
+        db.execute("UPDATE workers SET status = 'rejected', data = json_set(data, '$.status', "
+                   "'rejected', '$.status_reason', 'KTP tidak terbaca')")
+        old_seq = db.execute("SELECT seq FROM outbox").fetchone()[0] + 41
+        db.execute("UPDATE outbox SET seq = ?, attempts = 2, last_error = 'offline'", [old_seq])
+        db.execute("INSERT INTO sync_batch (batch_id, seqs, created_at) VALUES ('b1', ?, '')",
+                   [json.dumps([old_seq])])
+        payload = db.execute("SELECT payload FROM outbox").fetchone()[0]
+    db.close()
+
+    registry = Registry.open(path)
+    try:
+        reg = registry.get(RECORD_ID)
+        assert (reg.status, reg.status_reason) == ("rejected", "KTP tidak terbaca")
+        [entry] = registry.outbox_pending()
+        assert entry.payload == json.loads(payload)
+        assert (entry.attempts, entry.last_error) == (2, "offline")
+        version_seq = registry.db.execute("SELECT seq FROM worker_versions").fetchone()[0]
+        assert entry.seq == version_seq
+        assert registry.db.execute("SELECT seqs FROM sync_batch").fetchone()[0] == \
+            json.dumps([version_seq])
+        assert "data" not in registry.db["workers"].columns_dict
+        assert registry.db.execute("SELECT rowid = seq FROM workers").fetchone()[0] == 1
+        registry.db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
+        assert [h.name for h in reg.heirs] == ["Ahmad"]
+        assert registry.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert registry.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        registry.close()

@@ -79,12 +79,14 @@ def test_a_correction_goes_up_as_a_new_version(tmp_path, server):
 
 def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, server):
     device = _device(tmp_path, server, "a", count=9)
-    seq, payload = device.db.execute("SELECT seq, payload FROM outbox ORDER BY seq LIMIT 1 OFFSET 4"
-                                     ).fetchone()
+    seq, payload = device.db.execute(
+        "SELECT o.seq, v.data FROM outbox o JOIN worker_versions v ON v.seq = o.seq "
+        "ORDER BY o.seq LIMIT 1 OFFSET 4").fetchone()
     data = json.loads(payload)
-    data["full_name"] = "A" * 500  # over the API's length limit: the server answers 422
+    real_name, data["full_name"] = data["full_name"], "A" * 500  # over the API's length limit: the server answers 422
     with device.db.atomic():
-        device.db.execute("UPDATE outbox SET payload = ? WHERE seq = ?", [json.dumps(data), seq])
+        device.db.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
+                          [json.dumps(data), seq])
     report = _sync(device)
     assert (report.accepted, report.rejected, report.remaining) == (8, 1, 0)
     rows = state.attention_rows(device.db)
@@ -93,7 +95,7 @@ def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, ser
     assert not rows[0].fixed
     # The enumerator corrects it: a new version, shown as waiting, then accepted.
     reg = device.get(data["id"])
-    reg.notes = "Nama diperiksa ulang"
+    reg.full_name, reg.notes = real_name, "Nama diperiksa ulang"
     result = device.save(reg, operator="Petugas")
     if not result.saved:
         codes = [w.code for w in result.validation.warnings]
@@ -229,14 +231,15 @@ def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
 def test_a_version_that_differs_from_the_servers_is_flagged_as_conflict(tmp_path, server):
     device = _device(tmp_path, server, "a", count=1, seed=13)
     _sync(device)
-    reg_id, payload = device.db.execute("SELECT id, data FROM workers").fetchone()
+    seq, reg_id, payload = device.db.execute(
+        "SELECT seq, record_id, data FROM worker_versions").fetchone()
     # As after restoring an old backup: version 1 again, but not the version 1 the server holds.
     data = json.loads(payload)
     data["notes"] = "Diisi ulang setelah pemulihan cadangan"
     with device.db.atomic():
-        device.db.execute(
-            "INSERT INTO outbox (record_id, version, payload, created_at) VALUES (?, 1, ?, '')",
-            [reg_id, json.dumps(data)])
+        device.db.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
+                          [json.dumps(data), seq])
+        device.db.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
     report = _sync(device)
     assert (report.pushed, report.conflicts, report.remaining) == (1, 1, 0)
     rows = state.attention_rows(device.db)
