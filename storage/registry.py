@@ -45,6 +45,7 @@ from storage.models import (
 from storage.normalize import name_key
 
 GENESIS_HASH = "0" * 64
+FTS_MERGE_PAGES = 500  # name-index pages one idle merge may write (a few milliseconds)
 NIK_INDEX_MIN_DIGITS = 8  # NIK prefixes at least this long are looked up in the NIK index
 SIMILAR_NAME_SCORE = 85  # rapidfuzz score (0-100) of name keys from which two names look alike
 
@@ -215,6 +216,18 @@ class Registry:
         """Copy the write-ahead log into the database file; never needed for durability."""
         with storage_errors():
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def tidy(self) -> None:
+        """Upkeep for idle moments, kept out of the save an operator waits on (the window's
+        writer thread runs it once no write has come for a few seconds): merge the small
+        segments saves added to the name index, then checkpoint."""
+        with storage_errors():
+            with self.db.atomic():
+                self.db.execute(
+                    "INSERT INTO workers_fts (workers_fts, rank) VALUES ('merge', ?)",
+                    [FTS_MERGE_PAGES],
+                )
+        self.checkpoint()
 
     @property
     def regions(self):

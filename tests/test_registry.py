@@ -491,3 +491,21 @@ def test_checkpoint_empties_the_write_ahead_log(tmp_path, registry):
     registry.checkpoint()
     busy, log_frames, copied = registry.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and log_frames == copied
+
+
+def test_tidy_merges_the_name_index_segments_and_checkpoints(registry):
+    """Saves leave the name index merging to idle moments (automerge is off): tidy merges the
+    small segments each save added, and search still finds every worker."""
+    workers = list(generate_workers(8, seed=5, as_of=AS_OF))
+    for reg in workers:
+        save_confirming(registry, reg)
+    segments = "SELECT count(*) FROM workers_fts_data"
+    before = registry.db.execute(segments).fetchone()[0]
+    registry.tidy()
+    assert registry.db.execute(segments).fetchone()[0] < before
+    registry.db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
+    for reg in workers:
+        found = registry.query(RegistrationFilter(text=reg.full_name))
+        assert reg.full_name in [r.full_name for r in found]
+    _, frames, copied = registry.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames == copied

@@ -90,3 +90,24 @@ def test_shutdown_runs_queued_jobs_and_closes_the_writer(qtbot):
     assert registry.closed
     assert not w._thread.isRunning()
     assert QThread.currentThread() is not w._thread
+
+
+def test_upkeep_runs_once_writes_have_paused(qtbot, monkeypatch):
+    """Registry.tidy runs on the writer thread after a quiet spell, never between writes."""
+    monkeypatch.setattr("ui.db_worker.TIDY_AFTER_MS", 100)
+    registry = FakeRegistry()
+    tidied = []
+    registry.tidy = lambda: tidied.append(threading.get_ident())
+    w = DbWorker(lambda: registry)
+    w.start()
+    try:
+        for i in range(3):
+            with qtbot.waitSignal(w.changed, timeout=3000):
+                w.call(lambda r, i: r.calls.append(i), i, changes=True)
+            assert tidied == []
+        qtbot.waitUntil(lambda: len(tidied) == 1, timeout=3000)
+        assert tidied[0] != threading.get_ident()
+        qtbot.wait(300)
+        assert len(tidied) == 1  # once per pause, not on a loop
+    finally:
+        w.shutdown()

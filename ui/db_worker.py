@@ -16,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+TIDY_AFTER_MS = 3000  # quiet time after the last write before the database's upkeep runs
 
 
 class _Executor(QObject):
@@ -98,6 +100,11 @@ class DbWorker(QObject):
         self._open_error: BaseException | None = None
         self._executor.opened.connect(self._on_opened_direct, type=Qt.ConnectionType.DirectConnection)
         self._running = False
+        # Upkeep (Registry.tidy) waits for a pause in writing, so no save ever waits on it.
+        self._tidy_timer = QTimer(self)
+        self._tidy_timer.setSingleShot(True)
+        self._tidy_timer.setInterval(TIDY_AFTER_MS)
+        self._tidy_timer.timeout.connect(self._tidy)
 
     @classmethod
     def for_path(cls, path: Path, *, device_id: str | None = None) -> DbWorker:
@@ -135,6 +142,7 @@ class DbWorker(QObject):
         if not self._running:
             return
         self._running = False
+        self._tidy_timer.stop()
         self._close.emit()  # queued behind every pending job; quits the thread when done
         self._thread.wait()
         if self.readonly is not None and hasattr(self.readonly, "close"):
@@ -180,7 +188,19 @@ class DbWorker(QObject):
             self._writes -= 1
             if self._writes == 0:
                 self.busy_changed.emit(False)
+                self._tidy_timer.start()
         return entry
+
+    def _tidy(self) -> None:
+        if self._writes == 0 and hasattr(self._executor.registry, "tidy"):
+            self.call(lambda registry: registry.tidy(), on_error=self._tidy_failed)
+        elif self._writes:
+            self._tidy_timer.start()
+
+    @staticmethod
+    def _tidy_failed(exc: BaseException) -> None:
+        # Upkeep is optional: the next pause tries again. Not worth troubling the operator.
+        log.warning("database upkeep failed: %s", type(exc).__name__)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
