@@ -6,6 +6,7 @@ only invisible differences are removed. Matching is a separate, lossy key (`name
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ def normalize_name(raw: str | None) -> str:
 _APOSTROPHES = "'`\u2018\u2019\u02bc\u02b9\u00b4"
 
 
+@functools.lru_cache(maxsize=1024)  # a save asks twice: the similar-name check and the row
 def name_key(raw: str | None) -> str:
     """A key for similar-name duplicate matching: casefolded, accents stripped, punctuation
     dropped, spaces collapsed. "Siti Nur'aini  É." and "SITI NURAINI E" give the same key."""

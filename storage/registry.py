@@ -130,8 +130,12 @@ def record_dict(reg: Registration) -> dict:
 _FIELDS = tuple(Registration.__dataclass_fields__)
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Sorted keys, no spaces, UTF-8 as is: the form audit hashes are computed over."""
+    return _CANONICAL.encode(value)
 
 
 def nik_hash(key_b64: str, nik: str) -> str:
@@ -168,7 +172,7 @@ class Registry:
         self.device_id = device_id
         self._regions = None
         self._config = None
-        self._occupation_codes: list[str] | None = None  # cached; save_occupation clears it
+        self._occupation_codes: frozenset[str] | None = None  # save_occupation clears it
 
     # --- opening ------------------------------------------------------------------------
 
@@ -257,7 +261,7 @@ class Registry:
 
         with storage_errors():
             if self._occupation_codes is None:
-                self._occupation_codes = [o.code for o in self.occupations()]
+                self._occupation_codes = frozenset(o.code for o in self.occupations())
             return validate_registration(
                 reg, as_of=as_of or date.today(), regions=self.regions, config=self.config,
                 duplicates=self, occupation_codes=self._occupation_codes,

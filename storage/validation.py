@@ -10,7 +10,7 @@ apart here, in their own functions, because they change with the programme, not 
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -418,7 +418,9 @@ def validate_registration(
     result.errors += _address_issues(reg, regions)
     result.errors += _phone_issues(reg.phone, "phone", "phone")
 
-    codes = set(occupation_codes) if occupation_codes is not None else None
+    codes = occupation_codes
+    if codes is not None and not isinstance(codes, set | frozenset):
+        codes = set(codes)
     errors, warnings = _work_issues(reg, version, codes)
     result.errors += errors
     result.warnings += warnings
@@ -489,7 +491,7 @@ def clean_registration(reg: Registration) -> Registration:
     """A copy of `reg` as it should be stored: names trimmed and spaces collapsed (accents and
     apostrophes kept), phones in 08… form, NIK separators removed, empty heir rows dropped.
     Values that cannot be cleaned are left for the validator to report."""
-    cleaned = dataclasses.replace(reg)  # shallow: heirs are rebuilt below, the rest is immutable
+    cleaned = copy.copy(reg)  # shallow: heirs are rebuilt below, the rest is immutable
     cleaned.nik = _clean_nik(reg.nik)
     cleaned.full_name = _clean_text(reg.full_name)
     cleaned.birth_place = _clean_text(reg.birth_place)
