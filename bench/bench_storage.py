@@ -27,10 +27,12 @@ from storage.db import CACHE_KIB, WAL_AUTOCHECKPOINT_PAGES
 from storage.demo import fill_demo_data, generate_workers
 from storage.migrations import MIGRATIONS
 from storage.registry import RegistrationFilter, Registry
+from storage.validation import clean_registration
 
 FULL_SIZE = 228_000
 QUICK_SIZE = 5_000
 WARM_UP = 20
+WAL_HEADER, FRAME_HEADER, PAGE_SIZE = 32, 24, 4096  # SQLite's WAL format, default page size
 AS_OF = date(2026, 11, 24)
 SEARCHES = ("siti", "siti nur", "budi sa", "wahyu", "dewi lest", "ahmad har", "rina", "fauzi r")
 
@@ -88,25 +90,53 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int) -> tuple[list, list]:
-    """n timed saves, each followed by a raw insert of its row; the first WARM_UP pairs are not
-    timed (caches, statement caches, the first pages of a new write-ahead log)."""
+def _write_only(registry: Registry, reg) -> float:
+    """The save's write step alone (clean rows, one commit) with validation skipped: what the
+    tables, indexes and name index cost before any rule or duplicate lookup runs. A diagnostic,
+    hence the private method."""
+    reg = clean_registration(reg)
+    started = time.perf_counter()
+    with registry.db.atomic():
+        registry._write_version(reg, "Bench")
+    return time.perf_counter() - started
+
+
+def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int
+                ) -> tuple[list, list, list]:
+    """n rounds of a timed save, a timed write-only save of another worker and a raw insert of
+    the saved row; the first WARM_UP rounds are not timed (caches, statement caches, the first
+    pages of a new write-ahead log)."""
     taken = {r[0] for r in registry.db.execute("SELECT nik FROM workers")}
-    workers = generate_workers(n + WARM_UP, seed=99, as_of=AS_OF, taken_niks=taken)
+    workers = list(generate_workers(2 * (n + WARM_UP), seed=99, as_of=AS_OF, taken_niks=taken))
     columns = [r[1] for r in registry.db.execute("PRAGMA table_info(workers)")]
-    saves, raws = [], []
-    for i, reg in enumerate(workers):
+    saves, writes, raws = [], [], []
+    wal = Path(f"{registry.db.execute('PRAGMA database_list').fetchone()[2]}-wal")
+    pages = {"save": 0, "raw": 0}  # grows only: nothing checkpoints during the rounds
+    for i, reg in enumerate(workers[: n + WARM_UP]):
+        writes.append(_write_only(registry, workers[n + WARM_UP + i]))
+        before = _wal_frames(wal)
         started = time.perf_counter()
         result = registry.save(reg, operator="Bench", as_of=AS_OF,
                                confirmed_warnings=["duplicate.similar"])
         saves.append(time.perf_counter() - started)
+        pages["save"] += _wal_frames(wal) - before
         assert result.saved, result.validation.errors
         stored = result.registration
         row = registry.db.execute("SELECT * FROM workers WHERE id = ?", [stored.id]).fetchone()
         row = dict(zip(columns, row, strict=True))
         row["id"], row["seq"] = f"raw-{i}", -(i + 1)  # same row, its own key
+        before = _wal_frames(wal)
         raws.append(_raw_insert(raw, list(row.values())))
-    return saves[WARM_UP:], raws[WARM_UP:]
+        pages["raw"] += _wal_frames(wal) - before
+    rounds = n + WARM_UP
+    return (saves[WARM_UP:], writes[WARM_UP:], raws[WARM_UP:],
+            {k: v / rounds for k, v in pages.items()})
+
+
+def _wal_frames(wal: Path) -> int:
+    """Frames in the write-ahead log: pages written since the last checkpoint reset it."""
+    size = wal.stat().st_size if wal.exists() else 0
+    return max(0, size - WAL_HEADER) // (PAGE_SIZE + FRAME_HEADER)
 
 
 def _time(fn, args_list) -> list[float]:
@@ -130,7 +160,7 @@ def run(quick: bool) -> str:
         registry = Registry.open(path)
         opened = time.perf_counter() - started
         raw = _raw_connection(path)
-        saves, raws = _time_saves(registry, raw, n_saves)
+        saves, writes, raws, pages = _time_saves(registry, raw, n_saves)
         raw.close()
         started = time.perf_counter()
         registry.tidy()  # name-index merge and checkpoint, as the window does when idle
@@ -167,6 +197,13 @@ def run(quick: bool) -> str:
          f"({percentile(saves, 50) / percentile(raws, 50):.2f}×)"],
         ["save, end to end (p95)", ms(save_p95), f"raw insert p95 {ms(raw_p95)}",
          "≤ 2× raw", f"{met(ratio <= 2)} ({ratio:.2f}×)"],
+        ["write step alone, validation skipped (p50)", ms(percentile(writes, 50)),
+         f"raw insert p50 {ms(percentile(raws, 50))}", "",
+         f"({percentile(writes, 50) / percentile(raws, 50):.2f}×)"],
+        ["write step alone, validation skipped (p95)", ms(percentile(writes, 95)),
+         f"raw insert p95 {ms(raw_p95)}", "", f"({percentile(writes, 95) / raw_p95:.2f}×)"],
+        ["pages written per save (WAL frames)", f"{pages['save']:.1f}",
+         f"raw insert {pages['raw']:.1f}", "", ""],
         [f"idle upkeep after the {n_saves} saves (index merge, checkpoint)", ms(checkpoint), "",
          "", ""],
         ["exact NIK lookup (p95)", ms(percentile(lookups, 95)), "", "≤ 20 ms",
