@@ -23,6 +23,8 @@ def is_storage_error(exc: BaseException) -> bool:
 def message_for(exc: BaseException) -> str:
     if is_storage_error(exc):
         return t("error.storage", detail=str(exc))
+    if type(exc).__name__ == "ImportFileError":  # its message names columns, never data
+        return t("error.import", detail=str(exc))
     return t("error.unexpected", kind=type(exc).__name__)
 
 

@@ -154,6 +154,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "record.member": ("Nomor peserta: {number}", "Member number: {number}"),
     "record.not_found": ("Data peserta tidak ditemukan.", "Record not found."),
     # long work
+    "import.title": ("Impor CSV", "Import CSV"),
+    "import.filter": ("Berkas CSV (*.csv);;Semua berkas (*)", "CSV files (*.csv);;All files (*)"),
+    "import.explain": (
+        "Setiap baris diperiksa dengan aturan yang sama seperti formulir dan disimpan sendiri-"
+        "sendiri. Baris yang ditolak dilaporkan dengan alasannya; NIK yang sudah terdaftar "
+        "tidak didaftarkan dua kali. Kegiatan yang dipilih di formulir dicatat untuk setiap "
+        "baris.",
+        "Every row is checked with the same rules as the form and saved on its own. Refused "
+        "rows are reported with their reasons; a NIK already registered is not registered "
+        "twice. The kegiatan chosen in the form is recorded for every row."),
+    "import.accept_warnings": (
+        "Simpan juga baris yang hanya berisi peringatan (mis. nama mirip)",
+        "Also save rows that only have warnings (e.g. a similar name)"),
+    "import.progress": ("Mengimpor pendaftaran…", "Importing registrations…"),
+    "import.done": ("{n} dari {total} baris didaftarkan.", "{n} of {total} rows registered."),
+    "import.with_warnings": ("{n} di antaranya dengan peringatan yang diterima.",
+                             "{n} of them with accepted warnings."),
+    "import.skipped": ("{n} baris ditolak:", "{n} rows refused:"),
+    "import.row": ("baris {line} ({nik} {name}): {reason}", "line {line} ({nik} {name}): {reason}"),
+    "import.save_report": ("Simpan daftar yang ditolak…", "Save the refused rows…"),
+    "menu.import": ("&Impor CSV…", "&Import CSV…"),
+    "error.import": ("Berkas tidak dapat diimpor.\n\n{detail}",
+                     "The file cannot be imported.\n\n{detail}"),
     "demo.title": ("Data contoh", "Demo data"),
     "demo.prompt": ("Berapa pekerja fiktif yang dibuat?", "How many fictitious workers?"),
     "demo.progress": ("Membuat data contoh…", "Creating demo data…"),

@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
         demo = QAction(t("menu.demo"), self)
         demo.triggered.connect(self.create_demo_data)
         file_menu.addAction(demo)
+        import_csv = QAction(t("menu.import"), self)
+        import_csv.triggered.connect(lambda: self.import_csv())
+        file_menu.addAction(import_csv)
         file_menu.addSeparator()
         quit_action = QAction(t("menu.quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -183,6 +186,12 @@ class MainWindow(QMainWindow):
                         fill_demo_data, count)
         task.finished.connect(lambda result: self._demo_done(task, result))
         return task
+
+    def import_csv(self, path: str | None = None, **options: Any) -> LongTask | None:
+        """Berkas → Impor CSV…: see ui/csv_import.py."""
+        from ui.csv_import import start_import
+
+        return start_import(self, path, **options)
 
     def _demo_done(self, task: LongTask, result: Any) -> None:
         created = result if isinstance(result, int) else getattr(result, "created", 0)

@@ -351,6 +351,11 @@ class RegistrationForm(QWidget):
 
     # -- reference data -------------------------------------------------------------------
 
+    @property
+    def operator(self) -> str:
+        """Who is recorded as having saved (and imported) registrations from this window."""
+        return self._operator
+
     def _setting(self, name: str) -> Any:
         try:
             return self._reader.get_setting(name)
