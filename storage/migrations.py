@@ -509,6 +509,28 @@ def _rebuild_workers(db: Database) -> None:
         db.execute(sql)
 
 
+@MIGRATIONS(name="0009_operators")
+def m0009_operators(db: Database) -> None:
+    # The people who may use this device (DESIGN.md §7): log-in, lockout, roles. The password
+    # is kept only as a salted scrypt hash with its parameters ("scrypt$n$r$p$salt$hash").
+    # Times are ISO 8601 in UTC; locked_until is empty when the account is not locked.
+    db.execute(
+        """CREATE TABLE operators (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL
+                CHECK (role IN ('petugas', 'verifikator', 'loket_kartu', 'admin')),
+            password_hash TEXT NOT NULL,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

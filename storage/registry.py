@@ -249,6 +249,13 @@ class Registry:
             self._config = load_program_config()
         return self._config
 
+    @property
+    def operators(self):
+        """The operator accounts (storage/operators.py): log-in, lockout, changes; audited."""
+        from storage.operators import Operators
+
+        return Operators(self)
+
     def check_integrity(self) -> None:
         """StorageError("corrupt") unless SQLite's integrity check passes."""
         check_integrity(self.db)

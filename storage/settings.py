@@ -46,6 +46,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Aplikasi terkunci jika tidak digunakan selama sekian menit.", minimum=1,
     ),
     Setting(
+        "login_max_failures", 5, int, "Batas salah kata sandi", "Failed log-ins before lockout",
+        "Setelah sekian kali berturut-turut salah masuk, akun petugas dikunci sementara.",
+        minimum=1,
+    ),
+    Setting(
+        "login_lockout_minutes", 15, int, "Lama akun dikunci (menit)",
+        "Lockout time (minutes)",
+        "Berapa lama akun petugas dikunci setelah terlalu sering salah masuk.", minimum=1,
+    ),
+    Setting(
         "language", "id", str, "Bahasa", "Language",
         "Bahasa tampilan aplikasi.", choices=("id", "en"),
     ),

@@ -23,10 +23,14 @@ RECORD_ID = "0192f0c1-0000-7000-8000-000000000001"
 
 
 def _seed_at_first_version(db) -> None:
-    """One registration written with the columns of 0001_core (frozen: never edited)."""
+    """One registration written with the columns of 0001_core (frozen: never edited), or, on a
+    database already past 0008_one_copy_per_version, with the columns that migration made."""
     data = canonical_json({"id": RECORD_ID, "version": 1, "nik": "1571010101909901",
                            "full_name": "Siti Nurhaliza", "birth_date": "1990-01-01",
                            "heirs": [{"name": "Ahmad", "relationship": "suami"}]})
+    if "data" not in db["workers"].columns_dict:
+        _seed_after_one_copy_per_version(db, data)
+        return
     with db.atomic():
         db.execute("INSERT INTO worker_versions (record_id, version, data) VALUES (?, 1, ?)",
                    [RECORD_ID, data])
@@ -37,6 +41,25 @@ def _seed_at_first_version(db) -> None:
         )
         db.execute("INSERT INTO outbox (record_id, version, payload) VALUES (?, 1, ?)",
                    [RECORD_ID, data])
+        entry = {"seq": 1, "at": "2026-11-24T10:00:00+07:00", "device_id": "dev",
+                 "operator": "Budi", "action": "registration.create", "entity": "registration",
+                 "entity_id": RECORD_ID, "detail": canonical_json({"version": 1})}
+        insert_audit(db, entry, GENESIS_HASH)
+
+
+def _seed_after_one_copy_per_version(db, data: str) -> None:
+    """The same registration with the columns of 0008_one_copy_per_version (frozen)."""
+    with db.atomic():
+        seq = db.execute("INSERT INTO worker_versions (record_id, version, data) VALUES (?, 1, ?)",
+                         [RECORD_ID, data]).lastrowid
+        db.execute(
+            "INSERT INTO workers (seq, id, version, nik, full_name, name_key, birth_date, status) "
+            "VALUES (?, ?, 1, '1571010101909901', 'Siti Nurhaliza', 'siti nurhaliza', "
+            "'1990-01-01', 'registered')", [seq, RECORD_ID],
+        )
+        db.execute("INSERT INTO heirs (record_id, position, name, relationship) "
+                   "VALUES (?, 0, 'Ahmad', 'suami')", [RECORD_ID])
+        db.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
         entry = {"seq": 1, "at": "2026-11-24T10:00:00+07:00", "device_id": "dev",
                  "operator": "Budi", "action": "registration.create", "entity": "registration",
                  "entity_id": RECORD_ID, "detail": canonical_json({"version": 1})}
