@@ -32,15 +32,16 @@ _QUERIES = {
         ("seq", "id", "event", "at", "by", "reason_code", "reason"),
     ),
     # The card desk prints and sorts cards of workers it never registered: each credential
-    # carries its holder's details as registered now (masked NIK only).
+    # carries its holder's details as registered now (masked NIK only) and the kegiatan's name.
     "credential": (
         "SELECT c.seq, c.record_id, c.member_number, c.name, c.cohort, c.serial, "
         "c.card_version, c.valid_from, c.valid_until, c.key_id, c.qr, r.full_name, r.nik, "
-        "r.occupation_code, r.kecamatan_code, r.kelurahan_code, r.event_id FROM cards c "
-        "LEFT JOIN registrations r ON r.id = c.record_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
+        "r.occupation_code, r.kecamatan_code, r.kelurahan_code, r.event_id, k.name FROM cards c "
+        "LEFT JOIN registrations r ON r.id = c.record_id LEFT JOIN kegiatan k ON k.id = r.event_id "
+        "WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
         ("seq", "id", "member_number", "name", "cohort", "serial", "card_version",
          "valid_from", "valid_until", "key_id", "qr", "full_name", "nik_masked",
-         "occupation_code", "kecamatan_code", "kelurahan_code", "event_id"),
+         "occupation_code", "kecamatan_code", "kelurahan_code", "event_id", "event_name"),
     ),
     "revocation": (
         "SELECT seq, record_id, serial, card_version FROM revocations "

@@ -16,7 +16,7 @@ from server import registrations as regs
 from server import rules
 from server.auth import Device
 from server.errors import ApiError
-from server.schemas import PushRecord, PushRequest
+from server.schemas import KegiatanData, PushRecord, PushRequest
 from server.store import Store, now_iso
 from storage.models import Issue, Registration
 from storage.nik import strip_separators
@@ -213,6 +213,9 @@ def push(store: Store, device: Device, req: PushRequest) -> dict:
         body_hash = _batch_hash(req, prepared)
         with store.write() as db:
             cached = _cached(db, device, req.batch_id, body_hash)
+            # Stored even when the batch is a repeat: it may be a batch first sent by an older
+            # client without them (storing the same kegiatan again changes nothing).
+            store_kegiatan(db, device, req.events)
             if cached is not None:
                 return cached
             writer = BatchWriter(db, store, device, req.batch_id, prepared)
@@ -225,6 +228,25 @@ def push(store: Store, device: Device, req: PushRequest) -> dict:
                 [device.id, req.batch_id, body_hash, canonical(response), writer.now],
             )
     return response
+
+
+def store_kegiatan(db, device: Device, events: list[KegiatanData]) -> None:
+    """Upsert the kegiatan a batch names, by their device-made ids (globally unique). Only the
+    device that first sent a kegiatan may change it: another device that learnt it in pull and
+    sends it back (without its date or kelurahan) leaves it as it is."""
+    if not events:
+        return
+    now = now_iso()
+    db.conn.executemany(
+        "INSERT INTO kegiatan (id, name, held_on, kelurahan_code, device_id, received_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "name = excluded.name, held_on = excluded.held_on, "
+        "kelurahan_code = excluded.kelurahan_code, updated_at = excluded.updated_at "
+        "WHERE kegiatan.device_id = excluded.device_id AND (kegiatan.name != excluded.name "
+        "OR kegiatan.held_on IS NOT excluded.held_on "
+        "OR kegiatan.kelurahan_code != excluded.kelurahan_code)",
+        [(e.id, e.name, e.held_on, e.kelurahan_code, device.id, now, now) for e in events],
+    )
 
 
 def normalized_nik(nik: str) -> str:

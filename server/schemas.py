@@ -20,6 +20,7 @@ Short = Annotated[str, Field(max_length=100)]
 Text = Annotated[str, Field(max_length=2000)]
 Operator = Annotated[str, Field(max_length=100)]
 Revision = Annotated[int, Field(ge=0, le=2**31)]
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def _no_lone_surrogates(value: Any) -> Any:
@@ -148,10 +149,21 @@ class PushRecord(Strict):
     data: RegistrationData
 
 
+class KegiatanData(Strict):
+    """A kegiatan (registration drive) the batch's records refer to, as the device made it."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    held_on: Annotated[str | None, Field(max_length=10, pattern=ISO_DATE)] = None
+    kelurahan_code: Annotated[str, Field(max_length=40)] = ""
+
+
 class PushRequest(Strict):
     batch_id: Id
     device_id: Id
     records: Annotated[list[PushRecord], Field(min_length=1)]
+    # Optional: a client that sends none still works; the server then has no name for them.
+    events: Annotated[list[KegiatanData], Field(max_length=MAX_RECORDS_PER_BATCH)] = []
 
 
 class FieldIssue(BaseModel):
@@ -220,6 +232,7 @@ class PullChange(BaseModel):
     kecamatan_code: str = ""
     kelurahan_code: str = ""
     event_id: str = ""
+    event_name: str = ""
 
 
 class PullResponse(BaseModel):
@@ -342,6 +355,7 @@ class Summary(BaseModel):
     occupation_code: str
     cohort: str
     event_id: str | None
+    event_name: str = ""  # "" when the server does not know the kegiatan
     status: str
     reason_code: str
     status_reason: str
@@ -400,6 +414,17 @@ class RegistrationList(BaseModel):
     offset: int
     limit: int
     items: list[Summary]
+
+
+class Kegiatan(BaseModel):
+    id: str
+    name: str
+    held_on: str | None
+    kelurahan_code: str
+
+
+class KegiatanList(BaseModel):
+    events: list[Kegiatan]
 
 
 class CohortQuota(BaseModel):

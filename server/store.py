@@ -143,6 +143,20 @@ def _m0002_seen(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0003_kegiatan")
+def _m0003_kegiatan(db: Database) -> None:
+    # Kegiatan (registration drives) the pushed registrations refer to, by the id the device
+    # made (UUIDv7, globally unique), so that every device can show their names. `device_id` is
+    # the device that first sent it: only that device may change it. (The `events` table holds
+    # status changes; it is another thing.)
+    db.execute(
+        """CREATE TABLE kegiatan (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, held_on TEXT,
+            kelurahan_code TEXT NOT NULL DEFAULT '', device_id TEXT NOT NULL,
+            received_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

@@ -23,6 +23,7 @@ from server.schemas import (
     CardPrintedRequest,
     DetailResponse,
     FundRequest,
+    KegiatanList,
     QuotaResponse,
     QuotaSetting,
     Reasons,
@@ -49,20 +50,41 @@ FILTERS = {  # query parameter -> column
 }
 
 
-def summary(row: dict) -> dict:
+def event_names(db, event_ids) -> dict[str, str]:
+    """{event id: name} of the kegiatan among `event_ids` that the server knows."""
+    ids = sorted({i for i in event_ids if i})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(db.execute(f"SELECT id, name FROM kegiatan WHERE id IN ({marks})", ids))
+
+
+def list_events(store: Store) -> dict:
+    rows = store.reader().execute(
+        "SELECT id, name, held_on, kelurahan_code FROM kegiatan "
+        "ORDER BY held_on IS NULL, held_on DESC, name, id"
+    ).fetchall()
+    return {"events": [dict(zip(("id", "name", "held_on", "kelurahan_code"), r, strict=True))
+                       for r in rows]}
+
+
+def summary(row: dict, names: dict[str, str] | None = None) -> dict:
     keys = ("id", "full_name", "birth_date", "kecamatan_code", "kelurahan_code",
             "occupation_code", "cohort", "event_id", "status", "reason_code", "status_reason",
             "member_number", "duplicate_of", "version", "revision", "received_at")
     item = {k: row[k] for k in keys}
     item.update(nik_masked=mask_nik(row["nik"]), possible_duplicate=bool(row["possible_duplicate"]),
-                conflict=bool(row["conflict"]))
+                conflict=bool(row["conflict"]),
+                event_name=(names or {}).get(row["event_id"] or "", ""))
     return item
 
 
-def detail(db, row: dict) -> dict:
+def detail(db, row: dict, names: dict[str, str] | None = None) -> dict:
     card = decisions.current_card(db, row["id"])
+    if names is None:
+        names = event_names(db, [row["event_id"]])
     return {
-        **summary(row), "data": json.loads(row["data"]), "device_id": row["device_id"],
+        **summary(row, names), "data": json.loads(row["data"]), "device_id": row["device_id"],
         "programme_year": row["programme_year"], "programme_start": row["programme_start"],
         "programme_end": row["programme_end"], "card": card,
     }
@@ -90,8 +112,10 @@ def list_registrations(store: Store, filters: dict, q: str, possible_duplicate: 
         f"SELECT {', '.join(regs.COLUMNS)} FROM registrations{clause} "
         "ORDER BY arrival LIMIT ? OFFSET ?", [*args, limit, offset],
     ).fetchall()
+    found = [regs.as_row(r) for r in rows]
+    names = event_names(db, [r["event_id"] for r in found])
     return {"total": total, "offset": offset, "limit": limit,
-            "items": [summary(regs.as_row(r)) for r in rows]}
+            "items": [summary(r, names) for r in found]}
 
 
 def registration_detail(store: Store, record_id: str) -> dict:
@@ -111,9 +135,11 @@ def registration_detail(store: Store, record_id: str) -> dict:
         "SELECT event, at, by, reason_code, reason FROM events WHERE record_id = ? ORDER BY seq",
         [record_id],
     ).fetchall()
+    others = [regs.as_row(r) for r in others]
+    names = event_names(db, [row["event_id"], *(r["event_id"] for r in others)])
     return {
-        "registration": detail(db, row),
-        "duplicates": [detail(db, regs.as_row(r)) for r in others],
+        "registration": detail(db, row, names),
+        "duplicates": [detail(db, r, names) for r in others],
         "conflicts": [{"version": v, "device_id": d, "received_at": at, "data": json.loads(data)}
                       for v, d, at, data in conflicts],
         "events": [dict(zip(("event", "at", "by", "reason_code", "reason"), e, strict=True))
@@ -134,6 +160,11 @@ def routes(router: APIRouter) -> None:
             "reject": [{"code": c, "label": t} for c, t in REJECT_REASONS.items()],
             "reprint": [{"code": c, "label": t} for c, t in REPRINT_REASONS.items()],
         }
+
+    @router.get("/events", response_model=KegiatanList, responses=_ERRORS, tags=["verifikasi"])
+    def events(device: DeviceDep, request: Request) -> dict:
+        """The kegiatan (registration drives) devices sent with their registrations."""
+        return list_events(store_of(request))
 
     @router.get("/quota", response_model=QuotaResponse, responses=_ERRORS, tags=["verifikasi"])
     def quota(device: DeviceDep, request: Request,
