@@ -58,12 +58,30 @@ def apply_page(registry, changes: list[dict]) -> None:
     if mine:
         _apply_statuses(registry, own, [_status_row(c) for c in mine])
         state.record_answers(db, [_own_answer(c) for c in mine])
+    remember_kegiatan(db, changes)
     for change in changes:
         if change.get("kind") == "credential" and change.get("qr") and change.get("id"):
             _store_credential(registry, change)
     revoked = [c for c in changes if c.get("kind") == "revocation"]
     if revoked:
         desk.apply_revocations(registry, revoked)
+
+
+def remember_kegiatan(db, changes: list[dict]) -> None:
+    """The kegiatan a page names (`event_id` with `event_name`, on credential items), kept in
+    this device's `events` table so that its lists and filters show the name. A kegiatan the
+    device already has (its own, with its date and kelurahan) is left as it is."""
+    named = {
+        str(c["event_id"]): " ".join(str(c["event_name"]).split())
+        for c in changes
+        if c.get("event_id") and isinstance(c.get("event_name"), str) and c["event_name"].strip()
+    }
+    if named:
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO events (id, name, held_on, kelurahan_code, created_at) "
+            "VALUES (?, ?, NULL, '', ?)",
+            [(event_id, name, state.now_iso()) for event_id, name in named.items()],
+        )
 
 
 def _apply_statuses(registry, own: dict[str, int], rows: list[tuple]) -> None:

@@ -65,12 +65,14 @@ class ProtocolError(SyncError):
         retryable: bool = False,
         code: str = "",
         status: int = 0,
+        details: Any = None,
     ):
         super().__init__(message, detail=detail)
         # A truncated answer is worth another try; a 4xx refusal is not.
         self.retryable = retryable
         self.code = code  # the server's stable error code, e.g. "batch.id_reused"
         self.status = status  # the HTTP status of a refusal (4xx), 0 otherwise
+        self.details = details  # the refusal's `details` (for 422: [{"loc", "msg"}]), or None
 
 
 class Cancelled(SyncError):
@@ -145,8 +147,12 @@ class SyncClient:
         """This device as the server knows it: role and the current NIK hash key."""
         return self._request("GET", "/devices/me")
 
-    def push(self, batch_id: str, device_id: str, records: list[dict]) -> dict:
-        body = {"batch_id": batch_id, "device_id": device_id, "records": records}
+    def push(self, batch_id: str, device_id: str, records: list[dict],
+             events: list[dict] | None = None) -> dict:
+        """One batch; `events` are the kegiatan its records refer to (left out when none)."""
+        body: dict[str, Any] = {"batch_id": batch_id, "device_id": device_id, "records": records}
+        if events:
+            body["events"] = events
         return self._request("POST", "/sync/push", json_body=body)
 
     def public_keys(self) -> list[dict]:
@@ -240,8 +246,11 @@ class SyncClient:
             raise ProtocolError(detail=f"undecodable answer on {path}", retryable=True) from exc
         if status >= 400:
             code, message = _server_error(data)
+            error = data.get("error") if isinstance(data, dict) else None
+            details = error.get("details") if isinstance(error, dict) else None
             raise ProtocolError(
-                message, detail=f"{status} {code} on {path}", code=code, status=status
+                message, detail=f"{status} {code} on {path}", code=code, status=status,
+                details=details,
             )
         if not isinstance(data, dict):
             raise ProtocolError(detail=f"answer on {path} is not an object", retryable=False)

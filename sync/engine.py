@@ -13,10 +13,13 @@ registry connection while it runs.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from storage.models import Status
 from sync import apply, card_steps, state
@@ -32,6 +35,7 @@ from sync.client import (
 from sync.keys import trust_server_keys_of
 
 Progress = Callable[[int, int, str], None]
+log = logging.getLogger(__name__)
 
 PUSH = "push"
 PULL = "pull"
@@ -43,6 +47,10 @@ MAX_BATCH_FAILURES = 8
 # The client already retried each with backoff: two unreachable batches in a row mean the
 # network is gone, and smaller batches will not help.
 MAX_OFFLINE_IN_A_ROW = 2
+# The API's limits on a kegiatan sent with a batch (server/schemas.py KegiatanData).
+KEGIATAN_NAME_MAX = 200
+KEGIATAN_CODE_MAX = 40
+_API_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
 @dataclass
@@ -128,6 +136,7 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
     total = registry.outbox_count()
     done = 0
     offline_in_a_row = 0
+    send_kegiatan = True  # an older server refuses the field; the records then go without it
     notify(0, total, PUSH)
     while True:
         _check(cancel)
@@ -136,12 +145,17 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
             state.forget_batch(db)
             return
         batch_id = _batch_id(db, [e.seq for e in entries])
+        records = [_record(e, device) for e in entries]
+        events = kegiatan_for(db, records) if send_kegiatan else []
         try:
-            answer = client.push(batch_id, device, [_record(e, device) for e in entries])
+            answer = client.push(batch_id, device, records, events)
             answered = _apply_push_answer(registry, entries, answer, report)
         except ProtocolError as exc:
             if exc.retryable:
                 size = _after_failure(report, exc, size)
+            elif events and _refuses_kegiatan(exc):
+                log.warning("the server does not take kegiatan with a push; sent without them")
+                send_kegiatan = False
             elif exc.code == "batch.id_reused":
                 state.forget_batch(db)  # the server knows this id with other content
             elif exc.status not in (413, 422):
@@ -211,6 +225,44 @@ def _record(entry, device: str) -> dict:
     data = json.loads(entry.payload) if isinstance(entry.payload, str) else dict(entry.payload)
     data["device_id"] = device
     return {"record_id": entry.record_id, "version": int(entry.version), "data": data}
+
+
+def kegiatan_for(db, records: list[dict]) -> list[dict]:
+    """The kegiatan (this device's `events` rows) the batch's records refer to, as the push
+    body carries them (docs/SYNC_API.md §4). One that would break the API's limits is clipped
+    or left out, so that it never holds its records back."""
+    ids = sorted({str(r["data"].get("event_id") or "") for r in records} - {""})
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"SELECT id, name, held_on, kelurahan_code FROM events WHERE id IN ({marks})", ids
+    ).fetchall()
+    events = []
+    for event_id, name, held_on, kelurahan_code in rows:
+        name = " ".join(str(name or "").split())[:KEGIATAN_NAME_MAX].strip()
+        kelurahan_code = str(kelurahan_code or "")
+        if not name or not _API_ID.match(event_id) or len(kelurahan_code) > KEGIATAN_CODE_MAX:
+            continue
+        events.append({"id": event_id, "name": name, "held_on": _iso_date(held_on),
+                       "kelurahan_code": kelurahan_code})
+    return events
+
+
+def _iso_date(value) -> str | None:
+    try:
+        return date.fromisoformat(str(value)).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+def _refuses_kegiatan(exc: ProtocolError) -> bool:
+    """A 422 about the body's `events` field: a server from before kegiatan travelled."""
+    details = exc.details if isinstance(exc.details, list) else []
+    return exc.status == 422 and any(
+        isinstance(d, dict) and list(d.get("loc") or [])[:2] == ["body", "events"]
+        for d in details
+    )
 
 
 def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> int:

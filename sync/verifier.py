@@ -106,6 +106,10 @@ def reasons(client: SyncClient) -> dict:
     return _call(client, "GET", "/reasons")
 
 
+def events(client: SyncClient) -> dict:
+    """The kegiatan the server knows: `{"events": [{"id", "name", "held_on",
+    "kelurahan_code"}]}`, the latest first."""
+    return _call(client, "GET", "/events")
 
 
 def quota(client: SyncClient, year: int | None = None) -> dict:

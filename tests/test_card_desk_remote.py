@@ -115,7 +115,10 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         assert desk.count_ready_to_print(card_desk, desk.CardFilter(kecamatan_code="15.71.99")) == 0
         events = desk.card_events(card_desk)
         assert {e for e, _ in events} == {r.event_id for r in regs.values() if r.event_id}
-        assert all(name == "" for _, name in events)  # kegiatan made on another device
+        # Kegiatan made on another device: their names came with the push and the pull.
+        field_names = {e.id: e.name for e in field.events()}
+        assert events and all(name == field_names[e] for e, name in events)
+        assert all(r.event_name == field_names.get(r.event_id, "") for r in rows.values())
 
         # `main.py cards print` on the desk's data directory: every QR decodes and verifies.
         pdf = tmp_path / "kartu.pdf"

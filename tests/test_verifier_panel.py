@@ -79,6 +79,24 @@ def test_list_is_masked_and_the_quota_is_shown(qtbot, panel):
     assert panel.reason_combo.count() == 8
 
 
+def test_kegiatan_filter_comes_from_the_server_and_shows_names(qtbot, panel):
+    """The verifier's own device made no kegiatan: the filter and the names come from
+    GET /events and the answers' event_name (the enumerators' devices sent them)."""
+    qtbot.waitUntil(lambda: panel.event_combo.count() > 1, timeout=WAIT)
+    labels = [panel.event_combo.itemText(i) for i in range(1, panel.event_combo.count())]
+    assert all("(CONTOH)" in label for label in labels)
+    named = [item for item in panel.model.items if item.get("event_id")]
+    assert named and all(panel.cell(item, 7) == item["event_name"] != "" for item in named)
+
+    chosen = named[0]["event_id"]
+    panel.event_combo.setCurrentIndex(panel.event_combo.findData(chosen))
+    qtbot.waitUntil(lambda: panel.model.items and all(
+        item["event_id"] == chosen for item in panel.model.items), timeout=WAIT)
+    detail = _open(qtbot, panel, 0)
+    assert detail["event_name"] and detail["event_name"] in panel.this_view.toPlainText()
+    assert chosen not in panel.this_view.toPlainText()  # the name, not a bare id
+
+
 def test_duplicates_side_by_side_then_resolved(qtbot, panel):
     panel.duplicate_check.setChecked(True)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=WAIT)

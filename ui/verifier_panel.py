@@ -55,7 +55,8 @@ EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md
     "card_printed": "Kartu dicetak", "card_handed_over": "Kartu diserahkan",
     "card_reprinted": "Kartu dicetak ulang",
 }
-COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Diterima")
+COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Kegiatan",
+           "Diterima")
 NOT_ENROLLED = (
     "Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab Sinkronisasi "
     "(atau pakai server lokal untuk mencoba), lalu buka tab ini lagi."
@@ -380,18 +381,37 @@ class VerifierPanel(QWidget):
             self._say(NOT_ENROLLED, error=True)
             return
         self._run("reasons", api.reasons, on_done=self._got_reasons, on_error=lambda e: None)
+        # The kegiatan of every device, from the server; this device's own stay meanwhile (and
+        # when a server from before GET /events cannot answer).
+        self._run("events", api.events, on_done=self._got_events, on_error=lambda e: None)
         self.refresh_quota()
         self.refresh_list()
 
-    def _fill_lookup(self, combo: QComboBox, values: dict[str, str]) -> None:
+    def _fill_lookup(self, combo: QComboBox, values: dict[str, str], *,
+                     ordered: bool = False) -> None:
+        """Replace the choices after the first ("Semua …"); sorted by name unless `ordered`."""
         chosen = combo.currentData()
         combo.blockSignals(True)
         while combo.count() > 1:
             combo.removeItem(1)
-        for code, name in sorted(values.items(), key=lambda kv: kv[1]):
+        items = values.items() if ordered else sorted(values.items(), key=lambda kv: kv[1])
+        for code, name in items:
             combo.addItem(name, code)
         combo.setCurrentIndex(max(0, combo.findData(chosen)))
         combo.blockSignals(False)
+
+    def _got_events(self, answer: dict) -> None:
+        """The kegiatan filter from the server (the latest first, each with its day)."""
+        events = [e for e in answer.get("events", []) if isinstance(e, dict) and e.get("id")]
+        if not events:
+            return
+        self.events = {**self.events, **{e["id"]: e.get("name") or e["id"] for e in events}}
+        labels = {}
+        for e in events:
+            day = _date(e.get("held_on"))
+            name = e.get("name") or e["id"]
+            labels[e["id"]] = f"{name} ({day})" if day else name
+        self._fill_lookup(self.event_combo, labels, ordered=True)
 
     def _got_reasons(self, answer: dict) -> None:
         reasons = {r["code"]: r["label"] for r in answer.get("reject", []) if r.get("code")}
@@ -470,6 +490,8 @@ class VerifierPanel(QWidget):
             return _status_text(item)
         if column == 6:
             return _flags(item)
+        if column == 7:
+            return item.get("event_name") or self.events.get(item.get("event_id") or "", "")
         return (item.get("received_at") or "")[:16].replace("T", " ")
 
     # --- one registration --------------------------------------------------------------------
@@ -579,7 +601,7 @@ class VerifierPanel(QWidget):
             ("Ahli waris", heirs),
             ("Persetujuan", f"versi {data.get('consent_version', '')}"
              if data.get("consent_given") else "belum"),
-            ("Kegiatan", self.events.get(event, event)),
+            ("Kegiatan", reg.get("event_name") or self.events.get(event, event)),
             ("Catatan", data.get("notes", "")),
             ("Diterima server", (reg.get("received_at") or "")[:16].replace("T", " ")),
             ("Versi", str(reg.get("version", ""))),
