@@ -25,8 +25,22 @@ from bench.util import ms, peak_rss_mib, percentile, table
 from storage import demo
 from storage.db import CACHE_KIB, WAL_AUTOCHECKPOINT_PAGES
 from storage.demo import fill_demo_data, generate_workers
+from storage.ids import new_id
 from storage.migrations import MIGRATIONS
-from storage.registry import RegistrationFilter, Registry
+from storage.models import mask_nik
+from storage.registry import (
+    GENESIS_HASH,
+    INSERT_HEIR,
+    UPSERT_WORKER,
+    RegistrationFilter,
+    Registry,
+    canonical_json,
+    heir_rows,
+    insert_audit,
+    now_iso,
+    record_dict,
+    worker_row,
+)
 from storage.validation import clean_registration
 
 FULL_SIZE = 228_000
@@ -101,19 +115,50 @@ def _write_only(registry: Registry, reg) -> float:
     return time.perf_counter() - started
 
 
+def _statements_only(registry: Registry, reg) -> float:
+    """The save's SQL alone for a new registration, every value prepared beforehand: the
+    history version, the current row (with its indexes, name index and card-holder trigger),
+    heirs, outbox entry, audit entry, one commit. No implementation of these tables can save
+    faster than this; it is the floor the save is measured against."""
+    reg = clean_registration(reg)
+    reg.id, reg.version, reg.device_id, reg.operator = new_id(), 1, registry.device_id, "Bench"
+    reg.created_at = reg.updated_at = now = now_iso()
+    data, heirs, row = canonical_json(record_dict(reg)), heir_rows(reg), worker_row(reg, 0)
+    entry = {"seq": 0, "at": now, "device_id": reg.device_id, "operator": "Bench",
+             "action": "registration.create", "entity": "registration", "entity_id": reg.id,
+             "detail": canonical_json({"version": 1, "nik": mask_nik(reg.nik)})}
+    conn = registry.db.conn
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    row[1] = conn.execute(
+        "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
+        "VALUES (?, 1, 'Bench', ?, ?)", [reg.id, now, data]).lastrowid
+    conn.execute(UPSERT_WORKER, row)
+    conn.executemany(INSERT_HEIR, heirs)
+    conn.execute("INSERT INTO outbox (seq) VALUES (?)", [row[1]])
+    seq, prev = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+                             ).fetchone() or (0, GENESIS_HASH)
+    insert_audit(registry.db, {**entry, "seq": seq + 1}, prev)
+    conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
 def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int
-                ) -> tuple[list, list, list]:
-    """n rounds of a timed save, a timed write-only save of another worker and a raw insert of
-    the saved row; the first WARM_UP rounds are not timed (caches, statement caches, the first
-    pages of a new write-ahead log)."""
+                ) -> tuple[list, list, list, list, dict]:
+    """n rounds of: the save's statements alone for one worker, the write step alone for
+    another, a timed save of a third and a raw insert of the saved row. The first WARM_UP
+    rounds are not timed (caches, statement caches, the first pages of a new write-ahead
+    log)."""
+    rounds = n + WARM_UP
     taken = {r[0] for r in registry.db.execute("SELECT nik FROM workers")}
-    workers = list(generate_workers(2 * (n + WARM_UP), seed=99, as_of=AS_OF, taken_niks=taken))
+    workers = list(generate_workers(3 * rounds, seed=99, as_of=AS_OF, taken_niks=taken))
     columns = [r[1] for r in registry.db.execute("PRAGMA table_info(workers)")]
-    saves, writes, raws = [], [], []
+    saves, writes, statements, raws = [], [], [], []
     wal = Path(f"{registry.db.execute('PRAGMA database_list').fetchone()[2]}-wal")
     pages = {"save": 0, "raw": 0}  # grows only: nothing checkpoints during the rounds
-    for i, reg in enumerate(workers[: n + WARM_UP]):
-        writes.append(_write_only(registry, workers[n + WARM_UP + i]))
+    for i, reg in enumerate(workers[:rounds]):
+        statements.append(_statements_only(registry, workers[2 * rounds + i]))
+        writes.append(_write_only(registry, workers[rounds + i]))
         before = _wal_frames(wal)
         started = time.perf_counter()
         result = registry.save(reg, operator="Bench", as_of=AS_OF,
@@ -128,8 +173,7 @@ def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int
         before = _wal_frames(wal)
         raws.append(_raw_insert(raw, list(row.values())))
         pages["raw"] += _wal_frames(wal) - before
-    rounds = n + WARM_UP
-    return (saves[WARM_UP:], writes[WARM_UP:], raws[WARM_UP:],
+    return (saves[WARM_UP:], writes[WARM_UP:], statements[WARM_UP:], raws[WARM_UP:],
             {k: v / rounds for k, v in pages.items()})
 
 
@@ -160,7 +204,7 @@ def run(quick: bool) -> str:
         registry = Registry.open(path)
         opened = time.perf_counter() - started
         raw = _raw_connection(path)
-        saves, writes, raws, pages = _time_saves(registry, raw, n_saves)
+        saves, writes, statements, raws, pages = _time_saves(registry, raw, n_saves)
         raw.close()
         started = time.perf_counter()
         registry.tidy()  # name-index merge and checkpoint, as the window does when idle
@@ -202,6 +246,12 @@ def run(quick: bool) -> str:
          f"({percentile(writes, 50) / percentile(raws, 50):.2f}×)"],
         ["write step alone, validation skipped (p95)", ms(percentile(writes, 95)),
          f"raw insert p95 {ms(raw_p95)}", "", f"({percentile(writes, 95) / raw_p95:.2f}×)"],
+        ["the save's SQL alone, values prepared beforehand (p50)",
+         ms(percentile(statements, 50)), f"raw insert p50 {ms(percentile(raws, 50))}", "",
+         f"({percentile(statements, 50) / percentile(raws, 50):.2f}×)"],
+        ["the save's SQL alone, values prepared beforehand (p95)",
+         ms(percentile(statements, 95)), f"raw insert p95 {ms(raw_p95)}", "",
+         f"({percentile(statements, 95) / raw_p95:.2f}×)"],
         ["pages written per save (WAL frames)", f"{pages['save']:.1f}",
          f"raw insert {pages['raw']:.1f}", "", ""],
         [f"idle upkeep after the {n_saves} saves (index merge, checkpoint)", ms(checkpoint), "",
