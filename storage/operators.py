@@ -71,6 +71,7 @@ MESSAGES = {
     "last_admin": "Admin aktif terakhir tidak dapat dinonaktifkan.",
     "inactive": "Akun petugas ini sudah nonaktif.",
     "wrong_password": "Kata sandi lama salah.",
+    "already_set_up": "Perangkat ini sudah memiliki akun petugas. Masuk dengan akun yang ada.",
 }
 
 

@@ -34,11 +34,35 @@ def open_worker(data_dir: str | Path | None) -> Any:
     return worker
 
 
-def build_window(worker: Any) -> Any:
+def build_window(worker: Any, operator: Any = None) -> Any:
+    """The main window; `operator` is who logged in (None: no log-in and no idle lock, for
+    tests, benchmarks and screenshots)."""
     from ui.main_window import MainWindow
 
     set_language(str(worker.readonly.get_setting("language") or "id"))
-    return MainWindow(worker)
+    return MainWindow(worker, operator=operator)
+
+
+def log_in(worker: Any, data_dir: str | Path | None) -> Any:
+    """Before anything else: on a device without operators, the first admin account; else the
+    log-in dialog (with the demo accounts' hint in demo mode). The operator, or None when the
+    dialog was closed."""
+    from PySide6.QtWidgets import QDialog
+
+    from ui.login import FirstAdminDialog, LoginDialog
+
+    set_language(str(worker.readonly.get_setting("language") or "id"))
+    if worker.readonly.operators.count(active_only=False) == 0:
+        dialog = FirstAdminDialog(worker)
+    else:
+        from ui.demo_mode import demo_hint
+
+        dialog = LoginDialog(worker, hint=demo_hint(worker.readonly, data_dir))
+    try:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        return dialog.operator if accepted else None
+    finally:
+        dialog.deleteLater()
 
 
 def run_app(args: Any) -> int:
@@ -55,7 +79,10 @@ def run_app(args: Any) -> int:
         return 1
     demo = None
     try:
-        window = build_window(worker)
+        operator = log_in(worker, getattr(args, "data_dir", None))
+        if operator is None:
+            return 0  # closed without logging in: the window is never built
+        window = build_window(worker, operator)
         window.show()
         from ui.draft_recovery import offer_draft
 

@@ -18,6 +18,7 @@ import json
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ from sync.engine import run_sync
 from sync.keys import trust_server_keys_of
 
 CHOICE_FILE = "demo.json"
+# Demo operator accounts, made with the demo data; the log-in dialog shows them in demo mode.
+DEMO_PASSWORD = "contoh-jambi"
+DEMO_OPERATORS = (
+    ("contoh.admin", "Admin Contoh", "admin"),
+    ("contoh.petugas", "Petugas Pendata Contoh", "petugas"),
+    ("contoh.verifikator", "Verifikator Contoh", "verifikator"),
+    ("contoh.kartu", "Petugas Kartu Contoh", "loket_kartu"),
+)
 DEMO_ROLE = "admin"  # roles are per device: the one demo device registers, decides and prints
 DEMO_COUNT = 40
 DEMO_OPERATOR = "Verifikator Contoh"
@@ -149,6 +158,7 @@ def seed_demo(registry, server_data: Path | str, count: int = DEMO_COUNT, *, pro
             raise _Stop
 
     try:
+        create_demo_operators(registry, datetime.now(UTC))
         trust_server_keys_of(registry, client)
         before = _all_ids(registry)
         fill_demo_data(registry, count, seed=2026)
@@ -172,6 +182,34 @@ def seed_demo(registry, server_data: Path | str, count: int = DEMO_COUNT, *, pro
         client.close()
     report.counts = {_label(k): v for k, v in report.counts.items()}
     return report
+
+
+def create_demo_operators(registry, now: datetime) -> list[str]:
+    """The demo's operator accounts (one per role, password DEMO_PASSWORD), unless they
+    exist already. Returns the usernames made."""
+    made = []
+    for username, display_name, role in DEMO_OPERATORS:
+        if registry.operators.get(username) is None:
+            registry.operators.add(username, display_name, role, DEMO_PASSWORD, now=now,
+                                   by="demo")
+            made.append(username)
+    return made
+
+
+def demo_hint(reader, data_dir: Path | str | None) -> str:
+    """The log-in dialog's hint in demo mode (this device uses the local demo server and its
+    demo data was made): the demo accounts still active and their password. Else ""."""
+    from storage.paths import data_dir as resolve
+    from ui.labels import t
+
+    choice = DemoChoice.load(resolve(data_dir))
+    if not (choice.local_server and choice.seeded):
+        return ""
+    active = {o.username for o in reader.operators.list(include_inactive=False)}
+    users = [username for username, _name, _role in DEMO_OPERATORS if username in active]
+    if not users:
+        return ""
+    return t("login.demo_hint", users=", ".join(users), password=DEMO_PASSWORD)
 
 
 def _label(status: str) -> str:

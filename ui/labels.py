@@ -183,6 +183,82 @@ TEXT: dict[str, tuple[str, str]] = {
     "demo.done": ("{n} data contoh dibuat.", "{n} demo records created."),
     "progress.cancel": ("Batal", "Cancel"),
     "progress.cancelled": ("Dibatalkan. Data yang sudah tersimpan tetap ada.", "Cancelled. What was already saved is kept."),
+    # operators: log-in, first run, lock screen, management
+    "login.title": ("Masuk — Jamsos Jambi", "Log in — Jamsos Jambi"),
+    "login.heading": ("Masuk sebagai petugas", "Log in as an operator"),
+    "login.username": ("Nama pengguna", "Username"),
+    "login.password": ("Kata sandi", "Password"),
+    "login.submit": ("&Masuk", "&Log in"),
+    "login.quit": ("&Tutup aplikasi", "&Quit"),
+    "login.checking": ("Memeriksa…", "Checking…"),
+    "login.demo_hint": (
+        "Mode demo: akun contoh {users}, semuanya dengan kata sandi {password}",
+        "Demo mode: sample accounts {users}, all with the password {password}",
+    ),
+    "first.title": ("Akun admin pertama", "First admin account"),
+    "first.intro": (
+        "Belum ada akun petugas di perangkat ini. Buat akun admin pertama: akun ini dipakai "
+        "untuk masuk dan untuk menambah petugas lain. Ingat kata sandinya; tanpa kata sandi "
+        "data di perangkat ini tidak dapat dibuka dari aplikasi.",
+        "There is no operator account on this device yet. Create the first admin account: it "
+        "is used to log in and to add other operators. Remember its password; without it the "
+        "data on this device cannot be opened from the app.",
+    ),
+    "first.create": ("&Buat akun dan masuk", "&Create account and log in"),
+    "op.display_name": ("Nama lengkap", "Full name"),
+    "op.role": ("Peran", "Role"),
+    "op.password_again": ("Ulangi kata sandi", "Repeat password"),
+    "op.old_password": ("Kata sandi lama", "Current password"),
+    "op.new_password": ("Kata sandi baru", "New password"),
+    "op.password_rule": ("Paling sedikit {n} karakter.", "At least {n} characters."),
+    "lock.title": ("Layar terkunci", "Screen locked"),
+    "lock.text": (
+        "Aplikasi dikunci karena tidak digunakan, atau dikunci oleh petugas. Isian yang belum "
+        "disimpan tetap ada. Masukkan kata sandi {name}, atau masuk sebagai petugas lain.",
+        "The app was locked after a pause, or by the operator. Unsaved input is kept. Enter "
+        "{name}'s password, or log in as another operator.",
+    ),
+    "lock.logged_out": (
+        "Petugas sudah keluar. Isian yang belum disimpan tetap ada. Masuk untuk melanjutkan.",
+        "The operator has logged out. Unsaved input is kept. Log in to continue.",
+    ),
+    "menu.operator": ("&Petugas", "&Operator"),
+    "menu.lock": ("&Kunci layar", "&Lock screen"),
+    "menu.logout": ("&Keluar akun", "Log &out"),
+    "menu.password": ("&Ganti kata sandi…", "&Change password…"),
+    "menu.operators": ("K&elola petugas…", "&Manage operators…"),
+    "status.operator": ("Petugas: {name} ({role})", "Operator: {name} ({role})"),
+    "ops.title": ("Kelola petugas", "Manage operators"),
+    "ops.add": ("&Tambah petugas…", "&Add operator…"),
+    "ops.reset": ("&Atur ulang kata sandi…", "&Reset password…"),
+    "ops.unlock": ("&Buka kunci", "&Unlock"),
+    "ops.deactivate": ("&Nonaktifkan", "&Deactivate"),
+    "ops.close": ("T&utup", "&Close"),
+    "ops.col.username": ("Nama pengguna", "Username"),
+    "ops.col.name": ("Nama", "Name"),
+    "ops.col.role": ("Peran", "Role"),
+    "ops.col.state": ("Keadaan", "State"),
+    "ops.active": ("Aktif", "Active"),
+    "ops.inactive": ("Nonaktif", "Inactive"),
+    "ops.locked": ("Terkunci sampai {clock}", "Locked until {clock}"),
+    "ops.failures": ("Aktif, {n} kali salah", "Active, {n} failed"),
+    "ops.add.title": ("Tambah petugas", "Add operator"),
+    "ops.reset.title": ("Atur ulang kata sandi {name}", "Reset {name}'s password"),
+    "ops.deactivate.confirm": (
+        "Nonaktifkan akun {name}? Akun ini tidak dapat masuk lagi; data yang pernah "
+        "disimpannya tetap ada.",
+        "Deactivate {name}'s account? It can no longer log in; what it saved is kept.",
+    ),
+    "ops.done.add": ("Akun {name} dibuat.", "Account {name} created."),
+    "ops.done.reset": ("Kata sandi {name} diganti.", "{name}'s password was changed."),
+    "ops.done.unlock": ("Kunci akun {name} dibuka.", "{name}'s account was unlocked."),
+    "ops.done.deactivate": ("Akun {name} dinonaktifkan.", "{name}'s account was deactivated."),
+    "ops.choose": ("Pilih satu petugas di daftar.", "Choose an operator in the list."),
+    "ops.admin_only": ("Hanya admin yang dapat mengelola petugas.", "Only an admin can manage operators."),
+    "password.title": ("Ganti kata sandi", "Change password"),
+    "password.done": ("Kata sandi diganti.", "Password changed."),
+    "btn.ok": ("&Simpan", "&Save"),
+    "btn.cancel": ("&Batal", "&Cancel"),
     # errors
     "error.title": ("Terjadi masalah", "Something went wrong"),
     "error.storage": (

@@ -8,9 +8,11 @@ from typing import Any
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -21,6 +23,7 @@ from ui.labels import LANGUAGES, language, plain, t
 from ui.long_task import LongTask
 from ui.registration_form import RegistrationForm
 from ui.registrations_view import RegistrationsView
+from ui.session import IdleWatcher, Session, role_label
 from ui.status_bar import RegistryStatusBar
 
 
@@ -46,15 +49,27 @@ class LazyPanel(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """Owns the tabs and the status bar; refreshes what shows data after every write."""
+    """Owns the tabs and the status bar; refreshes what shows data after every write.
 
-    def __init__(self, worker: Any, parent: QWidget | None = None):
+    With `operator` (the one who logged in, from ui/app.py) the window records that operator on
+    saves, locks itself after `idle_lock_minutes` without input, and has the operator menu
+    (lock, log out, change password, manage operators for an admin). Without one (tests, the
+    benchmarks, screenshots) it behaves as before: no lock."""
+
+    def __init__(self, worker: Any, parent: QWidget | None = None, *, operator: Any = None):
         super().__init__(parent)
         self.worker = worker
+        self.session = Session(operator, self)
         self.setWindowTitle(t("app.title"))
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
-        self.setCentralWidget(self.tabs)
+        # The lock screen takes the tabs' place: hidden tabs show nothing and take no shortcut,
+        # and every widget keeps what was typed in it.
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self.lock_screen: Any = None
+        self.idle: IdleWatcher | None = None
 
         self.form = RegistrationForm(worker, parent=self)
         scroll = QScrollArea(self)
@@ -84,6 +99,12 @@ class MainWindow(QMainWindow):
         self.form.message.connect(lambda text: self.status.showMessage(text, 10_000))
         self.tabs.currentChanged.connect(self._tab_changed)
         self._build_menus()
+        self.operator_label = QLabel(self)
+        self.operator_label.setObjectName("operator_label")
+        self.status.addPermanentWidget(self.operator_label)
+        self.session.changed.connect(self._operator_changed)
+        if operator is not None:
+            self._start_session()
         self.resize(1280, 860)
 
     # -- for other panels -----------------------------------------------------------------
@@ -101,6 +122,8 @@ class MainWindow(QMainWindow):
     def _make_card_desk(self) -> QWidget:
         from ui.card_desk import CardDeskPanel
 
+        if self.session.operator is not None:
+            return CardDeskPanel(self.worker, self, operator=self.session.display_name)
         return CardDeskPanel(self.worker, self)
 
     def _make_verify_panel(self) -> QWidget:
@@ -111,7 +134,14 @@ class MainWindow(QMainWindow):
     def _make_verifier(self) -> QWidget:
         from ui.verifier_panel import VerifierPanel
 
-        return VerifierPanel(self.worker, self)
+        panel = VerifierPanel(self.worker, self)
+        self._name_verifier(panel)
+        return panel
+
+    def _name_verifier(self, panel: Any) -> None:
+        edit = getattr(panel, "operator_edit", None)
+        if edit is not None and self.session.operator is not None:
+            edit.setText(self.session.display_name)
 
     @property
     def card_desk(self) -> Any:
@@ -169,6 +199,136 @@ class MainWindow(QMainWindow):
             lambda: QMessageBox.about(self, plain("menu.about"), t("about.text")))
         help_menu.addAction(about)
 
+        self._build_operator_menu()
+
+    def _build_operator_menu(self) -> None:
+        menu = self.menuBar().addMenu(t("menu.operator"))
+        self.operator_menu = menu
+        self.lock_action = QAction(t("menu.lock"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        self.logout_action = QAction(t("menu.logout"), self)
+        self.logout_action.triggered.connect(self.log_out)
+        self.password_action = QAction(t("menu.password"), self)
+        self.password_action.triggered.connect(self.change_own_password)
+        self.operators_action = QAction(t("menu.operators"), self)
+        self.operators_action.triggered.connect(self.manage_operators)
+        for action in (self.lock_action, self.logout_action, self.password_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.operators_action)
+        self._update_operator_actions()
+
+    def _update_operator_actions(self) -> None:
+        logged_in = self.session.operator is not None
+        for action in (self.lock_action, self.logout_action, self.password_action):
+            action.setEnabled(logged_in)
+        self.operators_action.setEnabled(self.session.is_admin)
+        self.operator_menu.menuAction().setVisible(logged_in or self.lock_screen is not None)
+
+    # -- the logged-in operator, locking --------------------------------------------------
+
+    def _start_session(self) -> None:
+        from ui.login import LockScreen
+
+        self.lock_screen = LockScreen(self.worker, self)
+        self.lock_screen.unlocked.connect(self.unlock)
+        self.stack.addWidget(self.lock_screen)
+        minutes = int(self.worker.readonly.get_setting("idle_lock_minutes"))
+        self.idle = IdleWatcher(minutes * 60_000, self)
+        self.idle.idle.connect(self.lock)
+        self.idle.start()
+        self._operator_changed(self.session.operator)
+
+    @property
+    def locked(self) -> bool:
+        return self.lock_screen is not None and self.stack.currentWidget() is self.lock_screen
+
+    def lock(self) -> None:
+        """Cover the window until the operator (or another one) logs in. Nothing typed is
+        lost: the widgets stay as they are, and the form's draft is written now."""
+        if self.lock_screen is None or self.locked:
+            return
+        self.form.flush_draft()
+        if self.session.operator is not None:
+            self._record_event("operator.screen_locked")
+        self._cover(self.session.operator)
+
+    def log_out(self) -> None:
+        """The operator leaves: the window stays locked until someone logs in."""
+        if self.lock_screen is None:
+            return
+        self.form.flush_draft()
+        if self.session.operator is not None:
+            self._record_event("operator.logout")
+        self.session.set_operator(None)
+        self._cover(None)
+
+    def _cover(self, operator: Any) -> None:
+        if self.idle is not None:
+            self.idle.stop()
+        self.lock_screen.show_for(operator)
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        self.lock_screen.form.focus()
+
+    def unlock(self, operator: Any) -> None:
+        """After a successful log-in on the lock screen (the same operator or another)."""
+        self.stack.setCurrentWidget(self.tabs)
+        self.menuBar().setEnabled(True)
+        self.session.set_operator(operator)  # another operator may have logged in
+        if self.idle is not None:
+            self.idle.start()
+        self.form.setFocus()
+
+    def _record_event(self, action: str) -> None:
+        from ui.login import now_utc
+
+        username = self.session.username
+        self.worker.call(lambda r, u, a, now: r.operators.record_event(u, a, now=now),
+                         username, action, now_utc(), on_error=lambda exc: None)
+
+    def _operator_changed(self, operator: Any) -> None:
+        if operator is None:
+            self.operator_label.clear()
+        else:
+            self.operator_label.setText(t("status.operator", name=operator.display_name,
+                                          role=role_label(operator.role)))
+            if self._card_desk.built:
+                self._card_desk.widget().operator = operator.display_name
+            if self._verifier.built:
+                self._name_verifier(self._verifier.widget())
+        self._update_operator_actions()
+
+    def change_own_password(self) -> None:
+        from ui.login import ask_password, change_password_job, error_text, now_utc
+
+        if self.session.operator is None:
+            return
+        answer = ask_password(self, plain("password.title"), ask_old=True)
+        if answer is None:
+            return
+        old, new = answer
+        self.worker.call(
+            change_password_job, self.session.username, old or "", new, now_utc(),
+            on_result=lambda _r: QMessageBox.information(self, plain("password.title"),
+                                                         t("password.done")),
+            on_error=lambda exc: QMessageBox.warning(self, plain("password.title"),
+                                                     error_text(exc)),
+            changes=True,
+        )
+
+    def manage_operators(self) -> Any:
+        """The admin's operator list (modeless; returned for tests)."""
+        if not self.session.is_admin:
+            QMessageBox.warning(self, plain("ops.title"), t("ops.admin_only"))
+            return None
+        from ui.operators_dialog import OperatorsDialog
+
+        dialog = OperatorsDialog(self.worker, self.session, self)
+        dialog.open()
+        return dialog
+
     def _choose_language(self, code: str) -> None:
         self.worker.call(lambda r, c: r.set_setting("language", c), code)
         QMessageBox.information(self, plain("menu.language"), t("language.restart"))
@@ -202,6 +362,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.form.flush_draft()  # the draft timer may not have fired yet
+        if self.idle is not None:
+            self.idle.remove()
         self.sync_panel.shutdown()  # a running sync stops after its batch; nothing is lost
         if self._card_desk.built:
             self._card_desk.widget().shutdown()  # a reprint under way gets its answer stored

@@ -83,7 +83,7 @@ class RegistrationForm(QWidget):
         self._reader = worker.readonly
         self._regions = self._reader.regions
         self._editing = editing
-        self._operator = operator or self._setting("operator_name") or getpass.getuser()
+        self._operator = operator  # without a logged-in operator: this, the setting, the OS user
         self._touched: set[str] = set()
         self._derived: dict[str, str] = {}  # what the NIK filled in, to know if it was changed
         self._validation = ValidationResult()
@@ -354,7 +354,7 @@ class RegistrationForm(QWidget):
     @property
     def operator(self) -> str:
         """Who is recorded as having saved (and imported) registrations from this window."""
-        return self._operator
+        return self.operator_name()
 
     def _setting(self, name: str) -> Any:
         try:
@@ -533,7 +533,7 @@ class RegistrationForm(QWidget):
             consent_given=self.consent.isChecked(),
             event_id=self.event.currentData() or None,
             notes=self.notes.text().strip(),
-            operator=self._operator,
+            operator=self.operator_name(),
         )
 
     def load_registration(self, reg: Registration) -> None:
@@ -575,7 +575,7 @@ class RegistrationForm(QWidget):
             consent_given=self.consent.isChecked(),
             event_id=self.event.currentData() or "",
             saved_at=datetime.now().isoformat(timespec="seconds"),
-            operator=self._operator,
+            operator=self.operator_name(),
         )
         return data
 
@@ -728,6 +728,16 @@ class RegistrationForm(QWidget):
         self._warning_codes = []
         self._rebuild_focus_chain()
 
+    def operator_name(self) -> str:
+        """Who is recorded on a save: the operator logged in to this window wins; without one,
+        the name given, the `operator_name` setting, then the OS user."""
+        from ui.session import session_of
+
+        session = session_of(self)
+        if session is not None and session.operator is not None:
+            return session.display_name
+        return self._operator or self._setting("operator_name") or getpass.getuser()
+
     def submit(self) -> None:
         """Save the record through the worker; on findings, show them and keep the form."""
         if self._saving:
@@ -740,7 +750,7 @@ class RegistrationForm(QWidget):
             return
         reg = self.to_registration()
         confirmed = set(self._warning_codes) if self.confirm_warnings.isChecked() else set()
-        operator = self._operator
+        operator = self.operator_name()
         self._saving = True
         self.save_button.setEnabled(False)
         self._validate_seq += 1  # answers to earlier checks are stale now
