@@ -34,6 +34,161 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="simpan juga baris yang hanya berisi peringatan (mis. nama mirip)")
     imp.add_argument("--report", default="", help="tulis baris yang ditolak ke berkas CSV ini")
     imp.set_defaults(handler=run_import_csv)
+    register_operators(sub)
+
+
+def register_operators(sub: argparse._SubParsersAction) -> None:
+    """`main.py operators add|list|passwd|unlock|deactivate`: the device's operator accounts."""
+    from storage.operators import ROLES
+
+    ops = sub.add_parser(
+        "operators",
+        help="kelola akun petugas perangkat ini",
+        description="Mengelola akun petugas yang boleh masuk ke aplikasi di perangkat ini. "
+        "Kata sandi dibaca tanpa ditampilkan (getpass), atau satu baris dari stdin bila "
+        "stdin bukan terminal.",
+    )
+    actions = ops.add_subparsers(dest="operators_command", metavar="AKSI", required=True)
+
+    def action(name: str, help_text: str, handler, *, username: bool = True):
+        p = actions.add_parser(name, help=help_text, description=help_text)
+        # Also accepted after the subcommand; SUPPRESS keeps the one given before it.
+        p.add_argument("--data-dir", default=argparse.SUPPRESS,
+                       help="folder data aplikasi (bawaan: folder data platform)")
+        if username:
+            p.add_argument("username", metavar="NAMA_PENGGUNA", help="nama pengguna petugas")
+        p.set_defaults(handler=handler)
+        return p
+
+    add = action("add", "tambah akun petugas (akun pertama harus admin)", run_operators_add)
+    add.add_argument("--name", required=True, help="nama lengkap yang dicatat pada data")
+    add.add_argument("--role", required=True, choices=ROLES, help="peran petugas")
+    action("list", "daftar akun petugas", run_operators_list, username=False)
+    action("passwd", "ganti kata sandi petugas (juga membuka kunci)", run_operators_passwd)
+    action("unlock", "buka kunci akun yang terkunci karena salah masuk", run_operators_unlock)
+    action("deactivate", "nonaktifkan akun petugas", run_operators_deactivate)
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name on this system
+        return "cli"
+
+
+def read_new_password(stream=None) -> str:
+    """Twice with getpass on a terminal; one line from stdin otherwise. ValueError (Indonesian)
+    when the two differ or the password breaks the rules."""
+    import getpass
+
+    from storage.operators import OperatorError, check_password
+
+    stream = sys.stdin if stream is None else stream
+    if stream.isatty():
+        password = getpass.getpass("Kata sandi baru: ")
+        repeated = getpass.getpass("Ulangi kata sandi: ")
+    else:
+        password = stream.readline().rstrip("\r\n")
+        repeated = None
+    try:
+        check_password(password, repeated)
+    except OperatorError as exc:
+        raise ValueError(str(exc)) from None
+    return password
+
+
+def _with_operators(args: argparse.Namespace, work) -> int:
+    from datetime import UTC, datetime
+
+    from storage.db import StorageError
+    from storage.operators import OperatorError
+    from storage.paths import database_path
+    from storage.registry import Registry
+
+    try:
+        registry = Registry.open(database_path(getattr(args, "data_dir", None)))
+    except StorageError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return work(registry.operators, datetime.now(UTC))
+    except (OperatorError, ValueError) as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 1
+    except StorageError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        registry.close()
+
+
+def run_operators_add(args: argparse.Namespace) -> int:
+    def work(operators, now) -> int:
+        password = read_new_password()
+        created = operators.add(args.username, args.name, args.role, password, now=now,
+                                by=_cli_actor())
+        print(f"Akun {created.username} ({created.display_name}, {created.role_label}) dibuat.")
+        return 0
+
+    return _with_operators(args, work)
+
+
+def run_operators_list(args: argparse.Namespace) -> int:
+    from storage.operators import format_clock
+
+    def work(operators, now) -> int:
+        rows = operators.list()
+        if not rows:
+            print("Belum ada akun petugas. Tambahkan admin pertama dengan "
+                  "'main.py operators add NAMA --name \"Nama Lengkap\" --role admin'.")
+            return 0
+        print(f"{'NAMA PENGGUNA':<20} {'PERAN':<20} {'KEADAAN':<26} NAMA")
+        for op in rows:
+            if not op.active:
+                state = "nonaktif"
+            elif op.locked_at(now):
+                state = f"terkunci sampai {format_clock(op.locked_until)}"
+            elif op.failed_attempts:
+                state = f"aktif, {op.failed_attempts} kali salah"
+            else:
+                state = "aktif"
+            print(f"{op.username:<20} {op.role_label:<20} {state:<26} {op.display_name}")
+        return 0
+
+    return _with_operators(args, work)
+
+
+def run_operators_passwd(args: argparse.Namespace) -> int:
+    def work(operators, now) -> int:
+        if operators.get(args.username) is None:
+            from storage.operators import OperatorError
+
+            raise OperatorError("not_found")
+        operators.change_password(args.username, read_new_password(), now=now, by=_cli_actor())
+        print(f"Kata sandi {args.username.strip().casefold()} diganti.")
+        return 0
+
+    return _with_operators(args, work)
+
+
+def run_operators_unlock(args: argparse.Namespace) -> int:
+    def work(operators, now) -> int:
+        operators.unlock(args.username, now=now, by=_cli_actor())
+        print(f"Kunci akun {args.username.strip().casefold()} dibuka.")
+        return 0
+
+    return _with_operators(args, work)
+
+
+def run_operators_deactivate(args: argparse.Namespace) -> int:
+    def work(operators, now) -> int:
+        operators.deactivate(args.username, now=now, by=_cli_actor())
+        print(f"Akun {args.username.strip().casefold()} dinonaktifkan.")
+        return 0
+
+    return _with_operators(args, work)
 
 
 def _id(number: int) -> str:
