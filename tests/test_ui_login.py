@@ -263,3 +263,15 @@ def test_demo_operators_and_the_hint_only_in_demo_mode(qtbot, worker, tmp_path):
     dialog = LoginDialog(worker, hint=hint)
     qtbot.addWidget(dialog)
     assert dialog.form.hint.text() == hint and not dialog.form.hint.isHidden()
+
+
+def test_dialogs_of_the_window_hide_while_it_is_locked(qtbot, window):
+    dialog = QDialog(window)
+    dialog.open()  # window-modal, as a record opened from the list
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    window.lock()
+    assert window.locked and not dialog.isVisible()
+    unlock_with(qtbot, window, "admin", PASSWORD)
+    qtbot.waitUntil(lambda: not window.locked, timeout=WAIT)
+    assert dialog.isVisible()
+    dialog.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -249,6 +251,15 @@ class MainWindow(QMainWindow):
         lost: the widgets stay as they are, and the form's draft is written now."""
         if self.lock_screen is None or self.locked:
             return
+        from PySide6.QtWidgets import QApplication
+
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal.windowModality() == Qt.WindowModality.ApplicationModal:
+            # A question waits in its own event loop (exec); hiding it would answer it. The
+            # lock comes after the next pause instead.
+            if self.idle is not None:
+                self.idle.start()
+            return
         self.form.flush_draft()
         if self.session.operator is not None:
             self._record_event("operator.screen_locked")
@@ -267,6 +278,12 @@ class MainWindow(QMainWindow):
     def _cover(self, operator: Any) -> None:
         if self.idle is not None:
             self.idle.stop()
+        # Dialogs opened from the window (a record, the operator list) hide with it and come
+        # back, as they were, after the log-in.
+        self._hidden_dialogs = [d for d in self.findChildren(QDialog)
+                                if d.isVisible() and d.isWindow()]
+        for dialog in self._hidden_dialogs:
+            dialog.hide()
         self.lock_screen.show_for(operator)
         self.stack.setCurrentWidget(self.lock_screen)
         self.menuBar().setEnabled(False)
@@ -277,6 +294,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.tabs)
         self.menuBar().setEnabled(True)
         self.session.set_operator(operator)  # another operator may have logged in
+        for dialog in getattr(self, "_hidden_dialogs", []):
+            dialog.show()
+        self._hidden_dialogs = []
         if self.idle is not None:
             self.idle.start()
         self.form.setFocus()
