@@ -7,6 +7,7 @@ Funding counts the quota inside the same transaction, so concurrent verifiers ca
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import date
@@ -44,12 +45,17 @@ def add_event(db, record_id: str, event: str, device: Device, operator: str, now
 
 
 def decide(store: Store, record_id: str, revision: int | None,
-           apply: Callable[[object, dict, str], None]) -> None:
-    """Run `apply(db, row, now)` on a registration, refusing if it changed since `revision`."""
+           apply: Callable[[object, dict, str], None],
+           replayed: Callable[[object], bool] | None = None) -> bool:
+    """Run `apply(db, row, now)` on a registration, refusing if it changed since `revision`.
+    `replayed(db)`, asked first (inside the same transaction), says the request was already
+    applied: then nothing is checked or applied, and True is returned."""
     with store.write() as db:
         row = regs.fetch_row(db, record_id)
         if row is None:
             raise _refuse("not_found", "Pendaftaran ini tidak ada di server.", 404)
+        if replayed is not None and replayed(db):
+            return True
         if revision is not None and row["revision"] != revision:
             raise _refuse(
                 "decision.stale_revision",
@@ -57,6 +63,7 @@ def decide(store: Store, record_id: str, revision: int | None,
                 "periksa lagi.",
             )
         apply(db, row, now_iso())
+    return False
 
 
 def _require_status(row: dict, allowed: set[str], action: str) -> None:
@@ -279,11 +286,35 @@ def card_handed_over(store: Store, device: Device, record_id: str, card_version:
 
 def reprint(store: Store, signer: Signer, device: Device, record_id: str, revision: int | None,
             reason_code: str, reason_text: str, operator: str,
-            card_version: int | None = None) -> None:
+            card_version: int | None = None, request_id: str | None = None) -> bool:
     """A new card version; every earlier one is revoked. The request names what the person saw:
     the registration's `revision` (the verifier) or the `card_version` being replaced (a card
-    desk, which holds cards, not registrations); a repeated request is refused, never applied
-    twice."""
+    desk, which holds cards, not registrations); a repeated request is never applied twice.
+
+    With a `request_id` (made by the client once per reprint asked, sent again on retries), a
+    repeat of a request this device already had applied is answered as done (returns True)
+    instead of being refused as stale; the same id with another request gets 409
+    `request.id_reused`. Without one, a repeat is refused (`card.not_current`)."""
+    body_hash = _reprint_hash(record_id, revision, card_version, reason_code, reason_text,
+                              operator)
+
+    def replayed(db) -> bool:
+        if request_id is None:
+            return False
+        found = db.execute(
+            "SELECT record_id, body_hash FROM reprint_requests "
+            "WHERE device_id = ? AND request_id = ?", [device.id, request_id],
+        ).fetchone()
+        if found is None:
+            return False
+        if tuple(found) != (record_id, body_hash):
+            raise _refuse(
+                "request.id_reused",
+                "Nomor permintaan (request_id) ini sudah dipakai untuk permintaan cetak ulang "
+                "lain dari perangkat ini. Buat permintaan baru dengan nomor baru.",
+            )
+        return True
+
     def apply(db, row, now):
         _require_status(row, CARD_STATUSES, "dicetak ulang")
         card = current_card(db, record_id)
@@ -306,11 +337,27 @@ def reprint(store: Store, signer: Signer, device: Device, record_id: str, revisi
             [seq, record_id, card["serial"], card["card_version"], now],
         )
         row = regs.touch(db, record_id, now, status=Status.FUNDED.value)
-        issue_card(db, signer, row, now, serial=card["serial"], version=card["card_version"] + 1)
+        made = card["card_version"] + 1
+        issue_card(db, signer, row, now, serial=card["serial"], version=made)
         reason = reason_text.strip() or REPRINT_REASONS[reason_code]
         add_event(db, record_id, "card_reprinted", device, operator, now, reason_code, reason)
+        if request_id is not None:
+            db.execute(
+                "INSERT INTO reprint_requests (device_id, request_id, record_id, body_hash, "
+                "serial, card_version, at) VALUES (?,?,?,?,?,?,?)",
+                [device.id, request_id, record_id, body_hash, card["serial"], made, now],
+            )
 
-    decide(store, record_id, revision, apply)
+    return decide(store, record_id, revision, apply, replayed)
+
+
+def _reprint_hash(record_id: str, revision: int | None, card_version: int | None,
+                  reason_code: str, reason_text: str, operator: str) -> str:
+    """What makes two reprint requests the same request (canonical JSON, SHA-256)."""
+    request = {"record_id": record_id, "revision": revision, "card_version": card_version,
+               "reason_code": reason_code, "reason_text": reason_text, "operator": operator}
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # --- resolving duplicates and conflicts -------------------------------------------------------

@@ -337,6 +337,12 @@ class ReprintRequest(Strict):
     reason_code: ReprintCode
     reason_text: Text = ""
     operator: Operator = ""
+    request_id: Annotated[Id | None, Field(
+        description="Made by the client (a UUID), one per reprint the person asks for, and sent "
+                    "again unchanged on retries: a request repeated with the same id is not "
+                    "applied again and answers 200 with the current Detail; the same id with "
+                    "another request (e.g. another registration) gets 409 request.id_reused. "
+                    "Scoped to the device.")] = None
 
     @model_validator(mode="after")
     def _identified(self) -> ReprintRequest:

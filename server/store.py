@@ -157,6 +157,20 @@ def _m0003_kegiatan(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0004_reprint_requests")
+def _m0004_reprint_requests(db: Database) -> None:
+    # The reprints applied under a client's `request_id` (docs/SYNC_API.md §7), so that a request
+    # repeated after its answer was lost gets the same answer instead of 409 card.not_current.
+    # Scoped to the device, like push batches. `body_hash` is the request as first applied (a
+    # different request under the same id is refused); `card_version` the version it made.
+    db.execute(
+        """CREATE TABLE reprint_requests (
+            device_id TEXT NOT NULL, request_id TEXT NOT NULL, record_id TEXT NOT NULL,
+            body_hash TEXT NOT NULL, serial INTEGER NOT NULL, card_version INTEGER NOT NULL,
+            at TEXT NOT NULL, PRIMARY KEY (device_id, request_id))"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

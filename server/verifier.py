@@ -269,6 +269,6 @@ def _card_routes(router: APIRouter, answer) -> None:
         require_role(device, *CARD_DESK)
         decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
                           body.revision, body.reason_code, body.reason_text, body.operator,
-                          card_version=body.card_version)
+                          card_version=body.card_version, request_id=body.request_id)
         return answer(request, record_id, device)
 
