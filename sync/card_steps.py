@@ -7,13 +7,17 @@ a reason (e.g. the card was reprinted meanwhile), which is logged.
 A reprint is not queued: an enrolled desk asks the server at once (`reprint_on_server`), naming
 the card version it replaces, because only the server's key is trusted by every device. The
 answer carries the new card, which the desk keeps with the revocation of the earlier versions;
-the same credential and revocation reach every other device in pull.
+the same credential and revocation reach every other device in pull. Each reprint asked carries
+its own `request_id`, sent again unchanged when the client retries, so that a request whose
+answer was lost after the server applied it is answered with the card it made (not refused as
+"already reprinted elsewhere").
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 
 from cards import desk
 from sync import state
@@ -84,9 +88,19 @@ def send_reprint(client: SyncClient, registration_id: str, card_version: int, re
     CannotDecide, ServerError."""
     if reason not in desk.REPRINT_REASONS:
         raise desk.CardDeskError("Pilih alasan cetak ulang.")
+    # One id for this reprint; SyncClient's retries send the same body, so the same id.
+    request_id = str(uuid.uuid4())
     try:
-        return api.card_reprint(client, registration_id, reason, card_version=card_version,
-                                reason_text=reason_text, operator=operator)
+        try:
+            return api.card_reprint(client, registration_id, reason, card_version=card_version,
+                                    reason_text=reason_text, operator=operator,
+                                    request_id=request_id)
+        except api.DecisionRefused as exc:
+            if not _refuses_request_id(exc):
+                raise
+            log.warning("the server does not take request_id with a reprint; sent without it")
+            return api.card_reprint(client, registration_id, reason, card_version=card_version,
+                                    reason_text=reason_text, operator=operator)
     except Offline as exc:
         raise Offline(REPRINT_OFFLINE, detail=exc.detail) from exc
     except api.CannotDecide as exc:
@@ -98,6 +112,15 @@ def send_reprint(client: SyncClient, registration_id: str, card_version: int, re
             raise
         raise api.DecisionRefused(REPRINT_NOT_CURRENT, detail=exc.detail, code=exc.code,
                                   status=exc.status) from exc
+
+
+def _refuses_request_id(exc: ProtocolError) -> bool:
+    """A 422 about the body's `request_id`: a server from before reprints carried one."""
+    details = exc.details if isinstance(exc.details, list) else []
+    return exc.status == 422 and any(
+        isinstance(d, dict) and list(d.get("loc") or [])[:2] == ["body", "request_id"]
+        for d in details
+    )
 
 
 def keep_reprint(registry, registration_id: str, answer: dict, card_version: int, reason: str,

@@ -173,11 +173,13 @@ def card_handed_over(client: SyncClient, registration_id: str, card_version: int
 
 def card_reprint(client: SyncClient, registration_id: str, reason_code: str, *,
                  card_version: int | None = None, revision: int | None = None,
-                 reason_text: str = "", operator: str = "") -> dict:
+                 reason_text: str = "", operator: str = "", request_id: str = "") -> dict:
     """A new card version (earlier ones revoked), named by the card version being replaced
-    (a card desk) or the registration's revision (a verifier); the Detail carries the new card."""
+    (a card desk) or the registration's revision (a verifier); the Detail carries the new card.
+    `request_id` (one per reprint asked, the same on every retry) lets the server answer a
+    request repeated after a lost answer with the card it already made."""
     body = _body(revision, operator, card_version=card_version, reason_code=reason_code,
-                 reason_text=reason_text.strip())
+                 reason_text=reason_text.strip(), request_id=request_id)
     return _call(client, "POST", f"/registrations/{registration_id}/card/reprint", body=body)
 
 
@@ -214,4 +216,5 @@ def _refusal(exc: ProtocolError) -> DecisionRefused:
         message = exc.message
         if message.startswith(_SERVER_PREFIX):
             message = message[len(_SERVER_PREFIX):]
-    return DecisionRefused(message, detail=exc.detail, code=exc.code, status=exc.status)
+    return DecisionRefused(message, detail=exc.detail, code=exc.code, status=exc.status,
+                           details=exc.details)
