@@ -12,6 +12,9 @@ answer is passed back, unless the dice say otherwise:
 "after" faults are the interesting ones: the server has written, the client does not know, and
 the retry must change nothing. Every connection carries one request (Connection: close), so a
 fault hits exactly one request.
+
+`choose(request) -> fault or None`, when given, picks the fault for each request (the whole
+request as bytes) instead of the dice: a test can cut exactly the answer it means to.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FAULTS = ("drop_before", "drop_after", "error_500", "cut", "delay")
@@ -51,11 +55,13 @@ class FaultProxy:
         seed: int = 0,
         faults: tuple[str, ...] = FAULTS,
         max_delay: float = 0.3,
+        choose: Callable[[bytes], str | None] | None = None,
     ):
         self.upstream = ("127.0.0.1", upstream_port)
         self.rate = rate
         self.faults = faults
         self.max_delay = max_delay
+        self.choose = choose
         self.stats = FaultStats()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -79,9 +85,14 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _pick(self) -> tuple[str | None, float]:
+    def _pick(self, request: bytes) -> tuple[str | None, float]:
         with self._lock:
             self.stats.requests += 1
+            if self.choose is not None:
+                fault = self.choose(request)
+                if fault is not None:
+                    self.stats.faults[fault] += 1
+                return fault, 1.0  # error_500 then comes after the server handled the request
             if self._rng.random() >= self.rate:
                 return None, 0.0
             fault = self._rng.choice(self.faults)
@@ -93,7 +104,7 @@ class FaultProxy:
         request = _read_request(client)
         if request is None:
             return
-        fault, dice = self._pick()
+        fault, dice = self._pick(request)
         if fault == "drop_before" or (fault == "error_500" and dice < 0.5):
             if fault == "error_500":
                 client.sendall(_ERROR_500)
