@@ -53,6 +53,40 @@ def password_edit(parent: QWidget, name: str) -> QLineEdit:
 # --- jobs for the database worker (no Qt) -----------------------------------------------------
 
 
+def error_label(parent: QWidget) -> QLabel:
+    """Where a dialog says what is wrong with what was typed."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    return label
+
+
+def passwords_ok(message: QLabel, password: str, repeat: str) -> bool:
+    """The storage rule for a new password typed twice; its refusal goes into `message`."""
+    from storage.operators import OperatorError, check_password
+
+    try:
+        check_password(password, repeat)
+    except OperatorError as exc:
+        message.setText(str(exc))
+        return False
+    return True
+
+
+def ok_cancel_form(dialog: QDialog, fields: QFormLayout, message: QLabel) -> None:
+    """Fields, the error line and OK/Cancel; OK runs `dialog._check`, which accepts or says
+    why not."""
+    buttons = QDialogButtonBox(dialog)
+    ok = buttons.addButton(t("btn.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.addButton(t("btn.cancel"), QDialogButtonBox.ButtonRole.RejectRole)
+    ok.clicked.connect(dialog._check)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(fields)
+    layout.addWidget(message)
+    layout.addWidget(buttons)
+
+
 def log_in_job(registry, username: str, password: str, now: datetime):
     return registry.operators.log_in(username, password, now)
 
@@ -203,10 +237,8 @@ class FirstAdminDialog(QDialog):
         self.password = password_edit(self, "first_password")
         self.password.setPlaceholderText(t("op.password_rule", n=MIN_PASSWORD_LENGTH))
         self.repeat = password_edit(self, "first_repeat")
-        self.message = QLabel(self)
+        self.message = error_label(self)
         self.message.setObjectName("first_message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
         buttons = QDialogButtonBox(self)
         self.create_button = buttons.addButton(t("first.create"),
                                                QDialogButtonBox.ButtonRole.AcceptRole)
@@ -229,13 +261,8 @@ class FirstAdminDialog(QDialog):
         self.resize(480, 0)
 
     def submit(self) -> None:
-        from storage.operators import OperatorError, check_password
-
-        password, repeat = self.password.text(), self.repeat.text()
-        try:
-            check_password(password, repeat)
-        except OperatorError as exc:
-            self.message.setText(str(exc))
+        password = self.password.text()
+        if not passwords_ok(self.message, password, self.repeat.text()):
             return
         self.create_button.setEnabled(False)
         self.worker.call(first_admin_job, self.username.text(), self.display_name.text(),
@@ -310,33 +337,17 @@ class PasswordDialog(QDialog):
         self.new = password_edit(self, "password_new")
         self.new.setPlaceholderText(t("op.password_rule", n=MIN_PASSWORD_LENGTH))
         self.repeat = password_edit(self, "password_repeat")
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message = error_label(self)
         fields = QFormLayout()
         if self.old is not None:
             fields.addRow(t("op.old_password"), self.old)
         fields.addRow(t("op.new_password"), self.new)
         fields.addRow(t("op.password_again"), self.repeat)
-        buttons = QDialogButtonBox(self)
-        ok = buttons.addButton(t("btn.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(t("btn.cancel"), QDialogButtonBox.ButtonRole.RejectRole)
-        ok.clicked.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(fields)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        ok_cancel_form(self, fields, self.message)
 
     def _check(self) -> None:
-        from storage.operators import OperatorError, check_password
-
-        try:
-            check_password(self.new.text(), self.repeat.text())
-        except OperatorError as exc:
-            self.message.setText(str(exc))
-            return
-        self.accept()
+        if passwords_ok(self.message, self.new.text(), self.repeat.text()):
+            self.accept()
 
     def values(self) -> tuple[str | None, str]:
         return (self.old.text() if self.old is not None else None), self.new.text()

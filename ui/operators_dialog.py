@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,7 +27,15 @@ from PySide6.QtWidgets import (
 
 from storage.operators import MIN_PASSWORD_LENGTH, ROLES, format_clock
 from ui.labels import plain, t
-from ui.login import ERROR_STYLE, ask_password, error_text, now_utc, password_edit
+from ui.login import (
+    ask_password,
+    error_label,
+    error_text,
+    now_utc,
+    ok_cancel_form,
+    password_edit,
+    passwords_ok,
+)
 from ui.session import Session, role_label
 
 # --- jobs for the database worker (no Qt) -----------------------------------------------------
@@ -78,34 +85,18 @@ class AddOperatorDialog(QDialog):
         self.password = password_edit(self, "add_password")
         self.password.setPlaceholderText(t("op.password_rule", n=MIN_PASSWORD_LENGTH))
         self.repeat = password_edit(self, "add_repeat")
-        self.message = QLabel(self)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setWordWrap(True)
+        self.message = error_label(self)
         fields = QFormLayout()
         fields.addRow(t("login.username"), self.username)
         fields.addRow(t("op.display_name"), self.display_name)
         fields.addRow(t("op.role"), self.role)
         fields.addRow(t("login.password"), self.password)
         fields.addRow(t("op.password_again"), self.repeat)
-        buttons = QDialogButtonBox(self)
-        ok = buttons.addButton(t("btn.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(t("btn.cancel"), QDialogButtonBox.ButtonRole.RejectRole)
-        ok.clicked.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(fields)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        ok_cancel_form(self, fields, self.message)
 
     def _check(self) -> None:
-        from storage.operators import OperatorError, check_password
-
-        try:
-            check_password(self.password.text(), self.repeat.text())
-        except OperatorError as exc:
-            self.message.setText(str(exc))
-            return
-        self.accept()
+        if passwords_ok(self.message, self.password.text(), self.repeat.text()):
+            self.accept()
 
     def values(self) -> tuple[str, str, str, str]:
         return (self.username.text(), self.display_name.text(), self.role.currentData(),
