@@ -275,3 +275,26 @@ def test_dialogs_of_the_window_hide_while_it_is_locked(qtbot, window):
     qtbot.waitUntil(lambda: not window.locked, timeout=WAIT)
     assert dialog.isVisible()
     dialog.close()
+
+
+def test_password_dialogs_refuse_a_mismatch_and_accept_a_match(qtbot):
+    from ui.login import PasswordDialog
+    from ui.operators_dialog import AddOperatorDialog
+
+    change = PasswordDialog("Ganti kata sandi", ask_old=True)
+    qtbot.addWidget(change)
+    change.old.setText("lama-sekali")
+    change.new.setText("baru-sekali")
+    change.repeat.setText("baru-sekalI")
+    change._check()
+    assert change.result() == 0 and change.message.text()
+    change.repeat.setText("baru-sekali")
+    change._check()
+    assert change.result() == 1 and change.values() == ("lama-sekali", "baru-sekali")
+
+    add = AddOperatorDialog()
+    qtbot.addWidget(add)
+    add.password.setText("pendek")
+    add.repeat.setText("pendek")
+    add._check()
+    assert add.result() == 0 and "8" in add.message.text()
