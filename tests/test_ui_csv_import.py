@@ -1,22 +1,12 @@
 """Berkas → Impor CSV… in the window: off the main thread, with progress, a report of refused
 rows, and a clear message for a file that cannot be imported."""
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from storage.registry import RegistrationFilter
 from tests.test_csv_import import demo_rows, write_csv
 from ui.csv_import import summary
-from ui.db_worker import DbWorker
 from ui.main_window import MainWindow
-
-
-@pytest.fixture
-def worker(qtbot, tmp_path):
-    w = DbWorker.for_path(tmp_path / "registry.sqlite3")
-    w.start()
-    yield w
-    w.shutdown()
 
 
 def test_import_from_the_window_registers_rows_and_reports_the_refused(qtbot, worker, tmp_path):

@@ -7,16 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from storage.registry import RegistrationFilter
-from ui.db_worker import DbWorker
 from ui.registration_form import RegistrationForm
-
-
-@pytest.fixture
-def worker(qtbot, tmp_path):
-    w = DbWorker.for_path(tmp_path / "registry.sqlite3")
-    w.start()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

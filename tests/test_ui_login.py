@@ -26,14 +26,6 @@ T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 WAIT = 10_000
 
 
-@pytest.fixture
-def worker(qtbot, tmp_path):
-    w = DbWorker.for_path(tmp_path / "registry.sqlite3")
-    w.start()
-    yield w
-    w.shutdown()
-
-
 def run_job(qtbot, worker, fn, *args):
     box = []
     worker.call(fn, *args, on_result=box.append, on_error=box.append)

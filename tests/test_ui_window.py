@@ -1,24 +1,14 @@
 """Drafts offered back, the main window's tabs and counts, long work with progress, errors."""
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from storage.db import StorageError
 from storage.registry import RegistrationFilter
 from ui import errors
-from ui.db_worker import DbWorker
 from ui.draft_recovery import offer_draft
 from ui.main_window import MainWindow
 from ui.registration_form import DRAFT_KEY, RegistrationForm
-
-
-@pytest.fixture
-def worker(qtbot, tmp_path):
-    w = DbWorker.for_path(tmp_path / "registry.sqlite3")
-    w.start()
-    yield w
-    w.shutdown()
 
 
 def wait_for_job(qtbot, worker, fn, *args):
