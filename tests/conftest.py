@@ -1,4 +1,4 @@
-"""Fixtures shared by the window's tests."""
+"""Fixtures shared by many test modules: the window's database worker, the real server."""
 
 import pytest
 
@@ -13,3 +13,14 @@ def worker(qtbot, tmp_path):
     w.start()
     yield w
     w.shutdown()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The real central server in a thread on a loopback port: (url, its data folder). A module
+    that needs the server in another form defines its own `server`."""
+    from sync_util import server_in_thread
+
+    server_dir = tmp_path / "server"
+    with server_in_thread(server_dir) as url:
+        yield url, server_dir

@@ -11,12 +11,10 @@ import sqlite3
 import uuid
 from urllib.parse import urlparse
 
-import pytest
 import requests
 from fault_proxy import FaultProxy
 from sync_util import (
     enrolled_device,
-    server_in_thread,
     sync_once,
     verifier_client,
     verify_and_fund,
@@ -28,13 +26,6 @@ from storage.paths import database_path
 from sync import card_steps, state
 from sync import verifier as v
 from sync.client import ProtocolError, RetryPolicy, SyncClient
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 def _device(root, name: str, url: str, server_dir, role: str):

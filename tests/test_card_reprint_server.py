@@ -59,13 +59,6 @@ def _snapshot(registry, reg_id: str) -> tuple:
             registry.db.execute("SELECT count(*) FROM card_events").fetchone()[0])
 
 
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
-
-
 def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
         tmp_path, server, capsys):
     url, server_dir = server

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sync_util import (
     enrol_code,
     enrolled_device,
-    server_in_thread,
     sync_once,
     verifier_client,
     verify_and_fund,
@@ -22,13 +20,6 @@ from sync import verifier as v
 from sync.client import SyncClient
 from sync.engine import run_sync
 from sync.enrol import client_for
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, server):

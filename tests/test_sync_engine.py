@@ -7,7 +7,7 @@ import socket
 import threading
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_counts, server_in_thread
+from sync_util import enrol_code, enrolled_device, server_counts
 
 from storage.demo import fill_demo_data
 from storage.registry import Registry
@@ -15,13 +15,6 @@ from sync import state
 from sync.client import NotAuthorised, Offline, SyncClient
 from sync.engine import run_sync
 from sync.enrol import client_for, is_enrolled
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 def _device(tmp_path, server, name: str, count: int = 0, seed: int = 0) -> Registry:

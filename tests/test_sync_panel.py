@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import enrol_code, enrolled_device
 
 from storage.demo import fill_demo_data
 from storage.registry import Registry
@@ -15,13 +15,6 @@ from sync.engine import run_sync
 from sync.enrol import client_for
 from ui.db_worker import DbWorker
 from ui.sync_panel import SyncPanel
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 @pytest.fixture

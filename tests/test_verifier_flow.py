@@ -5,20 +5,13 @@ correct → resend → verify; a stale decision refused; a revoked verifier cann
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread, sync_once
+from sync_util import enrol_code, enrolled_device, sync_once
 
 from storage.demo import fill_demo_data
 from sync import state
 from sync import verifier as v
 from sync.client import SyncClient
 from sync.enrol import client_for
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 def _verifier(server, role: str = "verifier") -> tuple[SyncClient, str]:

@@ -5,7 +5,7 @@ on a registration that changed since it was opened."""
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device, server_in_thread
+from sync_util import enrol_code, enrolled_device
 
 from storage.demo import fill_demo_data
 from sync import verifier as api
@@ -16,13 +16,6 @@ from ui.db_worker import DbWorker
 from ui.verifier_panel import NOT_ENROLLED, VerifierPanel
 
 WAIT = 10_000
-
-
-@pytest.fixture
-def server(tmp_path):
-    server_dir = tmp_path / "server"
-    with server_in_thread(server_dir) as url:
-        yield url, server_dir
 
 
 def _push(registry) -> None:
