@@ -667,18 +667,16 @@ class Registry:
 # --- row writers shared by Registry and the fast demo loader -------------------------------
 
 
-def insert_version(db: Database, reg: Registration, *, operator: str, now: str,
-                   key: str | None = None) -> None:
+def insert_version(db: Database, reg: Registration, *, operator: str, now: str) -> None:
     """Write `reg` (already numbered) as its history version, the current row, its heirs and its
-    outbox entry. The caller owns the transaction. `key` is name_key(reg.full_name) when the
-    caller has it already."""
+    outbox entry. The caller owns the transaction."""
     conn = db.conn
     seq = conn.execute(
         "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
         "VALUES (?, ?, ?, ?, ?)", [reg.id, reg.version, operator, now,
                                    canonical_json(record_dict(reg))],
     ).lastrowid
-    conn.execute(UPSERT_WORKER, worker_row(reg, seq, key))
+    conn.execute(UPSERT_WORKER, worker_row(reg, seq))
     if reg.version > 1:
         conn.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
     if reg.heirs:
@@ -744,10 +742,9 @@ WAITING_FOR_SERVER = (
 )
 
 
-def worker_row(reg: Registration, seq: int, key: str | None = None) -> list:
+def worker_row(reg: Registration, seq: int) -> list:
     return [
-        reg.id, seq, reg.version, reg.nik, reg.full_name,
-        name_key(reg.full_name) if key is None else key,
+        reg.id, seq, reg.version, reg.nik, reg.full_name, name_key(reg.full_name),
         reg.birth_date.isoformat() if reg.birth_date else None, reg.sex, reg.kecamatan_code,
         reg.kelurahan_code, reg.occupation_code, reg.cohort, reg.event_id or None, reg.status,
         reg.status_reason, reg.member_number, reg.device_id, reg.operator, reg.created_at,
