@@ -31,6 +31,7 @@ from storage.models import mask_nik
 from storage.registry import (
     GENESIS_HASH,
     INSERT_HEIR,
+    INSERT_VERSION,
     UPSERT_WORKER,
     RegistrationFilter,
     Registry,
@@ -130,9 +131,7 @@ def _statements_only(registry: Registry, reg) -> float:
     conn = registry.db.conn
     started = time.perf_counter()
     conn.execute("BEGIN")
-    row[1] = conn.execute(
-        "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
-        "VALUES (?, 1, 'Bench', ?, ?)", [reg.id, now, data]).lastrowid
+    row[1] = conn.execute(INSERT_VERSION, [reg.id, 1, "Bench", now, data]).lastrowid
     conn.execute(UPSERT_WORKER, row)
     conn.executemany(INSERT_HEIR, heirs)
     conn.execute("INSERT INTO outbox (seq) VALUES (?)", [row[1]])

@@ -671,11 +671,8 @@ def insert_version(db: Database, reg: Registration, *, operator: str, now: str) 
     """Write `reg` (already numbered) as its history version, the current row, its heirs and its
     outbox entry. The caller owns the transaction."""
     conn = db.conn
-    seq = conn.execute(
-        "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
-        "VALUES (?, ?, ?, ?, ?)", [reg.id, reg.version, operator, now,
-                                   canonical_json(record_dict(reg))],
-    ).lastrowid
+    seq = conn.execute(INSERT_VERSION, [reg.id, reg.version, operator, now,
+                                        canonical_json(record_dict(reg))]).lastrowid
     conn.execute(UPSERT_WORKER, worker_row(reg, seq))
     if reg.version > 1:
         conn.execute("DELETE FROM heirs WHERE record_id = ?", [reg.id])
@@ -730,6 +727,10 @@ UPSERT_WORKER = (
     f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_ON_CORRECTION)
+)
+INSERT_VERSION = (
+    "INSERT INTO worker_versions (record_id, version, operator, saved_at, data) "
+    "VALUES (?, ?, ?, ?, ?)"
 )
 INSERT_HEIR = (
     "INSERT INTO heirs (record_id, position, name, relationship, phone, nik) "
