@@ -38,8 +38,10 @@ def build_window(worker: Any, operator: Any = None) -> Any:
     """The main window; `operator` is who logged in (None: no log-in and no idle lock, for
     tests, benchmarks and screenshots)."""
     from ui.main_window import MainWindow
+    from ui.standard_buttons import install
 
     set_language(str(worker.readonly.get_setting("language") or "id"))
+    install()  # Ya/Tidak, OK/Batal in Qt's own buttons
     return MainWindow(worker, operator=operator)
 
 
@@ -69,6 +71,9 @@ def run_app(args: Any) -> int:
     """Open the window on `args.data_dir` (None: the platform's data directory)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Jamsos Jambi")
+    from ui.standard_buttons import install
+
+    install()  # before the first dialog: Qt's own buttons in the window's language
     try:
         worker = open_worker(getattr(args, "data_dir", None))
     except Exception as exc:  # StorageError (locked, corrupt, newer version…) or worse

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -37,6 +36,7 @@ from ui.login import (
     passwords_ok,
 )
 from ui.session import Session, role_label
+from ui.standard_buttons import confirm
 
 # --- jobs for the database worker (no Qt) -----------------------------------------------------
 
@@ -232,9 +232,8 @@ class OperatorsDialog(QDialog):
         chosen = self._chosen()
         if chosen is None or not self._allowed():
             return
-        answer = QMessageBox.question(self, plain("ops.deactivate"),
-                                      t("ops.deactivate.confirm", name=chosen.display_name))
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, plain("ops.deactivate"),
+                   t("ops.deactivate.confirm", name=chosen.display_name)):
             self.deactivate(chosen.username)
 
     def _failed(self, exc: BaseException) -> None:

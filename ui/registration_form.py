@@ -38,6 +38,7 @@ from ui import errors
 from ui.form_fields import RupiahEdit, SearchableCombo, format_date, parse_date
 from ui.heirs_editor import HeirsEditor
 from ui.labels import plain, t
+from ui.standard_buttons import confirm
 
 DRAFT_KEY = "registration_form"
 DRAFT_DELAY_MS = 500
@@ -819,9 +820,7 @@ class RegistrationForm(QWidget):
 
     def _clear_clicked(self) -> None:
         if not self.is_empty():
-            answer = QMessageBox.question(self, t("btn.clear").replace("&", ""),
-                                          t("clear.confirm"))
-            if answer != QMessageBox.StandardButton.Yes:
+            if not confirm(self, plain("btn.clear"), t("clear.confirm")):
                 return
         if self._editing is None:
             self._worker.call(lambda r: r.discard_draft(DRAFT_KEY))
