@@ -119,6 +119,39 @@ def test_unknown_path_and_method_use_the_error_shape(live):
     assert answer.status_code == 405 and error_code(answer)
 
 
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/xml", None,
+])
+def test_a_body_that_is_not_declared_json_gets_415(live, content_type):
+    """docs/SYNC_API.md §1: request bodies are JSON; another Content-Type (or none) is refused
+    with 415 request.unsupported_media_type before the body is parsed, whatever it holds."""
+    device = live.device
+    (reg,) = workers(1, seed=54)
+    body = json.dumps({"batch_id": "ct1", "device_id": device.device_id,
+                       "records": [record(reg, device.device_id)]}).encode("utf-8")
+    headers = {"Authorization": f"Bearer {device.enrolment['token']}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    answer = requests.post(f"{live.api}/sync/push", data=body, headers=headers, timeout=30)
+    assert answer.status_code == 415 and error_code(answer) == "request.unsupported_media_type"
+    assert registrations(live) == 0
+    enrol = requests.post(f"{live.api}/devices/enrol", data=b'{"code": "x", "device_name": "y"}',
+                          headers={k: v for k, v in headers.items() if k != "Authorization"},
+                          timeout=10)
+    assert enrol.status_code == 415 and error_code(enrol) == "request.unsupported_media_type"
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON",
+    "application/merge-patch+json",
+])
+def test_json_content_types_are_accepted(live, content_type):
+    answer = requests.post(f"{live.api}/devices/enrol", data=b'{"code": "x", "device_name": "y"}',
+                           headers={"Content-Type": content_type}, timeout=10)
+    assert answer.status_code == 404 and error_code(answer) == "enrol.invalid_code"
+
+
 def test_locked_database_gets_503_and_nothing_is_done(live):
     """Another process holding the write lock past the busy timeout: a retryable 503."""
     import sqlite3
