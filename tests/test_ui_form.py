@@ -169,6 +169,28 @@ def test_occupation_is_found_by_any_part_of_its_name(form):
     assert form.occupation.selected_data() == "pedagang_kaki_lima"
 
 
+def test_a_search_with_no_match_selects_nothing(qtbot, form):
+    edit = form.occupation.lineEdit()
+    edit.setFocus()
+    cohort = form.cohort.currentData()
+    qtbot.keyClicks(edit, "cuci")
+    for key in (Qt.Key.Key_Down, Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown):
+        qtbot.keyClick(edit, key)
+    assert form.occupation.selected_data() == ""
+    assert form.occupation.currentText() == "cuci"  # what was typed stays, to be corrected
+    assert form.occupation.currentIndex() == 0
+    assert form.cohort.currentData() == cohort
+    assert not form.occupation.choose_typed()
+    # A search that names one item chooses it; one that fits several chooses none of them.
+    edit.clear()
+    qtbot.keyClicks(edit, "kaki")
+    assert form.occupation.choose_typed()
+    assert form.occupation.selected_data() == "pedagang_kaki_lima"
+    form.occupation.setEditText("pedagang")
+    assert not form.occupation.choose_typed()
+    assert form.occupation.selected_data() == ""
+
+
 def test_the_current_event_is_remembered_between_registrations(qtbot, form, worker):
     done = []
     worker.call(lambda r: r.add_event("Kampung Bahagia RT 05", date(2026, 11, 24)),

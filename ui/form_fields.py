@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QWidget
 
 _DATE_PARTS = re.compile(r"^\s*(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})\s*$")
@@ -78,7 +79,11 @@ class RupiahEdit(QLineEdit):
 
 
 class SearchableCombo(QComboBox):
-    """An editable combo whose items are found by any part of their text (occupation list)."""
+    """An editable combo whose items are found by any part of their text (occupation list).
+
+    Up and Down walk the list only while the text is empty or is an item's own text. While a
+    search is typed they open the list of matches, and with no match they do nothing: a search
+    that finds nothing must never pick an item (and with it a cohort) silently."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -89,6 +94,41 @@ class SearchableCombo(QComboBox):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setCompleter(completer)
+
+    def matches(self, text: str | None = None) -> list[int]:
+        """Indexes of the items whose text contains `text` (default: what is typed)."""
+        needle = (self.currentText() if text is None else text).strip().casefold()
+        if not needle:
+            return []
+        return [i for i in range(self.count()) if needle in self.itemText(i).casefold()]
+
+    def choose_typed(self) -> bool:
+        """Select the item the typed text names: its whole text, or the only item containing
+        it. True when an item is selected afterwards."""
+        if self.selected_data():
+            self.setCurrentIndex(self.findText(self.currentText().strip(),
+                                               Qt.MatchFlag.MatchFixedString))
+            return True
+        found = self.matches()
+        if len(found) == 1:
+            self.setCurrentIndex(found[0])
+            return True
+        return False
+
+    def searching(self) -> bool:
+        """Something is typed that is not the text of the current item."""
+        text = self.currentText().strip()
+        return bool(text) and text.casefold() != self.itemText(self.currentIndex()).casefold()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown,
+                           Qt.Key.Key_PageUp) and self.searching():
+            if self.matches():
+                self.completer().setCompletionPrefix(self.currentText().strip())
+                self.completer().complete()  # the matches, to walk with the arrows
+            event.accept()  # no match: nothing is chosen
+            return
+        super().keyPressEvent(event)
 
     def selected_data(self) -> str:
         """The data of the item whose text was typed or chosen ("" when none matches)."""
