@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,21 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The `Allow` header of a 405: every method some route answers on this path. Asked of the
+    routes one method at a time, because Starlette names only the first route it tried, and
+    GET /quota and PUT /quota are two routes."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+               for route in routes)
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -61,7 +77,10 @@ def install(app: FastAPI) -> None:
         code, message = _HTTP_DEFAULTS.get(
             exc.status_code, ("request.invalid", "Permintaan tidak dapat diproses.")
         )
-        return error_response(exc.status_code, code, message)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, code, message, headers=headers or None)
 
     @app.exception_handler(sqlite3.OperationalError)
     async def _busy(request: Request, exc: sqlite3.OperationalError):

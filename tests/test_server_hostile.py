@@ -116,7 +116,30 @@ def test_unknown_path_and_method_use_the_error_shape(live):
     answer = live.device.get("/no-such-thing")
     assert answer.status_code == 404 and error_code(answer) == "not_found"
     answer = requests.delete(f"{live.api}/health", timeout=5)
-    assert answer.status_code == 405 and error_code(answer)
+    assert answer.status_code == 405 and error_code(answer) == "request.method_not_allowed"
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def test_every_405_names_the_allowed_methods(live):
+    """RFC 9110: a 405 carries `Allow` with the methods the resource does support, here exactly
+    those the published schema declares for the path."""
+    schema = requests.get(f"{live.api}/openapi.json", timeout=10).json()
+    checked = 0
+    for path, operations in schema["paths"].items():
+        declared = {m.upper() for m in operations if m in HTTP_METHODS}
+        url = live.url + path.replace("{record_id}", "01-no-such-record")
+        for method in HTTP_METHODS:
+            if method.upper() in declared:
+                continue
+            answer = requests.request(method.upper(), url, timeout=10)
+            assert answer.status_code == 405, (method, path)
+            assert error_code(answer) == "request.method_not_allowed"
+            allowed = {m.strip() for m in answer.headers.get("Allow", "").split(",") if m.strip()}
+            assert allowed == declared, (method, path, answer.headers.get("Allow"))
+            checked += 1
+    assert checked >= 50
 
 
 @pytest.mark.parametrize("content_type", [
