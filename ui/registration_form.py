@@ -52,6 +52,11 @@ _TEXT_FIELDS = ("nik", "full_name", "birth_place", "street", "rt", "rw", "postal
                 "notes")
 
 
+def draft_key_for(username: str) -> str:
+    """The draft key of an operator ("registration_form:budi"); the plain key without one."""
+    return f"{DRAFT_KEY}:{username.lower()}" if username else DRAFT_KEY
+
+
 def consent_info(config: Any) -> tuple[str, str]:
     """(version, text) of the consent statement currently in force, from the programme config."""
     consent = getattr(config, "consent", None) or getattr(config, "current_consent", None)
@@ -778,7 +783,8 @@ class RegistrationForm(QWidget):
 
     def _after_save(self, reg: Registration) -> None:
         if self._editing is None:
-            self._worker.call(lambda r: r.discard_draft(DRAFT_KEY))
+            key = self.draft_key()
+            self._worker.call(lambda r: r.discard_draft(key))
             text = plain("saved.new", name=reg.full_name, nik=mask_nik(reg.nik))
             self.clear()
         else:
@@ -823,7 +829,8 @@ class RegistrationForm(QWidget):
             if not confirm(self, plain("btn.clear"), t("clear.confirm")):
                 return
         if self._editing is None:
-            self._worker.call(lambda r: r.discard_draft(DRAFT_KEY))
+            key = self.draft_key()
+            self._worker.call(lambda r: r.discard_draft(key))
             self.clear()
         else:
             self.load_registration(self._editing)
@@ -834,13 +841,36 @@ class RegistrationForm(QWidget):
         """Keep what is typed (only for a new registration; a correction has its record)."""
         if self._editing is not None:
             return
+        key = self.draft_key()
         if self.is_empty():
-            self._worker.call(lambda r: r.discard_draft(DRAFT_KEY))
+            self._worker.call(lambda r: r.discard_draft(key))
             return
-        self._worker.call(lambda r, data: r.save_draft(DRAFT_KEY, data), self.draft_data())
+        self._worker.call(lambda r, data: r.save_draft(key, data), self.draft_data())
 
     def flush_draft(self) -> None:
         """Write a pending draft at once (the window is closing)."""
         if self._draft_timer.isActive():
             self._draft_timer.stop()
             self.save_draft_now()
+
+    def draft_key(self) -> str:
+        """Drafts belong to their operator: the key names the logged-in operator (the plain
+        key without a log-in)."""
+        return draft_key_for(self.operator_username())
+
+    def operator_username(self) -> str:
+        from ui.session import session_of
+
+        session = session_of(self)
+        return session.username if session is not None else ""
+
+    def clear_for_operator_change(self) -> dict | None:
+        """The operator leaves (lock, log-out, another operator): keep what is typed as their
+        draft and empty the form. Returns the draft (None when nothing was typed)."""
+        if self._editing is not None:
+            return None
+        self._draft_timer.stop()
+        data = None if self.is_empty() else self.draft_data()
+        self.save_draft_now()
+        self.clear()
+        return data
