@@ -96,6 +96,7 @@ class RegistrationForm(QWidget):
         self._validate_seq = 0
         self._saving = False
         self._loading = False
+        self._arrived: QObject | None = None  # a field reached by itself (see eventFilter)
         self._consent_version, self._consent_text = consent_info(self._reader.config)
         self._occupation_cohorts = occupation_cohorts(self._reader.config)
 
@@ -272,12 +273,15 @@ class RegistrationForm(QWidget):
         outer.addLayout(buttons)
 
     def _connect(self) -> None:
-        self.nik.textEdited.connect(self._nik_edited)
+        self.nik.textEdited.connect(self._nik_typed)
         for name in ("full_name", "birth_place", "birth_date", "street", "rt", "rw",
                      "postal_code", "phone", "income", "notes"):
             widget = getattr(self, name)
             widget.textEdited.connect(lambda _text, n=name: self._user_changed(n))
         self.occupation.lineEdit().textEdited.connect(lambda _text: self._occupation_changed())
+        self.occupation.lineEdit().returnPressed.connect(self._occupation_return)
+        for fixed in (self.rt, self.rw):
+            fixed.textEdited.connect(lambda text, w=fixed: self._fixed_length_edited(w, text))
         self.occupation.activated.connect(lambda _i: self._occupation_changed())
         self.occupation.currentIndexChanged.connect(lambda _i: self._occupation_changed())
         self.sex.activated.connect(lambda _i: self._user_changed("sex"))
@@ -325,6 +329,8 @@ class RegistrationForm(QWidget):
             row.remove.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut and watched is self._arrived:
+            self._arrived = None  # the habit-Enter guard holds only until the field is left
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return,
                                                                     Qt.Key.Key_Enter):
             if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
@@ -334,13 +340,76 @@ class RegistrationForm(QWidget):
             if isinstance(watched, QComboBox) and watched.view().isVisible():
                 return False  # Enter picks the item in the open list
             if watched is self.occupation and self.occupation.completer().popup().isVisible():
-                return False
+                return False  # the completer picks; its Enter then reaches returnPressed
             if isinstance(watched, QAbstractButton) and watched not in self._chain:
                 watched.click()
+                return True
+            if watched is self._arrived and self._is_blank(watched):
+                # The field was reached by itself (a full NIK, RT or RW moves on): an Enter
+                # typed out of habit right after must not skip this empty field.
+                self._arrived = None
+                return True
+            if watched is self.occupation:
+                self._occupation_enter()
                 return True
             self._enter_pressed(watched)
             return True
         return super().eventFilter(watched, event)
+
+    def _occupation_enter(self) -> None:
+        """Enter on Pekerjaan: the item the search names is chosen and the form moves on; a
+        search that fits several items opens them; one that fits none stays to be corrected."""
+        combo = self.occupation
+        if not combo.currentText().strip() or combo.choose_typed():
+            self._enter_pressed(combo)
+        elif combo.matches():
+            combo.completer().setCompletionPrefix(combo.currentText().strip())
+            combo.completer().complete()
+        else:
+            self._touched.add("occupation")
+            self._show_issues()
+
+    def _occupation_return(self) -> None:
+        # Enter in the completer's list: the list has set the text; choose it and move on.
+        if self.occupation.choose_typed():
+            QTimer.singleShot(0, lambda: self._enter_pressed(self.occupation))
+
+    def _advance_by_itself(self, widget: QWidget) -> None:
+        """A fixed-length field is full: go to the next field, as Enter would."""
+        if self.window().focusWidget() is widget and not self._loading:
+            self._enter_pressed(widget)
+            following = self.window().focusWidget()
+            if following is not widget and following is not None:
+                self._arrived = following
+
+    def _fixed_length_edited(self, widget: QLineEdit, text: str) -> None:
+        if len(text) == widget.maxLength() and text.isdigit():
+            self._advance_by_itself(widget)
+
+    @staticmethod
+    def _is_blank(widget: QObject) -> bool:
+        if isinstance(widget, QLineEdit):
+            return not widget.text().strip()
+        if isinstance(widget, QComboBox):
+            return not widget.currentText().strip() or not widget.currentData()
+        return False
+
+    def _filled_by_the_form(self, widget: QWidget) -> bool:
+        """Fields Enter passes over: what the form filled itself (birth date and sex from the
+        NIK, postal code from the kelurahan, the cohort that goes with the occupation) and an
+        heir's optional phone and NIK left empty. Tab still reaches every one of them."""
+        if widget is self.birth_date:
+            return bool(widget.text()) and widget.text() == self._derived.get("birth_date")
+        if widget is self.sex:
+            return bool(widget.currentData()) and widget.currentData() == self._derived.get("sex")
+        if widget is self.postal_code:
+            code = self.kelurahan.currentData() or ""
+            return bool(code) and widget.text() == self._regions.postal_code(code)
+        if widget is self.cohort:
+            return bool(self.occupation.selected_data())
+        if any(widget in (row.phone, row.nik) for row in self.heirs.rows):
+            return not widget.text().strip()
+        return False
 
     def _enter_pressed(self, widget: QObject) -> None:
         chain = self._chain
@@ -349,7 +418,8 @@ class RegistrationForm(QWidget):
             return
         following = chain[chain.index(widget) + 1:]
         for candidate in following:
-            if candidate.isEnabled() and not candidate.isHidden():
+            if candidate.isEnabled() and not candidate.isHidden() and (
+                    not self._filled_by_the_form(candidate)):
                 candidate.setFocus(Qt.FocusReason.TabFocusReason)
                 if isinstance(candidate, QLineEdit):
                     candidate.selectAll()
@@ -432,6 +502,13 @@ class RegistrationForm(QWidget):
         if cohort and "cohort" not in self._touched:
             self.cohort.setCurrentIndex(max(self.cohort.findData(cohort), 0))
         self._user_changed("occupation")
+
+    def _nik_typed(self, text: str) -> None:
+        self._nik_edited(text)
+        digits = strip_separators(text)
+        if len(digits) == 16 and self.nik.cursorPosition() == len(text) and (
+                check_nik(text, date.today(), self._regions).valid):
+            self._advance_by_itself(self.nik)  # sixteen good digits: on to the name
 
     def _nik_edited(self, text: str) -> None:
         self._user_changed("nik")
