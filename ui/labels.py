@@ -153,6 +153,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "record.reason": ("Alasan: {reason}", "Reason: {reason}"),
     "record.member": ("Nomor peserta: {number}", "Member number: {number}"),
     "record.not_found": ("Data peserta tidak ditemukan.", "Record not found."),
+    "record.read_only": ("Hanya baca: peran Anda tidak dapat mengoreksi pendaftaran.",
+                         "Read only: your role cannot correct registrations."),
     # long work
     "import.title": ("Impor CSV", "Import CSV"),
     "import.filter": ("Berkas CSV (*.csv);;Semua berkas (*)", "CSV files (*.csv);;All files (*)"),

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storage import roles
 from storage.models import STATUS_LABELS, Registration
 from ui.labels import t
 from ui.registration_form import RegistrationForm
 from ui.registrations_model import format_timestamp
+from ui.session import may
 
 
 class RecordDialog(QDialog):
@@ -29,17 +31,26 @@ class RecordDialog(QDialog):
         self.setWindowTitle(t("record.title", name=registration.full_name))
         self.form = RegistrationForm(worker, editing=registration, parent=self)
         self.form.saved.connect(self._saved)
+        self.read_only = not may(parent, roles.REGISTER)
+        if self.read_only:
+            # A role that does not register (verifier, card desk) reads, never corrects: a
+            # disabled form takes no typing, no Enter and no save shortcut.
+            self.form.setEnabled(False)
         scroll = QScrollArea(self)
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
+        self.read_only_note = QLabel(t("record.read_only"), self)
+        self.read_only_note.setWordWrap(True)
+        self.read_only_note.setVisible(self.read_only)
         self.history = QListWidget(self)
         self.history.setObjectName("history")
         self.history.setMaximumWidth(340)
         self.status.setMaximumWidth(340)
         side = QVBoxLayout()
+        side.addWidget(self.read_only_note)
         side.addWidget(self.status)
         side.addWidget(QLabel(t("record.history"), self))
         side.addWidget(self.history, 1)

@@ -2,7 +2,9 @@
 
 `Session` holds the logged-in operator (storage.operators.Operator) of a window; forms find it
 with `session_of(widget)` through their parents, so the operator recorded on a save is always
-the one logged in at that moment. `IdleWatcher` watches keyboard and mouse input anywhere in
+the one logged in at that moment. It also says what that operator may do on this device
+(`may(capability)`, storage/roles.py: the operator's role and the device's enrolled role); panels
+ask it before they act, and `operator_ref()` is who a decision, print or reprint names. `IdleWatcher` watches keyboard and mouse input anywhere in
 the application and emits `idle` after the given time without any.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
+from storage import roles
 from ui.labels import language
 
 # Input that counts as "someone is using the app".
@@ -34,17 +37,45 @@ def role_label(role: str) -> str:
 
 
 class Session(QObject):
-    """The operator logged in to one window. `changed(operator or None)` on every change."""
+    """The operator logged in to one window. `changed(operator or None)` on every change of
+    operator or of the device's role.
+
+    `login_required` is True for a window opened after a log-in: then nobody logged in (after
+    *Keluar akun*) may do nothing. A window built without log-in (tests, benchmarks,
+    screenshots) may do everything its device's role allows."""
 
     changed = Signal(object)
 
-    def __init__(self, operator: Any = None, parent: QObject | None = None):
+    def __init__(self, operator: Any = None, parent: QObject | None = None, *,
+                 login_required: bool | None = None):
         super().__init__(parent)
         self.operator = operator
+        self.login_required = operator is not None if login_required is None else login_required
+        self.device_role = ""  # "" until the device is enrolled with a server
 
     def set_operator(self, operator: Any) -> None:
         self.operator = operator
         self.changed.emit(operator)
+
+    def set_device_role(self, role: str) -> None:
+        if role != self.device_role:
+            self.device_role = role
+            self.changed.emit(self.operator)
+
+    def capabilities(self) -> frozenset[str]:
+        if self.operator is None:
+            if self.login_required:
+                return frozenset()
+            return roles.capabilities("admin", self.device_role)
+        return roles.capabilities(self.operator.role, self.device_role)
+
+    def may(self, capability: str) -> bool:
+        return capability in self.capabilities()
+
+    def operator_ref(self) -> dict[str, str]:
+        """Who acts, as decisions and card steps carry it: `{"username", "display_name"}`.
+        Read on the main thread, before a background job starts."""
+        return {"username": self.username, "display_name": self.display_name}
 
     @property
     def username(self) -> str:
@@ -67,6 +98,14 @@ def session_of(widget: QWidget | None) -> Session | None:
             return session
         widget = widget.parentWidget()
     return None
+
+
+def may(widget: QWidget | None, capability: str) -> bool:
+    """Whether the operator of `widget`'s window may do `capability`. A widget outside any
+    window with a session (a panel tested alone, a command-line dialog) is not limited here;
+    the server still checks the device's role."""
+    session = session_of(widget)
+    return session is None or session.may(capability)
 
 
 class IdleWatcher(QObject):
