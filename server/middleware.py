@@ -19,6 +19,7 @@ from server.errors import error_response
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+FORM_PATHS = ("/dashboard/",)  # paths whose bodies are HTML forms, not JSON
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +39,9 @@ class RequestBodyMiddleware:
             await refusal(scope, receive, send)
             return
         body, refusal = await self._read(receive)
-        if refusal is None and body and scope.get("method") in BODY_METHODS:
+        # The API speaks JSON only; the dashboard's HTML forms (server/dashboard/) post forms.
+        if refusal is None and body and scope.get("method") in BODY_METHODS \
+                and not scope.get("path", "").startswith(FORM_PATHS):
             refusal = _media_type_refusal(headers)
         if refusal is None and encoding == "gzip" and body:
             body, refusal = self._gunzip(body)
