@@ -361,9 +361,12 @@ def _consent_issues(reg: Registration, config: ProgramConfig | None) -> list[Iss
                             "Persetujuan pemrosesan data pribadi wajib diberikan sebelum "
                             "menyimpan (UU 27/2022)."))
     version = _text(reg.consent_version)
+    if reg.consent_given is not True:
+        return errors  # one message: the consent itself; its text's version follows from it
     if not version:
         errors.append(Issue("consent_version", "consent.version_required",
-                            "Versi teks persetujuan tidak tercatat."))
+                            "Persetujuan belum dapat dicatat karena teks persetujuan yang "
+                            "berlaku belum diatur di perangkat ini. Hubungi admin."))
     elif config is not None and config.consent_text(version) is None:
         errors.append(Issue("consent_version", "consent.version_unknown",
                             f"Versi teks persetujuan {version} tidak dikenal."))

@@ -266,3 +266,62 @@ def test_a_new_event_is_created_and_becomes_the_current_one(qtbot, form, worker,
     assert event_id
     assert worker.readonly.get_setting("current_event_id") == event_id
     assert [e.name for e in worker.readonly.events()] == ["Kampung Bahagia Legok"]
+
+
+def test_a_nik_with_an_unknown_region_is_not_called_valid(qtbot, form):
+    qtbot.keyClicks(form.nik, "1571124512859902")  # kecamatan 15.71.12 does not exist
+    verdict = form.nik_verdict.text()
+    assert "NIK sah" not in verdict
+    assert "perlu diperiksa" in verdict and "15.71.12" in verdict
+    assert "#8a5a00" in form.nik_verdict.styleSheet()  # orange, never green
+
+
+def test_a_new_invalid_nik_takes_back_the_birth_date_and_sex_of_the_previous(qtbot, form):
+    qtbot.keyClicks(form.nik, "1571094512859902")
+    assert form.birth_date.text() == "05-12-1985" and form.sex.currentData() == "P"
+    form.nik.setFocus()
+    form.nik.selectAll()
+    qtbot.keyClicks(form.nik, "1571043002969911")  # 30 February: not a NIK
+    assert form.birth_date.text() == "" and form.sex.currentData() == ""
+    # What the operator typed is theirs: a new NIK does not take it back.
+    form.nik.clear()
+    qtbot.keyClicks(form.birth_date, "06-12-1985")
+    qtbot.keyClicks(form.nik, "1571094512859902")
+    form.nik.selectAll()
+    qtbot.keyClicks(form.nik, "1571043002969911")
+    assert form.birth_date.text() == "06-12-1985"
+
+
+def test_kelurahan_is_asked_for_only_once_it_is_left_or_at_save(qtbot, form):
+    label = form.findChild(type(form.nik_verdict), "kelurahan_code_issues")
+    form.kecamatan.setFocus()
+    qtbot.keyClicks(form.kecamatan, "Alam")
+    form.validate_now()
+    qtbot.wait(300)
+    assert form.kecamatan.currentText() == "Alam Barajo"
+    assert not label.isVisible()
+    qtbot.keyClick(form.kecamatan, Qt.Key.Key_Return)  # into the kelurahan, then out again
+    assert focused() is form.kelurahan
+    qtbot.keyClick(form.kelurahan, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: label.isVisible(), timeout=3000)
+    assert "Kelurahan wajib dipilih" in label.text()
+
+
+def test_income_in_words_is_asked_for_in_digits(qtbot, form):
+    label = form.findChild(type(form.nik_verdict), "monthly_income_issues")
+    qtbot.keyClicks(form.income, "satu juta")
+    form.validate_now()
+    qtbot.waitUntil(lambda: label.isVisible(), timeout=3000)
+    qtbot.wait(200)  # the registry's answer (income empty: "wajib diisi") has come back too
+    assert "angka" in label.text()
+    assert "wajib diisi" not in label.text()
+
+
+def test_an_occupation_search_that_finds_nothing_says_so(qtbot, form):
+    label = form.findChild(type(form.nik_verdict), "occupation_code_issues")
+    form.occupation.lineEdit().setFocus()
+    qtbot.keyClicks(form.occupation.lineEdit(), "cuci")
+    qtbot.keyClick(form.occupation.lineEdit(), Qt.Key.Key_Return)
+    assert focused() in (form.occupation, form.occupation.lineEdit())  # stays to be corrected
+    qtbot.waitUntil(lambda: label.isVisible(), timeout=3000)
+    assert '"cuci"' in label.text()

@@ -307,3 +307,13 @@ def test_clean_leaves_what_it_cannot_fix_for_the_validator(regions, config):
     assert cleaned.phone == "0741-123456"
     errors, _ = issues(run(cleaned, regions, config))
     assert {("nik", "nik.not_digits"), ("phone", "phone.not_mobile")} <= errors
+
+
+def test_a_missing_consent_is_one_clear_message(regions, config):
+    errors = run(good(consent_given=False, consent_version=""), regions, config).errors
+    assert [e.code for e in errors] == ["consent.required"]
+    assert "Versi" not in errors[0].message
+    # Given, but with no consent text configured on the device: say what to do about it.
+    errors = run(good(consent_version=""), regions, config).errors
+    assert [e.code for e in errors] == ["consent.version_required"]
+    assert "admin" in errors[0].message

@@ -72,6 +72,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "section.consent": ("Persetujuan dan kegiatan", "Consent and event"),
     # NIK verdicts
     "nik.ok": ("NIK sah — lahir {date}, {sex}", "Valid NIK — born {date}, {sex}"),
+    "nik.check": ("NIK terbaca (lahir {date}, {sex}), tetapi perlu diperiksa:", "NIK readable (born {date}, {sex}), but needs a look:"),
     "nik.typing": ("{n} dari 16 angka", "{n} of 16 digits"),
     "nik.checking": ("Memeriksa apakah sudah terdaftar…", "Checking whether already registered…"),
     # heirs
@@ -109,7 +110,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "err.fix": ("Data belum bisa disimpan. Perbaiki isian yang ditandai merah.", "Not saved yet. Fix the fields marked in red."),
     "err.date": ("Tanggal tidak dikenali. Tulis seperti 17-08-1985.", "Date not recognised. Write it like 17-08-1985."),
-    "err.income": ("Tulis angka saja, contoh 1.500.000.", "Digits only, e.g. 1.500.000."),
+    "err.income": ("Penghasilan harus ditulis dengan angka, contoh 1.500.000.", "Income must be written in digits, e.g. 1.500.000."),
+    "err.occupation": ("Tidak ada pekerjaan yang memuat \"{text}\". Ketik bagian lain dari namanya atau pilih dari daftar.", "No occupation contains \"{text}\". Type another part of its name or choose from the list."),
     "btn.save": ("&Simpan", "&Save"),
     "btn.save_correction": ("&Simpan koreksi", "&Save correction"),
     "btn.clear": ("&Kosongkan", "C&lear"),

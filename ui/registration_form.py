@@ -329,8 +329,10 @@ class RegistrationForm(QWidget):
             row.remove.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FocusOut and watched is self._arrived:
-            self._arrived = None  # the habit-Enter guard holds only until the field is left
+        if event.type() == QEvent.Type.FocusOut:
+            if watched is self._arrived:
+                self._arrived = None  # the habit-Enter guard holds only until the field is left
+            self._left(watched, event)
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return,
                                                                     Qt.Key.Key_Enter):
             if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
@@ -355,6 +357,24 @@ class RegistrationForm(QWidget):
             self._enter_pressed(watched)
             return True
         return super().eventFilter(watched, event)
+
+    def _left(self, widget: QObject, event: QEvent) -> None:
+        """A field the operator leaves shows its findings from now on (an empty required
+        field says so once it is left, not while the fields before it are being filled)."""
+        if event.reason() in (Qt.FocusReason.PopupFocusReason,
+                              Qt.FocusReason.ActiveWindowFocusReason) or self._loading:
+            return
+        if widget is self.occupation.lineEdit():
+            widget = self.occupation
+        if any(widget in row.inputs() for row in self.heirs.rows):
+            name = "heirs"
+        elif widget in self._chain and isinstance(widget, (QLineEdit, QComboBox)):
+            name = widget.objectName()
+        else:
+            return
+        if name not in self._touched:
+            self._touched.add(name)
+            self._show_issues()
 
     def _occupation_enter(self) -> None:
         """Enter on Pekerjaan: the item the search names is chosen and the form moves on; a
@@ -514,19 +534,33 @@ class RegistrationForm(QWidget):
         self._user_changed("nik")
         digits = strip_separators(text)
         if len(digits) < 16 and digits.isdigit():
+            self._forget_derived()
             self._show_verdict(t("nik.typing", n=len(digits)), "#555555")
             return
         check = check_nik(text, date.today(), self._regions)
         if check.valid:
             self._fill_from_nik(check.birth_date, check.sex)
             sex = t(f"sex.{check.sex}") if check.sex else "?"
-            lines = [t("nik.ok", date=format_date(check.birth_date), sex=sex)]
-            lines += [w.message for w in check.warnings]
-            self._show_verdict("\n".join(lines), WARNING_COLOR if check.warnings else OK_COLOR)
+            values = dict(date=format_date(check.birth_date), sex=sex)
+            if check.warnings:  # readable, but not "sah" while something needs a look
+                lines = [t("nik.check", **values), *(w.message for w in check.warnings)]
+                self._show_verdict("\n".join(lines), WARNING_COLOR)
+            else:
+                self._show_verdict(t("nik.ok", **values), OK_COLOR)
             self._validate_timer.stop()
             self.validate_now()  # the duplicate check, at once
         else:
+            self._forget_derived()
             self._show_verdict("\n".join(e.message for e in check.errors), ERROR_COLOR)
+
+    def _forget_derived(self) -> None:
+        """The NIK no longer gives a birth date and sex: take back what an earlier NIK filled
+        (what the operator typed stays)."""
+        if self.birth_date.text() and self.birth_date.text() == self._derived.get("birth_date"):
+            self.birth_date.clear()
+        if self.sex.currentData() and self.sex.currentData() == self._derived.get("sex"):
+            self.sex.setCurrentIndex(0)
+        self._derived.clear()
 
     def _show_verdict(self, text: str, color: str) -> None:
         self.nik_verdict.setText(text)
@@ -556,16 +590,21 @@ class RegistrationForm(QWidget):
             self.kelurahan.addItem(kel.name, kel.code)
         self.kelurahan.setCurrentIndex(max(self.kelurahan.findData(keep), 0))
         self.kelurahan.blockSignals(False)
-        self._kelurahan_changed(self.kelurahan.currentIndex())
-        self._user_changed("kecamatan")
+        self._fill_postal_code()
+        self._user_changed("kecamatan")  # the kelurahan's own findings wait for the operator
 
     def _kelurahan_changed(self, _index: int) -> None:
-        code = self.kelurahan.currentData() or ""
-        if code and not self._loading:
-            self.postal_code.setText(self._regions.postal_code(code))
-        elif not code and not self._loading:
-            self.postal_code.clear()
+        self._fill_postal_code()
         self._user_changed("kelurahan")
+
+    def _fill_postal_code(self) -> None:
+        if self._loading:
+            return
+        code = self.kelurahan.currentData() or ""
+        if code:
+            self.postal_code.setText(self._regions.postal_code(code))
+        else:
+            self.postal_code.clear()
 
     # -- reading and filling --------------------------------------------------------------
 
@@ -580,6 +619,10 @@ class RegistrationForm(QWidget):
             self.income.value()
         except ValueError:
             issues.append(Issue("monthly_income", "form.income", plain("err.income")))
+        typed = self.occupation.currentText().strip()
+        if typed and not self.occupation.selected_data() and not self.occupation.matches():
+            issues.append(Issue("occupation_code", "form.occupation",
+                                plain("err.occupation", text=typed)))
         return issues
 
     def to_registration(self) -> Registration:
@@ -752,8 +795,11 @@ class RegistrationForm(QWidget):
         return aliases.get(base, base) in self._touched or "*" in self._touched
 
     def _show_issues(self) -> None:
-        errors = [e for e in [*self._validation.errors, *self.local_issues()]
-                  if self._field_touched(e.field)]
+        local = self.local_issues()
+        unreadable = {issue.field for issue in local}
+        # What was typed cannot be read: say that, not that the field is empty ("wajib diisi").
+        errors = [e for e in [*(e for e in self._validation.errors if e.field not in unreadable),
+                              *local] if self._field_touched(e.field)]
         warnings = list(self._validation.warnings)
         verdict = self.nik_verdict.text()
         by_field: dict[str, list[tuple[str, str]]] = {}
