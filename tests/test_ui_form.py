@@ -325,3 +325,23 @@ def test_an_occupation_search_that_finds_nothing_says_so(qtbot, form):
     assert focused() in (form.occupation, form.occupation.lineEdit())  # stays to be corrected
     qtbot.waitUntil(lambda: label.isVisible(), timeout=3000)
     assert '"cuci"' in label.text()
+
+
+def test_kegiatan_made_elsewhere_join_the_list_without_a_restart(qtbot, form, worker, tmp_path):
+    from storage.registry import Registry
+
+    assert form.event.count() == 1  # "— tanpa kegiatan —"
+    done = []
+    worker.call(lambda r: r.add_event("Posyandu Mayang", date(2026, 11, 20)),
+                on_result=done.append, changes=True)
+    qtbot.waitUntil(lambda: form.event.findData(done[0].id) >= 0 if done else False,
+                    timeout=3000)
+    form.event.setCurrentIndex(form.event.findData(done[0].id))
+    # Written by another connection (a sync thread, the demo): seen after its `changed`.
+    other = Registry.open(worker.readonly.db.conn.execute("PRAGMA database_list")
+                          .fetchone()[2])
+    pulled = other.add_event("Kampung Bahagia RT 05", date(2026, 11, 24))
+    other.close()
+    worker.changed.emit()
+    assert form.event.findData(pulled.id) >= 0
+    assert form.event.currentData() == done[0].id  # the chosen one stays chosen

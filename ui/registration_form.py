@@ -299,6 +299,10 @@ class RegistrationForm(QWidget):
         self.confirm_warnings.toggled.connect(lambda _on: self._rebuild_focus_chain())
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.submit)
 
+        changed = getattr(self._worker, "changed", None)
+        if changed is not None:  # after every write (a sync or the demo among them)
+            changed.connect(self.reload_events)
+
         self._validate_timer = QTimer(self, singleShot=True, interval=VALIDATE_DELAY_MS)
         self._validate_timer.timeout.connect(self.validate_now)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
@@ -461,12 +465,24 @@ class RegistrationForm(QWidget):
     def _load_events(self, select: str | None = None) -> None:
         current = select if select is not None else (
             self._editing.event_id if self._editing else self._setting("current_event_id"))
-        self.event.clear()
-        self.event.addItem(t("event.none"), "")
-        for ev in self._reader.events():
-            label = ev.name + (f" ({format_date(ev.held_on)})" if ev.held_on else "")
-            self.event.addItem(label, ev.id)
+        items = [(t("event.none"), "")] + [
+            (ev.name + (f" ({format_date(ev.held_on)})" if ev.held_on else ""), ev.id)
+            for ev in self._reader.events()]
+        shown = [(self.event.itemText(i), self.event.itemData(i))
+                 for i in range(self.event.count())]
+        if items != shown:  # rebuilt only when it changed: an open list is left alone
+            self.event.blockSignals(True)
+            self.event.clear()
+            for label, event_id in items:
+                self.event.addItem(label, event_id)
+            self.event.blockSignals(False)
         self.event.setCurrentIndex(max(self.event.findData(current or ""), 0))
+
+    def reload_events(self) -> None:
+        """Kegiatan made elsewhere (pull, the demo, another window) join the list; the chosen
+        one stays chosen (none chosen yet: the device's current kegiatan, if one is set)."""
+        chosen = self.event.currentData() or ""
+        self._load_events(select=chosen or None if self._editing is None else chosen)
 
     def _event_chosen(self, _index: int) -> None:
         self._user_changed("event")
