@@ -1,5 +1,9 @@
 """Opening the local SQLite database: durable settings, migrations with a backup first, and one
-error type (`StorageError`, with an Indonesian message) for every way the file can fail."""
+error type (`StorageError`, with an Indonesian message) for every way the file can fail.
+
+With a `key` (32 bytes, from storage/vault.py) the file is a SQLCipher 4 database opened
+through `sqlcipher3`; without one it is plain SQLite (tests of the SQL alone, benchmarks'
+unencrypted baseline, and the plain database an upgrade starts from)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlcipher3
 from sqlite_utils import Database
 
 from storage.migrations import MIGRATIONS, migration_names
@@ -42,7 +47,26 @@ MESSAGES = {
         "lalu ulangi perbaikan."
     ),
     "io": "Terjadi kesalahan saat membaca atau menulis basis data. Data yang sudah tersimpan aman.",
+    "key_mismatch": (
+        "Basis data tidak cocok dengan berkas kunci (registry.key) atau rusak. Tidak ada yang "
+        "diubah; jangan hapus kedua berkas itu dan hubungi petugas TI."
+    ),
+    "encrypted": "Basis data terkunci. Masuk dengan akun petugas atau kunci pemulihan.",
 }
+
+# Both drivers raise their own exception classes with the same names and error codes.
+DB_ERRORS = (sqlite3.Error, sqlcipher3.dbapi2.Error)
+PLAIN_HEADER = b"SQLite format 3\x00"
+
+
+def is_plain_sqlite(path: Path) -> bool:
+    """Whether the file starts like an unencrypted SQLite database (a SQLCipher file starts with
+    its random salt)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16) == PLAIN_HEADER
+    except OSError:
+        return False
 
 # Primary SQLite result codes (the low byte of an extended code).
 _CODES = {
@@ -67,7 +91,7 @@ class StorageError(Exception):
         super().__init__(self.message)
 
 
-def translate(exc: sqlite3.Error) -> StorageError:
+def translate(exc: Exception) -> StorageError:
     """The StorageError for a sqlite3 exception."""
     errorcode = getattr(exc, "sqlite_errorcode", None)
     code = _CODES.get(errorcode & 0xFF) if errorcode is not None else None
@@ -89,21 +113,38 @@ def storage_errors() -> Iterator[None]:
     """Turn sqlite3 errors raised inside the block into StorageError."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         raise translate(exc) from exc
     except UnicodeDecodeError as exc:
         # Text that is not UTF-8 can only come from damaged pages: SQLite stores what we wrote.
         raise StorageError("corrupt", f"undecodable text: {exc.reason}") from exc
 
 
+def raw_connect(path: str | Path, key: bytes | None, *, timeout: float = 5.0,
+                check_same_thread: bool = True):
+    """A DB-API connection: SQLCipher keyed with `key` (checked by reading the schema, so a
+    wrong key fails here), or plain sqlite3 without one."""
+    if key is None:
+        return sqlite3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
+    from storage.crypto import sqlcipher_key
+
+    conn = sqlcipher3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # its own stderr lines say nothing more
+        conn.execute(f"PRAGMA key = {sqlcipher_key(key)}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def connect(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-            readonly: bool = False) -> Database:
+            readonly: bool = False, key: bytes | None = None) -> Database:
     """A Database with the durability pragmas; no migrations. Usable from another thread than the
-    one that opened it (the window's writer thread owns it)."""
+    one that opened it (the window's writer thread owns it). `key`: see the module's text."""
     with storage_errors():
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, timeout=busy_timeout_ms / 1000
-        )
+        conn = raw_connect(path, key, timeout=busy_timeout_ms / 1000, check_same_thread=False)
         db = Database(conn)
         # A lost power must not lose a committed save: WAL with a sync on every commit.
         if not readonly:
@@ -131,10 +172,10 @@ def schema_version(db: Database) -> int:
     return len(applied_migrations(db))
 
 
-def _inspect(path: Path, busy_timeout_ms: int) -> list[str]:
+def _inspect(path: Path, busy_timeout_ms: int, key: bytes | None = None) -> list[str]:
     """Applied migration names of an existing file, read without changing it."""
     with storage_errors():
-        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
+        conn = raw_connect(path, key, timeout=busy_timeout_ms / 1000)
         try:
             # Reading the schema is what reveals "file is not a database".
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -143,11 +184,15 @@ def _inspect(path: Path, busy_timeout_ms: int) -> list[str]:
             conn.close()
 
 
-def backup(db: Database, target: Path) -> Path:
-    """A consistent copy of `db` at `target` (SQLite online backup API)."""
+def backup(db: Database, target: Path, key: bytes | None = None) -> Path:
+    """A consistent copy of `db` at `target` (SQLite online backup API), encrypted with the same
+    `key` as the database (readable by its owner only)."""
+    from storage.paths import private_file
+
     with storage_errors():
-        dest = sqlite3.connect(str(target))
+        dest = raw_connect(target, key)
         try:
+            private_file(target)
             db.conn.backup(dest)
         finally:
             dest.close()
@@ -160,7 +205,7 @@ def backup_path(path: Path, version: int) -> Path:
 
 
 def open_database(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-                  stop_before: str | None = None) -> Database:
+                  stop_before: str | None = None, key: bytes | None = None) -> Database:
     """Open (creating if needed) and migrate the registry database.
 
     A database written by a newer version of the app is refused and left untouched. Before
@@ -170,18 +215,26 @@ def open_database(path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEO
     path = Path(path)
     known = migration_names()
     existing = path.exists() and path.stat().st_size > 0
-    applied = _inspect(path, busy_timeout_ms) if existing else []
+    if existing and key is not None and is_plain_sqlite(path):
+        raise StorageError("key_mismatch", "a plain database where an encrypted one was expected")
+    if existing and key is None and not is_plain_sqlite(path) and path.with_suffix(".key").exists():
+        raise StorageError("encrypted", "an encrypted database opened without its key")
+    applied = _inspect(path, busy_timeout_ms, key) if existing else []
     unknown = [name for name in applied if name not in known]
     if unknown:
         raise StorageError("newer_version", f"unknown migrations: {', '.join(unknown)}")
-    db = connect(path, busy_timeout_ms=busy_timeout_ms)
+    if not existing and key is not None:
+        from storage.paths import private_file
+
+        private_file(path)
+    db = connect(path, busy_timeout_ms=busy_timeout_ms, key=key)
     try:
         with storage_errors():
             pending = [m.name for m in MIGRATIONS.pending(db)]
             if stop_before in pending:
                 pending = pending[: pending.index(stop_before)]
             if existing and pending and db.table_names():
-                target = backup(db, backup_path(path, len(applied)))
+                target = backup(db, backup_path(path, len(applied)), key)
                 log.info("backup before migration: %s", target.name)
             MIGRATIONS.apply(db, stop_before=stop_before)
     except BaseException:

@@ -208,6 +208,9 @@ class Operators:
     def __init__(self, registry: Registry):
         self.registry = registry
         self.db = registry.db
+        # An encrypted registry's key file (storage/vault.py): passwords wrap the database key
+        # there, and log-in and lockout are checked there. None: a plain database (tests).
+        self.vault = getattr(registry, "vault", None)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -221,13 +224,23 @@ class Operators:
         if not include_inactive:
             sql += " WHERE active = 1"
         with storage_errors():
-            return [_operator(r) for r in self.db.execute(sql + " ORDER BY username")]
+            rows = [_operator(r) for r in self.db.execute(sql + " ORDER BY username")]
+        return [self._with_lockout(op) for op in rows]
 
     def get(self, username: str) -> Operator | None:
         with storage_errors():
             row = self.db.execute(f"SELECT {_COLUMNS} FROM operators WHERE username = ?",
                                   [normalize_username(username)]).fetchone()
-        return _operator(row) if row else None
+        return self._with_lockout(_operator(row)) if row else None
+
+    def _with_lockout(self, op: Operator) -> Operator:
+        """With a key file, the failure count and lock it holds (the table's stay zero)."""
+        if self.vault is None or not op.active:
+            return op
+        from dataclasses import replace
+
+        state = self.vault.lockout(op.username, datetime.now(UTC))
+        return replace(op, failed_attempts=state.failures, locked_until=state.locked_until)
 
     def _require(self, username: str) -> Operator:
         found = self.get(username)
@@ -265,6 +278,8 @@ class Operators:
             )
             self._audit(by or username, "operator.create", username,
                         {"role": role, "display_name": display_name}, now)
+        if self.vault is not None:  # the new operator's password opens the database too
+            self.vault.set_password(self.registry.key, username, password)
         return self._require(username)
 
     def change_password(self, username: str, new_password: str, *, now: datetime, by: str = "",
@@ -288,6 +303,8 @@ class Operators:
                 [digest, _iso(now), current.id],
             )
             self._audit(by or current.username, action, current.username, {}, now)
+        if self.vault is not None and current.active:  # re-wrap: the old password opens nothing
+            self.vault.set_password(self.registry.key, current.username, new_password)
 
     def deactivate(self, username: str, *, now: datetime, by: str = "") -> None:
         """The account can no longer log in (kept for the audit trail and saved records)."""
@@ -300,6 +317,8 @@ class Operators:
                     "SELECT count(*) FROM operators WHERE role = 'admin' AND active = 1"
             ).fetchone()[0] <= 1:
                 raise OperatorError("last_admin")
+            if self.vault is not None:  # first, so a crash leaves no password that opens it
+                self.vault.remove(self.registry.key, current.username)
             self.db.execute("UPDATE operators SET active = 0 WHERE id = ?", [current.id])
             self._audit(by or current.username, "operator.deactivate", current.username, {}, now)
 
@@ -312,6 +331,8 @@ class Operators:
                             "WHERE id = ?", [current.id])
             self._audit(by or current.username, "operator.unlock", current.username,
                         {"was_locked": current.locked_at(now)}, now)
+        if self.vault is not None:
+            self.vault.clear_lockout(self.registry.key, current.username)
 
     def record_event(self, username: str, action: str, *, now: datetime,
                      detail: dict | None = None) -> None:
@@ -330,6 +351,8 @@ class Operators:
         username = normalize_username(username)
         if not username or not password:
             return LoginResult(False, "empty", MESSAGES["empty"])
+        if self.vault is not None:
+            return self._log_in_with_key(username, password, now)
         max_failures = int(self.registry.get_setting("login_max_failures"))
         lock_minutes = int(self.registry.get_setting("login_lockout_minutes"))
         with storage_errors():
@@ -373,6 +396,37 @@ class Operators:
             self._audit(account.username, "operator.login_failed", account.username,
                         {"known": True, "failures": failures}, now)
             return _refused()
+
+    def _log_in_with_key(self, username: str, password: str, now: datetime) -> LoginResult:
+        """An encrypted registry: the password must unwrap the database key from the key file,
+        whose lockout chain counts the failures; the outcome is audited here."""
+        outcome = self.vault.unlock(username, password, now)
+        return self.after_unlock(outcome, now)
+
+    def after_unlock(self, outcome, now: datetime) -> LoginResult:
+        """The LoginResult and audit entries for a storage.vault.Unlock (also used at start-up,
+        where the unlock happened before the database was open)."""
+        now = _aware(now)
+        username = outcome.username
+        if outcome.ok:
+            account = self.get(username)
+            with storage_errors(), self.db.atomic():
+                if outcome.failures_before:
+                    self._audit(username, "operator.login_failed", username,
+                                {"known": True, "failures": outcome.failures_before}, now)
+                if account is None or not account.active:
+                    self._audit(username, "operator.login_failed", username,
+                                {"known": account is not None, "inactive": True}, now)
+                    return _refused()
+                self._audit(username, "operator.login", username, {}, now)
+            return LoginResult(True, "ok", "", operator=account)
+        with storage_errors(), self.db.atomic():
+            if outcome.code in ("locked", "exhausted"):
+                self._audit("", "operator.login_refused_locked", "", {}, now)
+            elif outcome.code == "bad_credentials":
+                self._audit("", "operator.login_failed", "", {}, now)
+        return LoginResult(False, outcome.code, outcome.message,
+                           locked_until=outcome.locked_until)
 
     # -- helpers --------------------------------------------------------------------------------
 

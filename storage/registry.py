@@ -166,10 +166,15 @@ def _nik_range(prefix: str) -> tuple[str, str]:
 class Registry:
     """See docs/ARCHITECTURE.md for the contract."""
 
-    def __init__(self, db: Database, *, device_id: str, readonly: bool = False):
+    def __init__(self, db: Database, *, device_id: str, readonly: bool = False,
+                 key: bytes | None = None, vault=None):
         self.db = db
         self.readonly = readonly
         self.device_id = device_id
+        # The database key (None: a plain database) and the data folder's storage.vault.Vault,
+        # through which operator changes re-wrap the key; kept for other connections (sync).
+        self.key = key
+        self.vault = vault
         self._regions = None
         self._config = None
         self._occupation_codes: frozenset[str] | None = None  # save_occupation clears it
@@ -178,9 +183,12 @@ class Registry:
 
     @classmethod
     def open(cls, path: str | Path, *, device_id: str | None = None,
-             busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Registry:
-        """Open (create, migrate after a backup) the database at `path`. StorageError on failure."""
-        db = open_database(path, busy_timeout_ms=busy_timeout_ms)
+             busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, key: bytes | None = None,
+             vault=None) -> Registry:
+        """Open (create, migrate after a backup) the database at `path`. StorageError on failure.
+        With `key`, an encrypted (SQLCipher) database; the app opens it through
+        storage.vault.open_registry, which never creates one where one was expected."""
+        db = open_database(path, busy_timeout_ms=busy_timeout_ms, key=key)
         try:
             with storage_errors():
                 stored = _read_setting(db, "device_id")
@@ -194,15 +202,15 @@ class Registry:
         except BaseException:
             db.close()
             raise
-        return cls(db, device_id=device_id)
+        return cls(db, device_id=device_id, key=key, vault=vault)
 
     @classmethod
-    def open_readonly(cls, path: str | Path, *,
-                      busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Registry:
+    def open_readonly(cls, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                      key: bytes | None = None, vault=None) -> Registry:
         """A reader for lists (WAL lets it read while the writer writes). Never migrates."""
         if not Path(path).exists():
             raise StorageError("cannot_open", "database file does not exist")
-        db = connect(path, busy_timeout_ms=busy_timeout_ms, readonly=True)
+        db = connect(path, busy_timeout_ms=busy_timeout_ms, readonly=True, key=key)
         try:
             with storage_errors():
                 if MIGRATIONS.pending(db):
@@ -211,7 +219,7 @@ class Registry:
         except BaseException:
             db.close()
             raise
-        return cls(db, device_id=device_id, readonly=True)
+        return cls(db, device_id=device_id, readonly=True, key=key, vault=vault)
 
     def close(self) -> None:
         self.db.close()
