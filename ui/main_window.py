@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import errors
+from ui import errors, tab_keys
 from ui.labels import LANGUAGES, language, plain, t
 from ui.long_task import LongTask
 from ui.registration_form import RegistrationForm
@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.form.message.connect(lambda text: self.status.showMessage(text, 10_000))
         self.tabs.currentChanged.connect(self._tab_changed)
         self._build_menus()
+        tab_keys.install(self, self.tabs)  # Ctrl+Tab, Ctrl+PgUp/PgDown from any widget
         self.operator_label = QLabel(self)
         self.operator_label.setObjectName("operator_label")
         self.status.addPermanentWidget(self.operator_label)

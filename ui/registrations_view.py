@@ -66,6 +66,9 @@ class RegistrationsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # Tab and Shift+Tab leave the table (to the filters) instead of walking its cells; the
+        # arrow keys walk the rows. Ctrl+Tab and Ctrl+PgUp/PgDown switch tabs (ui/tab_keys.py).
+        self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
