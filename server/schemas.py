@@ -327,6 +327,13 @@ class ReprintRequest(Strict):
     """Identified by `revision` (the registration's revision the person saw) or by
     `card_version` (the card version being replaced, which a card desk holds); at least one."""
 
+    # The rule "at least one of them, not null" in the published schema too, so that a request
+    # built from the schema alone is not refused with 422 (a model validator is invisible there).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["revision"], "properties": {"revision": {"type": "integer"}}},
+        {"required": ["card_version"], "properties": {"card_version": {"type": "integer"}}},
+    ]})
+
     revision: Annotated[Revision | None, Field(
         description="The registration's revision the person saw; 409 decision.stale_revision "
                     "when it changed since.")] = None
