@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QWidget
 
+from ui import timefmt
+
 _DATE_PARTS = re.compile(r"^\s*(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})\s*$")
 
 
@@ -29,7 +31,7 @@ def parse_date(text: str) -> date | None:
 
 
 def format_date(value: date | None) -> str:
-    return value.strftime("%d-%m-%Y") if value else ""
+    return timefmt.format_date(value)
 
 
 def format_rupiah(amount: int | None) -> str:

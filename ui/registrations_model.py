@@ -8,13 +8,13 @@ The model needs no window: tests drive it through rowCount, data and fetchMore a
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from storage.models import STATUS_LABELS
 from ui.labels import t
+from ui.timefmt import format_date, format_time
 
 COLUMNS = ("nik", "full_name", "birth_date", "kelurahan", "event", "status", "sync", "updated")
 _HEADER_KEYS = {
@@ -33,25 +33,9 @@ _AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the table's only parent
 
 
-def format_date(value: Any) -> str:
-    """17-08-1985: the order people write on forms in Indonesia."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return value.strftime("%d-%m-%Y")
-
-
 def format_timestamp(value: str) -> str:
-    """An ISO timestamp as 24-11-2026 14:05 (device clock: shown, never used for ordering)."""
-    if not value:
-        return ""
-    day = format_date(value[:10])
-    clock = value[11:16] if len(value) >= 16 else ""
-    return f"{day} {clock}".strip()
+    """An ISO timestamp as 24-11-2026 14:05 in local time (shown, never used for ordering)."""
+    return format_time(value)
 
 
 def sync_label(state: str) -> str:

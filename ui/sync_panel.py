@@ -33,6 +33,7 @@ from sync import state
 from sync.client import SyncClient, SyncError
 from sync.engine import PUSH, SyncReport, run_sync
 from sync.watcher import ReachabilityWatcher
+from ui.timefmt import format_time, zone_name
 
 COLUMNS = ("Nama", "NIK", "Keadaan", "Alasan")
 
@@ -167,8 +168,8 @@ class SyncPanel(QWidget):
         self.enrol_box.setVisible(not info["enrolled"])
         self.sync_button.setEnabled(info["enrolled"] and self.thread is None)
         last = info["last_sync_at"]
-        text = (f"Sinkronisasi terakhir yang berhasil: {last}." if last
-                else "Belum pernah sinkronisasi.")
+        text = (f"Sinkronisasi terakhir yang berhasil: {format_time(last)} {zone_name()}."
+                if last else "Belum pernah sinkronisasi.")
         if info["waiting"]:
             text += f" {info['waiting']} data menunggu dikirim."
         self.last_sync_label.setText(text)  # the status line keeps the last run's outcome

@@ -47,6 +47,7 @@ from storage.regions import load_regions
 from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
+from ui.timefmt import format_date, format_time
 
 PAGE = 100
 EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md §5)
@@ -492,7 +493,7 @@ class VerifierPanel(QWidget):
             return _flags(item)
         if column == 7:
             return item.get("event_name") or self.events.get(item.get("event_id") or "", "")
-        return (item.get("received_at") or "")[:16].replace("T", " ")
+        return format_time(item.get("received_at"))
 
     # --- one registration --------------------------------------------------------------------
 
@@ -528,7 +529,7 @@ class VerifierPanel(QWidget):
                                     (detail["version"], ""))
             for c in self.conflicts:
                 self.keep_combo.addItem(
-                    f"Versi {c['version']} di kanan (diterima {(c.get('received_at') or '')[:10]})",
+                    f"Versi {c['version']} di kanan (diterima {format_date(c.get('received_at'))})",
                     (c["version"], c.get("device_id") or ""))
             return
         self.resolve_button.setText("Selesaikan duplikat")
@@ -537,7 +538,7 @@ class VerifierPanel(QWidget):
             for other in self.duplicates:
                 if other["status"] != Status.REJECTED.value:
                     self.keep_combo.addItem(f"Yang di kanan ({other['full_name']}, diterima "
-                                            f"{(other.get('received_at') or '')[:10]})", other["id"])
+                                            f"{format_date(other.get('received_at'))})", other["id"])
 
     def _set_actions(self) -> None:
         status = (self.detail or {}).get("status", "")
@@ -567,7 +568,7 @@ class VerifierPanel(QWidget):
             for e in events:
                 why = f" — {html.escape(e['reason'])}" if e.get("reason") else ""
                 what = EVENT_LABELS.get(e.get("event", ""), e.get("event", ""))
-                out.append(f"<li>{html.escape((e.get('at') or '')[:16].replace('T', ' '))} "
+                out.append(f"<li>{html.escape(format_time(e.get('at')))} "
                            f"{html.escape(what)} oleh {html.escape(e.get('by', ''))}{why}</li>")
             out.append("</ul>")
         return "".join(out)
@@ -603,7 +604,7 @@ class VerifierPanel(QWidget):
              if data.get("consent_given") else "belum"),
             ("Kegiatan", reg.get("event_name") or self.events.get(event, event)),
             ("Catatan", data.get("notes", "")),
-            ("Diterima server", (reg.get("received_at") or "")[:16].replace("T", " ")),
+            ("Diterima server", format_time(reg.get("received_at"))),
             ("Versi", str(reg.get("version", ""))),
         ]
 
