@@ -124,3 +124,18 @@ def test_unreachable_server_says_so_in_indonesian_and_keeps_the_data(
                     timeout=5000)
     assert "tidak dapat dihubungi" in panel.status_label.text()  # still shown after the refresh
     assert "Belum pernah" in panel.last_sync_label.text()
+
+
+def test_a_save_while_online_goes_up_within_seconds(tmp_path, server, panel_for, qtbot):
+    url, server_dir = server
+    path = tmp_path / "device.sqlite3"
+    registry = enrolled_device(path, url, server_dir)
+    registry.close()
+    panel = panel_for(path)
+    with qtbot.waitSignal(panel.sync_finished, timeout=30000):  # the first check finds it up
+        panel.start_watching(interval=600.0, min_wait=0.05, max_wait=0.2, debounce=0.5)
+    # A save now: not after the ten-minute check above, but half a second after the save.
+    with qtbot.waitSignal(panel.sync_finished, timeout=15000) as done:
+        panel.worker.call(lambda r: fill_demo_data(r, 1, seed=11), changes=True)
+    assert done.args[0].accepted == 1
+    qtbot.waitUntil(lambda: "menunggu dikirim" not in panel.last_sync_label.text(), timeout=5000)

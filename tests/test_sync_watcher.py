@@ -94,3 +94,83 @@ def test_repeats_while_the_server_stays_up():
         watcher.stop()
         server.shutdown()
         server.server_close()
+
+
+def _health_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_saves_go_up_soon_after_the_last_one_in_one_call():
+    server = _health_server()
+    calls: list[float] = []
+    watcher = ReachabilityWatcher(
+        lambda: SyncClient(f"http://127.0.0.1:{server.server_address[1]}"),
+        lambda: calls.append(time.monotonic()),
+        interval=60.0, repeat=None, debounce=0.3, max_delay=5.0,
+    )
+    watcher.start()
+    try:
+        assert _wait_for(lambda: len(calls) == 1)  # reachable at start
+        first = time.monotonic()
+        for _ in range(3):  # three saves in a row: one sync after the last
+            last = time.monotonic()
+            watcher.nudge()
+            time.sleep(0.1)
+        assert _wait_for(lambda: len(calls) == 2)
+        assert calls[1] - last >= 0.25  # waited for typing to stop
+        assert calls[1] - first < 3.0  # and not for the minute-long check interval
+        time.sleep(0.5)
+        assert len(calls) == 2  # the burst was served once
+    finally:
+        watcher.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_stream_of_saves_still_goes_up_by_the_longest_delay():
+    server = _health_server()
+    calls: list[float] = []
+    watcher = ReachabilityWatcher(
+        lambda: SyncClient(f"http://127.0.0.1:{server.server_address[1]}"),
+        lambda: calls.append(time.monotonic()),
+        interval=60.0, debounce=0.3, max_delay=0.6,
+    )
+    watcher.start()
+    try:
+        assert _wait_for(lambda: len(calls) == 1)
+        start = time.monotonic()
+        while time.monotonic() - start < 1.5 and len(calls) < 2:
+            watcher.nudge()  # never a pause as long as the debounce
+            time.sleep(0.05)
+        assert len(calls) == 2
+        assert calls[1] - start < 1.2
+    finally:
+        watcher.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_save_while_offline_waits_for_the_server():
+    port = _free_port()
+    calls: list[float] = []
+    watcher = ReachabilityWatcher(
+        lambda: SyncClient(f"http://127.0.0.1:{port}"), lambda: calls.append(1),
+        interval=60.0, min_wait=5.0, max_wait=5.0, debounce=0.05,
+    )
+    watcher.start()
+    try:
+        assert _wait_for(lambda: watcher.reachable is False)
+        watcher.nudge()
+        time.sleep(0.4)
+        assert calls == [] and watcher.reachable is False  # checked, nobody answered
+    finally:
+        watcher.stop()

@@ -36,6 +36,8 @@ from sync.watcher import ReachabilityWatcher
 from ui.timefmt import format_time, zone_name
 
 COLUMNS = ("Nama", "NIK", "Keadaan", "Alasan")
+SAVE_DEBOUNCE = 15.0  # seconds after the last save before the automatic sync sends it
+SAVE_MAX_DELAY = 60.0  # and never later than this after the first save of a burst
 
 
 def _panel_state(registry) -> dict:
@@ -47,6 +49,7 @@ def _panel_state(registry) -> dict:
         "rows": state.attention_rows(registry.db),
         "waiting": registry.outbox_count(),
         "path": state.database_file(registry.db),
+        "key": registry.key,  # the sync thread's own connection opens the encrypted file too
     }
 
 
@@ -61,16 +64,17 @@ class SyncThread(QThread):
     succeeded = Signal(object)  # SyncReport
     failed = Signal(str)  # Indonesian message
 
-    def __init__(self, db_path: str, parent: QObject | None = None):
+    def __init__(self, db_path: str, parent: QObject | None = None, key: bytes | None = None):
         super().__init__(parent)
         self.db_path = db_path
+        self.key = key
         self.cancel = threading.Event()
 
     def run(self) -> None:
         from storage.registry import Registry
 
         try:
-            registry = Registry.open(self.db_path)
+            registry = Registry.open(self.db_path, key=self.key)
         except Exception as exc:  # noqa: BLE001 - shown to the operator, never raised on a thread
             self.failed.emit(getattr(exc, "message", "") or "Basis data tidak dapat dibuka.")
             return
@@ -102,6 +106,7 @@ class SyncPanel(QWidget):
         self.thread: SyncThread | None = None
         self.watcher: ReachabilityWatcher | None = None
         self._info: dict = {}
+        self._waiting_seen = 0  # records waiting at the last look: more means a new save
         self._build()
         self._reachable.connect(self._auto_sync)
         worker.changed.connect(self.refresh)  # a fix saved elsewhere shows as waiting to go up
@@ -174,6 +179,9 @@ class SyncPanel(QWidget):
             text += f" {info['waiting']} data menunggu dikirim."
         self.last_sync_label.setText(text)  # the status line keeps the last run's outcome
         self._fill_table(info["rows"])
+        if info["waiting"] > self._waiting_seen and self.watcher is not None:
+            self.watcher.nudge()  # a new save: sent shortly, with whatever follows it
+        self._waiting_seen = info["waiting"]
         if self.watcher is not None and info["enrolled"] and not self.watcher.reachable:
             self.watcher.check_now()  # just enrolled or configured: no need to wait out a backoff
 
@@ -227,7 +235,7 @@ class SyncPanel(QWidget):
         """Start a sync in the background (ignored while one runs or before enrolment)."""
         if self.thread is not None or not self._info.get("enrolled"):
             return
-        self.thread = SyncThread(self._info["path"], self)
+        self.thread = SyncThread(self._info["path"], self, key=self._info.get("key"))
         self.thread.progressed.connect(self._progressed)
         self.thread.succeeded.connect(self._succeeded)
         self.thread.failed.connect(self._failed)
@@ -251,6 +259,7 @@ class SyncPanel(QWidget):
         self.status_label.setText(f"{verb}: {done} dari {total}")
 
     def _succeeded(self, report: SyncReport) -> None:
+        self._waiting_seen = 0  # what waits now was saved during the run: it gets its nudge
         self.status_label.setText(report.summary())
         self.sync_finished.emit(report)
 
@@ -272,7 +281,9 @@ class SyncPanel(QWidget):
     def start_watching(self, **timing: float) -> None:
         """Check the server in the background; sync when it becomes reachable."""
         if self.watcher is None:
-            timing.setdefault("repeat", 300.0)  # while online, saves go up within minutes
+            timing.setdefault("repeat", 300.0)  # while online, pulls come every few minutes
+            timing.setdefault("debounce", SAVE_DEBOUNCE)  # and saves go up within seconds
+            timing.setdefault("max_delay", SAVE_MAX_DELAY)
             self.watcher = ReachabilityWatcher(self._watch_client, self._reachable.emit, **timing)
             self.watcher.start()
 
