@@ -103,6 +103,16 @@ def _decode(credential: str) -> tuple[str, CardData]:
     return kid.hex(), card
 
 
+def _who(operator) -> tuple[str, str]:
+    """(username, display name) of the operator a step is recorded for: the logged-in operator
+    (an object or dict with both), or a name alone (then both)."""
+    if isinstance(operator, str):
+        return operator, operator
+    if isinstance(operator, dict):
+        return str(operator.get("username") or ""), str(operator.get("display_name") or "")
+    return str(getattr(operator, "username", "")), str(getattr(operator, "display_name", ""))
+
+
 def _audit(registry, operator: str, action: str, entity_id: str, detail: dict, at: str) -> None:
     registry.append_audit(operator, action, "card", entity_id, detail, at)
 
@@ -384,6 +394,7 @@ def load_print_cards(registry, registration_ids: Sequence[str]) -> list[PrintCar
 def record_printed(registry, cards: Iterable[tuple[int, int]], *, operator: str,
                    at: str | None = None) -> int:
     """Mark cards (serial, version) printed, once the pages exist. Returns how many changed."""
+    username, operator = _who(operator)
     at = at or now_iso()
     changed = 0
     with storage_errors(), registry.db.atomic():
@@ -397,7 +408,8 @@ def record_printed(registry, cards: Iterable[tuple[int, int]], *, operator: str,
                     "SELECT registration_id FROM cards WHERE serial = ? AND version = ?",
                     [serial, version],
                 ).fetchone()[0]
-                _event(registry, reg_id, "printed", version, operator, at)
+                _event(registry, reg_id, "printed", version, operator, at,
+                       {"operator_username": username})
                 _audit(registry, operator, "card_printed", reg_id,
                        {"serial": serial, "version": version}, at)
                 changed += 1
@@ -421,6 +433,7 @@ def print_to_pdf(registry, registration_ids: Sequence[str], out, *, layout: str 
 def mark_handed_over(registry, registration_id: str, *, received_by: str, operator: str,
                      at: str | None = None) -> None:
     """The member (or someone for them) received the printed current card."""
+    username, operator = _who(operator)
     received_by = " ".join(received_by.split())
     if not received_by:
         raise CardDeskError("Isi nama penerima kartu.")
@@ -437,7 +450,7 @@ def mark_handed_over(registry, registration_id: str, *, received_by: str, operat
             "WHERE serial = ? AND version = ?", [at, received_by, operator, row[0], row[1]],
         )
         _event(registry, registration_id, "handed_over", row[1], operator, at,
-               {"received_by": received_by})
+               {"received_by": received_by, "operator_username": username})
         _audit(registry, operator, "card_handed_over", registration_id,
                {"serial": row[0], "version": row[1]}, at)
 
@@ -453,6 +466,7 @@ def reprint(registry, registration_id: str, reason: str, *, operator: str,
     with `store_server_reprint`. Returns the new (serial, version)."""
     if reason not in REPRINT_REASONS:
         raise CardDeskError("Pilih alasan cetak ulang.")
+    _, operator = _who(operator)
     at = at or now_iso()
     current = registry.db.execute(
         "SELECT c.serial, max(c.version), c.valid_from, c.valid_until, h.full_name, "
@@ -507,8 +521,9 @@ def store_server_reprint(registry, registration_id: str, credential_text: str, *
     transaction. Not queued for sync: the server made it. Returns the new (serial, version)."""
     at = at or now_iso()
     _, card = _decode(credential_text)
+    username, operator = _who(operator)
     detail = {"reason": reason, "reason_text": reason_text, "serial": card.serial,
-              "version": card.version, "issued_by": "server"}
+              "version": card.version, "issued_by": "server", "operator_username": username}
     with storage_errors(), registry.db.atomic():
         store_credential(registry, registration_id, credential_text, issued_at=at,
                          reprint_reason=reason, holder=holder)

@@ -46,6 +46,13 @@ def _admin_commands(admin: argparse._SubParsersAction) -> None:
     code.add_argument("--name", default="", help="catatan: untuk siapa kode ini")
     command("devices", "daftar perangkat", _devices)
     command("revoke-device", "cabut akses perangkat", _revoke).add_argument("device_id")
+    moved = command("transfer-records",
+                    "pindahkan semua pendaftaran milik satu perangkat ke perangkat penggantinya",
+                    _transfer)
+    moved.add_argument("--from", dest="from_device", required=True, metavar="PERANGKAT",
+                       help="nomor perangkat lama (boleh yang sudah dicabut)")
+    moved.add_argument("--to", dest="to_device", required=True, metavar="PERANGKAT",
+                       help="nomor perangkat baru (aktif)")
     held = command("device-records",
                    "data yang pernah dipegang perangkat (pemberitahuan kebocoran data)",
                    _device_records)
@@ -119,6 +126,25 @@ def _revoke(args) -> int:
         return 0
     print(f"Perangkat {args.device_id} tidak ditemukan atau sudah dicabut.", file=sys.stderr)
     return 1
+
+
+def _transfer(args) -> int:
+    import getpass
+
+    from server.errors import ApiError
+    from server.transfers import transfer_records
+
+    # The admin at the server's console: the system account is who did it.
+    user = getpass.getuser() or "admin"
+    operator = {"username": user[:64], "display_name": f"Admin server ({user})"[:100]}
+    try:
+        done = transfer_records(_store(args), args.from_device, args.to_device, operator)
+    except ApiError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"{done['records']} pendaftaran dipindahkan dari perangkat {done['from_device_id']} "
+          f"ke {done['to_device_id']} (pemindahan {done['transfer_id']}).")
+    return 0
 
 
 def _device_records(args) -> int:

@@ -32,15 +32,22 @@ def _refuse(code: str, message: str, status: int = 409) -> ApiError:
     return ApiError(status, code, message)
 
 
-def add_event(db, record_id: str, event: str, device: Device, operator: str, now: str,
-              reason_code: str = "", reason: str = "") -> None:
+def add_event(db, record_id: str, event: str, device: Device | None, operator: dict,
+              now: str, reason_code: str = "", reason: str = "", *,
+              version: int | None = None) -> None:
+    """One decision or card step, with who did it: the operator (`{"username",
+    "display_name"}`, as logged in on the device) and the device (None: the server's own admin
+    command line). Every device pulls it."""
     (seq,) = Store.next_seqs(db, "event", [record_id])
-    who = " ".join(operator.split())
-    by = f"{who} @ {device.name}" if who else device.name
+    who = " ".join(str(operator.get("display_name") or "").split())
+    username = str(operator.get("username") or "").strip()
+    place = device.name if device is not None else "server"
+    by = f"{who} @ {place}" if who else place
     db.execute(
         "INSERT INTO events (seq, record_id, event, at, device_id, operator, by, reason_code, "
-        "reason) VALUES (?,?,?,?,?,?,?,?,?)",
-        [seq, record_id, event, now, device.id, who, by, reason_code, reason],
+        "reason, operator_username, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [seq, record_id, event, now, device.id if device is not None else "", who, by,
+         reason_code, reason, username, version],
     )
 
 
@@ -74,13 +81,23 @@ def _require_status(row: dict, allowed: set[str], action: str) -> None:
         )
 
 
+def _no_correction_waiting(row: dict) -> None:
+    """A decision on the registration itself waits until its pending correction is decided."""
+    if row["pending_version"] is not None:
+        raise _refuse(
+            "decision.not_allowed",
+            "Ada koreksi data yang menunggu verifikasi. Setujui atau tolak koreksinya dulu.",
+        )
+
+
 # --- verify, reject ---------------------------------------------------------------------------
 
 
-def verify(store: Store, device: Device, record_id: str, revision: int, operator: str,
+def verify(store: Store, device: Device, record_id: str, revision: int, operator: dict,
            note: str) -> None:
     def apply(db, row, now):
         _require_status(row, {Status.RECEIVED.value}, "diverifikasi")
+        _no_correction_waiting(row)
         if row["possible_duplicate"] or row["conflict"]:
             raise _refuse(
                 "decision.not_allowed",
@@ -93,9 +110,10 @@ def verify(store: Store, device: Device, record_id: str, revision: int, operator
 
 
 def reject(store: Store, device: Device, record_id: str, revision: int, reason_code: str,
-           reason_text: str, operator: str) -> None:
+           reason_text: str, operator: dict) -> None:
     def apply(db, row, now):
         _require_status(row, {Status.RECEIVED.value, Status.VERIFIED.value}, "ditolak")
+        _no_correction_waiting(row)
         reason = reason_text.strip() or REJECT_REASONS[reason_code]
         regs.touch(db, record_id, now, status=Status.REJECTED.value, reason_code=reason_code,
                    status_reason=reason)
@@ -180,12 +198,13 @@ def programme_period(year: int, today: date) -> tuple[date, date]:
 
 
 def fund(store: Store, signer: Signer, device: Device, record_id: str, revision: int,
-         year: int | None, operator: str) -> None:
+         year: int | None, operator: dict) -> None:
     today = rules.server_today()
     year = year or today.year
 
     def apply(db, row, now):
         _require_status(row, {Status.VERIFIED.value}, "didanai (harus terverifikasi dulu)")
+        _no_correction_waiting(row)
         if year < today.year:
             raise _refuse("decision.not_allowed", f"Tahun program {year} sudah lewat.")
         cohort = row["cohort"]
@@ -253,7 +272,7 @@ def _card_of(db, row: dict, card_version: int) -> dict:
 
 
 def card_printed(store: Store, device: Device, record_id: str, card_version: int,
-                 operator: str) -> None:
+                 operator: dict) -> None:
     def apply(db, row, now):
         card = _card_of(db, row, card_version)
         db.execute("UPDATE cards SET printed_at = ? WHERE serial = ? AND card_version = ?",
@@ -267,7 +286,7 @@ def card_printed(store: Store, device: Device, record_id: str, card_version: int
 
 
 def card_handed_over(store: Store, device: Device, record_id: str, card_version: int,
-                     received_by: str, operator: str) -> None:
+                     received_by: str, operator: dict) -> None:
     def apply(db, row, now):
         card = _card_of(db, row, card_version)
         if not card["printed_at"]:
@@ -285,7 +304,7 @@ def card_handed_over(store: Store, device: Device, record_id: str, card_version:
 
 
 def reprint(store: Store, signer: Signer, device: Device, record_id: str, revision: int | None,
-            reason_code: str, reason_text: str, operator: str,
+            reason_code: str, reason_text: str, operator: dict,
             card_version: int | None = None, request_id: str | None = None) -> bool:
     """A new card version; every earlier one is revoked. The request names what the person saw:
     the registration's `revision` (the verifier) or the `card_version` being replaced (a card
@@ -336,7 +355,7 @@ def reprint(store: Store, signer: Signer, device: Device, record_id: str, revisi
             "INSERT INTO revocations (seq, record_id, serial, card_version, at) VALUES (?,?,?,?,?)",
             [seq, record_id, card["serial"], card["card_version"], now],
         )
-        row = regs.touch(db, record_id, now, status=Status.FUNDED.value)
+        row = regs.touch(db, record_id, now, status=Status.FUNDED.value, card_outdated=0)
         made = card["card_version"] + 1
         issue_card(db, signer, row, now, serial=card["serial"], version=made)
         reason = reason_text.strip() or REPRINT_REASONS[reason_code]
@@ -352,7 +371,7 @@ def reprint(store: Store, signer: Signer, device: Device, record_id: str, revisi
 
 
 def _reprint_hash(record_id: str, revision: int | None, card_version: int | None,
-                  reason_code: str, reason_text: str, operator: str) -> str:
+                  reason_code: str, reason_text: str, operator: dict) -> str:
     """What makes two reprint requests the same request (canonical JSON, SHA-256)."""
     request = {"record_id": record_id, "revision": revision, "card_version": card_version,
                "reason_code": reason_code, "reason_text": reason_text, "operator": operator}
@@ -364,7 +383,7 @@ def _reprint_hash(record_id: str, revision: int | None, card_version: int | None
 
 
 def resolve_duplicate(store: Store, device: Device, record_id: str, revision: int, keep_id: str,
-                      operator: str, note: str) -> None:
+                      operator: dict, note: str) -> None:
     def apply(db, row, now):
         if not row["possible_duplicate"]:
             raise _refuse("decision.not_allowed", "Pendaftaran ini tidak ditandai duplikat.")
@@ -392,7 +411,7 @@ def resolve_duplicate(store: Store, device: Device, record_id: str, revision: in
 
 
 def resolve_conflict(store: Store, device: Device, record_id: str, revision: int,
-                     keep_version: int, keep_device_id: str, operator: str) -> None:
+                     keep_version: int, keep_device_id: str, operator: dict) -> None:
     def apply(db, row, now):
         if not row["conflict"]:
             raise _refuse("decision.not_allowed", "Pendaftaran ini tidak sedang berkonflik.")

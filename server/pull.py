@@ -20,16 +20,20 @@ CREDENTIAL_ROLES = ("card_desk", "verifier", "admin")
 _QUERIES = {
     "registration": (
         "SELECT seq, id, nik_hash, status, version, revision, status_reason, reason_code, "
-        "member_number, programme_year, possible_duplicate, duplicate_of, conflict "
+        "member_number, programme_year, possible_duplicate, duplicate_of, conflict, "
+        "pending_version IS NOT NULL, pending_version, "
+        "CASE WHEN seen_version > version THEN seen_version END, card_outdated "
         "FROM registrations WHERE seq > ? ORDER BY seq LIMIT ?",
         ("seq", "id", "nik_hash", "status", "version", "revision", "status_reason",
          "reason_code", "member_number", "programme_year", "possible_duplicate",
-         "duplicate_of", "conflict"),
+         "duplicate_of", "conflict", "correction_pending", "pending_version", "seen_version",
+         "card_outdated"),
     ),
     "event": (
-        "SELECT seq, record_id, event, at, by, reason_code, reason FROM events "
-        "WHERE seq > ? ORDER BY seq LIMIT ?",
-        ("seq", "id", "event", "at", "by", "reason_code", "reason"),
+        "SELECT seq, record_id, event, at, by, reason_code, reason, operator_username, "
+        "operator, device_id, version FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        ("seq", "id", "event", "at", "by", "reason_code", "reason", "operator_username",
+         "operator_name", "device_id", "version"),
     ),
     # The card desk prints and sorts cards of workers it never registered: each credential
     # carries its holder's details as registered now (masked NIK only) and the kegiatan's name.
@@ -43,15 +47,27 @@ _QUERIES = {
          "valid_from", "valid_until", "key_id", "qr", "full_name", "nik_masked",
          "occupation_code", "kecamatan_code", "kelurahan_code", "event_id", "event_name"),
     ),
+    # Registrations moved to another device (server/transfers.py): only to the two devices, and
+    # the full current data (with the NIK) only to the new owner while it still owns it.
+    "transfer": (
+        "SELECT t.seq, t.record_id, t.from_device_id, t.to_device_id, t.at, "
+        "CASE WHEN r.device_id = t.to_device_id AND t.to_device_id = :device THEN r.data END, "
+        "r.version, r.status, r.status_reason, r.member_number FROM transferred t "
+        "JOIN registrations r ON r.id = t.record_id WHERE t.seq > :cursor "
+        "AND (t.from_device_id = :device OR t.to_device_id = :device) ORDER BY t.seq LIMIT :limit",
+        ("seq", "id", "from_device_id", "to_device_id", "at", "data", "version", "status",
+         "status_reason", "member_number"),
+    ),
     "revocation": (
         "SELECT seq, record_id, serial, card_version FROM revocations "
         "WHERE seq > ? ORDER BY seq LIMIT ?",
         ("seq", "id", "serial", "card_version"),
     ),
 }
-_BOOLEAN = {"possible_duplicate", "conflict"}
-# Columns turned into what may travel: the raw NIK never leaves the server in pull.
-_CONVERT = {"nik_masked": mask_nik}
+_BOOLEAN = {"possible_duplicate", "conflict", "correction_pending", "card_outdated"}
+# Columns turned into what may travel: the raw NIK never leaves the server in pull, except in a
+# transferred record's data, to its new owner.
+_CONVERT = {"nik_masked": mask_nik, "data": json.loads}
 
 
 def _item(kind: str, names: tuple[str, ...], values: tuple) -> dict:
@@ -64,6 +80,12 @@ def _item(kind: str, names: tuple[str, ...], values: tuple) -> dict:
     return item
 
 
+def _params(kind: str, device: Device, cursor: int, limit: int):
+    if kind == "transfer":
+        return {"device": device.id, "cursor": cursor, "limit": limit}
+    return [cursor, limit]
+
+
 def page(store: Store, device: Device, cursor: int, limit: int) -> dict:
     kinds = [k for k in _QUERIES if k != "credential" or device.role in CREDENTIAL_ROLES]
     db = store.reader()
@@ -74,7 +96,8 @@ def page(store: Store, device: Device, cursor: int, limit: int) -> dict:
             # A cursor this server never gave (a new server, or one restored from a backup):
             # start again from the beginning rather than let the device miss everything.
             cursor = 0
-        fetched = {k: db.execute(_QUERIES[k][0], [cursor, limit]).fetchall() for k in kinds}
+        fetched = {k: db.execute(_QUERIES[k][0], _params(k, device, cursor, limit)).fetchall()
+                   for k in kinds}
     finally:
         db.execute("COMMIT")
     merged = sorted(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from server import registrations as regs
 from server import rules
 from server.auth import Device
+from server.decisions import add_event
 from server.errors import ApiError
 from server.schemas import KegiatanData, PushRecord, PushRequest
 from server.store import Store, now_iso
@@ -22,6 +23,12 @@ from storage.models import Issue, Registration
 from storage.nik import strip_separators
 
 SERVER_OWNED = ("status", "status_reason", "member_number")
+NOT_OWNER = Issue(
+    "", "record.not_owner",
+    "Pendaftaran ini milik perangkat lain, sehingga perubahan dari perangkat ini tidak disimpan. "
+    "Bila perangkat pemiliknya diganti, mintalah admin memindahkan pendaftarannya ke perangkat "
+    "ini.",
+)
 # Batches are checked and stored one at a time: ten devices pushing at once then get their
 # answers in turn instead of all of them late, and the threads do not fight over the GIL.
 _SLOTS = threading.BoundedSemaphore(1)
@@ -128,9 +135,11 @@ class BatchWriter:
         same = [s for s in stored if s[0] == p.content_hash]
         if same:  # rule 1: this very version was answered before
             return _result(p, same[0][1], row, same[0][2])
-        if p.errors:  # rule 2
+        if row is not None and row["device_id"] != self.device.id:  # rule 2: not its owner
+            return _result(p, "refused", None, errors=[NOT_OWNER])
+        if p.errors:  # rule 3
             return _result(p, "rejected", row, errors=p.errors)
-        if row is None:  # rule 3
+        if row is None:  # rule 4
             nik = normalized_nik(p.reg.nik)
             row = regs.insert_new(self.db, self.store, p.reg, p.text, self.device.id,
                                   self.now, nik_taken=nik in self.known_niks)
@@ -138,17 +147,25 @@ class BatchWriter:
             self.existing.add(rid)
             return self._stored(p, row)
         current = row["version"]
-        if version <= current:  # rules 4 and 5
+        if version <= current:  # rules 5 and 6
             outcome = "conflict" if stored or version == current else "stale"
             if outcome == "conflict":
                 row = regs.flag_conflict(self.db, self.store, row, self.now)
             self._keep_version(p, outcome, None)
             return _result(p, outcome, row)
-        if p.base_version < current:  # rule 6
+        if p.base_version < current:  # rule 7
             row = regs.flag_conflict(self.db, self.store, row, self.now)
             self._keep_version(p, "conflict", None)
             return _result(p, "conflict", row)
-        row = regs.update_version(self.db, self.store, row, p.reg, p.text, self.now)  # rule 7
+        if row["status"] in regs.DECIDED:  # rule 8: a correction waits for a verifier
+            row = regs.hold_correction(self.db, row, p.text, version, self.device.id, self.now)
+            add_event(self.db, rid, "correction_pending", self.device,
+                      {"username": "", "display_name": p.reg.operator}, self.now,
+                      reason=", ".join(regs.changed_fields(json.loads(row["data"]), p.data)),
+                      version=version)
+            self._keep_version(p, "correction_pending", None)
+            return _result(p, "correction_pending", row)
+        row = regs.update_version(self.db, self.store, row, p.reg, p.text, self.now)  # rule 9
         self.known_niks.add(normalized_nik(p.reg.nik))
         return self._stored(p, row)
 

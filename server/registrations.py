@@ -19,12 +19,23 @@ COLUMNS = (
     "status", "reason_code", "status_reason", "member_number", "programme_year",
     "programme_start", "programme_end", "possible_duplicate", "duplicate_of", "conflict",
     "device_id", "received_at", "updated_at", "seq",
+    "pending_version", "pending_data", "pending_device_id", "pending_at", "seen_version",
+    "card_outdated",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM registrations"
 # A new version sends these back in line for a new look; funded and later keep their status.
 _DEFAULTS = {"reason_code": "", "status_reason": "", "member_number": "", "possible_duplicate": 0,
-             "conflict": 0}
-REOPENED = {Status.RECEIVED.value, Status.VERIFIED.value, Status.REJECTED.value}
+             "conflict": 0, "card_outdated": 0}
+# A new version of these goes back in line for a new look; a decided one (verified, funded and
+# the card steps) waits as a correction until a verifier approves it (docs/SYNC_API.md §4).
+REOPENED = {Status.RECEIVED.value, Status.REJECTED.value}
+DECIDED = {Status.VERIFIED.value, Status.FUNDED.value, Status.CARD_PRINTED.value,
+           Status.CARD_HANDED_OVER.value}
+# What the card prints (name, and cohort or occupation): a change needs a reprint.
+CARD_FIELDS = ("full_name", "cohort", "occupation_code")
+# Bookkeeping of a version, not something a person changed.
+_META_FIELDS = {"id", "version", "device_id", "operator", "created_at", "updated_at",
+                "status", "status_reason", "member_number"}
 
 
 def as_row(values) -> dict:
@@ -101,6 +112,20 @@ def update_version(db, store: Store, row: dict, reg: Registration, text: str,
     return fetch_row(db, row["id"])
 
 
+def hold_correction(db, row: dict, text: str, version: int, device_id: str, now: str) -> dict:
+    """Keep a new version of a decided registration aside: the current data stays, the
+    registration shows a correction waiting for a verifier (a later one replaces it)."""
+    return touch(db, row["id"], now, pending_version=version, pending_data=text,
+                 pending_device_id=device_id, pending_at=now,
+                 seen_version=max(version, row["seen_version"] or 0))
+
+
+def changed_fields(current: dict, proposed: dict) -> list[str]:
+    """The fields (Registration.to_dict() keys) whose values differ, in a stable order."""
+    names = sorted((set(current) | set(proposed)) - _META_FIELDS)
+    return [n for n in names if current.get(n) != proposed.get(n)]
+
+
 def flag_conflict(db, store: Store, row: dict, now: str) -> dict:
     return touch(db, row["id"], now, conflict=1)
 
@@ -113,6 +138,14 @@ def refresh_group(db, nik: str, now: str) -> None:
     """
     if not nik:
         return
+    # One rejected as a duplicate has left the group: it loses its flag too (else it stays in
+    # the duplicates filter and its device keeps showing "duplikat" instead of "ditolak").
+    for (record_id,) in db.execute(
+        "SELECT id FROM registrations WHERE nik = ? AND status = 'rejected' "
+        "AND reason_code = 'duplicate' AND (possible_duplicate != 0 OR duplicate_of IS NOT NULL)",
+        [nik],
+    ).fetchall():
+        touch(db, record_id, now, possible_duplicate=0, duplicate_of=None)
     members = db.execute(
         "SELECT id, possible_duplicate, duplicate_of FROM registrations WHERE nik = ? "
         "AND NOT (status = 'rejected' AND reason_code = 'duplicate') ORDER BY arrival",

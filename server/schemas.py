@@ -18,7 +18,7 @@ Role = Literal["enumerator", "verifier", "card_desk", "admin"]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Short = Annotated[str, Field(max_length=100)]
 Text = Annotated[str, Field(max_length=2000)]
-Operator = Annotated[str, Field(max_length=100)]
+Operator = Annotated[str, Field(max_length=100)]  # the registration data's free `operator` text
 Revision = Annotated[int, Field(ge=0, le=2**31)]
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -62,6 +62,27 @@ ERROR_RESPONSES = {status: {"model": ErrorBody}
                    for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
 
 
+class OperatorInfo(Strict):
+    """Who did it: the operator logged in on the device (storage.operators), both parts required
+    and non-empty after trimming."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+
+    @field_validator("username", "display_name", mode="after")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("tidak boleh kosong")
+        return value
+
+
+OperatorField = Annotated[OperatorInfo, Field(
+    description="The operator logged in on the device; a decision, card step or reprint "
+                "without one gets 422 request.invalid (loc [\"body\", \"operator\"]).")]
+
+
 # --- health, keys, devices ------------------------------------------------------------------
 
 
@@ -83,6 +104,8 @@ class Keys(BaseModel):
 class EnrolRequest(Strict):
     code: Annotated[str, Field(min_length=1, max_length=64)]
     device_name: Annotated[str, Field(min_length=1, max_length=100)]
+    # The device's own id for this enrolment: a retry with it gets the same answer (§3).
+    request_id: Annotated[str | None, Field(min_length=16, max_length=64)] = None
 
 
 class DeviceInfo(BaseModel):
@@ -95,6 +118,20 @@ class DeviceInfo(BaseModel):
 
 class EnrolResponse(DeviceInfo):
     token: str
+
+
+class TransferRequest(Strict):
+    from_device_id: Id
+    to_device_id: Id
+    operator: OperatorField
+
+
+class TransferResponse(BaseModel):
+    transfer_id: str
+    from_device_id: str
+    to_device_id: str
+    records: int
+    at: str
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -172,7 +209,8 @@ class FieldIssue(BaseModel):
     message: str
 
 
-Outcome = Literal["accepted", "duplicate", "rejected", "conflict", "stale"]
+Outcome = Literal["accepted", "duplicate", "rejected", "conflict", "stale", "refused",
+                  "correction_pending"]
 
 
 class PushResult(BaseModel):
@@ -213,10 +251,17 @@ class PullChange(BaseModel):
     possible_duplicate: bool = False
     duplicate_of: str | None = None
     conflict: bool = False
+    correction_pending: bool = False
+    pending_version: int = 0
+    seen_version: int = 0
+    card_outdated: bool = False
     event: str = ""
     at: str = ""
     by: str = ""
     reason: str = ""
+    operator_username: str = ""
+    operator_name: str = ""
+    device_id: str = ""
     name: str = ""
     cohort: str = ""
     serial: int = 0
@@ -233,6 +278,10 @@ class PullChange(BaseModel):
     kelurahan_code: str = ""
     event_id: str = ""
     event_name: str = ""
+    # Transfer items (to the two devices only; `data` only to the new owner).
+    from_device_id: str = ""
+    to_device_id: str = ""
+    data: dict[str, Any] | None = None
 
 
 class PullResponse(BaseModel):
@@ -281,7 +330,7 @@ class Reasons(BaseModel):
 
 class VerifyRequest(Strict):
     revision: Revision
-    operator: Operator = ""
+    operator: OperatorField
     note: Text = ""
 
 
@@ -289,19 +338,19 @@ class RejectRequest(Strict):
     revision: Revision
     reason_code: RejectCode
     reason_text: Text = ""
-    operator: Operator = ""
+    operator: OperatorField
 
 
 class FundRequest(Strict):
     revision: Revision
     programme_year: Annotated[int | None, Field(ge=2000, le=2100)] = None
-    operator: Operator = ""
+    operator: OperatorField
 
 
 class ResolveDuplicateRequest(Strict):
     revision: Revision
     keep_id: Id
-    operator: Operator = ""
+    operator: OperatorField
     note: Text = ""
 
 
@@ -309,18 +358,38 @@ class ResolveConflictRequest(Strict):
     revision: Revision
     keep_version: Annotated[int, Field(ge=1, le=2**31)]
     keep_device_id: Annotated[str, Field(max_length=64)] = ""
-    operator: Operator = ""
+    operator: OperatorField
+
+
+PendingVersion = Annotated[int, Field(
+    ge=1, le=2**31, description="The pending correction's version the verifier saw; 409 "
+                                "decision.stale_revision when another correction replaced it.")]
+
+
+class ApproveCorrectionRequest(Strict):
+    revision: Revision
+    version: PendingVersion
+    operator: OperatorField
+    note: Text = ""
+
+
+class RejectCorrectionRequest(Strict):
+    revision: Revision
+    version: PendingVersion
+    reason_code: RejectCode
+    reason_text: Text = ""
+    operator: OperatorField
 
 
 class CardPrintedRequest(Strict):
     card_version: Annotated[int, Field(ge=1, le=255)]
-    operator: Operator = ""
+    operator: OperatorField
 
 
 class CardHandedOverRequest(Strict):
     card_version: Annotated[int, Field(ge=1, le=255)]
     received_by: Annotated[str, Field(min_length=1, max_length=200)]
-    operator: Operator = ""
+    operator: OperatorField
 
 
 class ReprintRequest(Strict):
@@ -343,7 +412,7 @@ class ReprintRequest(Strict):
     )] = None
     reason_code: ReprintCode
     reason_text: Text = ""
-    operator: Operator = ""
+    operator: OperatorField
     request_id: Annotated[Id | None, Field(
         description="Made by the client (a UUID), one per reprint the person asks for, and sent "
                     "again unchanged on retries: a request repeated with the same id is not "
@@ -376,6 +445,8 @@ class Summary(BaseModel):
     possible_duplicate: bool
     duplicate_of: str | None
     conflict: bool
+    correction_pending: bool = False  # a correction waits for a verifier (§6)
+    card_outdated: bool = False  # an approved correction changed what the card prints
     version: int
     revision: int
     received_at: str
@@ -400,11 +471,24 @@ class Detail(Summary):
     card: CardInfo | None
 
 
+class PendingCorrection(BaseModel):
+    version: int
+    device_id: str
+    received_at: str
+    data: dict[str, Any]
+    changed: list[str]  # Registration.to_dict() keys whose values differ from the current data
+
+
 class ConflictVersion(BaseModel):
     version: int
     device_id: str
     received_at: str
     data: dict[str, Any]
+
+
+class EventOperator(BaseModel):
+    username: str
+    display_name: str
 
 
 class EventInfo(BaseModel):
@@ -413,12 +497,16 @@ class EventInfo(BaseModel):
     by: str
     reason_code: str
     reason: str
+    operator: EventOperator | None = None  # None on events from before operators were sent
+    device_id: str = ""  # "" for the server's own admin command line
+    version: int | None = None  # the correction's version, on correction events
 
 
 class DetailResponse(BaseModel):
     registration: Detail
     duplicates: list[Detail]
     conflicts: list[ConflictVersion]
+    correction: PendingCorrection | None = None
     events: list[EventInfo]
 
 

@@ -171,6 +171,45 @@ def _m0004_reprint_requests(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_trust")
+def _m0005_trust(db: Database) -> None:
+    # A correction of a decided registration waits here until a verifier decides it: the current
+    # columns and `data` stay what cards, lists and exports use. `seen_version` is the highest
+    # version the owner sent that the server answered for (a rejected correction's too), so the
+    # owner's device knows its status applies to what it holds. `card_outdated`: an approved
+    # correction changed what the card prints; the card desk reprints it.
+    for column in ("pending_version INTEGER", "pending_data TEXT", "pending_device_id TEXT",
+                   "pending_at TEXT", "seen_version INTEGER",
+                   "card_outdated INTEGER NOT NULL DEFAULT 0"):
+        db.execute(f"ALTER TABLE registrations ADD COLUMN {column}")
+    db.execute("CREATE INDEX registrations_pending ON registrations(pending_version) "
+               "WHERE pending_version IS NOT NULL")
+    db.execute("CREATE INDEX registrations_device ON registrations(device_id)")
+    # Who did it: the logged-in operator's username next to the display name (`operator`), and
+    # the version a correction event is about.
+    db.execute("ALTER TABLE events ADD COLUMN operator_username TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE events ADD COLUMN version INTEGER")
+
+
+@MIGRATIONS(name="0006_transfers")
+def _m0006_transfers(db: Database) -> None:
+    # An admin's move of every registration of a replaced laptop to its successor: one row per
+    # transfer (the audit), one per registration moved (a pull item for the two devices).
+    db.execute(
+        """CREATE TABLE transfers (
+            id TEXT PRIMARY KEY, from_device_id TEXT NOT NULL, to_device_id TEXT NOT NULL,
+            records INTEGER NOT NULL, at TEXT NOT NULL, device_id TEXT NOT NULL,
+            operator_username TEXT NOT NULL, operator TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE transferred (
+            seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL, record_id TEXT NOT NULL,
+            from_device_id TEXT NOT NULL, to_device_id TEXT NOT NULL, at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX transferred_from ON transferred(from_device_id, seq)")
+    db.execute("CREATE INDEX transferred_to ON transferred(to_device_id, seq)")
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

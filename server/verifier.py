@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from server import decisions
+from server import corrections, decisions, transfers
 from server import registrations as regs
 from server.auth import require_role
 from server.deps import DeviceDep, store_of
@@ -19,6 +19,7 @@ from server.schemas import (
     ERROR_RESPONSES,
     REJECT_REASONS,
     REPRINT_REASONS,
+    ApproveCorrectionRequest,
     CardHandedOverRequest,
     CardPrintedRequest,
     DetailResponse,
@@ -28,6 +29,7 @@ from server.schemas import (
     QuotaSetting,
     Reasons,
     RegistrationList,
+    RejectCorrectionRequest,
     RejectRequest,
     ReprintRequest,
     ResolveConflictRequest,
@@ -75,6 +77,8 @@ def summary(row: dict, names: dict[str, str] | None = None) -> dict:
     item = {k: row[k] for k in keys}
     item.update(nik_masked=mask_nik(row["nik"]), possible_duplicate=bool(row["possible_duplicate"]),
                 conflict=bool(row["conflict"]),
+                correction_pending=row["pending_version"] is not None,
+                card_outdated=bool(row["card_outdated"]),
                 event_name=(names or {}).get(row["event_id"] or "", ""))
     return item
 
@@ -91,16 +95,21 @@ def detail(db, row: dict, names: dict[str, str] | None = None) -> dict:
 
 
 def list_registrations(store: Store, filters: dict, q: str, possible_duplicate: bool | None,
-                       conflict: bool | None, offset: int, limit: int) -> dict:
+                       conflict: bool | None, offset: int, limit: int, *,
+                       correction_pending: bool | None = None,
+                       card_outdated: bool | None = None) -> dict:
     where, args = [], []
     for param, column in FILTERS.items():
         if filters.get(param):
             where.append(f"{column} = ?")
             args.append(filters[param])
-    for column, value in (("possible_duplicate", possible_duplicate), ("conflict", conflict)):
+    for column, value in (("possible_duplicate", possible_duplicate), ("conflict", conflict),
+                          ("card_outdated", card_outdated)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(int(value))
+    if correction_pending is not None:
+        where.append(f"pending_version IS {'NOT ' if correction_pending else ''}NULL")
     if q.strip():
         escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("full_name LIKE ? ESCAPE '\\'")
@@ -132,8 +141,8 @@ def registration_detail(store: Store, record_id: str) -> dict:
         "WHERE record_id = ? AND outcome = 'conflict' ORDER BY received_at", [record_id],
     ).fetchall()
     events = db.execute(
-        "SELECT event, at, by, reason_code, reason FROM events WHERE record_id = ? ORDER BY seq",
-        [record_id],
+        "SELECT event, at, by, reason_code, reason, operator_username, operator, device_id, "
+        "version FROM events WHERE record_id = ? ORDER BY seq", [record_id],
     ).fetchall()
     others = [regs.as_row(r) for r in others]
     names = event_names(db, [row["event_id"], *(r["event_id"] for r in others)])
@@ -142,9 +151,16 @@ def registration_detail(store: Store, record_id: str) -> dict:
         "duplicates": [detail(db, r, names) for r in others],
         "conflicts": [{"version": v, "device_id": d, "received_at": at, "data": json.loads(data)}
                       for v, d, at, data in conflicts],
-        "events": [dict(zip(("event", "at", "by", "reason_code", "reason"), e, strict=True))
-                   for e in events],
+        "correction": corrections.pending(row),
+        "events": [event_info(e) for e in events],
     }
+
+
+def event_info(values) -> dict:
+    event, at, by, reason_code, reason, username, name, device_id, version = values
+    who = {"username": username, "display_name": name} if username else None
+    return {"event": event, "at": at, "by": by, "reason_code": reason_code, "reason": reason,
+            "operator": who, "device_id": device_id, "version": version}
 
 
 def routes(router: APIRouter) -> None:
@@ -185,12 +201,14 @@ def routes(router: APIRouter) -> None:
         possible_duplicate: bool | None = None, conflict: bool | None = None, q: Text = "",
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        correction_pending: bool | None = None, card_outdated: bool | None = None,
     ) -> dict:
         require_role(device, *READERS)
         filters = {"kecamatan": kecamatan, "kelurahan": kelurahan, "cohort": cohort,
                    "occupation": occupation, "event": event, "status": status}
         body = list_registrations(store_of(request), filters, q, possible_duplicate, conflict,
-                                  offset, limit)
+                                  offset, limit, correction_pending=correction_pending,
+                                  card_outdated=card_outdated)
         remember_seen(store_of(request), device.id, [i["id"] for i in body["items"]], "listed")
         return body
 
@@ -201,7 +219,9 @@ def routes(router: APIRouter) -> None:
         return answer(request, record_id, device)
 
     _decision_routes(router, answer)
+    _correction_routes(router, answer)
     _card_routes(router, answer)
+    transfers.routes(router)
 
 
 def _decision_routes(router: APIRouter, answer) -> None:
@@ -210,22 +230,22 @@ def _decision_routes(router: APIRouter, answer) -> None:
     @router.post("/registrations/{record_id}/verify", **kw)
     def verify(record_id: RecordId, body: VerifyRequest, device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
-        decisions.verify(store_of(request), device, record_id, body.revision, body.operator,
-                         body.note)
+        decisions.verify(store_of(request), device, record_id, body.revision,
+                         body.operator.model_dump(), body.note)
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/reject", **kw)
     def reject(record_id: RecordId, body: RejectRequest, device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
         decisions.reject(store_of(request), device, record_id, body.revision, body.reason_code,
-                         body.reason_text, body.operator)
+                         body.reason_text, body.operator.model_dump())
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/fund", **kw)
     def fund(record_id: RecordId, body: FundRequest, device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
         decisions.fund(store_of(request), request.app.state.signer, device, record_id,
-                       body.revision, body.programme_year, body.operator)
+                       body.revision, body.programme_year, body.operator.model_dump())
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/resolve-duplicate", **kw)
@@ -233,7 +253,7 @@ def _decision_routes(router: APIRouter, answer) -> None:
                           device: DeviceDep, request: Request):
         require_role(device, *DECIDERS)
         decisions.resolve_duplicate(store_of(request), device, record_id, body.revision,
-                                    body.keep_id, body.operator, body.note)
+                                    body.keep_id, body.operator.model_dump(), body.note)
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/resolve-conflict", **kw)
@@ -241,7 +261,28 @@ def _decision_routes(router: APIRouter, answer) -> None:
                          request: Request):
         require_role(device, *DECIDERS)
         decisions.resolve_conflict(store_of(request), device, record_id, body.revision,
-                                   body.keep_version, body.keep_device_id, body.operator)
+                                   body.keep_version, body.keep_device_id,
+                                   body.operator.model_dump())
+        return answer(request, record_id, device)
+
+
+def _correction_routes(router: APIRouter, answer) -> None:
+    kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["verifikasi"]}
+
+    @router.post("/registrations/{record_id}/correction/approve", **kw)
+    def approve(record_id: RecordId, body: ApproveCorrectionRequest, device: DeviceDep,
+                request: Request):
+        require_role(device, *DECIDERS)
+        corrections.approve(store_of(request), device, record_id, body.revision, body.version,
+                            body.operator.model_dump(), body.note)
+        return answer(request, record_id, device)
+
+    @router.post("/registrations/{record_id}/correction/reject", **kw)
+    def reject(record_id: RecordId, body: RejectCorrectionRequest, device: DeviceDep,
+               request: Request):
+        require_role(device, *DECIDERS)
+        corrections.reject(store_of(request), device, record_id, body.revision, body.version,
+                           body.reason_code, body.reason_text, body.operator.model_dump())
         return answer(request, record_id, device)
 
 
@@ -253,7 +294,7 @@ def _card_routes(router: APIRouter, answer) -> None:
                 request: Request):
         require_role(device, *CARD_DESK)
         decisions.card_printed(store_of(request), device, record_id, body.card_version,
-                               body.operator)
+                               body.operator.model_dump())
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/card/handed-over", **kw)
@@ -261,14 +302,14 @@ def _card_routes(router: APIRouter, answer) -> None:
                     request: Request):
         require_role(device, *CARD_DESK)
         decisions.card_handed_over(store_of(request), device, record_id, body.card_version,
-                                   body.received_by, body.operator)
+                                   body.received_by, body.operator.model_dump())
         return answer(request, record_id, device)
 
     @router.post("/registrations/{record_id}/card/reprint", **kw)
     def reprint(record_id: RecordId, body: ReprintRequest, device: DeviceDep, request: Request):
         require_role(device, *CARD_DESK)
         decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
-                          body.revision, body.reason_code, body.reason_text, body.operator,
-                          card_version=body.card_version, request_id=body.request_id)
+                          body.revision, body.reason_code, body.reason_text,
+                          body.operator.model_dump(), card_version=body.card_version, request_id=body.request_id)
         return answer(request, record_id, device)
 

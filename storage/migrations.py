@@ -531,6 +531,26 @@ def m0009_operators(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0010_record_trust")
+def m0010_record_trust(db: Database) -> None:
+    # What the server says about records this device holds (storage/trust.py): its own records
+    # an admin moved to another device (no longer its own: the server refuses its versions),
+    # and members whose card an approved correction made outdated (the card desk reprints).
+    db.execute(
+        """CREATE TABLE transferred_records (
+            record_id TEXT PRIMARY KEY,
+            to_device_id TEXT NOT NULL,
+            at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE card_reprints_due (
+            record_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        )"""
+    )
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from cards import desk
+from storage import trust
 from storage.models import Status
 from storage.registry import KnownRegistration
 from sync import state
@@ -41,8 +42,10 @@ def own_versions(db, ids: Iterable[str]) -> dict[str, int]:
 
 
 def apply_page(registry, changes: list[dict]) -> None:
-    """One pull page: known registrations, this device's records, cards and revocations."""
+    """One pull page: records moved to or from this device, known registrations, this device's
+    records (statuses, answers, corrections), cards and revocations."""
     db = registry.db
+    apply_transfers(registry, [c for c in changes if c.get("kind") == "transfer"])
     registrations = [c for c in changes if c.get("kind") == "registration" and c.get("id")]
     known = [
         KnownRegistration(
@@ -58,6 +61,10 @@ def apply_page(registry, changes: list[dict]) -> None:
     if mine:
         _apply_statuses(registry, own, [_status_row(c) for c in mine])
         state.record_answers(db, [_own_answer(c) for c in mine])
+    if registrations:
+        trust.set_card_outdated(db, [(str(c["id"]), bool(c.get("card_outdated")))
+                                     for c in registrations], state.now_iso())
+    _correction_answers(db, [c for c in changes if c.get("kind") == "event"])
     remember_kegiatan(db, changes)
     for change in changes:
         if change.get("kind") == "credential" and change.get("qr") and change.get("id"):
@@ -97,8 +104,54 @@ def _apply_statuses(registry, own: dict[str, int], rows: list[tuple]) -> None:
                                    member_number=member_number, by="server")
 
 
+def apply_transfers(registry, items: list[dict]) -> None:
+    """Registrations an admin moved (docs/SYNC_API.md §3): to this device, kept as its own with
+    the full current data the item carries; from this device, marked as no longer its own."""
+    me = state.device_id(registry.db)
+    if not me:
+        return
+    for item in items:
+        record_id, at = str(item.get("id") or ""), str(item.get("at") or state.now_iso())
+        if not record_id:
+            continue
+        if item.get("to_device_id") == me and isinstance(item.get("data"), dict):
+            try:
+                trust.adopt(registry, item["data"],
+                            status=str(item.get("status") or Status.RECEIVED.value),
+                            status_reason=str(item.get("status_reason", "")),
+                            member_number=str(item.get("member_number", "")),
+                            from_device_id=str(item.get("from_device_id", "")), at=at)
+            except (TypeError, ValueError) as exc:  # data this version cannot read: skip it
+                log.warning("transferred record not kept: %s", type(exc).__name__)
+        elif item.get("from_device_id") == me and item.get("to_device_id"):
+            trust.mark_transferred(registry, record_id, str(item["to_device_id"]), at)
+
+
+def _correction_answers(db, events: list[dict]) -> None:
+    """A verifier's rejection of one of this device's corrections, with its reason, as the
+    record's answer (an approval comes with the registration item: the version is current)."""
+    rejected = [e for e in events if e.get("event") == "correction_rejected" and e.get("id")]
+    own = own_versions(db, [str(e["id"]) for e in rejected])
+    answers = [
+        state.Answer(str(e["id"]), int(e.get("version") or 0), state.CORRECTION_REJECTED,
+                     [{"field": "", "code": str(e.get("reason_code") or "correction.rejected"),
+                       "message": str(e.get("reason") or "Koreksi ditolak verifikator.")}],
+                     answered_at=str(e.get("at") or ""))
+        for e in rejected if str(e["id"]) in own
+    ]
+    if answers:
+        state.record_answers(db, answers)
+
+
+def _server_version(change: dict) -> int:
+    """The newest version of the record the server has answered for: its current one, or a
+    correction of it that waits or was rejected. The server's status applies to it."""
+    return max(int(change.get("version", 0)), int(change.get("pending_version") or 0),
+               int(change.get("seen_version") or 0))
+
+
 def _status_row(change: dict) -> tuple[str, int, str, str, str]:
-    return (str(change["id"]), int(change.get("version", 0)),
+    return (str(change["id"]), _server_version(change),
             str(change.get("status") or Status.RECEIVED.value),
             str(change.get("status_reason", "")), str(change.get("member_number", "")))
 
@@ -107,7 +160,9 @@ def _own_answer(change: dict) -> state.Answer:
     """What a person must see about one of this device's records: a duplicate or conflict
     waiting at the server, a verifier's rejection with its reason, or nothing (accepted)."""
     answer = state.Answer(str(change["id"]), int(change.get("version", 0)), state.ACCEPTED, [])
-    if change.get("possible_duplicate"):
+    if change.get("correction_pending") and change.get("pending_version"):
+        answer.outcome, answer.version = state.CORRECTION_PENDING, int(change["pending_version"])
+    elif change.get("possible_duplicate"):
         answer.outcome = state.DUPLICATE
         answer.duplicate_of = str(change.get("duplicate_of") or "")
     elif change.get("conflict"):

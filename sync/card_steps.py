@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import Any
 
 from cards import desk
 from sync import state
@@ -69,9 +70,16 @@ def push_card_steps(registry, client: SyncClient, cancel: threading.Event | None
 
 
 def _body(step: dict) -> dict:
-    body = {"card_version": int(step["card_version"])}
-    if step.get("operator"):
-        body["operator"] = str(step["operator"])[:100]
+    """The step as the API wants it, with the operator who recorded it at the desk (username
+    kept in the step's detail since operators log in; a step recorded before carries its name
+    only, sent as both parts)."""
+    name = str(step.get("operator") or "")
+    who = {"username": step.get("operator_username") or name, "display_name": name}
+    try:
+        operator = api.operator_body(who)
+    except api.DecisionRefused:
+        operator = {"username": "tidak_tercatat", "display_name": "(tidak tercatat)"}
+    body = {"card_version": int(step["card_version"]), "operator": operator}
     if step["kind"] == "handed_over":
         body["received_by"] = str(step.get("received_by") or "")[:100]
     return body
@@ -81,7 +89,7 @@ def _body(step: dict) -> dict:
 
 
 def send_reprint(client: SyncClient, registration_id: str, card_version: int, reason: str, *,
-                 operator: str = "", reason_text: str = "") -> dict:
+                 operator: Any, reason_text: str = "") -> dict:
     """Ask the server for a new card replacing `card_version`; returns its Detail. Touches no
     database, so the window runs it on a worker thread. Errors are the sync family with
     messages for the card desk: Offline, DecisionRefused (e.g. `card.not_current`),
@@ -124,7 +132,7 @@ def _refuses_request_id(exc: ProtocolError) -> bool:
 
 
 def keep_reprint(registry, registration_id: str, answer: dict, card_version: int, reason: str,
-                 *, operator: str = "", reason_text: str = "") -> tuple[int, int]:
+                 *, operator: Any, reason_text: str = "") -> tuple[int, int]:
     """Keep the server's answer to `send_reprint`: the new card with its holder, and the
     revocation of the earlier versions. Returns the new (serial, version)."""
     detail = answer.get("registration") if isinstance(answer, dict) else None
@@ -140,7 +148,7 @@ def keep_reprint(registry, registration_id: str, answer: dict, card_version: int
         raise ProtocolError(detail=f"unreadable reprint credential: {type(exc).__name__}") from exc
 
 
-def reprint_on_server(registry, registration_id: str, reason: str, *, operator: str = "",
+def reprint_on_server(registry, registration_id: str, reason: str, *, operator: Any,
                       reason_text: str = "", client: SyncClient | None = None) -> tuple[int, int]:
     """An enrolled desk's reprint from start to end (the command line, tests): the card version
     held here, the server's new card, kept here. On any failure nothing changes locally."""

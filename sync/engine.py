@@ -60,6 +60,8 @@ class SyncReport:
     duplicates: int = 0
     rejected: int = 0
     conflicts: int = 0
+    refused: int = 0
+    corrections: int = 0
     pulled: int = 0
     card_steps: int = 0
     batches: int = 0
@@ -76,6 +78,10 @@ class SyncReport:
             f"{self.rejected} ditolak, {self.conflicts} konflik.",
             f"Diterima dari server: {self.pulled} perubahan.",
         ]
+        if self.refused:
+            parts.insert(1, f"{self.refused} data ditolak karena milik perangkat lain.")
+        if self.corrections:
+            parts.insert(1, f"{self.corrections} koreksi menunggu verifikasi.")
         if self.card_steps:
             parts.append(f"Langkah kartu terkirim: {self.card_steps}.")
         if self.remaining:
@@ -301,7 +307,7 @@ def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> i
 def _parse_result(item) -> state.Answer:
     try:
         outcome = str(item["outcome"])
-        if outcome not in state.OUTCOME_LABELS:
+        if outcome not in state.PUSH_OUTCOMES:
             raise ValueError(outcome)
         return state.Answer(
             record_id=str(item["record_id"]),
@@ -321,6 +327,10 @@ def _count(report: SyncReport, outcome: str) -> None:
         report.duplicates += 1
     elif outcome == state.REJECTED:
         report.rejected += 1
+    elif outcome == state.REFUSED:
+        report.refused += 1
+    elif outcome == state.CORRECTION_PENDING:
+        report.corrections += 1
     else:
         report.conflicts += 1
 

@@ -20,7 +20,12 @@ DUPLICATE = "duplicate"
 REJECTED = "rejected"
 CONFLICT = "conflict"
 STALE = "stale"
-NEEDS_ATTENTION = (DUPLICATE, REJECTED, CONFLICT, STALE)
+REFUSED = "refused"  # another device owns the record (docs/SYNC_API.md §4 rule 2)
+CORRECTION_PENDING = "correction_pending"  # kept; waits for a verifier (§4 rule 8)
+# Not a push outcome: a verifier rejected the correction (the `correction_rejected` event).
+CORRECTION_REJECTED = "correction_rejected"
+NEEDS_ATTENTION = (DUPLICATE, REJECTED, CONFLICT, STALE, REFUSED, CORRECTION_PENDING,
+                   CORRECTION_REJECTED)
 
 OUTCOME_LABELS = {
     ACCEPTED: "Diterima server",
@@ -28,7 +33,15 @@ OUTCOME_LABELS = {
     REJECTED: "Ditolak server: perlu diperbaiki",
     CONFLICT: "Konflik: data ini juga diubah di tempat lain",
     STALE: "Versi lama: sudah ada versi yang lebih baru",
+    REFUSED: "Ditolak server: milik perangkat lain",
+    CORRECTION_PENDING: "Koreksi menunggu verifikasi",
+    CORRECTION_REJECTED: "Koreksi ditolak verifikator",
 }
+PUSH_OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, CONFLICT, STALE, REFUSED, CORRECTION_PENDING)
+PENDING_MESSAGE = (
+    "Perubahan sudah diterima server dan menunggu persetujuan verifikator; data yang lama tetap "
+    "berlaku (kartu, daftar) sampai disetujui."
+)
 
 
 def now_iso() -> str:
@@ -108,6 +121,8 @@ class Answer:
         messages = [e.get("message") or e.get("code", "") for e in self.errors]
         if self.outcome == DUPLICATE and not messages:
             messages = ["NIK ini sudah terdaftar melalui pendaftaran lain."]
+        if self.outcome == CORRECTION_PENDING and not messages:
+            messages = [PENDING_MESSAGE]
         return "; ".join(m for m in messages if m)
 
 
@@ -182,7 +197,8 @@ class AttentionRow:
 
 
 def attention_rows(db) -> list[AttentionRow]:
-    """Records the server rejected, flagged as duplicate or in conflict, with their reasons."""
+    """Records the server rejected or refused (another device owns them), flagged as duplicate
+    or in conflict, and corrections waiting for a verifier or rejected by one, with reasons."""
     from storage.models import mask_nik
 
     rows = db.execute(

@@ -38,7 +38,11 @@ def pushed(live, count: int, seed: int, cohort: str = Cohort.PEKERJA_RENTAN.valu
     return device, regs
 
 
+OPERATOR = {"username": "rina", "display_name": "Rina"}
+
+
 def decide(client, record_id: str, action: str, **body):
+    body.setdefault("operator", OPERATOR)
     if "revision" not in body:
         body["revision"] = client.registration(record_id)["revision"]
     return client.post(f"/registrations/{record_id}/{action}", body)
@@ -47,10 +51,10 @@ def decide(client, record_id: str, action: str, **body):
 def test_verify_fund_issues_member_number_and_valid_card(live):
     enumerator, (reg,) = pushed(live, 1, seed=20)
     verifier = live.enrol("verifier")
-    answer = decide(verifier, reg.id, "verify", operator="Rina")
+    answer = decide(verifier, reg.id, "verify", operator=OPERATOR)
     assert answer.status_code == 200, answer.text
     assert answer.json()["registration"]["status"] == "verified"
-    funded = decide(verifier, reg.id, "fund", operator="Rina")
+    funded = decide(verifier, reg.id, "fund", operator=OPERATOR)
     assert funded.status_code == 200, funded.text
     detail = funded.json()["registration"]
     year = server_today().year
@@ -151,7 +155,8 @@ def test_quota_race_exactly_the_places_left(live):
 
     def fund(reg):
         return requests.post(f"{live.api}/registrations/{reg.id}/fund", headers=headers,
-                             json={"revision": revisions[reg.id]}, timeout=60)
+                             json={"revision": revisions[reg.id], "operator": OPERATOR},
+                             timeout=60)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(fund, regs))
@@ -203,20 +208,22 @@ def test_resolve_duplicate_keeps_one_rejects_the_other(live):
 
 
 def test_resolve_conflict_takes_the_chosen_version(live):
-    a, b = live.enrol(), live.enrol()
+    # Only the owner may send versions: a conflict is the owner's laptop, restored from an older
+    # backup, editing version 1 again after its version 2 reached the server.
+    a = live.enrol()
     (reg,) = workers(1, seed=27)
     a.push([record(reg, a.device_id)])
     edit_a, edit_b = copy.deepcopy(reg), copy.deepcopy(reg)
-    edit_a.version = edit_b.version = 2
+    edit_a.version, edit_b.version = 2, 3
     edit_a.notes, edit_b.notes = "versi A", "versi B"
     a.push([record(edit_a, a.device_id, base_version=1)])
-    b.push([record(edit_b, b.device_id, base_version=1)])
+    a.push([record(edit_b, a.device_id, base_version=1)])
     verifier = live.enrol("verifier")
     opened = verifier.get(f"/registrations/{reg.id}").json()
     assert opened["registration"]["conflict"] is True
     assert [c["data"]["notes"] for c in opened["conflicts"]] == ["versi B"]
-    answer = decide(verifier, reg.id, "resolve-conflict", keep_version=2,
-                    keep_device_id=b.device_id)
+    answer = decide(verifier, reg.id, "resolve-conflict", keep_version=3,
+                    keep_device_id=a.device_id)
     assert answer.status_code == 200, answer.text
     assert answer.json()["registration"]["data"]["notes"] == "versi B"
     assert answer.json()["registration"]["conflict"] is False
@@ -227,16 +234,19 @@ def test_card_desk_prints_hands_over_and_reprints_with_revocation(live):
     verifier, desk = live.enrol("verifier"), live.enrol("card_desk")
     decide(verifier, reg.id, "verify")
     decide(verifier, reg.id, "fund")
-    printed = desk.post(f"/registrations/{reg.id}/card/printed", {"card_version": 1})
+    printed = desk.post(f"/registrations/{reg.id}/card/printed",
+                        {"card_version": 1, "operator": OPERATOR})
     assert printed.json()["registration"]["status"] == "card_printed"
     handed = desk.post(f"/registrations/{reg.id}/card/handed-over",
-                       {"card_version": 1, "received_by": "Yang bersangkutan"})
+                       {"card_version": 1, "received_by": "Yang bersangkutan",
+                        "operator": OPERATOR})
     assert handed.json()["registration"]["status"] == "card_handed_over"
     again = decide(desk, reg.id, "card/reprint", reason_code="lost")
     assert again.status_code == 200, again.text
     card = again.json()["registration"]["card"]
     assert card["card_version"] == 2 and again.json()["registration"]["status"] == "funded"
-    old = desk.post(f"/registrations/{reg.id}/card/printed", {"card_version": 1})
+    old = desk.post(f"/registrations/{reg.id}/card/printed",
+                        {"card_version": 1, "operator": OPERATOR})
     assert old.status_code == 409 and old.json()["error"]["code"] == "card.not_current"
     changes, _ = enumerator.pull_all()
     revoked = [(c["serial"], c["card_version"]) for c in changes if c["kind"] == "revocation"]
@@ -294,7 +304,8 @@ def test_two_verifiers_at_once_one_decision_wins(live):
     def act(args):
         client, action, body = args
         return client.session.post(f"{live.api}/registrations/{reg.id}/{action}",
-                                   json={"revision": seen, **body}, timeout=30)
+                                   json={"revision": seen, "operator": OPERATOR, **body},
+                                   timeout=30)
 
     jobs = [(first, "verify", {}), (second, "reject", {"reason_code": "wrong_data"})] * 5
     with ThreadPoolExecutor(max_workers=10) as pool:

@@ -129,7 +129,9 @@ def test_same_nik_on_two_devices_first_wins_both_flagged(live):
         assert state[reg_b.id]["possible_duplicate"] is True
 
 
-def test_two_devices_editing_the_same_record_conflict_kept(live):
+def test_the_same_version_made_twice_by_its_owner_conflict_kept(live):
+    # Only the owner may send versions (another device is refused): two different versions 2
+    # come from the owner's laptop restored from an older backup and edited again.
     a, b = live.enrol(), live.enrol()
     reg = workers(1, seed=4)[0]
     assert outcomes(a.push([record(reg, a.device_id)])) == ["accepted"]
@@ -137,7 +139,7 @@ def test_two_devices_editing_the_same_record_conflict_kept(live):
     edit_a.version = edit_b.version = 2
     edit_a.phone, edit_b.phone = "080011112222", "080033334444"
     assert outcomes(a.push([record(edit_a, a.device_id, base_version=1)])) == ["accepted"]
-    answer = b.push([record(edit_b, b.device_id, base_version=1)])
+    answer = a.push([record(edit_b, a.device_id, base_version=1)])
     assert outcomes(answer) == ["conflict"]
     assert answer.json()["results"][0]["server_version"] == 2
     versions = live.store.reader().execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from sync_util import (
+    VERIFIER,
     enrol_code,
     enrolled_device,
     sync_once,
@@ -36,14 +37,19 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
     sync_once(card_desk)  # the signed card arrives at the desk
     cards = state.credential_payloads(card_desk.db)
     assert [c["id"] for c in cards] == [reg_id]
+    clerk = v.OperatorRef("loket.ani", "Ani Loket")  # the operator logged in at the desk
     desk.record_printed(card_desk, [(cards[0]["serial"], cards[0]["card_version"])],
-                        operator="Petugas")
-    desk.mark_handed_over(card_desk, reg_id, received_by="Siti", operator="Petugas")
+                        operator=clerk)
+    desk.mark_handed_over(card_desk, reg_id, received_by="Siti", operator=clerk)
     report = sync_once(card_desk)
     assert report.card_steps == 2
     assert desk.card_events_pending(card_desk) == []
-    detail = v.registration_detail(verifier, reg_id)["registration"]
-    assert detail["status"] == "card_handed_over"
+    opened = v.registration_detail(verifier, reg_id)
+    assert opened["registration"]["status"] == "card_handed_over"
+    steps = {e["event"]: e for e in opened["events"]}
+    for name in ("card_printed", "card_handed_over"):  # who and where, as recorded at the desk
+        assert steps[name]["operator"] == {"username": "loket.ani", "display_name": "Ani Loket"}
+        assert steps[name]["device_id"] == state.device_id(card_desk.db)
     assert sync_once(card_desk).card_steps == 0  # each step goes up once
 
     sync_once(field)
@@ -89,9 +95,11 @@ def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
     client = client_for(field)
     report = run_sync(field, client, progress=progress)
     client.close()
-    assert report.accepted == 1
+    # A correction of a funded member waits for a verifier; the member stays funded meanwhile.
+    assert (report.accepted, report.corrections) == (0, 1)
     assert after_push == [("funded", member)]
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+    assert state.answer_for(field.db, reg_id).outcome == state.CORRECTION_PENDING
 
 
 def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_path, server):
@@ -108,7 +116,7 @@ def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_pat
     first = state.credential_payloads(card_desk.db)
     assert [c["card_version"] for c in first] == [1]
     admin.call("POST", f"/registrations/{reg_id}/card/reprint",
-               {"revision": row["revision"], "reason_code": "lost"})
+               {"revision": row["revision"], "reason_code": "lost", "operator": VERIFIER})
     sync_once(card_desk)
     assert [c["card_version"] for c in state.credential_payloads(card_desk.db)] == [1, 2]
     assert state.revocations(card_desk.db) == [(first[0]["serial"], 1)]

@@ -1,0 +1,115 @@
+"""Corrections of decided registrations (docs/SYNC_API.md §4 rule 8, §6 "Corrections").
+
+A new version of a verified, funded or carded registration from its owner is kept aside
+(`pending_*` columns) and waits for a verifier: cards, lists, exports and pull's credentials keep
+using the current version. Approving makes the correction current (and flags the card for a
+reprint when what it prints changed); rejecting keeps the current version and tells the owner
+why. Each decision names the pending version it is about, so a decision on a correction that was
+replaced meanwhile is refused as stale.
+"""
+
+from __future__ import annotations
+
+import json
+
+from server import registrations as regs
+from server.auth import Device
+from server.decisions import add_event, decide
+from server.errors import ApiError
+from server.schemas import REJECT_REASONS
+from server.store import Store
+from storage.models import Registration, Status
+
+CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
+# Field names of Registration.to_dict() in the events' Indonesian reasons.
+FIELD_LABELS = {
+    "nik": "NIK", "full_name": "nama", "birth_place": "tempat lahir",
+    "birth_date": "tanggal lahir", "sex": "jenis kelamin", "street": "alamat", "rt": "RT",
+    "rw": "RW", "kecamatan_code": "kecamatan", "kelurahan_code": "kelurahan",
+    "postal_code": "kode pos", "phone": "telepon", "occupation_code": "pekerjaan",
+    "cohort": "kelompok", "monthly_income": "penghasilan", "heirs": "ahli waris",
+    "consent_version": "persetujuan", "consent_given": "persetujuan", "consent_at": "persetujuan",
+    "event_id": "kegiatan", "notes": "catatan",
+}
+
+
+def describe(fields: list[str]) -> str:
+    """"nama, ahli waris": the changed fields for people, each named once."""
+    labels: list[str] = []
+    for name in fields:
+        label = FIELD_LABELS.get(name, name)
+        if label not in labels:
+            labels.append(label)
+    return ", ".join(labels)
+
+
+def pending(row: dict) -> dict | None:
+    """The correction waiting on a registration, with the fields it changes, or None."""
+    if row["pending_version"] is None:
+        return None
+    current, proposed = json.loads(row["data"]), json.loads(row["pending_data"])
+    return {
+        "version": row["pending_version"], "device_id": row["pending_device_id"],
+        "received_at": row["pending_at"], "data": proposed,
+        "changed": regs.changed_fields(current, proposed),
+    }
+
+
+def _waiting(row: dict, version: int) -> dict:
+    correction = pending(row)
+    if correction is None:
+        raise ApiError(409, "decision.not_allowed",
+                       "Tidak ada koreksi data yang menunggu verifikasi pada pendaftaran ini.")
+    if correction["version"] != version:
+        raise ApiError(
+            409, "decision.stale_revision",
+            f"Koreksi versi {version} sudah digantikan oleh koreksi versi "
+            f"{correction['version']}. Muat ulang lalu periksa lagi.",
+        )
+    return correction
+
+
+def _clear() -> dict:
+    return {"pending_version": None, "pending_data": None, "pending_device_id": None,
+            "pending_at": None}
+
+
+def approve(store: Store, device: Device, record_id: str, revision: int, version: int,
+            operator: dict, note: str = "") -> None:
+    """The pending version becomes current; the status, member number and card stay. When what
+    the card prints changed, the card is flagged for a reprint (`card_outdated`)."""
+
+    def apply(db, row, now):
+        correction = _waiting(row, version)
+        reg = Registration.from_dict(correction["data"])
+        changes = {**regs.data_columns(store, reg, row["pending_data"]), **_clear()}
+        card_changed = any(f in correction["changed"] for f in regs.CARD_FIELDS)
+        if card_changed and row["status"] in CARD_STATUSES:
+            changes["card_outdated"] = 1
+        regs.touch(db, record_id, now, **changes)
+        reason = f"Diubah: {describe(correction['changed']) or 'tidak ada'}"
+        if changes.get("card_outdated"):
+            reason += "; kartu perlu dicetak ulang (data diperbaiki)"
+        if note.strip():
+            reason += f". {note.strip()}"
+        add_event(db, record_id, "correction_approved", device, operator, now, reason=reason,
+                  version=version)
+        regs.refresh_group(db, row["nik"], now)
+        if changes["nik"] != row["nik"]:
+            regs.refresh_group(db, changes["nik"], now)
+
+    decide(store, record_id, revision, apply)
+
+
+def reject(store: Store, device: Device, record_id: str, revision: int, version: int,
+           reason_code: str, reason_text: str, operator: dict) -> None:
+    """The current version stays; the owner's device learns why from the event."""
+
+    def apply(db, row, now):
+        _waiting(row, version)
+        regs.touch(db, record_id, now, **_clear())
+        reason = reason_text.strip() or REJECT_REASONS[reason_code]
+        add_event(db, record_id, "correction_rejected", device, operator, now, reason_code,
+                  reason, version=version)
+
+    decide(store, record_id, revision, apply)
