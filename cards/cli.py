@@ -8,6 +8,10 @@ import base64
 import sys
 import time
 
+from storage.cli_auth import Refused, add_unlock_arguments, operator_name, unlock
+
+DESK = ("loket_kartu", "admin")  # roles that may print, hand over and reprint cards
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
@@ -19,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     verify = csub.add_parser("verify", help="periksa teks QR atau gambar kartu")
     verify.add_argument("value", metavar="TEKS_ATAU_GAMBAR")
+    add_unlock_arguments(verify, required=False)
     verify.set_defaults(handler=run_verify)
 
     prt = csub.add_parser("print", help="cetak kartu semua peserta yang siap cetak ke PDF")
@@ -29,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     prt.add_argument("--cohort", default="", choices=("", "pekerja_rentan", "petugas_keagamaan"))
     prt.add_argument("--event", default="", help="id kegiatan")
     prt.add_argument("--limit", type=int, default=0, help="paling banyak sekian kartu")
-    prt.add_argument("--operator", default="cli", help="nama petugas cetak")
+    add_unlock_arguments(prt)
     prt.add_argument("--card-config", default=None, metavar="card.json",
                      help="teks program dan logo kota lain (bawaan: resources/card/card.json)")
     prt.set_defaults(handler=run_print)
@@ -37,14 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     hand = csub.add_parser("handover", help="catat kartu sudah diserahkan")
     hand.add_argument("registration_id")
     hand.add_argument("--to", required=True, help="nama penerima")
-    hand.add_argument("--operator", default="cli")
+    add_unlock_arguments(hand)
     hand.set_defaults(handler=run_handover)
 
     again = csub.add_parser("reprint", help="cetak ulang: versi baru, versi lama dicabut")
     again.add_argument("registration_id")
     again.add_argument("--reason", required=True,
                        choices=("lost", "damaged", "data_corrected", "other"))
-    again.add_argument("--operator", default="cli")
+    add_unlock_arguments(again)
     again.set_defaults(handler=run_reprint)
 
 
@@ -54,14 +59,19 @@ def _data_dir(args):
     return data_dir(args.data_dir)
 
 
-def _open_registry(args, readonly: bool = False):
-    from storage.paths import database_path
-    from storage.registry import Registry
+def _open_registry(args, readonly: bool = False, roles: tuple[str, ...] | None = DESK):
+    """The unlocked device database (storage/cli_auth.py); Refused when it may not open.
+    `verify` without --operator reads no database (trusted keys only, no revocation list)."""
+    if readonly and not args.operator:
+        return None
+    opened = unlock(args, roles=roles, readonly=readonly)
+    args.operator_name = operator_name(opened)
+    return opened.registry
 
-    path = database_path(args.data_dir)
-    if readonly:
-        return Registry.open_readonly(path) if path.exists() else None
-    return Registry.open(path)
+
+def _refused(exc: Refused) -> int:
+    print(f"Gagal: {exc}", file=sys.stderr)
+    return 2
 
 
 def run_public_key(args: argparse.Namespace) -> int:
@@ -84,7 +94,9 @@ def run_verify(args: argparse.Namespace) -> int:
     from storage.db import StorageError
 
     try:
-        registry = _open_registry(args, readonly=True)
+        registry = _open_registry(args, readonly=True, roles=None)
+    except Refused as exc:
+        return _refused(exc)
     except StorageError:
         registry = None
     try:
@@ -110,7 +122,10 @@ def run_print(args: argparse.Namespace) -> int:
     from cards.pdf import BatchCancelled
 
     config = load_config(args.card_config) if args.card_config else None
-    registry = _open_registry(args)
+    try:
+        registry = _open_registry(args)
+    except Refused as exc:
+        return _refused(exc)
     try:
         flt = desk.CardFilter(kecamatan_code=args.kecamatan, kelurahan_code=args.kelurahan,
                               cohort=args.cohort, event_id=args.event)
@@ -126,7 +141,7 @@ def run_print(args: argparse.Namespace) -> int:
 
         try:
             pages = desk.print_to_pdf(registry, [r.registration_id for r in rows], args.out,
-                                      layout=args.layout, operator=args.operator,
+                                      layout=args.layout, operator=args.operator_name,
                                       progress=progress, config=config)
         except (BatchCancelled, KeyboardInterrupt):
             print("\nDibatalkan; tidak ada kartu yang dicatat sebagai dicetak.", file=sys.stderr)
@@ -141,10 +156,13 @@ def run_print(args: argparse.Namespace) -> int:
 def run_handover(args: argparse.Namespace) -> int:
     from cards.desk import CardDeskError, mark_handed_over
 
-    registry = _open_registry(args)
+    try:
+        registry = _open_registry(args)
+    except Refused as exc:
+        return _refused(exc)
     try:
         mark_handed_over(registry, args.registration_id, received_by=args.to,
-                         operator=args.operator)
+                         operator=args.operator_name)
     except CardDeskError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -163,15 +181,18 @@ def run_reprint(args: argparse.Namespace) -> int:
     from sync.client import SyncError
     from sync.enrol import is_enrolled
 
-    registry = _open_registry(args)
+    try:
+        registry = _open_registry(args)
+    except Refused as exc:
+        return _refused(exc)
     try:
         if is_enrolled(registry):
             serial, version = reprint_on_server(registry, args.registration_id, args.reason,
-                                                operator=args.operator)
+                                                operator=args.operator_name)
         else:
             signer = ensure_demo_key(_data_dir(args))
             serial, version = reprint(registry, args.registration_id, args.reason,
-                                      operator=args.operator, signer=signer)
+                                      operator=args.operator_name, signer=signer)
     except (CardDeskError, SyncError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -49,8 +49,11 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
 
 
 def save_private_key(private_key: Ed25519PrivateKey, path: Path) -> None:
-    """Write PKCS#8 PEM readable by the owner only (the key signs every card)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write PKCS#8 PEM readable by the owner only (the key signs every card), in a folder that
+    is the owner's alone."""
+    from storage.paths import private_dir
+
+    private_dir(path.parent)
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -65,7 +65,7 @@ def _core_routes(router: APIRouter) -> None:
                  tags=["perangkat"])
     def enrol(body: EnrolRequest, request: Request) -> dict:
         store = store_of(request)
-        device, token = auth.enrol(store, body.code, body.device_name)
+        device, token = auth.enrol(store, body.code, body.device_name, body.request_id)
         return {**_device_info(store, device), "token": token}
 
     @router.get("/devices/me", response_model=DeviceInfo, responses=_ERRORS, tags=["perangkat"])

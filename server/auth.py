@@ -12,6 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from server.errors import ApiError
 from server.schemas import ROLES
 from server.store import Store, now_iso
@@ -20,6 +23,7 @@ from storage.ids import new_id
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed
 CODE_GROUPS, CODE_GROUP_LEN = 3, 4
 CODE_LIFETIME = timedelta(days=7)
+ENROL_ANSWER_LIFETIME = timedelta(minutes=15)  # a retry after a lost answer gets the same token
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,36 @@ def create_enrol_code(store: Store, role: str, note: str = "") -> str:
     return code
 
 
-def enrol(store: Store, code: str, device_name: str) -> tuple[Device, str]:
-    """Spend a code: a new device and its token (the only time the token exists in clear)."""
+def _seal(request_id: str, token: str) -> str:
+    """The token sealed under a key derived from the device's request id (AES-GCM)."""
+    key = hashlib.sha256(("jamsos-enrol-answer:" + request_id).encode("utf-8")).digest()
+    nonce = secrets.token_bytes(12)
+    return (nonce + AESGCM(key).encrypt(nonce, token.encode("utf-8"), None)).hex()
+
+
+def _unseal(request_id: str, sealed: str) -> str | None:
+    key = hashlib.sha256(("jamsos-enrol-answer:" + request_id).encode("utf-8")).digest()
+    raw = bytes.fromhex(sealed)
+    try:
+        return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+    except (InvalidTag, ValueError):
+        return None
+
+
+def enrol(store: Store, code: str, device_name: str,
+          request_id: str | None = None) -> tuple[Device, str]:
+    """Spend a code: a new device and its token (the only time the token exists in clear).
+
+    With the device's `request_id`, the answer is kept for ENROL_ANSWER_LIFETIME: the same code
+    with the same request id (a retry after a lost answer) gets the same device and token; for
+    anyone else the code is spent."""
     code_hash = _hash(normalize_code(code))
     token = secrets.token_urlsafe(32)
     device = None
+    now = datetime.now(UTC)
     with store.write() as db:
+        db.execute("DELETE FROM enrol_answers WHERE answered_at < ?",
+                   [(now - ENROL_ANSWER_LIFETIME).isoformat()])
         row = db.execute(
             "SELECT role, expires_at, used_at FROM enrol_codes WHERE code_hash = ?", [code_hash]
         ).fetchone()
@@ -79,6 +107,15 @@ def enrol(store: Store, code: str, device_name: str) -> tuple[Device, str]:
                 "UPDATE enrol_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
                 [now_iso(), device.id, code_hash],
             )
+            if request_id:
+                db.execute(
+                    "INSERT INTO enrol_answers (code_hash, request_hash, device_id, "
+                    "sealed_token, answered_at) VALUES (?, ?, ?, ?, ?)",
+                    [code_hash, _hash(request_id), device.id, _seal(request_id, token),
+                     now.isoformat()],
+                )
+        elif row is not None and request_id:
+            device, token = _answer_again(db, code_hash, request_id)
     if device is None:
         raise ApiError(
             404, "enrol.invalid_code",
@@ -86,6 +123,20 @@ def enrol(store: Store, code: str, device_name: str) -> tuple[Device, str]:
             "Mintalah kode baru kepada admin.",
         )
     return device, token
+
+
+def _answer_again(db, code_hash: str, request_id: str) -> tuple[Device | None, str]:
+    """The kept answer for this code and request id, if the device is still active."""
+    kept = db.execute(
+        "SELECT a.sealed_token, d.id, d.name, d.role FROM enrol_answers a "
+        "JOIN devices d ON d.id = a.device_id "
+        "WHERE a.code_hash = ? AND a.request_hash = ? AND d.revoked_at IS NULL",
+        [code_hash, _hash(request_id)],
+    ).fetchone()
+    token = _unseal(request_id, kept[0]) if kept else None
+    if token is None:
+        return None, ""
+    return Device(kept[1], kept[2], kept[3]), token
 
 
 def authenticate(store: Store, authorization: str | None) -> Device:

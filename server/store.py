@@ -25,6 +25,8 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from storage.paths import private_dir, private_file
+
 DB_FILE = "server.db"
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Migrations("jamsos_server")
@@ -210,14 +212,31 @@ def _m0006_transfers(db: Database) -> None:
     db.execute("CREATE INDEX transferred_to ON transferred(to_device_id, seq)")
 
 
+@MIGRATIONS(name="0007_enrol_answers")
+def _m0007_enrol_answers(db: Database) -> None:
+    # The answer to an enrolment, kept for a short while (server/auth.py ENROL_ANSWER_LIFETIME)
+    # under the code and the device's own request id, so that a device whose answer was lost
+    # gets the same device and token on a retry. The token is sealed with a key derived from
+    # the request id, which only the device knows: a copy of this table opens nothing.
+    db.execute(
+        """CREATE TABLE enrol_answers (
+            code_hash TEXT NOT NULL, request_hash TEXT NOT NULL, device_id TEXT NOT NULL,
+            sealed_token TEXT NOT NULL, answered_at TEXT NOT NULL,
+            PRIMARY KEY (code_hash, request_hash))"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""
 
     def __init__(self, data_dir: Path | str):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         self.path = self.data_dir / DB_FILE
+        # Registrations and token hashes: the owner's alone (SQLite gives -wal and -shm the
+        # database file's mode).
+        private_file(self.path)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[Database] = []

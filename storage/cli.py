@@ -6,6 +6,18 @@ import argparse
 import sys
 import time
 
+from storage.cli_auth import (
+    Refused,
+    actor,
+    add_unlock_arguments,
+    operator_name,
+    print_recovery_key,
+    unlock,
+)
+
+ADMIN = ("admin",)
+REGISTERS = ("petugas", "admin")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
@@ -17,24 +29,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--count", type=int, default=1000, help="jumlah pekerja (bawaan: 1000)")
     demo.add_argument("--seed", type=int, default=0, help="benih acak (bawaan: 0)")
+    add_unlock_arguments(demo)
     demo.set_defaults(handler=run_demo_data)
 
-    imp = sub.add_parser(
-        "import-csv",
-        help="impor pendaftaran dari berkas CSV",
-        description="Mendaftarkan pekerja dari berkas CSV (kolom: lihat README, Impor CSV). "
-        "Setiap baris diperiksa dengan aturan yang sama seperti formulir; baris yang ditolak "
-        "dilaporkan beserta alasannya.",
-    )
-    imp.add_argument("file", help="berkas CSV (pemisah ; atau ,)")
-    imp.add_argument("--operator", default="", help="nama petugas yang mengimpor (bawaan: "
-                     "pengaturan operator_name, atau nama pengguna sistem)")
-    imp.add_argument("--event", default="", help="nama kegiatan; dibuat bila belum ada")
-    imp.add_argument("--accept-warnings", action="store_true",
-                     help="simpan juga baris yang hanya berisi peringatan (mis. nama mirip)")
-    imp.add_argument("--report", default="", help="tulis baris yang ditolak ke berkas CSV ini")
-    imp.set_defaults(handler=run_import_csv)
+    register_import(sub)
     register_operators(sub)
+
+
+def register_import(sub: argparse._SubParsersAction) -> None:
+    """`main.py import FILE` (CSV or XLSX) and `import-csv`, its older name."""
+    for name, help_text in (("import", "impor pendaftaran dari daftar CSV atau XLSX"),
+                            ("import-csv", "sama dengan 'import' (nama lama)")):
+        imp = sub.add_parser(
+            name, help=help_text,
+            description="Mendaftarkan pekerja dari daftar CSV atau XLSX (kolom: lihat README, "
+            "Impor daftar). Setiap baris diperiksa dengan aturan yang sama seperti formulir; "
+            "baris yang tidak didaftarkan dilaporkan beserta alasannya. Dengan --dry-run "
+            "tidak ada yang disimpan.",
+        )
+        imp.add_argument("file", help="berkas CSV (pemisah ; atau ,) atau XLSX")
+        add_unlock_arguments(imp)
+        imp.add_argument("--event", default="", help="nama kegiatan; dibuat bila belum ada")
+        imp.add_argument("--accept-warnings", action="store_true",
+                         help="simpan juga baris yang hanya berisi peringatan (mis. nama mirip)")
+        imp.add_argument("--report", default="",
+                         help="tulis baris yang tidak didaftarkan ke berkas CSV ini")
+        imp.add_argument("--dry-run", action="store_true",
+                         help="uji coba: hitung baris baru, sudah terdaftar, mungkin duplikat, "
+                         "ditolak dan menunggu peringatan, tanpa menyimpan apa pun")
+        imp.add_argument("--map", default="", metavar='"JUDUL=kolom,..."',
+                         help="kolom mana yang mana bila judul kolom bukan yang di panduan, "
+                         "mis. \"No KTP=nik,Nama=nama_lengkap\"; '-' melewatkan kolom")
+        imp.add_argument("--map-file", default="",
+                         help="berkas pemetaan kolom: satu JUDUL=kolom per baris")
+        imp.add_argument("--sheet", default="", help="nama lembar XLSX yang diimpor (bawaan: "
+                         "lembar terlihat pertama yang berjudul kolom)")
+        imp.add_argument("--group-size", type=int, default=0,
+                         help="baris per transaksi (bawaan: 500)")
+        imp.set_defaults(handler=run_import_csv)
 
 
 def register_operators(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +78,8 @@ def register_operators(sub: argparse._SubParsersAction) -> None:
         help="kelola akun petugas perangkat ini",
         description="Mengelola akun petugas yang boleh masuk ke aplikasi di perangkat ini. "
         "Kata sandi dibaca tanpa ditampilkan (getpass), atau satu baris dari stdin bila "
-        "stdin bukan terminal.",
+        "stdin bukan terminal. Setiap aksi dijalankan oleh admin (--operator); akun pertama "
+        "perangkat dibuat tanpa --operator.",
     )
     actions = ops.add_subparsers(dest="operators_command", metavar="AKSI", required=True)
 
@@ -57,6 +90,7 @@ def register_operators(sub: argparse._SubParsersAction) -> None:
                        help="folder data aplikasi (bawaan: folder data platform)")
         if username:
             p.add_argument("username", metavar="NAMA_PENGGUNA", help="nama pengguna petugas")
+        add_unlock_arguments(p, recovery=name == "passwd", required=False)
         p.set_defaults(handler=handler)
         return p
 
@@ -67,15 +101,6 @@ def register_operators(sub: argparse._SubParsersAction) -> None:
     action("passwd", "ganti kata sandi petugas (juga membuka kunci)", run_operators_passwd)
     action("unlock", "buka kunci akun yang terkunci karena salah masuk", run_operators_unlock)
     action("deactivate", "nonaktifkan akun petugas", run_operators_deactivate)
-
-
-def _cli_actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name on this system
-        return "cli"
 
 
 def read_new_password(stream=None) -> str:
@@ -99,21 +124,28 @@ def read_new_password(stream=None) -> str:
     return password
 
 
-def _with_operators(args: argparse.Namespace, work) -> int:
+def _with_operators(args: argparse.Namespace, work, *, own: bool = False) -> int:
+    """`work(operators, now, by)` as an admin (`--operator`), or as the operator named in the
+    command when `own` (a password change of one's own), or with the recovery key."""
     from datetime import UTC, datetime
 
     from storage.db import StorageError
     from storage.operators import OperatorError
-    from storage.paths import database_path
-    from storage.registry import Registry
 
     try:
-        registry = Registry.open(database_path(getattr(args, "data_dir", None)))
-    except StorageError as exc:
+        opened = unlock(args)
+    except Refused as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 2
     try:
-        return work(registry.operators, datetime.now(UTC))
+        operator = opened.operator
+        mine = own and operator is not None and \
+            operator.username == args.username.strip().casefold()
+        if operator is not None and not operator.is_admin and not mine:
+            print(f"Gagal: Peran {operator.role_label} tidak berwenang untuk perintah ini "
+                  "(perlu: Admin).", file=sys.stderr)
+            return 2
+        return work(opened.registry.operators, datetime.now(UTC), actor(opened))
     except (OperatorError, ValueError) as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 1
@@ -121,14 +153,49 @@ def _with_operators(args: argparse.Namespace, work) -> int:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 2
     finally:
-        registry.close()
+        opened.registry.close()
+
+
+def _first_admin(args: argparse.Namespace) -> int | None:
+    """`operators add` on a device without accounts: the first admin, no --operator needed
+    (the database is created encrypted, or a plain one upgraded). None when it has accounts."""
+    from datetime import UTC, datetime
+
+    from storage.db import StorageError
+    from storage.operators import OperatorError
+    from storage.paths import data_dir
+    from storage.unlock import accounts, set_up
+    from storage.vault import VaultError
+
+    folder = data_dir(getattr(args, "data_dir", None))
+    try:
+        if accounts(folder):
+            return None
+        if args.role != "admin":
+            raise OperatorError("first_must_be_admin")
+        opened = set_up(folder, args.username, args.name, read_new_password(),
+                        datetime.now(UTC))
+    except (OperatorError, ValueError) as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 1
+    except (StorageError, VaultError) as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    opened.registry.close()
+    op = opened.operator
+    print(f"Akun {op.username} ({op.display_name}, {op.role_label}) dibuat.")
+    print_recovery_key(opened.recovery_key)
+    return 0
 
 
 def run_operators_add(args: argparse.Namespace) -> int:
-    def work(operators, now) -> int:
+    first = _first_admin(args)
+    if first is not None:
+        return first
+
+    def work(operators, now, by) -> int:
         password = read_new_password()
-        created = operators.add(args.username, args.name, args.role, password, now=now,
-                                by=_cli_actor())
+        created = operators.add(args.username, args.name, args.role, password, now=now, by=by)
         print(f"Akun {created.username} ({created.display_name}, {created.role_label}) dibuat.")
         return 0
 
@@ -138,7 +205,7 @@ def run_operators_add(args: argparse.Namespace) -> int:
 def run_operators_list(args: argparse.Namespace) -> int:
     from storage.operators import format_clock
 
-    def work(operators, now) -> int:
+    def work(operators, now, by) -> int:
         rows = operators.list()
         if not rows:
             print("Belum ada akun petugas. Tambahkan admin pertama dengan "
@@ -161,21 +228,21 @@ def run_operators_list(args: argparse.Namespace) -> int:
 
 
 def run_operators_passwd(args: argparse.Namespace) -> int:
-    def work(operators, now) -> int:
+    def work(operators, now, by) -> int:
         if operators.get(args.username) is None:
             from storage.operators import OperatorError
 
             raise OperatorError("not_found")
-        operators.change_password(args.username, read_new_password(), now=now, by=_cli_actor())
+        operators.change_password(args.username, read_new_password(), now=now, by=by)
         print(f"Kata sandi {args.username.strip().casefold()} diganti.")
         return 0
 
-    return _with_operators(args, work)
+    return _with_operators(args, work, own=True)
 
 
 def run_operators_unlock(args: argparse.Namespace) -> int:
-    def work(operators, now) -> int:
-        operators.unlock(args.username, now=now, by=_cli_actor())
+    def work(operators, now, by) -> int:
+        operators.unlock(args.username, now=now, by=by)
         print(f"Kunci akun {args.username.strip().casefold()} dibuka.")
         return 0
 
@@ -183,8 +250,8 @@ def run_operators_unlock(args: argparse.Namespace) -> int:
 
 
 def run_operators_deactivate(args: argparse.Namespace) -> int:
-    def work(operators, now) -> int:
-        operators.deactivate(args.username, now=now, by=_cli_actor())
+    def work(operators, now, by) -> int:
+        operators.deactivate(args.username, now=now, by=by)
         print(f"Akun {args.username.strip().casefold()} dinonaktifkan.")
         return 0
 
@@ -210,14 +277,18 @@ def run_demo_data(args: argparse.Namespace) -> int:
     from storage.db import StorageError
     from storage.demo import fill_demo_data
     from storage.paths import database_path
-    from storage.registry import Registry
 
     if args.count < 1:
         print("Jumlah pekerja harus paling sedikit 1.", file=sys.stderr)
         return 2
     path = database_path(args.data_dir)
     try:
-        registry = Registry.open(path)
+        opened = unlock(args, roles=ADMIN)
+    except Refused as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    try:
+        registry = opened.registry
         try:
             done = fill_demo_data(registry, args.count, seed=args.seed,
                                   progress=_progress_line(time.perf_counter()))
@@ -235,39 +306,93 @@ def run_demo_data(args: argparse.Namespace) -> int:
 
 
 def run_import_csv(args: argparse.Namespace) -> int:
-    import getpass
-
-    from storage.csv_import import ImportFileError, import_csv, write_skipped
+    """`import` / `import-csv`: read the list, settle the mapping, import or dry-run, report."""
+    from storage.csv_import import ImportFileError
     from storage.db import StorageError
-    from storage.paths import database_path
-    from storage.registry import Registry
+    from storage.import_mapping import MappingError
 
     try:
-        registry = Registry.open(database_path(args.data_dir))
+        opened = unlock(args, roles=REGISTERS)
+    except Refused as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    try:
+        registry = opened.registry
         try:
-            operator = (args.operator or registry.get_setting("operator_name")
-                        or getpass.getuser())
-            event_id = _event_id(registry, args.event, operator) if args.event else None
-            started = time.perf_counter()
-            report = import_csv(registry, args.file, operator=operator, event_id=event_id,
-                                accept_warnings=args.accept_warnings,
-                                progress=_progress_line(started, "Impor"))
+            report = _import_list(args, registry, operator_name(opened))
         finally:
             registry.close()
-    except (StorageError, ImportFileError) as exc:
+    except (StorageError, ImportFileError, MappingError) as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 1
-    print(f"{_id(report.imported)} dari {_id(report.total)} baris didaftarkan"
-          + (f" ({_id(report.with_warnings)} dengan peringatan yang diterima)"
-             if report.with_warnings else "") + ".")
+    _print_import_report(report)
+    if args.report and report.skipped:
+        from storage.csv_import import write_skipped
+
+        write_skipped(report, args.report)
+        print(f"Baris yang tidak didaftarkan ditulis ke {args.report}.")
+    return 0 if not report.skipped else 3
+
+
+def _import_list(args: argparse.Namespace, registry, operator: str):
+    from storage import import_mapping as mapping_rules
+    from storage.import_run import GROUP_SIZE, run_import
+    from storage.import_table import load_table
+    from storage.registry import now_iso
+
+    table = load_table(args.file, sheet=args.sheet or None)
+    for notice in table.notices:
+        print(notice, file=sys.stderr)
+    mapping, kept = mapping_rules.initial(registry, table.headers)
+    pairs = []
+    if args.map_file:
+        pairs += mapping_rules.read_map_file(args.map_file)
+    if args.map:
+        pairs += mapping_rules.parse_pairs(args.map)
+    mapping = mapping_rules.apply_pairs(table.headers, pairs, mapping)
+    try:
+        mapping_rules.check(mapping)
+    except mapping_rules.MappingError as exc:
+        columns = ", ".join(f"'{h}'" for h in table.headers if h)
+        raise mapping_rules.MappingError(
+            f"{exc} Kolom di berkas: {columns}. Pilih dengan --map \"JUDUL=kolom,...\" "
+            "(nama kolom: README, Impor daftar).") from None
+    described = mapping_rules.describe(table.headers, mapping)
+    if described:
+        print(("Pemetaan kolom (tersimpan dari impor sebelumnya): " if kept and not pairs
+               else "Pemetaan kolom: ") + "; ".join(described), file=sys.stderr)
+    event_id = (_event_id(registry, args.event, operator)
+                if args.event and not args.dry_run else None)
+    report = run_import(registry, table, mapping, operator=operator, event_id=event_id,
+                        accept_warnings=args.accept_warnings, dry_run=args.dry_run,
+                        group_size=args.group_size or GROUP_SIZE,
+                        progress=_progress_line(time.perf_counter(),
+                                                "Uji coba" if args.dry_run else "Impor"))
+    if not args.dry_run and not mapping_rules.is_documented(table.headers):
+        mapping_rules.remember(registry, table.headers, mapping, source=table.name,
+                               now=now_iso())
+    return report
+
+
+def _print_import_report(report) -> None:
+    counts = report.counts
+    if report.dry_run:
+        print(f"Uji coba, tidak ada yang disimpan: {_id(report.imported)} dari "
+              f"{_id(report.total)} baris akan didaftarkan.")
+    else:
+        print(f"{_id(report.imported)} dari {_id(report.total)} baris didaftarkan"
+              + (f" ({_id(report.with_warnings)} dengan peringatan yang diterima)"
+                 if report.with_warnings else "") + ".")
+    print(f"  baru: {_id(counts['new'])}, sudah terdaftar (NIK sama): {_id(counts['already'])}, "
+          f"mungkin duplikat (nama mirip, tanggal lahir sama): {_id(counts['similar'])}, "
+          f"menunggu peringatan diterima: {_id(counts['warnings'])}, "
+          f"ditolak: {_id(counts['refused'])}.")
+    if report.cancelled:
+        print("Dibatalkan; kelompok baris yang sudah selesai tetap tersimpan.")
     for row in report.skipped[:20]:
         print(f"  baris {row.line} ({row.nik_masked} {row.full_name}): {row.reasons[0]}")
     if len(report.skipped) > 20:
-        print(f"  … dan {_id(len(report.skipped) - 20)} baris lain ditolak.")
-    if args.report and report.skipped:
-        write_skipped(report, args.report)
-        print(f"Baris yang ditolak ditulis ke {args.report}.")
-    return 0 if not report.skipped else 3
+        print(f"  … dan {_id(len(report.skipped) - 20)} baris lain tidak didaftarkan.")
 
 
 def _event_id(registry, name: str, operator: str) -> str:

@@ -8,25 +8,29 @@ from __future__ import annotations
 import argparse
 import sys
 
+from storage.cli_auth import Refused, add_unlock_arguments, unlock
+
+ENROLS = ("admin",)  # enrolment binds the device to a server: an admin's act
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to main.py."""
     p = sub.add_parser("sync", help="sinkronkan dengan server pusat sekali, tanpa jendela")
     p.add_argument("--quiet", action="store_true", help="tanpa tampilan kemajuan")
+    add_unlock_arguments(p)
     p.set_defaults(handler=run_sync_command)
 
     p = sub.add_parser("enrol", help="daftarkan perangkat ini ke server dengan kode sekali pakai")
     p.add_argument("--server", required=True, help="alamat server, mis. http://127.0.0.1:8765")
     p.add_argument("--code", required=True, help="kode pendaftaran perangkat dari admin")
     p.add_argument("--name", default="", help="nama perangkat (bawaan: nama komputer)")
+    add_unlock_arguments(p)
     p.set_defaults(handler=run_enrol_command)
 
 
-def _open_registry(args):
-    from storage.paths import database_path
-    from storage.registry import Registry
-
-    return Registry.open(database_path(args.data_dir))
+def _open_registry(args, roles: tuple[str, ...] | None = None):
+    """The unlocked device database (storage/cli_auth.py); Refused when it may not open."""
+    return unlock(args, roles=roles).registry
 
 
 def run_sync_command(args) -> int:
@@ -37,8 +41,8 @@ def run_sync_command(args) -> int:
 
     try:
         registry = _open_registry(args)
-    except StorageError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+    except Refused as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
         return 2
     client = client_for(registry)
 
@@ -67,8 +71,11 @@ def run_enrol_command(args) -> int:
 
     registry = None
     try:
-        registry = _open_registry(args)
+        registry = _open_registry(args, ENROLS)
         result = enrol(registry, args.server, args.code, args.name)
+    except Refused as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
     except (SyncError, StorageError) as exc:
         print(f"Gagal: {exc.message}", file=sys.stderr)
         return 2

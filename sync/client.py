@@ -138,9 +138,12 @@ class SyncClient:
         """One quick check, no retries: the watcher does its own backoff."""
         return self._request("GET", "/health", auth=False, attempts=1, timeout=(2.0, 5.0))
 
-    def enrol(self, code: str, device_name: str) -> dict:
-        """Exchange a one-time code for this device's id, token and NIK hash key."""
+    def enrol(self, code: str, device_name: str, request_id: str | None = None) -> dict:
+        """Exchange a one-time code for this device's id, token and NIK hash key. With the
+        device's `request_id`, a retry after a lost answer gets the same answer (§3)."""
         body = {"code": code, "device_name": device_name}
+        if request_id:
+            body["request_id"] = request_id
         return self._request("POST", "/devices/enrol", json_body=body, auth=False)
 
     def me(self) -> dict:

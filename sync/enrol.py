@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
+import secrets
 from dataclasses import dataclass
 
 from sync import state
-from sync.client import ProtocolError, SyncClient, SyncError
+from sync.client import Offline, ProtocolError, ServerError, SyncClient, SyncError
+
+ATTEMPTS = 2  # a lost answer is asked again at once with the same request id
 
 
 @dataclass
@@ -32,8 +36,16 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
                         "http://192.168.1.10:8765.", detail="server url without scheme")
     own_client = client is None
     client = client or SyncClient(server_url)
+    request_id = request_id_for(registry, code)
     try:
-        answer = client.enrol(code.strip(), device_name.strip() or default_device_name())
+        for attempt in range(ATTEMPTS):
+            try:
+                answer = client.enrol(code.strip(), device_name.strip() or default_device_name(),
+                                      request_id)
+                break
+            except (Offline, ServerError):
+                if attempt == ATTEMPTS - 1:
+                    raise
     finally:
         if own_client:
             client.close()
@@ -53,6 +65,20 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
         state.set_meta(db, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
         state.save_cursor(db, 0)  # a new enrolment starts the server feed from the beginning
     return result
+
+
+def request_id_for(registry, code: str) -> str:
+    """This device's request id for this code: made once and kept (in the encrypted database),
+    so the retry after a lost answer, even from a new attempt later, sends the same one and
+    the server answers it with the same device and token (docs/SYNC_API.md §3)."""
+    code_key = hashlib.sha256("".join(c for c in code.upper() if c.isalnum()).encode()).hexdigest()
+    kept = state.get_meta(registry.db, "enrol_request", "")
+    if kept.startswith(code_key + ":"):
+        return kept.split(":", 1)[1]
+    request_id = secrets.token_urlsafe(24)
+    with registry.db.atomic():
+        state.set_meta(registry.db, "enrol_request", f"{code_key}:{request_id}")
+    return request_id
 
 
 def client_for(registry, **kwargs) -> SyncClient:

@@ -49,7 +49,7 @@ def audit_actions(worker):
         "SELECT action FROM audit_log WHERE entity = 'operator' ORDER BY seq")]
 
 
-def test_first_run_makes_the_admin_and_logs_it_in(qtbot, worker, tmp_path, monkeypatch):
+def test_first_run_makes_the_admin_and_logs_it_in(qtbot, tmp_path, monkeypatch):
     def fill_and_accept(dialog):
         qtbot.addWidget(dialog)
         qtbot.keyClicks(dialog.username, "Kepala.Seksi")
@@ -69,12 +69,20 @@ def test_first_run_makes_the_admin_and_logs_it_in(qtbot, worker, tmp_path, monke
 
     monkeypatch.setattr(FirstAdminDialog, "exec", fill_and_accept)
     monkeypatch.setattr(LoginDialog, "exec", lambda self: pytest.fail("no log-in dialog yet"))
-    operator = app_module.log_in(worker, tmp_path)
+    opened = app_module.log_in(tmp_path)
+    operator = opened.operator
     assert (operator.username, operator.display_name, operator.role) == (
         "kepala.seksi", "Ibu Kepala Seksi", "admin")
-    assert audit_actions(worker) == ["operator.create", "operator.login"]
-    stored = worker.readonly.db.execute("SELECT password_hash FROM operators").fetchone()[0]
+    db = opened.registry.db
+    assert [r[0] for r in db.execute("SELECT action FROM audit_log WHERE entity = 'operator' "
+                                     "ORDER BY seq")] == ["operator.create", "operator.login"]
+    stored = db.execute("SELECT password_hash FROM operators").fetchone()[0]
     assert PASSWORD not in stored and stored.startswith("scrypt$")
+    # The database was created encrypted, with its key file and a recovery key to show once.
+    assert (tmp_path / "registry.key").exists()
+    assert not (tmp_path / "registry.sqlite3").read_bytes().startswith(b"SQLite format 3")
+    assert len(opened.recovery_key.split("-")) == 6
+    opened.registry.close()
 
 
 def test_the_login_dialog_never_says_which_part_was_wrong(qtbot, worker):
@@ -129,6 +137,14 @@ def test_run_app_builds_the_window_only_after_a_log_in(qtbot, tmp_path, monkeypa
         return dialog.result()
 
     monkeypatch.setattr(LoginDialog, "exec", log_in_as_budi)
+    with pytest.raises(Stop):
+        app_module.run_app(Namespace(data_dir=str(tmp_path)))
+    assert [o.username for o in built] == ["budi"]
+    # That first log-in upgraded the plain database: encrypted now, and the log-in again works
+    # through the key file (for the admin too, whose old password became a wrap).
+    assert (tmp_path / "registry.key").exists()
+    assert not (tmp_path / "registry.sqlite3").read_bytes().startswith(b"SQLite format 3")
+    built.clear()
     with pytest.raises(Stop):
         app_module.run_app(Namespace(data_dir=str(tmp_path)))
     assert [o.username for o in built] == ["budi"]

@@ -25,7 +25,8 @@ from ui.labels import set_language, t  # noqa: E402
 
 
 def open_worker(data_dir: str | Path | None) -> Any:
-    """The database worker for the data directory (created and migrated if needed)."""
+    """A database worker for a plain database (screenshots and benchmarks); the app itself
+    unlocks first (`log_in`) and hands the opened registry to `DbWorker.for_registry`."""
     from storage.paths import database_path
     from ui.db_worker import DbWorker
 
@@ -45,24 +46,41 @@ def build_window(worker: Any, operator: Any = None) -> Any:
     return MainWindow(worker, operator=operator)
 
 
-def log_in(worker: Any, data_dir: str | Path | None) -> Any:
-    """Before anything else: on a device without operators, the first admin account; else the
-    log-in dialog (with the demo accounts' hint in demo mode). The operator, or None when the
-    dialog was closed."""
+class _Accounts:
+    """What ui.demo_mode.demo_hint reads before the database is open: the usernames that can log
+    in, from the key file (storage.unlock.accounts)."""
+
+    def __init__(self, folder: Path):
+        from types import SimpleNamespace
+
+        from storage.unlock import accounts
+
+        names = accounts(folder)
+        self.operators = SimpleNamespace(
+            list=lambda include_inactive=True: [SimpleNamespace(username=n) for n in names])
+
+
+def log_in(data_dir: str | Path | None) -> Any:
+    """Before anything else, and before the database is open: on a device without operators,
+    the first admin account (the database is created encrypted, or a plain one upgraded);
+    else the log-in dialog, which unlocks it (with the demo accounts' hint in demo mode).
+    The storage.unlock.Opened, or None when the dialog was closed."""
     from PySide6.QtWidgets import QDialog
 
+    from storage.paths import data_dir as resolve
+    from storage.unlock import accounts
     from ui.login import FirstAdminDialog, LoginDialog
 
-    set_language(str(worker.readonly.get_setting("language") or "id"))
-    if worker.readonly.operators.count(active_only=False) == 0:
-        dialog = FirstAdminDialog(worker)
+    folder = resolve(data_dir)
+    if not accounts(folder):
+        dialog = FirstAdminDialog(folder)
     else:
         from ui.demo_mode import demo_hint
 
-        dialog = LoginDialog(worker, hint=demo_hint(worker.readonly, data_dir))
+        dialog = LoginDialog(hint=demo_hint(_Accounts(folder), data_dir), folder=folder)
     try:
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        return dialog.operator if accepted else None
+        return dialog.opened if accepted else None
     finally:
         dialog.deleteLater()
 
@@ -74,20 +92,29 @@ def run_app(args: Any) -> int:
     from ui.standard_buttons import install
 
     install()  # before the first dialog: Qt's own buttons in the window's language
+    from ui.db_worker import DbWorker
+
     try:
-        worker = open_worker(getattr(args, "data_dir", None))
-    except Exception as exc:  # StorageError (locked, corrupt, newer version…) or worse
+        opened = log_in(getattr(args, "data_dir", None))
+        if opened is None:
+            return 0  # closed without logging in: nothing was opened, the window never built
+        worker = DbWorker.for_registry(opened.registry)
+        worker.start()
+    except Exception as exc:  # a damaged key file, StorageError (locked, corrupt…) or worse
+        from storage.vault import VaultError
         from ui.errors import is_storage_error
 
-        detail = str(exc) if is_storage_error(exc) else type(exc).__name__
+        known = is_storage_error(exc) or isinstance(exc, VaultError)
+        detail = str(exc) if known else type(exc).__name__
         QMessageBox.critical(None, t("error.title"), t("error.open", detail=detail))
         return 1
     demo = None
     try:
-        operator = log_in(worker, getattr(args, "data_dir", None))
-        if operator is None:
-            return 0  # closed without logging in: the window is never built
-        window = build_window(worker, operator)
+        if opened.recovery_key:
+            from ui.login import show_recovery_key
+
+            show_recovery_key(None, opened.recovery_key)
+        window = build_window(worker, opened.operator)
         window.show()
         from ui.draft_recovery import offer_draft
 

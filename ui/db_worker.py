@@ -107,13 +107,28 @@ class DbWorker(QObject):
         self._tidy_timer.timeout.connect(self._tidy)
 
     @classmethod
-    def for_path(cls, path: Path, *, device_id: str | None = None) -> DbWorker:
-        """The usual worker: a writer `Registry.open` and a reader `Registry.open_readonly`."""
+    def for_path(cls, path: Path, *, device_id: str | None = None, key: bytes | None = None,
+                 vault: Any = None) -> DbWorker:
+        """The usual worker: a writer `Registry.open` and a reader `Registry.open_readonly`.
+        `key` and `vault` (storage/vault.py) for the encrypted database the app opens after
+        log-in; without them a plain database (tests)."""
         from storage.registry import Registry
 
         return cls(
-            lambda: Registry.open(path, device_id=device_id),
-            lambda: Registry.open_readonly(path),
+            lambda: Registry.open(path, device_id=device_id, key=key, vault=vault),
+            lambda: Registry.open_readonly(path, key=key, vault=vault),
+        )
+
+    @classmethod
+    def for_registry(cls, registry: Any) -> DbWorker:
+        """A worker that takes over a Registry opened already (by the log-in, which unlocked
+        it), with a reader on the same file and key."""
+        from storage.registry import Registry
+
+        path = registry.db.execute("PRAGMA database_list").fetchone()[2]
+        return cls(
+            lambda: registry,
+            lambda: Registry.open_readonly(path, key=registry.key, vault=registry.vault),
         )
 
     # -- life cycle -------------------------------------------------------------------------

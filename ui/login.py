@@ -1,7 +1,9 @@
-"""Logging in: the log-in dialog before the window, the first admin account on a new device, the
-lock screen over an idle window, and changing one's own password.
+"""Logging in: the log-in dialog before the window (it unlocks the encrypted database), the
+first admin account on a new device (with its recovery key, shown once), the way back in with
+the recovery key, the lock screen over an idle window, and changing one's own password.
 
-Every check runs on the database worker (`DbWorker.call`) with the time passed in; nothing here
+Before the window, checks run through storage/unlock.py on the data folder (the database is not
+open yet); the lock screen's checks run on the database worker (`DbWorker.call`). Nothing here
 reads or writes the database itself, and no password is kept after the check.
 """
 
@@ -11,7 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -19,13 +24,48 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from ui.labels import t
+from ui.labels import language, t
 
 ERROR_STYLE = "color: #b00020;"
+
+# This module's own texts (Indonesian, English), beside ui/labels.py's.
+TEXTS = {
+    "forgot": ("&Lupa kata sandi? Pakai kunci pemulihan", "&Forgot the password? Use the recovery key"),
+    "recovery.title": ("Masuk dengan kunci pemulihan", "Log in with the recovery key"),
+    "recovery.intro": (
+        "Kunci pemulihan dibuat untuk admin pertama dan dicatat di kertas. Dengan kunci itu, "
+        "tetapkan kata sandi baru untuk salah satu akun petugas, lalu masuk dengan akun itu.",
+        "The recovery key was made for the first admin and written on paper. With it, set a "
+        "new password for one operator account, then log in with that account."),
+    "recovery.key": ("Kunci pemulihan", "Recovery key"),
+    "recovery.show_title": ("Kunci pemulihan", "Recovery key"),
+    "recovery.show_text": (
+        "<b>Salin kunci pemulihan ini ke kertas dan simpan di tempat aman.</b> Kunci ini "
+        "membuka basis data bila semua kata sandi terlupa. Kunci ini hanya ditampilkan sekali ini.",
+        "<b>Copy this recovery key to paper and keep it somewhere safe.</b> It opens the "
+        "database when every password is forgotten. It is shown this once only."),
+    "recovery.copied": ("Sudah saya salin ke kertas", "I have copied it to paper"),
+    "recovery.copy": ("Salin ke papan klip", "Copy to clipboard"),
+}
+
+
+def tx(key: str) -> str:
+    ind, eng = TEXTS[key]
+    return eng if language() == "en" else ind
+
+
+def keep_natural_size(widget: QWidget) -> None:
+    """Never smaller than what its layout needs: without a window manager (or with one that
+    ignores size hints) a dialog can otherwise be shown squashed, its inputs a few pixels tall."""
+    layout = widget.layout()
+    if layout is not None:
+        layout.setSizeConstraint(layout.SizeConstraint.SetMinimumSize)
+    widget.adjustSize()
 
 
 def now_utc() -> datetime:
@@ -35,9 +75,11 @@ def now_utc() -> datetime:
 def error_text(exc: BaseException) -> str:
     """What the operator reads for a failed account job (messages are Indonesian already)."""
     from storage.operators import OperatorError
+    from storage.unlock import UnlockError
+    from storage.vault import VaultError
     from ui.errors import is_storage_error
 
-    if isinstance(exc, OperatorError) or is_storage_error(exc):
+    if isinstance(exc, OperatorError | VaultError | UnlockError) or is_storage_error(exc):
         return str(exc)
     return t("error.unexpected", kind=type(exc).__name__)
 
@@ -91,17 +133,6 @@ def log_in_job(registry, username: str, password: str, now: datetime):
     return registry.operators.log_in(username, password, now)
 
 
-def first_admin_job(registry, username: str, display_name: str, password: str, now: datetime):
-    """Create the first admin (refused once any operator exists) and log it in."""
-    from storage.operators import OperatorError
-
-    operators = registry.operators
-    if operators.count(active_only=False):
-        raise OperatorError("already_set_up")
-    operators.add(username, display_name, "admin", password, now=now)
-    return operators.log_in(username, password, now)
-
-
 def count_operators_job(registry) -> int:
     return registry.operators.count()
 
@@ -115,9 +146,12 @@ class LoginForm(QWidget):
     logged_in = Signal(object)
 
     def __init__(self, worker: Any, *, username: str = "", hint: str = "",
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, check: Any = None):
         super().__init__(parent)
         self.worker = worker
+        # check(username, password, on_result, on_error): the lock screen's default runs
+        # log_in_job on the worker; before the window it is an unlock of the data folder.
+        self.check = check or self._check_on_worker
         self._busy = False
         self.username = QLineEdit(username, self)
         self.username.setObjectName("login_username")
@@ -171,8 +205,11 @@ class LoginForm(QWidget):
         self._busy = True
         self.submit_button.setEnabled(False)
         self.message.setText(t("login.checking"))
+        self.check(username, password, self._answered, self._failed)
+
+    def _check_on_worker(self, username: str, password: str, on_result, on_error) -> None:
         self.worker.call(log_in_job, username, password, now_utc(),
-                         on_result=self._answered, on_error=self._failed)
+                         on_result=on_result, on_error=on_error)
 
     def _answered(self, result: Any) -> None:
         self._busy = False
@@ -193,14 +230,17 @@ class LoginForm(QWidget):
 class LoginDialog(QDialog):
     """Shown by run_app before the window; `operator` is set when it is accepted."""
 
-    def __init__(self, worker: Any, *, hint: str = "", username: str = "",
-                 parent: QWidget | None = None):
+    def __init__(self, worker: Any = None, *, hint: str = "", username: str = "",
+                 parent: QWidget | None = None, folder: Any = None):
         super().__init__(parent)
         self.setObjectName("login_dialog")
         self.setWindowTitle(t("login.title"))
         self.operator: Any = None
+        self.opened: Any = None  # storage.unlock.Opened, before the window (`folder` given)
+        self.folder = folder
         heading = QLabel(f"<b>{t('login.heading')}</b>", self)
-        self.form = LoginForm(worker, username=username, hint=hint, parent=self)
+        check = self._unlock if folder is not None else None
+        self.form = LoginForm(worker, username=username, hint=hint, parent=self, check=check)
         self.form.logged_in.connect(self._logged_in)
         quit_button = QPushButton(t("login.quit"), self)
         quit_button.setAutoDefault(False)
@@ -208,26 +248,79 @@ class LoginDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.form)
-        layout.addWidget(quit_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.resize(440, 0)
+        row = QHBoxLayout()
+        row.addWidget(quit_button)
+        row.addStretch(1)
+        if folder is not None:
+            self.forgot_button = QPushButton(tx("forgot"), self)
+            self.forgot_button.setObjectName("login_forgot")
+            self.forgot_button.setAutoDefault(False)
+            self.forgot_button.clicked.connect(self._recover)
+            row.addWidget(self.forgot_button)
+        layout.addLayout(row)
+        self.setMinimumWidth(440)
+        keep_natural_size(self)
         self.form.focus()
+
+    def _unlock(self, username: str, password: str, on_result, on_error) -> None:
+        """Unlock the folder's database with this log-in (an upgrade of a plain one included)."""
+        from storage.unlock import UnlockError, open_with_password
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.opened = open_with_password(self.folder, username, password, now_utc())
+        except UnlockError as exc:
+            on_result(_Refusal(exc.message))
+            return
+        except Exception as exc:  # noqa: BLE001 - a damaged key file or database: said, not raised
+            on_error(exc)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        on_result(_Accepted(self.opened.operator))
+
+    def _recover(self) -> None:
+        dialog = RecoveryDialog(self.folder, self)
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.opened = dialog.opened
+                self._logged_in(dialog.opened.operator)
+        finally:
+            dialog.deleteLater()
 
     def _logged_in(self, operator: Any) -> None:
         self.operator = operator
         self.accept()
 
 
+class _Refusal:
+    ok = False
+    operator = None
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+class _Accepted:
+    ok = True
+    message = ""
+
+    def __init__(self, operator: Any):
+        self.operator = operator
+
+
 class FirstAdminDialog(QDialog):
     """A device without any operator: make the first admin account (then it is logged in)."""
 
-    def __init__(self, worker: Any, parent: QWidget | None = None):
+    def __init__(self, folder: Any, parent: QWidget | None = None):
         from storage.operators import MIN_PASSWORD_LENGTH
 
         super().__init__(parent)
         self.setObjectName("first_admin_dialog")
         self.setWindowTitle(t("first.title"))
-        self.worker = worker
+        self.folder = folder
         self.operator: Any = None
+        self.opened: Any = None  # storage.unlock.Opened: the new database, unlocked
         intro = QLabel(t("first.intro"), self)
         intro.setWordWrap(True)
         self.username = QLineEdit(self)
@@ -258,26 +351,30 @@ class FirstAdminDialog(QDialog):
         layout.addLayout(fields)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(480, 0)
+        self.setMinimumWidth(480)
+        keep_natural_size(self)
 
     def submit(self) -> None:
+        from storage.unlock import set_up
+
         password = self.password.text()
         if not passwords_ok(self.message, password, self.repeat.text()):
             return
         self.create_button.setEnabled(False)
-        self.worker.call(first_admin_job, self.username.text(), self.display_name.text(),
-                         password, now_utc(), on_result=self._created, on_error=self._failed,
-                         changes=True)
-
-    def _created(self, result: Any) -> None:
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.opened = set_up(self.folder, self.username.text(), self.display_name.text(),
+                                 password, now_utc())
+        except Exception as exc:  # noqa: BLE001 - refusals and failures are said in the dialog
+            self._failed(exc)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
         self.create_button.setEnabled(True)
         self.password.clear()
         self.repeat.clear()
-        if result.ok:
-            self.operator = result.operator
-            self.accept()
-        else:  # cannot happen right after creating it, but never leave the dialog stuck
-            self.message.setText(result.message)
+        self.operator = self.opened.operator
+        self.accept()
 
     def _failed(self, exc: BaseException) -> None:
         self.create_button.setEnabled(True)
@@ -298,16 +395,20 @@ class LockScreen(QWidget):
         self.text.setWordWrap(True)
         self.form = LoginForm(worker, parent=self)
         self.form.logged_in.connect(self.unlocked)
-        box = QWidget(self)
-        box.setMaximumWidth(460)
-        inner = QVBoxLayout(box)
+        self.box = QWidget(self)
+        self.box.setObjectName("lock_box")
+        self.box.setMinimumWidth(360)
+        self.box.setMaximumWidth(460)
+        inner = QVBoxLayout(self.box)
         inner.addWidget(self.title)
         inner.addWidget(self.text)
         inner.addWidget(self.form)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.box, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
+        # The box keeps its natural height; the stretches take what is left over.
+        self.box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def show_for(self, operator: Any) -> None:
         """Ask `operator`'s password (None: after a log-out, anyone may log in)."""
@@ -363,4 +464,112 @@ def ask_password(parent: QWidget, title: str, *, ask_old: bool = False
         dialog.deleteLater()
 
 
-__all__ = ["FirstAdminDialog", "LockScreen", "LoginDialog", "LoginForm", "PasswordDialog"]
+class RecoveryDialog(QDialog):
+    """Every password forgotten: the recovery key opens the database, a new password is set for
+    one account, and that account is logged in (`opened`)."""
+
+    def __init__(self, folder: Any, parent: QWidget | None = None):
+        from storage.operators import MIN_PASSWORD_LENGTH
+
+        super().__init__(parent)
+        self.setObjectName("recovery_dialog")
+        self.setWindowTitle(tx("recovery.title"))
+        self.folder = folder
+        self.opened: Any = None
+        intro = QLabel(tx("recovery.intro"), self)
+        intro.setWordWrap(True)
+        self.key = QLineEdit(self)
+        self.key.setObjectName("recovery_key")
+        self.key.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
+        self.username = QLineEdit(self)
+        self.username.setObjectName("recovery_username")
+        self.new = password_edit(self, "recovery_password")
+        self.new.setPlaceholderText(t("op.password_rule", n=MIN_PASSWORD_LENGTH))
+        self.repeat = password_edit(self, "recovery_repeat")
+        self.message = error_label(self)
+        self.message.setObjectName("recovery_message")
+        fields = QFormLayout()
+        fields.addRow(tx("recovery.key"), self.key)
+        fields.addRow(t("login.username"), self.username)
+        fields.addRow(t("op.new_password"), self.new)
+        fields.addRow(t("op.password_again"), self.repeat)
+        outer = QVBoxLayout()
+        outer.addWidget(intro)
+        outer.addLayout(fields)
+        ok_cancel_form(self, outer, self.message)
+        self.setMinimumWidth(520)
+        keep_natural_size(self)
+
+    def _check(self) -> None:
+        from storage.unlock import open_with_password, open_with_recovery
+
+        if not passwords_ok(self.message, self.new.text(), self.repeat.text()):
+            return
+        try:
+            recovered = open_with_recovery(self.folder, self.key.text())
+            try:
+                recovered.registry.operators.change_password(
+                    self.username.text(), self.new.text(), now=now_utc(), by="pemulihan")
+            finally:
+                recovered.registry.close()
+            self.opened = open_with_password(self.folder, self.username.text(),
+                                             self.new.text(), now_utc())
+        except Exception as exc:  # noqa: BLE001 - said in the dialog
+            self.message.setText(error_text(exc) if not hasattr(exc, "message")
+                                 else str(exc.message))
+            return
+        self.accept()
+
+
+class RecoveryKeyDialog(QDialog):
+    """The recovery key, shown once in groups, with a check that it was copied."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("recovery_key_dialog")
+        self.setWindowTitle(tx("recovery.show_title"))
+        intro = QLabel(tx("recovery.show_text"), self)
+        intro.setWordWrap(True)
+        self.key = QLabel(text.replace("-", "  "), self)
+        self.key.setObjectName("recovery_key_text")
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSize(max(font.pointSize(), 14) + 2)
+        font.setBold(True)
+        self.key.setFont(font)
+        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        copy = QPushButton(tx("recovery.copy"), self)
+        copy.setAutoDefault(False)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
+        self.copied = QCheckBox(tx("recovery.copied"), self)
+        self.copied.setObjectName("recovery_copied")
+        buttons = QDialogButtonBox(self)
+        self.ok = buttons.addButton(t("btn.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setEnabled(False)
+        self.copied.toggled.connect(self.ok.setEnabled)
+        self.ok.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.key)
+        layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.copied)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+        keep_natural_size(self)
+
+    def reject(self) -> None:  # Escape does not skip it: the key is never shown again
+        if self.copied.isChecked():
+            super().reject()
+
+
+def show_recovery_key(parent: QWidget | None, text: str) -> None:
+    """Shown once after the first admin is made (or after an upgrade). Replaced in tests."""
+    dialog = RecoveryKeyDialog(text, parent)
+    try:
+        dialog.exec()
+    finally:
+        dialog.deleteLater()
+
+
+__all__ = ["FirstAdminDialog", "RecoveryDialog", "RecoveryKeyDialog", "LockScreen", "LoginDialog", "LoginForm", "PasswordDialog"]
