@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import errors, tab_keys
+from ui import errors, screen_fit, tab_keys
 from ui.labels import LANGUAGES, language, plain, t
 from ui.long_task import LongTask
 from ui.registration_form import RegistrationForm
@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.session.changed.connect(self._operator_changed)
         if operator is not None:
             self._start_session()
-        self.resize(1280, 860)
+        screen_fit.fit(self, screen_fit.MAIN_WINDOW)  # fits a 1366×768 laptop
 
     # -- for other panels -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from storage import roles
 from storage.models import STATUS_LABELS, Registration
+from ui import screen_fit
 from ui.labels import t
 from ui.registration_form import RegistrationForm
 from ui.registrations_model import format_timestamp
@@ -58,7 +59,7 @@ class RecordDialog(QDialog):
         layout.addWidget(scroll, 3)
         layout.addLayout(side, 1)
         self._show_record(registration, history)
-        self.resize(1440, 820)
+        screen_fit.fit(self, screen_fit.RECORD_DIALOG)  # fits a 1366×768 laptop
 
     def _show_record(self, reg: Registration, history: list[Registration]) -> None:
         lines = [t("record.status", status=STATUS_LABELS.get(reg.status, reg.status))]
