@@ -226,6 +226,40 @@ def _m0007_enrol_answers(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0008_dashboard")
+def _m0008_dashboard(db: Database) -> None:
+    # Officials' accounts for the browser dashboard (server/dashboard/): people, not devices, so
+    # a table of their own. scrypt hashes; `locked_until` after repeated failed log-ins.
+    db.execute(
+        """CREATE TABLE dashboard_users (
+            username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL,
+            password_hash TEXT NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT NOT NULL DEFAULT '', disabled_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+    # Only the SHA-256 of a session token is kept: a copy of the database opens no session.
+    db.execute(
+        """CREATE TABLE dashboard_sessions (
+            token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, expires_at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX dashboard_sessions_user ON dashboard_sessions(username)")
+    # One narrow row per registration with what the dashboard counts, kept up to date from
+    # registrations.seq (every change gives a row a new seq), so that counting 228,000
+    # registrations scans a few megabytes instead of every record's JSON.
+    db.execute(
+        """CREATE TABLE dashboard_facts (
+            record_id TEXT PRIMARY KEY, year INTEGER NOT NULL, kecamatan TEXT NOT NULL,
+            kelurahan TEXT NOT NULL, cohort TEXT NOT NULL, occupation TEXT NOT NULL,
+            event_id TEXT NOT NULL, sex TEXT NOT NULL, birth_date TEXT NOT NULL,
+            stage INTEGER NOT NULL, status TEXT NOT NULL, reason_code TEXT NOT NULL,
+            duplicate INTEGER NOT NULL, conflict INTEGER NOT NULL, income INTEGER,
+            cover_start TEXT NOT NULL, cover_end TEXT NOT NULL, device_id TEXT NOT NULL,
+            received_on TEXT NOT NULL, received_week TEXT NOT NULL, seq INTEGER NOT NULL)"""
+    )
+    db.execute("CREATE INDEX dashboard_facts_year ON dashboard_facts(year, kelurahan, stage)")
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

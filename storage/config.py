@@ -81,6 +81,28 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What the programme means to reach in a year (e.g. 15,000 recorded), for the dashboard."""
+
+    year: int
+    recorded: int
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Workforce:
+    """The city's workers and the share already covered, against which the programme's reach is
+    shown; per kecamatan/kelurahan (Kemendagri code -> workers) where known."""
+
+    workers: int
+    covered_percent: float
+    as_of: str
+    by_kecamatan: dict
+    by_kelurahan: dict
+    verified: bool
+
+
+@dataclass(frozen=True)
 class Contribution:
     """One person's monthly JKK + JKM bill, in rupiah."""
 
@@ -106,6 +128,11 @@ class ProgramVersion:
     quotas: tuple[Quota, ...]
     consent_version: str  # the consent text shown to new registrations
     occupations: tuple[OccupationEntry, ...]
+    targets: tuple[Target, ...] = ()
+    workforce: Workforce | None = None
+
+    def target(self, year: int) -> Target | None:
+        return next((t for t in self.targets if t.year == year), None)
 
     def occupation(self, code: str) -> OccupationEntry | None:
         return next((o for o in self.occupations if o.code == code), None)
@@ -209,6 +236,22 @@ def _version(merged: dict) -> ProgramVersion:
                             o.get("cohort", ""), bool(o.get("active", True)))
             for o in merged["occupations"]
         ),
+        targets=tuple(
+            Target(int(t["year"]), int(t["recorded"]), bool(t.get("verified", False)))
+            for t in merged.get("targets", [])
+        ),
+        workforce=_workforce(merged.get("workforce")),
+    )
+
+
+def _workforce(raw: dict | None) -> Workforce | None:
+    if not raw:
+        return None
+    return Workforce(
+        int(raw["workers"]), float(raw["covered_percent"]), str(raw.get("as_of", "")),
+        {k: int(v) for k, v in raw.get("by_kecamatan", {}).items()},
+        {k: int(v) for k, v in raw.get("by_kelurahan", {}).items()},
+        bool(raw.get("verified", False)),
     )
 
 
@@ -239,6 +282,11 @@ def _check(config: ProgramConfig) -> None:
         for q in v.quotas:
             if q.cohort not in cohorts | {ALL_COHORTS} or q.places < 0:
                 raise ConfigError(f"{where}: quota {q}")
+        if any(t.recorded < 0 for t in v.targets):
+            raise ConfigError(f"{where}: negative target")
+        w = v.workforce
+        if w and (w.workers <= 0 or not 0 <= w.covered_percent <= 100):
+            raise ConfigError(f"{where}: workforce {w.workers} / {w.covered_percent}%")
 
 
 def parse_program_config(data: dict) -> ProgramConfig:
