@@ -152,7 +152,8 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         revision = v.registration_detail(verifier, ids[2])["registration"]["revision"]
         desk_client = client_for(card_desk)
         desk_client.call("POST", f"/registrations/{ids[2]}/card/reprint",
-                         {"revision": revision, "reason_code": "damaged"})
+                         {"revision": revision, "reason_code": "damaged",
+                          "operator": {"username": "loket.uji", "display_name": "Petugas cetak"}})
         desk_client.close()
         sync_once(card_desk)
         ready = desk.members_ready_to_print(card_desk)

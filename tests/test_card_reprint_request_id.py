@@ -63,7 +63,9 @@ def _server_cards(server_dir, reg_id: str) -> tuple[list[int], int, int]:
 
 def _poster(url: str, token: str, reg_id: str):
     def post(body: dict, record: str = reg_id) -> requests.Response:
-        return requests.post(f"{url}/api/v1/registrations/{record}/card/reprint", json=body,
+        clerk = {"username": "loket.uji", "display_name": "Petugas cetak"}
+        return requests.post(f"{url}/api/v1/registrations/{record}/card/reprint",
+                             json={"operator": clerk, **body},
                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
     return post
 
@@ -182,7 +184,7 @@ def test_without_a_request_id_a_repeat_is_refused_as_before(tmp_path, server):
     schema = requests.get(f"{url}/api/v1/openapi.json", timeout=10).json()
     reprint = schema["components"]["schemas"]["ReprintRequest"]
     assert "request_id" in reprint["properties"]
-    assert reprint["required"] == ["reason_code"]
+    assert sorted(reprint["required"]) == ["operator", "reason_code"]
     for registry in (field, card_desk):
         registry.close()
 
@@ -210,5 +212,5 @@ def test_a_server_that_predates_request_id_is_asked_again_without_it():
         ["card_version", "operator", "reason_code", "request_id"],
         ["card_version", "operator", "reason_code"]]
     # Two reprints asked are two ids.
-    card_steps.send_reprint(older, "reg-1", 1, "lost")
+    card_steps.send_reprint(older, "reg-1", 1, "lost", operator="Petugas")
     assert older.bodies[0]["request_id"] != older.bodies[2]["request_id"]

@@ -131,8 +131,9 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
     # The raw API: a stale version is 409 with an Indonesian message; one of the two is needed;
     # `revision` keeps working; an enumerator may not ask.
     token = state.token(desk_a.db)
+    clerk = {"username": "loket.a", "display_name": "Petugas A"}
     post = lambda body, t=token: requests.post(  # noqa: E731
-        f"{url}/api/v1/registrations/{reg_id}/card/reprint", json=body,
+        f"{url}/api/v1/registrations/{reg_id}/card/reprint", json={"operator": clerk, **body},
         headers={"Authorization": f"Bearer {t}"}, timeout=10)
     stale = post({"card_version": 2, "reason_code": "lost"})
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "card.not_current"
@@ -147,14 +148,14 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
     assert by_revision.json()["registration"]["card"]["card_version"] == 4
     enumerator = client_for(field)
     with pytest.raises(v.CannotDecide) as forbidden:
-        card_steps.send_reprint(enumerator, reg_id, 4, "lost")
+        card_steps.send_reprint(enumerator, reg_id, 4, "lost", operator=clerk)
     enumerator.close()
     assert forbidden.value.message == card_steps.REPRINT_FORBIDDEN
 
     schema = requests.get(f"{url}/api/v1/openapi.json", timeout=10).json()
     reprint = schema["components"]["schemas"]["ReprintRequest"]
     assert {"card_version", "revision"} <= set(reprint["properties"])
-    assert reprint["required"] == ["reason_code"]
+    assert sorted(reprint["required"]) == ["operator", "reason_code"]
     assert "card_version" in reprint["description"]
     for registry in (field, desk_a, desk_b):
         registry.close()
@@ -170,7 +171,8 @@ def test_an_offline_reprint_says_so_and_changes_nothing(tmp_path, capsys):
     before = _snapshot(card_desk, reg_id)
     quick = SyncClient(url, state.token(card_desk.db), retry=RetryPolicy(attempts=2, base=0.01))
     with pytest.raises(Offline) as offline:
-        card_steps.reprint_on_server(card_desk, reg_id, "lost", client=quick)
+        card_steps.reprint_on_server(card_desk, reg_id, "lost", client=quick,
+                                     operator="Petugas cetak")
     quick.close()
     assert "tidak dapat menghubungi server; coba lagi saat tersambung" in offline.value.message
     assert _snapshot(card_desk, reg_id) == before

@@ -13,6 +13,9 @@ from sync import verifier as v
 from sync.client import SyncClient
 from sync.enrol import client_for
 
+# The operator logged in at the verifier desk.
+OP = v.OperatorRef("verifikator.satu", "Verifikator Satu")
+
 
 def _verifier(server, role: str = "verifier") -> tuple[SyncClient, str]:
     """A verifier's client (the token straight from enrolment) and its device id."""
@@ -50,13 +53,13 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
     funded_id, rejected_id, waiting_id = _ids(a)
 
     row = _fresh(client, funded_id)
-    row = v.verify(client, funded_id, row["revision"], operator="Verifikator Satu")["registration"]
-    row = v.fund(client, funded_id, row["revision"], operator="Verifikator Satu")["registration"]
+    row = v.verify(client, funded_id, row["revision"], operator=OP)["registration"]
+    row = v.fund(client, funded_id, row["revision"], operator=OP)["registration"]
     member = row["member_number"]
     assert row["status"] == "funded" and member.startswith("JMB-")
     row = _fresh(client, rejected_id)
     v.reject(client, rejected_id, row["revision"], "not_resident",
-             reason_text="Alamat di luar Kota Jambi", operator="Verifikator Satu")
+             reason_text="Alamat di luar Kota Jambi", operator=OP)
 
     # Device B (card desk) never registered these: it learns the statuses and the signed card.
     sync_once(b)
@@ -84,7 +87,7 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
     client, _ = _verifier(server)
     (reg_id,) = _ids(a)
     v.reject(client, reg_id, _fresh(client, reg_id)["revision"], "wrong_data",
-             reason_text="Nomor RT salah")
+             reason_text="Nomor RT salah", operator=OP)
     sync_once(a)
     assert _worker(a, reg_id)[0] == "rejected"
     assert [r.record_id for r in state.attention_rows(a.db)] == [reg_id]
@@ -101,7 +104,7 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
     row = _fresh(client, reg_id)
     assert (row["status"], row["version"], row["data"]["rt"]) == ("received", 2, "007")
 
-    v.verify(client, reg_id, row["revision"], operator="Verifikator Satu")
+    v.verify(client, reg_id, row["revision"], operator=OP)
     sync_once(a)
     assert _worker(a, reg_id)[0] == "verified"
     assert state.attention_rows(a.db) == []
@@ -125,11 +128,11 @@ def test_a_decision_on_a_registration_changed_since_it_was_opened_is_refused(tmp
     sync_once(a)
 
     with pytest.raises(v.DecisionRefused) as caught:
-        v.verify(client, reg_id, seen["revision"])
+        v.verify(client, reg_id, seen["revision"], operator=OP)
     assert caught.value.stale and caught.value.message == v.STALE_MESSAGE
     assert _fresh(client, reg_id)["status"] == "received"  # nothing was applied
     row = _fresh(client, reg_id)
-    assert v.verify(client, reg_id, row["revision"])["registration"]["status"] == "verified"
+    assert v.verify(client, reg_id, row["revision"], operator=OP)["registration"]["status"] == "verified"
 
 
 def test_a_revoked_verifier_cannot_decide_and_an_enumerator_may_not(tmp_path, server):
@@ -149,14 +152,14 @@ def test_a_revoked_verifier_cannot_decide_and_an_enumerator_may_not(tmp_path, se
     finally:
         store.close()
     with pytest.raises(v.CannotDecide) as caught:
-        v.verify(client, reg_id, revision)
+        v.verify(client, reg_id, revision, operator=OP)
     assert caught.value.message == v.REVOKED_MESSAGE
     with pytest.raises(v.CannotDecide):
         v.list_registrations(client)
 
     enumerator = client_for(a)
     with pytest.raises(v.CannotDecide) as caught:
-        v.verify(enumerator, reg_id, revision)
+        v.verify(enumerator, reg_id, revision, operator=OP)
     assert caught.value.message == v.FORBIDDEN_MESSAGE
     enumerator.close()
     check, _ = _verifier(server)
@@ -183,12 +186,12 @@ def test_quota_shows_places_left_and_a_full_quota_refuses_clearly(tmp_path, serv
         store.close()
     first, second = (i["id"] for i in items[:2])
     for reg_id in (first, second):
-        v.verify(client, reg_id, _fresh(client, reg_id)["revision"])
-    v.fund(client, first, _fresh(client, first)["revision"])
+        v.verify(client, reg_id, _fresh(client, reg_id)["revision"], operator=OP)
+    v.fund(client, first, _fresh(client, first)["revision"], operator=OP)
     quota = {c["cohort"]: c for c in v.quota(client)["cohorts"]}
     assert (quota["pekerja_rentan"]["places"], quota["pekerja_rentan"]["left"]) == (1, 0)
     with pytest.raises(v.DecisionRefused) as caught:
-        v.fund(client, second, _fresh(client, second)["revision"])
+        v.fund(client, second, _fresh(client, second)["revision"], operator=OP)
     assert caught.value.quota_full and "penuh" in caught.value.message
     assert not caught.value.message.startswith("Server menolak")
     assert _fresh(client, second)["status"] == "verified"
