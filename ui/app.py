@@ -38,11 +38,11 @@ def open_worker(data_dir: str | Path | None) -> Any:
 def build_window(worker: Any, operator: Any = None) -> Any:
     """The main window; `operator` is who logged in (None: no log-in and no idle lock, for
     tests, benchmarks and screenshots)."""
+    from ui.look import install
     from ui.main_window import MainWindow
-    from ui.standard_buttons import install
 
     set_language(str(worker.readonly.get_setting("language") or "id"))
-    install()  # Ya/Tidak, OK/Batal in Qt's own buttons
+    install()  # visible focus; Ya/Tidak, OK/Batal in Qt's own buttons
     return MainWindow(worker, operator=operator)
 
 
@@ -89,9 +89,9 @@ def run_app(args: Any) -> int:
     """Open the window on `args.data_dir` (None: the platform's data directory)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Jamsos Jambi")
-    from ui.standard_buttons import install
+    from ui.look import install
 
-    install()  # before the first dialog: Qt's own buttons in the window's language
+    install()  # before the first dialog: visible focus, Qt's buttons in the window's language
     from ui.db_worker import DbWorker
 
     try:
