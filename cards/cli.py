@@ -1,5 +1,6 @@
 """Command-line subcommands of the cards package (registered into main.py's parser):
-`cards public-key`, `cards verify`, `cards print`, `cards handover`, `cards reprint`."""
+`cards public-key`, `cards verify`, `cards revocations`, `cards print`, `cards handover`,
+`cards reprint`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     verify = csub.add_parser("verify", help="periksa teks QR atau gambar kartu")
     verify.add_argument("value", metavar="TEKS_ATAU_GAMBAR")
+    verify.add_argument("--revocations", default=None, metavar="BERKAS.json",
+                        help="daftar pencabutan dari perangkat yang bersinkronisasi "
+                             "(main.py cards revocations)")
     add_unlock_arguments(verify, required=False)
     verify.set_defaults(handler=run_verify)
+
+    revs = csub.add_parser("revocations", help="simpan daftar pencabutan kartu ke berkas JSON")
+    revs.add_argument("--out", required=True, metavar="BERKAS.json")
+    add_unlock_arguments(revs)
+    revs.set_defaults(handler=run_revocations)
 
     prt = csub.add_parser("print", help="cetak kartu semua peserta yang siap cetak ke PDF")
     prt.add_argument("--layout", choices=("a4", "cr80"), default="a4")
@@ -81,10 +90,11 @@ def run_public_key(args: argparse.Namespace) -> int:
     if not keys:
         print("Belum ada kunci publik yang dipercaya.", file=sys.stderr)
         return 1
-    for kid, key in sorted(keys.items()):
-        print(f"ID kunci: {kid}")
-        print(f"Ed25519 (32 bita, base64): {base64.b64encode(raw_public(key)).decode()}")
-        print(public_pem(key))
+    for kid, same_id in sorted(keys.items()):
+        for key in same_id:
+            print(f"ID kunci: {kid}")
+            print(f"Ed25519 (32 bita, base64): {base64.b64encode(raw_public(key)).decode()}")
+            print(public_pem(key))
     return 0
 
 
@@ -100,7 +110,10 @@ def run_verify(args: argparse.Namespace) -> int:
     except StorageError:
         registry = None
     try:
-        context = load_context(_data_dir(args), registry)
+        context = load_context(_data_dir(args), registry, args.revocations)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     finally:
         if registry is not None:
             registry.close()
@@ -113,7 +126,32 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"Nomor peserta: {card.member_number}")
         print(f"Berlaku: {card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}")
         print(f"Seri/versi: {card.serial}/{card.version}")
+    if verdict.valid and not context.revocations_known:
+        print("Catatan: daftar pencabutan tidak diperiksa (tanpa --operator atau --revocations); "
+              "kartu yang sudah diganti tidak dapat dikenali.")
     return 0 if verdict.valid else 1
+
+
+def run_revocations(args: argparse.Namespace) -> int:
+    """The device's revocation list as a file, for a verifier that does not sync
+    (CARD_QR_FORMAT.md §6.1)."""
+    import json
+    from pathlib import Path
+
+    from cards.desk import now_iso, revocation_list
+    from cards.verify import revocation_document
+
+    try:
+        registry = _open_registry(args, readonly=True, roles=None)
+    except Refused as exc:
+        return _refused(exc)
+    try:
+        document = revocation_document(revocation_list(registry), now_iso())
+    finally:
+        registry.close()
+    Path(args.out).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(document['revocations'])} pencabutan disimpan: {args.out}")
+    return 0
 
 
 def run_print(args: argparse.Namespace) -> int:

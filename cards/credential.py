@@ -12,7 +12,7 @@ import struct
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
@@ -20,6 +20,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from cards import base45, textpack
 from cards.keys import key_id_bytes
+
+# Card dates are calendar days in Kota Jambi: WIB (Asia/Jakarta), UTC+7 all year, no daylight
+# saving since 1964, so a fixed offset is exact and needs no time-zone database.
+WIB = timezone(timedelta(hours=7), "WIB")
+# What a scanner adds around the text: trimmed at the ends only (inside, a space is base45).
+SCANNER_WHITESPACE = " \t\r\n"
+# Ed25519's group order: a signature whose S is not below it is not canonical (RFC 8032 §5.1.7).
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+# Character categories a text field may not hold: controls (newline, tab), format characters
+# (bidi overrides such as U+202E, zero-width joiners), surrogates, private use, line and
+# paragraph separators.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+_CAPS = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 PREFIX = "JKJ1:"  # the "1" is the format version; the prefix is part of the signed bytes
 SIGNATURE_BYTES = 64
@@ -84,10 +97,34 @@ def _days(d: date) -> int:
     return n
 
 
+def wib_today(now: datetime | None = None) -> date:
+    """Today in Kota Jambi, whatever the device's own time zone (CARD_QR_FORMAT.md §6)."""
+    return (now or datetime.now(UTC)).astimezone(WIB).date()
+
+
+def text_refusal(text: str) -> str:
+    """Why a text field breaks CARD_QR_FORMAT.md §3.3, or "" when it is acceptable: NFC, no
+    control, format (bidi) or separator characters, white space only as single inner spaces."""
+    if unicodedata.normalize("NFC", text) != text:
+        return "not NFC"
+    for ch in text:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            return f"character U+{ord(ch):04X} not allowed"
+        if ch != " " and ch.isspace():
+            return f"white space U+{ord(ch):04X} not allowed"
+    if text != text.strip(" ") or "  " in text:
+        return "leading, trailing or double space"
+    return ""
+
+
 def qr_name(name: str) -> str:
-    """The name as the credential carries it: NFC, spaces collapsed, and in capitals when the
-    capitals use only the packable characters (KTP names are written in capitals)."""
-    text = unicodedata.normalize("NFC", " ".join(name.split()))
+    """The name as the credential carries it: NFC, invisible characters (controls, bidi
+    overrides) dropped as the registration form drops them, spaces collapsed, and in capitals
+    when the capitals use only the packable characters (KTP names are written in capitals)."""
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(" " if ch.isspace() else ch for ch in text
+                   if ch.isspace() or unicodedata.category(ch) not in _REFUSED_CATEGORIES)
+    text = " ".join(text.split())
     upper = text.upper()
     return upper if textpack.packable(upper) else text
 
@@ -103,11 +140,15 @@ def encode_payload(card: CardData, kid: bytes) -> bytes:
         raise CredentialError(f"Kelompok peserta tidak dikenal: {card.cohort}")
     if not 1 <= card.serial <= 0xFFFFFFFF or not 1 <= card.version <= 0xFF:
         raise CredentialError("Nomor seri atau versi kartu di luar rentang.")
+    if card.valid_from > card.valid_until:
+        raise CredentialError("Tanggal mulai berlaku kartu sesudah tanggal akhirnya.")
     number_field = textpack.encode_field(number)
     budget = PAYLOAD_MAX - _HEADER.size - len(number_field)
     name = qr_name(card.name)
     if not name:
         raise CredentialError("Nama peserta kosong.")
+    if text_refusal(name):
+        raise CredentialError("Nama peserta berisi karakter yang tidak dapat dimuat di kartu.")
     name_field, shortened = textpack.fit_field(name, min(budget, 1 + textpack.MAX_LENGTH))
     flags = COHORT_CODES[card.cohort] | (FLAG_NAME_SHORTENED if shortened else 0)
     header = _HEADER.pack(
@@ -117,9 +158,10 @@ def encode_payload(card: CardData, kid: bytes) -> bytes:
 
 
 def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
-    """(key id, card) from the payload bytes; ValueError when the layout is broken."""
-    if len(payload) < _HEADER.size + 4:
-        raise ValueError("payload too short")
+    """(key id, card) from the payload bytes; ValueError when the layout or a value breaks
+    CARD_QR_FORMAT.md §3 (the checks an issuer's bug or a forger could get past a signature)."""
+    if not _HEADER.size + 4 <= len(payload) <= PAYLOAD_MAX:
+        raise ValueError("payload too short or too long")
     kid, serial, card_version, flags, start, end = _HEADER.unpack_from(payload)
     number, pos = textpack.decode_field(payload, _HEADER.size)
     name, pos = textpack.decode_field(payload, pos)
@@ -128,6 +170,15 @@ def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
     cohort = COHORT_BY_CODE.get(flags & 0x0F)
     if cohort is None or flags & 0x70:
         raise ValueError("unknown cohort or flags")
+    if serial == 0 or card_version == 0:
+        raise ValueError("serial or card version 0")
+    if start > end:
+        raise ValueError("valid from after valid until")
+    if len(number) > MEMBER_NUMBER_MAX or not textpack.packable(number):
+        raise ValueError("member number not packed")
+    for text in (number, name):
+        if text_refusal(text):
+            raise ValueError(text_refusal(text))
     card = CardData(
         member_number=number,
         name=name,
@@ -164,16 +215,21 @@ def _is_revoked(revoked: Iterable[tuple[int, int]] | RevocationCheck | None, car
 
 def verify_credential(
     text: str,
-    trusted_keys: dict[str, Ed25519PublicKey],
+    trusted_keys: dict[str, Ed25519PublicKey | Iterable[Ed25519PublicKey]],
     revoked: Iterable[tuple[int, int]] | RevocationCheck | None = None,
     today: date | None = None,
 ) -> Verdict:
-    """Check a scanned text offline: format, key, signature, revocation, then validity dates."""
-    today = today or date.today()
-    text = text.strip()
+    """Check a scanned text offline: format, key, signature, revocation, then validity dates.
+
+    `trusted_keys` maps a key id to a public key, or to several keys that share the id (each
+    is tried). `today` defaults to today in WIB."""
+    today = today or wib_today()
+    text = scanned_text(text)
     if not text.startswith(PREFIX):
         return Verdict(Status.NOT_A_CREDENTIAL, "Ini bukan kode kartu peserta Jamsostek Kota Jambi.")
     try:
+        if len(text) > QR_TEXT_MAX:
+            raise ValueError("longer than a version 7-M code holds")
         raw = base45.decode(text[len(PREFIX) :])
         if len(raw) <= SIGNATURE_BYTES:
             raise ValueError("too short")
@@ -183,23 +239,48 @@ def verify_credential(
         return Verdict(
             Status.FORGED, "Kode kartu rusak atau telah diubah. Kartu ini TIDAK dapat dipercaya."
         )
-    key = trusted_keys.get(kid.hex())
-    if key is None:
+    keys = _keys_for(trusted_keys, kid.hex())
+    if not keys:
         return Verdict(
             Status.UNKNOWN_KEY,
             f"Kartu ditandatangani dengan kunci yang tidak dikenal perangkat ini ({kid.hex()}). "
             "Perbarui daftar kunci, lalu periksa lagi.",
             key_id=kid.hex(),
         )
-    try:
-        key.verify(signature, signature_input(payload))
-    except InvalidSignature:
+    if not any(signature_valid(key, signature, payload) for key in keys):
         return Verdict(
             Status.FORGED,
             "Tanda tangan kartu tidak sah: kartu ini palsu atau datanya telah diubah.",
             key_id=kid.hex(),
         )
     return _dated_verdict(card, kid.hex(), revoked, today)
+
+
+def scanned_text(text: str) -> str:
+    """The text as a verifier reads it (CARD_QR_FORMAT.md §6): scanner white space trimmed at
+    the ends, and a–z read as A–Z. A QR code in alphanumeric mode holds no lower-case letters,
+    so lower case only comes from a scanner typing with Caps Lock on; reading it as capitals
+    can never turn a text that is not a genuine card into one (the signature decides)."""
+    return text.strip(SCANNER_WHITESPACE).translate(_CAPS)
+
+
+def signature_valid(key: Ed25519PublicKey, signature: bytes, payload: bytes) -> bool:
+    """Ed25519 with a canonical S (below the group order L), checked here as well so that the
+    rule does not depend on the crypto library's version."""
+    if int.from_bytes(signature[32:], "little") >= ED25519_L:
+        return False
+    try:
+        key.verify(signature, signature_input(payload))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _keys_for(trusted_keys, kid: str) -> list[Ed25519PublicKey]:
+    found = trusted_keys.get(kid)
+    if found is None:
+        return []
+    return [found] if isinstance(found, Ed25519PublicKey) else list(found)
 
 
 def _dated_verdict(card: CardData, kid: str, revoked, today: date) -> Verdict:

@@ -81,7 +81,10 @@ def save_public_key(public_key: Ed25519PublicKey, folder: Path) -> Path:
 
 def load_public_keys(*folders: Path) -> dict[str, Ed25519PublicKey]:
     """Every `*.pem` public key in the folders, by key id (computed, never trusted from the name)."""
-    keys: dict[str, Ed25519PublicKey] = {}
+    return {key_id(key): key for key in _public_key_files(*folders)}
+
+
+def _public_key_files(*folders: Path):
     for folder in folders:
         if not folder or not Path(folder).is_dir():
             continue
@@ -91,16 +94,22 @@ def load_public_keys(*folders: Path) -> dict[str, Ed25519PublicKey]:
             except ValueError:
                 continue  # a private key or a damaged file is not a trusted public key
             if isinstance(key, Ed25519PublicKey):
-                keys[key_id(key)] = key
-    return keys
+                yield key
 
 
-def trusted_keys(data_dir: Path | None = None) -> dict[str, Ed25519PublicKey]:
-    """The shipped public keys plus those in the device's data directory."""
+def trusted_keys(data_dir: Path | None = None) -> dict[str, tuple[Ed25519PublicKey, ...]]:
+    """The shipped public keys plus those in the device's data directory, by key id. Two
+    different keys that share a 4-byte id are both kept and both tried (CARD_QR_FORMAT.md §4):
+    one must not hide the other and make its genuine cards look forged."""
     folders = [RESOURCE_KEYS]
     if data_dir is not None:
         folders.append(Path(data_dir) / "keys")
-    return load_public_keys(*folders)
+    keys: dict[str, tuple[Ed25519PublicKey, ...]] = {}
+    for key in _public_key_files(*folders):
+        same = keys.get(key_id(key), ())
+        if all(raw_public(k) != raw_public(key) for k in same):
+            keys[key_id(key)] = (*same, key)
+    return keys
 
 
 def ensure_demo_key(data_dir: Path) -> tuple[Ed25519PrivateKey, str]:

@@ -7,6 +7,7 @@ local database, which sync keeps current.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,19 +25,43 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 @dataclass
 class VerifyContext:
-    """What verification needs: trusted keys and the revocation list."""
+    """What verification needs: trusted keys (by key id, one key or several sharing the id)
+    and the revocation list."""
 
-    keys: dict[str, Ed25519PublicKey]
+    keys: dict[str, Ed25519PublicKey | tuple[Ed25519PublicKey, ...]]
     revoked: Iterable[tuple[int, int]] | Callable[[int, int], bool] = field(default_factory=set)
+    revocations_known: bool = True  # False: no list at all, so "valid" cannot mean "not revoked"
 
 
-def load_context(data_dir: Path | None = None, registry=None) -> VerifyContext:
+def load_context(data_dir: Path | None = None, registry=None,
+                 revocation_file: Path | None = None) -> VerifyContext:
+    """Keys from resources/keys and the data directory; revocations from the device database
+    (kept current by sync) and/or a file exported by a device that syncs."""
     revoked: set[tuple[int, int]] = set()
     if registry is not None:
         from cards.desk import revoked_set
 
         revoked = revoked_set(registry)
-    return VerifyContext(trusted_keys(data_dir), revoked)
+    if revocation_file is not None:
+        revoked |= read_revocation_file(revocation_file)
+    known = registry is not None or revocation_file is not None
+    return VerifyContext(trusted_keys(data_dir), revoked, known)
+
+
+def revocation_document(entries: Iterable[dict], exported_at: str) -> dict:
+    """The revocation file of CARD_QR_FORMAT.md §6.1."""
+    return {"exported_at": exported_at,
+            "revocations": [{"serial": int(e["serial"]), "card_version": int(e["card_version"])}
+                            for e in entries]}
+
+
+def read_revocation_file(path: Path) -> set[tuple[int, int]]:
+    """(serial, card version) pairs of a revocation file; ValueError (Indonesian) if unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {(int(e["serial"]), int(e["card_version"])) for e in data["revocations"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"Berkas daftar pencabutan tidak dapat dibaca: {path}") from exc
 
 
 def verify_text(text: str, context: VerifyContext, today: date | None = None) -> Verdict:

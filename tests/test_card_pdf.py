@@ -172,6 +172,38 @@ def test_boxes_inside_the_safe_area_and_back_text_fits():
     assert any("Rp42 juta" in text for _, text, _ in lines)
 
 
+def test_the_qr_quiet_zone_is_at_least_four_modules(signer, tmp_path):
+    """CARD_QR_FORMAT.md §1: the symbol is 20 mm without its quiet zone, and 4 modules of the
+    largest module size (version 6, 41 modules; no genuine credential is shorter) stay white:
+    measured in the layout and in a 600 dpi rendering of a card."""
+    from cards.qr import qr_version
+
+    shortest = issue_credential(*signer, CardData("1", "A", "pekerja_rentan", date(2026, 1, 1),
+                                                  date(2026, 1, 1), 1, 1))
+    assert len(shortest) == 128 and qr_version(shortest) == 6
+    module = L.QR_SIZE / 41
+    gaps = {"text": L.QR_BOX.x - L.TEXT_BOX.right, "right edge": L.CARD_W - L.QR_BOX.right,
+            "bottom edge": L.QR_BOX.y, "header": L.CARD_H - L.HEADER_H - L.QR_BOX.top}
+    assert all(gap >= 4 * module for gap in gaps.values()), gaps
+    pdf = tmp_path / "card.pdf"
+    render_pdf(_cards(signer, 2)[1:], pdf, "cr80")
+    dpi = 600
+    (page,) = _rasterise(pdf, tmp_path, [1], dpi=dpi)
+    px = dpi / 72
+    with Image.open(page) as image:
+        gray = image.convert("L")
+        top = gray.height - (L.QR_BOX.top + 4 * module) * px
+        zone = (int((L.QR_BOX.x - 4 * module) * px) + 1, int(top) + 1,
+                int((L.QR_BOX.right + 4 * module) * px) - 1,
+                int(gray.height - (L.QR_BOX.y - 4 * module) * px) - 1)
+        inner = (int(L.QR_BOX.x * px) - 2, int(gray.height - L.QR_BOX.top * px) - 2,
+                 int(L.QR_BOX.right * px) + 2, int(gray.height - L.QR_BOX.y * px) + 2)
+        dark = [(x, y) for y in range(zone[1], zone[3]) for x in range(zone[0], zone[2])
+                if not (inner[0] <= x <= inner[2] and inner[1] <= y <= inner[3])
+                and gray.getpixel((x, y)) < 200]
+    assert dark == []
+
+
 def test_verify_image_valid_missing_and_damaged(signer, tmp_path):
     card = _cards(signer, 1)[0]
     pdf = tmp_path / "one.pdf"

@@ -12,6 +12,7 @@ from cards.credential import (
     PREFIX,
     SIGNATURE_BYTES,
     CardData,
+    CredentialError,
     Status,
     decode_payload,
     display_name,
@@ -161,9 +162,11 @@ def test_truncated_and_garbage(signer, trusted):
     for cut in (len(PREFIX), len(PREFIX) + 2, len(text) // 2, len(text) - 1, len(text) - 3):
         verdict = verify_credential(text[:cut], trusted, today=TODAY)
         assert verdict.status is Status.FORGED, cut
-    for junk in ("", "hello", "https://example.org", "JKJ2:ABC", "jkj1:abc"):
+    for junk in ("", "hello", "https://example.org", "JKJ2:ABC", "jkj2:abc", "JKJ1"):
         assert verify_credential(junk, trusted, today=TODAY).status is Status.NOT_A_CREDENTIAL
-    assert verify_credential(PREFIX + "abc", trusted, today=TODAY).status is Status.FORGED
+    # Lower case is read as capitals (a scanner with Caps Lock on), so these are damaged cards.
+    for damaged in (PREFIX + "abc", "jkj1:abc"):
+        assert verify_credential(damaged, trusted, today=TODAY).status is Status.FORGED
 
 
 
@@ -219,3 +222,132 @@ def test_worked_example_in_the_format_document():
     assert segno.make(text, error="m", boost_error=False).version <= 7
     verdict = verify_credential(text, {doc["key-id"]: public}, today=date(2026, 6, 1))
     assert verdict.valid and verdict.card.name == fields["name"].upper()
+
+
+# --- the rules of CARD_QR_FORMAT.md §3.3 and §6, on correctly signed credentials ----------------
+
+
+def _signed(signer, payload: bytes) -> str:
+    """A credential signed correctly over any payload bytes: what a buggy or hostile issuer
+    holding a trusted key could make. Only the verifier's own rules can refuse it."""
+    from cards.credential import signature_input
+
+    key, _ = signer
+    return PREFIX + base45.encode(payload + key.sign(signature_input(payload)))
+
+
+def _payload(signer, *, serial=4711, version=2, start=9497, end=9861, number="JMB-2026-PR-000123",
+             name: str | bytes = "SITI AMINAH", cohort=1) -> bytes:
+    from cards import textpack
+    from cards.keys import key_id_bytes
+
+    key, _ = signer
+    head = (key_id_bytes(key.public_key()) + serial.to_bytes(4, "big") + bytes([version, cohort])
+            + start.to_bytes(2, "big") + end.to_bytes(2, "big"))
+    name_field = (bytes([len(name)]) + name if isinstance(name, bytes)
+                  else textpack.encode_field(name))
+    return head + textpack.encode_field(number) + name_field
+
+
+def test_the_crafted_payload_itself_is_valid(signer, trusted):
+    verdict = verify_credential(_signed(signer, _payload(signer)), trusted, today=TODAY)
+    assert verdict.valid and verdict.card == _card()
+
+
+@pytest.mark.parametrize("fields", [
+    {"serial": 0}, {"version": 0}, {"start": 9862, "end": 9861},
+])
+def test_serial_or_version_0_and_reversed_dates_are_refused(signer, trusted, fields):
+    verdict = verify_credential(_signed(signer, _payload(signer, **fields)), trusted, today=TODAY)
+    assert verdict.status is Status.FORGED and verdict.card is None
+
+
+@pytest.mark.parametrize("name", [
+    "Siti\nAminah", "Siti\u202eAminah", "Siti\u200bAminah", "Siti\tAminah", "Siti\u00a0Aminah",
+    "Siti\u2028Aminah", "Sitie\u0301", " Siti", "Siti ", "Siti  Aminah", "Siti\x00",
+])
+def test_names_with_controls_bidi_odd_spaces_or_not_nfc_are_refused(signer, trusted, name):
+    payload = _payload(signer, name=name.encode("utf-8"))
+    verdict = verify_credential(_signed(signer, payload), trusted, today=TODAY)
+    assert verdict.status is Status.FORGED, repr(name)
+
+
+def test_the_issuer_never_signs_such_a_name(signer, trusted):
+    for name, carried in (("Siti\u202e Aminah", "SITI AMINAH"), ("Siti\nAminah", "SITI AMINAH"),
+                          ("Sitie\u0301", "Sitié")):
+        verdict = verify_credential(issue_credential(*signer, _card(name=name)), trusted,
+                                    today=TODAY)
+        assert verdict.valid and verdict.card.name == carried
+    with pytest.raises(CredentialError):
+        issue_credential(*signer, _card(valid_from=date(2027, 1, 1), valid_until=date(2026, 1, 1)))
+
+
+def test_caps_lock_and_scanner_white_space(signer, trusted):
+    text = issue_credential(*signer, _card())
+    for scanned in (text.lower(), text.swapcase(), "jkj1:" + text[5:], f"{text}\r\n", f"\t{text}\n"):
+        assert verify_credential(scanned, trusted, today=TODAY).valid, scanned[:12]
+    # Only scanner white space is trimmed; anything else around the text is not a card.
+    assert verify_credential(f"\u00a0{text}", trusted, today=TODAY).status is Status.NOT_A_CREDENTIAL
+    assert verify_credential(f"{text}\u00a0", trusted, today=TODAY).status is Status.FORGED
+
+
+def test_length_limits_bind_the_verifier(signer, trusted):
+    from cards.credential import PAYLOAD_MAX, QR_TEXT_MAX
+
+    # A 52-byte payload (a 24-byte name), correctly signed: 180 characters, refused.
+    payload = _payload(signer, name=b"A" * 24)
+    assert len(payload) == PAYLOAD_MAX + 1
+    text = _signed(signer, payload)
+    assert len(text) > QR_TEXT_MAX
+    assert verify_credential(text, trusted, today=TODAY).status is Status.FORGED
+    at_limit = _signed(signer, _payload(signer, name=b"A" * 23))
+    assert len(at_limit) <= QR_TEXT_MAX and verify_credential(at_limit, trusted, today=TODAY).valid
+
+
+def test_a_final_base45_pair_above_255_is_refused(signer, trusted):
+    with pytest.raises(base45.Base45Error):
+        base45.decode("ZZ")  # 35 + 35 × 45 = 1610
+    assert base45.decode("U5") == b"\xff"  # 30 + 5 × 45 = 255, the largest
+    text = _signed(signer, _payload(signer, name=b"AMINA"))
+    assert len(text[len(PREFIX):]) % 3 == 2  # an odd byte count ends with a single byte
+    assert verify_credential(text, trusted, today=TODAY).valid
+    assert verify_credential(text[:-2] + "ZZ", trusted, today=TODAY).status is Status.FORGED
+
+
+def test_a_non_canonical_signature_is_refused(signer, trusted):
+    from cards.credential import ED25519_L
+
+    text = issue_credential(*signer, _card())
+    raw = base45.decode(text[len(PREFIX):])
+    s = int.from_bytes(raw[-32:], "little") + ED25519_L  # the same point, S not reduced
+    assert s < 2**256
+    forged = PREFIX + base45.encode(raw[:-32] + s.to_bytes(32, "little"))
+    assert verify_credential(forged, trusted, today=TODAY).status is Status.FORGED
+
+
+def test_two_trusted_keys_with_the_same_id_are_both_tried(signer, trusted, tmp_path, monkeypatch):
+    from cards import keys as keys_module
+
+    key, kid = signer
+    other = generate_private_key()
+    text = issue_credential(key, kid, _card())
+    both = {kid: (other.public_key(), key.public_key())}
+    assert verify_credential(text, both, today=TODAY).valid
+    assert verify_credential(text, {kid: (other.public_key(),)}, today=TODAY).status is Status.FORGED
+    # Loading: a second key file with a colliding id does not hide the first.
+    folder = tmp_path / "keys"
+    keys_module.save_public_key(key.public_key(), folder)
+    (folder / "other.pem").write_text(keys_module.public_pem(other.public_key()))
+    monkeypatch.setattr(keys_module, "RESOURCE_KEYS", tmp_path / "none")
+    monkeypatch.setattr(keys_module, "key_id", lambda public_key: "00000000")
+    loaded = keys_module.trusted_keys(tmp_path)
+    assert list(loaded) == ["00000000"] and len(loaded["00000000"]) == 2
+
+
+def test_today_is_the_day_in_wib():
+    from datetime import UTC, datetime
+
+    from cards.credential import wib_today
+
+    assert wib_today(datetime(2026, 12, 31, 16, 59, tzinfo=UTC)) == date(2026, 12, 31)
+    assert wib_today(datetime(2026, 12, 31, 17, 0, tzinfo=UTC)) == date(2027, 1, 1)
