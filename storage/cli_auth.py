@@ -26,11 +26,11 @@ class Refused(Exception):
 
 def add_unlock_arguments(parser: argparse.ArgumentParser, *, recovery: bool = False,
                          required: bool = True) -> None:
+    # Not required by argparse: a missing --operator is said in one Indonesian line by unlock().
     parser.add_argument(
-        "--operator", metavar="NAMA_PENGGUNA", required=required and not recovery,
-        default=None,
+        "--operator", metavar="NAMA_PENGGUNA", default=None,
         help=f"akun petugas yang membuka basis data (kata sandi dari {PASSWORD_ENV} atau "
-             "ditanyakan)")
+             "ditanyakan)" + ("" if required else "; tidak wajib untuk perintah ini"))
     if recovery:
         parser.add_argument("--recovery-key", action="store_true",
                             help=f"buka dengan kunci pemulihan (dari {RECOVERY_ENV} atau "
