@@ -23,7 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     keys.set_defaults(handler=run_public_key)
 
     verify = csub.add_parser("verify", help="periksa teks QR atau gambar kartu")
-    verify.add_argument("value", metavar="TEKS_ATAU_GAMBAR")
+    # Scanner text is never taken for a file name (a damaged text may end in ".PNG"): an image
+    # is checked only when named with --image.
+    verify.add_argument("value", metavar="TEKS", nargs="?", default=None,
+                        help="teks QR hasil pindai (selalu dibaca sebagai teks)")
+    verify.add_argument("--image", default=None, metavar="GAMBAR",
+                        help="periksa foto atau pindaian kartu (PNG, JPEG, ...)")
     verify.add_argument("--revocations", default=None, metavar="BERKAS.json",
                         help="daftar pencabutan dari perangkat yang bersinkronisasi "
                              "(main.py cards revocations)")
@@ -100,9 +105,13 @@ def run_public_key(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from cards.credential import display_name
-    from cards.verify import load_context, looks_like_image, verify_image, verify_text
+    from cards.verify import load_context, verify_image, verify_text
     from storage.db import StorageError
 
+    if (args.value is None) == (args.image is None):
+        print("Berikan teks QR hasil pindai, atau --image BERKAS untuk gambar kartu (salah satu).",
+              file=sys.stderr)
+        return 2
     try:
         registry = _open_registry(args, readonly=True, roles=None)
     except Refused as exc:
@@ -117,8 +126,10 @@ def run_verify(args: argparse.Namespace) -> int:
     finally:
         if registry is not None:
             registry.close()
-    value = args.value
-    verdict = verify_image(value, context) if looks_like_image(value) else verify_text(value, context)
+    if args.image is not None:
+        verdict = verify_image(args.image, context)
+    else:
+        verdict = verify_text(args.value, context)
     print(f"{verdict.status.value.upper()}: {verdict.message}")
     if verdict.card is not None:
         card = verdict.card

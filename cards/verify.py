@@ -20,8 +20,6 @@ from PIL import Image, UnidentifiedImageError
 from cards.credential import Status, Verdict, verify_credential
 from cards.keys import trusted_keys
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
 
 @dataclass
 class VerifyContext:
@@ -93,8 +91,3 @@ def verify_image(path: Path, context: VerifyContext, today: date | None = None) 
     except ValueError as exc:
         return Verdict(Status.UNREADABLE, str(exc))
     return verify_text(texts[0], context, today)
-
-
-def looks_like_image(value: str) -> bool:
-    path = Path(value)
-    return path.suffix.lower() in IMAGE_SUFFIXES or path.is_file()

@@ -126,24 +126,80 @@ def test_store_credential_from_the_server_keeps_print_records(desk_registry, tmp
         desk.store_credential(desk_registry, reg_id, "not a credential")
 
 
-def test_command_line_print_verify_and_public_key(tmp_path, capsys):
-    import main
+def test_command_line_print_verify_and_public_key(tmp_path, capsys, monkeypatch):
+    import io
+    import json
+    from datetime import UTC, datetime
 
-    registry = Registry.open(tmp_path / "registry.sqlite3")
+    import main
+    from storage.unlock import open_with_password
+
+    password = "rahasia-jambi"
+    monkeypatch.setenv("JAMSOS_PASSWORD", password)
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert main.main(["--data-dir", str(tmp_path), "operators", "add", "admin", "--name",
+                      "Ibu Admin", "--role", "admin"]) == 0
+    registry = open_with_password(tmp_path, "admin", password, datetime.now(UTC)).registry
     fill_demo_data(registry, 10, seed=4)
     fund_demo_members(registry, tmp_path, share=0.5, seed=1)
-    text = desk.load_print_cards(
-        registry, [desk.members_ready_to_print(registry)[0].registration_id])[0].qr_text
+    ids = [r.registration_id for r in desk.members_ready_to_print(registry)]
+    text = desk.load_print_cards(registry, ids[:1])[0].qr_text
+    desk.reprint(registry, ids[1], "lost", operator="cli", signer=ensure_demo_key(tmp_path))
+    revoked_text = registry.db.execute(
+        "SELECT credential FROM cards WHERE registration_id = ? AND version = 1", [ids[1]]
+    ).fetchone()[0]
     registry.close()
+    capsys.readouterr()
     base = ["--data-dir", str(tmp_path), "cards"]
     assert main.main(base + ["public-key"]) == 0
     assert "ID kunci:" in capsys.readouterr().out
     out = tmp_path / "kartu.pdf"
-    assert main.main(base + ["print", "--layout", "cr80", "--out", str(out)]) == 0
+    assert main.main(base + ["print", "--layout", "cr80", "--out", str(out),
+                             "--operator", "admin"]) == 0
     assert out.exists()
-    assert main.main(base + ["print", "--out", str(tmp_path / "again.pdf")]) == 1  # none left
+    assert main.main(base + ["print", "--out", str(tmp_path / "again.pdf"),
+                             "--operator", "admin"]) == 1  # none left
+    capsys.readouterr()
     assert main.main(base + ["verify", text]) == 0
     assert "VALID" in capsys.readouterr().out
     assert main.main(base + ["verify", text[:-4]]) == 1
-    assert main.main(base + ["verify", str(tmp_path / "tidak-ada.png")]) == 1
-    assert "tidak dapat dibuka" in capsys.readouterr().out
+    # Without the database or a file, the revoked card is genuine but the answer says that
+    # revocations were not checked; with the device's list or the exported file it is revoked.
+    capsys.readouterr()
+    assert main.main(base + ["verify", revoked_text]) == 0
+    assert "pencabutan tidak diperiksa" in capsys.readouterr().out
+    assert main.main(base + ["verify", revoked_text, "--operator", "admin"]) == 1
+    assert "REVOKED" in capsys.readouterr().out
+    exported = tmp_path / "revocations.json"
+    assert main.main(base + ["revocations", "--out", str(exported), "--operator", "admin"]) == 0
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    assert document["exported_at"] and len(document["revocations"]) == 1
+    assert document["revocations"][0]["card_version"] == 1
+    capsys.readouterr()
+    assert main.main(base + ["verify", revoked_text, "--revocations", str(exported)]) == 1
+    assert "REVOKED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".PNG", ".JPG", ".GIF", ".BMP", ".TIF", ".png"])
+def test_scanned_text_is_never_taken_for_a_file_name(tmp_path, capsys, suffix):
+    """A scanner's text that ends like an image file name is card text: a damaged card or not a
+    card, never "Berkas gambar tidak dapat dibuka". Images are named with --image."""
+    import main
+    from cards.credential import CardData, issue_credential
+
+    signer = ensure_demo_key(tmp_path)
+    text = issue_credential(*signer, CardData("JMB-2026-PR-000001", "SITI", "pekerja_rentan",
+                                              date(2026, 1, 1), date(2099, 12, 31), 1, 1))
+    base = ["--data-dir", str(tmp_path), "cards", "verify"]
+    (tmp_path / f"kartu{suffix}").write_bytes(b"not an image")
+    for scanned, status in ((text[:-4] + suffix, "FORGED"), ("KARTU" + suffix, "NOT_A_CREDENTIAL"),
+                            (str(tmp_path / f"kartu{suffix}"), "NOT_A_CREDENTIAL")):
+        assert main.main(base + [scanned]) == 1
+        out = capsys.readouterr().out
+        assert out.startswith(status) and "Berkas gambar" not in out, scanned
+    assert main.main(base + [text]) == 0
+    capsys.readouterr()
+    assert main.main(base + ["--image", str(tmp_path / f"kartu{suffix}")]) == 1
+    assert "Berkas gambar tidak dapat dibuka" in capsys.readouterr().out
+    assert main.main(base + ["--image", str(tmp_path / "x.png"), text]) == 2
+    assert main.main(base) == 2
