@@ -1,0 +1,197 @@
+"""Trust boundaries as the devices live them (issue 9): a record another device owns is refused
+and listed on the Sinkronisasi tab without blocking the rest of the batch; a transfer lets the
+new laptop correct what the old one made; a heir change on a funded member waits for a verifier
+and both the approval and the rejection reach the owner's device; a duplicate rejected by
+resolution shows *ditolak* (issue 12, item 22). Real server on loopback, real device databases."""
+
+from __future__ import annotations
+
+import pytest
+from sync_util import enrol_code, enrolled_device, sync_once, verify_and_fund
+
+from storage import trust
+from storage.demo import fill_demo_data
+from storage.models import Heir
+from sync import state
+from sync import verifier as v
+from sync.client import SyncClient
+
+OP = v.OperatorRef("verifikator.satu", "Verifikator Satu")
+ADMIN = v.OperatorRef("admin.kota", "Admin Kota")
+
+
+def _client(server, role: str) -> SyncClient:
+    url, server_dir = server
+    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
+    client = SyncClient(url, answer["token"])
+    client.retry.base = 0.01
+    return client
+
+
+def _ids(registry) -> list[str]:
+    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+
+
+def _save(registry, reg) -> None:
+    result = registry.save(reg, operator="Petugas Pendata")
+    if not result.saved:  # soft warnings of the demo record, confirmed as an operator would
+        result = registry.save(reg, operator="Petugas Pendata",
+                               confirmed_warnings=[w.code for w in result.validation.warnings])
+    assert result.saved, result.validation
+
+
+def _edit(registry, reg_id: str, **changes) -> None:
+    reg = registry.get(reg_id)
+    for name, value in changes.items():
+        setattr(reg, name, value)
+    _save(registry, reg)
+
+
+def _attention(registry) -> dict[str, state.AttentionRow]:
+    return {row.record_id: row for row in state.attention_rows(registry.db)}
+
+
+def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_path, server):
+    url, server_dir = server
+    old = enrolled_device(tmp_path / "lama.sqlite3", url, server_dir)
+    fill_demo_data(old, 2, seed=41)
+    assert sync_once(old).accepted == 2
+    first, second = _ids(old)
+    new = enrolled_device(tmp_path / "baru.sqlite3", url, server_dir)
+    admin = _client(server, "admin")
+    moved = v.transfer_records(admin, state.device_id(old.db), state.device_id(new.db),
+                               operator=ADMIN)
+    assert moved["records"] == 2
+
+    sync_once(new)  # the new laptop holds both as its own, without sending them back
+    assert _ids(new) == [first, second]
+    assert new.get(first).full_name == old.get(first).full_name
+    assert new.get(first).nik == old.get(first).nik
+    assert new.outbox_count() == 0 and trust.is_own(new.db, first)
+    sync_once(old)
+    assert trust.transferred_away(old.db) == {first: state.device_id(new.db),
+                                              second: state.device_id(new.db)}
+    assert not trust.is_own(old.db, first)
+
+    # The old laptop's late correction is refused alone: its new registration goes through.
+    _edit(old, first, phone="081211112222")
+    fill_demo_data(old, 1, seed=42)
+    report = sync_once(old)
+    assert (report.refused, report.accepted) == (1, 1)
+    row = _attention(old)[first]
+    assert (row.outcome, row.label) == (state.REFUSED, "Ditolak server: milik perangkat lain")
+    assert "milik perangkat lain" in row.reason and "admin" in row.reason
+    assert "1 data ditolak karena milik perangkat lain" in report.summary()
+
+    # The new laptop corrects what the old one made.
+    _edit(new, second, phone="081233334444")
+    report = sync_once(new)
+    assert (report.accepted, report.refused) == (1, 0)
+    verifier = _client(server, "verifier")
+    detail = v.registration_detail(verifier, second)["registration"]
+    assert (detail["data"]["phone"], detail["version"]) == ("081233334444", 2)
+    assert detail["device_id"] == state.device_id(new.db)
+    assert v.registration_detail(verifier, first)["registration"]["data"]["phone"] != (
+        "081211112222")
+
+
+def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_device(
+        tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 1, seed=43)
+    sync_once(field)
+    (reg_id,) = _ids(field)
+    verifier = _client(server, "verifier")
+    member = verify_and_fund(verifier, reg_id)["member_number"]
+    sync_once(field)
+    old_heirs = field.get(reg_id).heirs
+
+    _edit(field, reg_id, heirs=[Heir("Orang Lain", "lainnya", "081200000009")])
+    report = sync_once(field)
+    assert report.corrections == 1
+    assert "1 koreksi menunggu verifikasi" in report.summary()
+    row = _attention(field)[reg_id]
+    assert (row.outcome, row.label) == (state.CORRECTION_PENDING, "Koreksi menunggu verifikasi")
+    assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+    pending = v.list_corrections(verifier)
+    assert [i["id"] for i in pending["items"]] == [reg_id]
+    seen = v.correction_detail(verifier, reg_id)
+    assert seen["changed"] == ["heirs"]
+    assert [h["name"] for h in seen["current"]["heirs"]] == [h.name for h in old_heirs]
+    assert [h["name"] for h in seen["pending"]["heirs"]] == ["Orang Lain"]
+    assert seen["registration"]["card"]["qr"]  # the card stays what it was
+
+    v.approve_correction(verifier, reg_id, seen["revision"], seen["version"], operator=OP)
+    sync_once(field)
+    assert reg_id not in _attention(field)
+    assert state.answer_for(field.db, reg_id).outcome == state.ACCEPTED
+    assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+    assert v.list_corrections(verifier)["total"] == 0
+
+    # A second correction, replaced by a third before the verifier decides: the decision on the
+    # one that moved on is refused as stale; the rejection of the latest reaches the device.
+    _edit(field, reg_id, heirs=[Heir("Orang Ketiga", "lainnya")])
+    sync_once(field)
+    moved_on = v.correction_detail(verifier, reg_id)
+    _edit(field, reg_id, heirs=[Heir("Orang Keempat", "lainnya")])
+    sync_once(field)
+    with pytest.raises(v.DecisionRefused) as stale:
+        v.approve_correction(verifier, reg_id, moved_on["revision"], moved_on["version"],
+                             operator=OP)
+    assert stale.value.stale
+    latest = v.correction_detail(verifier, reg_id)
+    v.reject_correction(verifier, reg_id, latest["revision"], latest["version"], "wrong_data",
+                        reason_text="Ahli waris tidak sesuai KK", operator=OP)
+    sync_once(field)
+    row = _attention(field)[reg_id]
+    assert (row.outcome, row.label) == (state.CORRECTION_REJECTED, "Koreksi ditolak verifikator")
+    assert row.reason == "Ahli waris tidak sesuai KK"
+    assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
+    current = v.registration_detail(verifier, reg_id)["registration"]["data"]["heirs"]
+    assert [h["name"] for h in current] == ["Orang Lain"]
+
+
+def test_an_approved_name_change_lists_the_card_for_reprint_at_the_desk(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
+    fill_demo_data(field, 1, seed=44)
+    sync_once(field)
+    (reg_id,) = _ids(field)
+    verifier = _client(server, "admin")  # decides, and may ask for the reprint
+    verify_and_fund(verifier, reg_id)
+    sync_once(field)
+    _edit(field, reg_id, full_name="Nama Sesuai KTP Baru")
+    sync_once(field)
+    sync_once(desk)
+    assert trust.card_reprints_due(desk.db) == []  # nothing changes before approval
+    seen = v.correction_detail(verifier, reg_id)
+    assert seen["changed"] == ["full_name"]
+    v.approve_correction(verifier, reg_id, seen["revision"], seen["version"], operator=OP)
+    sync_once(desk)
+    assert trust.card_reprints_due(desk.db) == [reg_id]
+    v.card_reprint(verifier, reg_id, "data_corrected", operator=OP,
+                   revision=v.registration_detail(verifier, reg_id)["registration"]["revision"])
+    sync_once(desk)
+    assert trust.card_reprints_due(desk.db) == []
+
+
+def test_a_duplicate_rejected_by_resolution_shows_ditolak_on_its_device(tmp_path, server):
+    url, server_dir = server
+    a = enrolled_device(tmp_path / "a.sqlite3", url, server_dir)
+    b = enrolled_device(tmp_path / "b.sqlite3", url, server_dir)
+    fill_demo_data(a, 1, seed=45)
+    fill_demo_data(b, 1, seed=45)  # the same person registered again on another laptop
+    sync_once(a)
+    assert sync_once(b).duplicates == 1
+    (twin,) = _ids(b)
+    assert _attention(b)[twin].outcome == state.DUPLICATE
+    admin = _client(server, "admin")
+    detail = v.registration_detail(admin, twin)
+    v.resolve_duplicate(admin, twin, detail["registration"]["revision"], _ids(a)[0],
+                        operator=OP)
+    sync_once(b)
+    row = _attention(b)[twin]
+    assert row.outcome == state.REJECTED and row.label.startswith("Ditolak")
+    assert b.get(twin).status == "rejected"
