@@ -1,18 +1,21 @@
-"""Registrations from a spreadsheet (CSV): paper forms typed up at the kelurahan office, or a list
-kept in Excel before the app reached a kampung.
+"""Registrations from a spreadsheet (CSV or XLSX): paper forms typed up at the kelurahan office,
+or a list kept in Excel before the app reached a kampung.
 
-Every row goes through the same cleaning, rules and duplicate checks as the form, and is saved as
-its own transaction: a cancelled or failed import keeps what it saved, and importing the same file
-again adds nothing (the NIKs are already registered). Rows that cannot be saved are reported with
-their line number, masked NIK and reasons, so they can be fixed and imported again.
+Every row goes through the same cleaning, rules and duplicate checks as the form. Rows are saved
+in groups, one transaction each (storage/import_run.py): a cancelled, failed or killed import keeps
+every group it finished, and importing the same file again adds nobody twice (their NIKs are
+already registered). Rows that cannot be saved are reported with their line number, masked NIK
+and reasons, so they can be fixed and imported again.
 
-The columns are declared once in COLUMNS; the README's table is checked against it.
+This module declares the columns (COLUMNS; the README's table is checked against it), turns one
+row into a Registration, and holds the report. Reading files: storage/import_table.py (CSV) and
+storage/xlsx_import.py; which column is which: storage/import_mapping.py; what a cell means:
+storage/import_cells.py.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 import threading
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, Heir, Registration, mask_nik
+from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, Heir, Registration
 
 MAX_ROWS = 300_000  # more than a whole city: a file this long is not a registration list
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -65,21 +68,31 @@ class ImportFileError(Exception):
     The message is Indonesian, for the operator."""
 
 
+KINDS = ("new", "already", "similar", "warnings", "refused")
+# new: passes every rule; already: the same NIK is registered (here, on the server, or earlier in
+# the file); similar: a similar name with the same birth date; warnings: other warnings only;
+# refused: errors, or a cell that cannot be trusted.
+
+
 @dataclass
 class SkippedRow:
-    line: int  # line number in the file, the header being line 1
+    line: int  # line number in the file (the header's line + 1 for the first row)
     nik_masked: str
     full_name: str
     reasons: list[str]
+    kind: str = "refused"  # one of KINDS but "new"
 
 
 @dataclass
 class ImportReport:
     total: int = 0
-    imported: int = 0
+    imported: int = 0  # saved (in a dry run: would be saved)
     with_warnings: int = 0  # imported after accepting their warnings
     skipped: list[SkippedRow] = field(default_factory=list)
     cancelled: bool = False
+    dry_run: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    notices: list[str] = field(default_factory=list)  # how the file was read
 
     @property
     def done(self) -> int:
@@ -92,44 +105,30 @@ def header_key(text: str) -> str:
 
 
 def read_rows(path: str | Path) -> list[tuple[int, dict[str, str]]]:
-    """(line, {column: text}) for each row, the header being line 1; blank rows are dropped. Semicolons (Excel in
-    Indonesian) and commas are both understood; UTF-8 with or without BOM, else Windows-1252."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImportFileError("Berkas terlalu besar untuk daftar pendaftaran.")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"Berkas tidak dapat dibuka: {exc.strerror or exc}.") from exc
-    text = _decode(raw)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ImportFileError(f"Berkas bukan CSV yang dapat dibaca: {exc}.") from exc
-    if not rows:
-        raise ImportFileError("Berkas kosong: baris pertama harus berisi nama kolom.")
-    keys = [header_key(name) for name in rows[0]]
-    missing = [c.name for c in COLUMNS if c.required and c.name not in keys]
+    """(line, {column: text}) for each row of a list with the documented headers, the header
+    being line 1 in a CSV; blank rows are dropped. Semicolons (Excel in Indonesian) and commas
+    are both understood; UTF-8 with or without BOM, else Windows-1252; or an XLSX."""
+    from storage.import_run import extract
+    from storage.import_table import load_table
+
+    table = load_table(path)
+    return [(line, row) for line, row, _problems in extract(table, documented_mapping(table))]
+
+
+def documented_mapping(table) -> list[str]:
+    """The mapping of a table whose headers are the documented names (or known ones);
+    ImportFileError naming the required columns that are missing."""
+    from storage.import_mapping import guess, missing_required
+
+    mapping = guess(table.headers)
+    missing = missing_required(mapping)
     if missing:
         raise ImportFileError(
-            "Kolom wajib tidak ada: " + ", ".join(missing) + ". Baris pertama harus berisi "
-            "nama kolom seperti di panduan (README, bagian Impor CSV)."
+            "Kolom wajib tidak ada: " + ", ".join(missing) + ". Baris judul harus berisi "
+            "nama kolom seperti di panduan (README, bagian Impor daftar), atau pilih sendiri "
+            "kolom mana yang mana (--map, atau langkah pemetaan kolom di jendela)."
         )
-    rows = [(line, values) for line, values in enumerate(rows[1:], start=2)
-            if any(v.strip() for v in values)]
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(f"Berkas berisi lebih dari {MAX_ROWS:,} baris.".replace(",", "."))
-    return [(line, {k: v.strip() for k, v in zip(keys, values, strict=False) if k in _NAMES})
-            for line, values in rows]
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+    return mapping
 
 
 # --- one row ------------------------------------------------------------------------------
@@ -191,15 +190,31 @@ def _with_nik_facts(reg: Registration, regions, as_of: date) -> Registration:
     return reg
 
 
+MONTHS = {name: number for number, names in enumerate((
+    ("januari", "jan"), ("februari", "feb", "pebruari"), ("maret", "mar"), ("april", "apr"),
+    ("mei",), ("juni", "jun"), ("juli", "jul"), ("agustus", "agu", "agt", "ags"),
+    ("september", "sep", "sept"), ("oktober", "okt"), ("november", "nov", "nop"),
+    ("desember", "des")), start=1) for name in names}
+
+
 def _date(text: str, problems: list[str]) -> date | None:
+    """HH-BB-TTTT (also with / or .), TTTT-BB-HH, '5 Januari 1990'; day before month, as
+    Indonesians write it."""
     text = text.strip()
     if not text:
         return None
-    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"):
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+    words = re.fullmatch(r"(\d{1,2})[\s\-]+([A-Za-z]+)[\s\-]+(\d{4})", text)
+    if words and words.group(2).casefold() in MONTHS:
+        try:
+            return date(int(words.group(3)), MONTHS[words.group(2).casefold()],
+                        int(words.group(1)))
+        except ValueError:
+            pass
     problems.append(f"Tanggal lahir '{text}' tidak dapat dibaca; tulis HH-BB-TTTT.")
     return None
 
@@ -264,59 +279,40 @@ def _cohort(text: str, default: str) -> str:
 
 def import_csv(registry, path: str | Path, *, operator: str, as_of: date | None = None,
                event_id: str | None = None, accept_warnings: bool = False,
+               dry_run: bool = False, group_size: int | None = None,
                progress: Callable[[int, int], None] | None = None,
                cancel: threading.Event | None = None) -> ImportReport:
-    """Save every row of the file that passes the rules. Rows with warnings (a similar name, a
-    NIK that does not match the birth date) are skipped unless `accept_warnings`: nobody is
-    there to confirm them row by row. ImportFileError when the file cannot be read at all."""
-    from storage.registry import now_iso
+    """Import the list at `path` (CSV or XLSX, told apart by content) whose headers are the
+    documented ones (or names storage/import_mapping.py knows). Rows with warnings (a similar
+    name, a NIK that does not match the birth date) are skipped unless `accept_warnings`:
+    nobody is there to confirm them row by row. `dry_run` saves nothing and reports what an
+    import would do. ImportFileError when the file cannot be read or a required column is
+    missing."""
+    from storage.import_run import GROUP_SIZE, run_import
+    from storage.import_table import load_table
 
-    as_of = as_of or date.today()
-    rows = read_rows(path)
-    config = registry.config
-    occupations = {o.code: o.name for o in registry.occupations()}
-    consent = config.current_consent(as_of).version
-    version = config.for_date(max(as_of, config.versions[0].valid_from))
-    report = ImportReport(total=len(rows))
-    for index, (line, row) in enumerate(rows):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        reg, problems = row_to_registration(
-            row, regions=registry.regions, version=version, occupations=occupations,
-            consent_version=consent, event_id=event_id, now=now_iso(), as_of=as_of)
-        _import_row(registry, reg, problems, line, operator, as_of, accept_warnings, report)
-        if progress is not None and not (cancel is not None and cancel.is_set()):
-            progress(index + 1, len(rows))  # after a cancel the loop ends with the report
-    return report
-
-
-def _import_row(registry, reg: Registration, problems: list[str], line: int, operator: str,
-                as_of: date, accept_warnings: bool, report: ImportReport) -> None:
-    def skip(reasons: list[str]) -> None:
-        report.skipped.append(SkippedRow(line, mask_nik(reg.nik.strip()),
-                                         reg.full_name.strip(), reasons))
-
-    if problems:
-        skip(problems)
-        return
-    result = registry.save(reg, operator=operator, as_of=as_of)
-    if not result.saved and not result.validation.errors and accept_warnings:
-        codes = [w.code for w in result.validation.warnings]
-        result = registry.save(reg, operator=operator, as_of=as_of, confirmed_warnings=codes)
-        report.with_warnings += result.saved
-    if result.saved:
-        report.imported += 1
-    else:
-        issues = result.validation.errors or result.validation.warnings
-        skip([issue.message for issue in issues])
+    table = load_table(path)
+    mapping = documented_mapping(table)
+    return run_import(registry, table, mapping, operator=operator, as_of=as_of,
+                      event_id=event_id, accept_warnings=accept_warnings, dry_run=dry_run,
+                      group_size=group_size or GROUP_SIZE, progress=progress, cancel=cancel)
 
 
 def write_skipped(report: ImportReport, path: str | Path) -> None:
-    """The skipped rows as CSV (semicolons, for Excel): line, masked NIK, name, reasons. Only the
-    masked NIK: the report may be mailed or printed."""
+    """The skipped rows as CSV (semicolons, for Excel): line, masked NIK, name, what kind of
+    row, reasons. Only the masked NIK: the report may be mailed or printed."""
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";")
-        writer.writerow(["baris", "nik", "nama_lengkap", "alasan"])
+        writer.writerow(["baris", "nik", "nama_lengkap", "jenis", "alasan"])
         for row in report.skipped:
-            writer.writerow([row.line, row.nik_masked, row.full_name, " | ".join(row.reasons)])
+            writer.writerow([row.line, row.nik_masked, row.full_name, KIND_LABELS[row.kind],
+                             " | ".join(row.reasons)])
+
+
+KIND_LABELS = {
+    "new": "baru",
+    "already": "sudah terdaftar",
+    "similar": "mungkin duplikat",
+    "warnings": "menunggu peringatan diterima",
+    "refused": "ditolak",
+}

@@ -551,6 +551,22 @@ def m0010_record_trust(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0013_import_mappings")
+def m0013_import_mappings(db: Database) -> None:
+    # The column mapping an operator chose for a list (storage/import_mapping.py), keyed by the
+    # fingerprint of the list's header row, so the next list from the same source is mapped the
+    # same way. Only header labels and the file name are kept, never a row.
+    db.execute(
+        """CREATE TABLE import_mappings (
+            fingerprint TEXT PRIMARY KEY,
+            headers TEXT NOT NULL,
+            mapping TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            used_at TEXT NOT NULL
+        )"""
+    )
+
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

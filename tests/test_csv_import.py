@@ -121,16 +121,19 @@ def test_rows_with_warnings_wait_for_accept_warnings(tmp_path, registry):
     assert (accepted.imported, accepted.with_warnings) == (1, 1)
 
 
-def test_cancel_keeps_what_was_saved(tmp_path, registry):
+def test_cancel_keeps_the_groups_already_saved(tmp_path, registry):
     path = write_csv(tmp_path / "daftar.csv", demo_rows(registry, 10, seed=4))
     cancel = threading.Event()
+    seen = []
 
     def progress(done, total):
+        seen.append(done)
         if done == 4:
             cancel.set()
 
     report = import_csv(registry, path, operator="Budi", as_of=AS_OF, accept_warnings=True,
-                        progress=progress, cancel=cancel)
+                        group_size=2, progress=progress, cancel=cancel)
+    assert seen == [2, 4]  # progress after each group of two
     assert report.cancelled and report.imported == 4
     assert registry.count(RegistrationFilter()) == 4
     assert registry.audit_chain_ok()
@@ -169,28 +172,57 @@ def test_the_skipped_report_holds_masked_niks_only(tmp_path, registry):
     write_skipped(report, out)
     text = out.read_text(encoding="utf-8-sig")
     assert rows[1]["nik"] not in text and rows[1]["nik"][:6] in text
-    assert text.splitlines()[0] == "baris;nik;nama_lengkap;alasan"
+    assert text.splitlines()[0] == "baris;nik;nama_lengkap;jenis;alasan"
 
 
-def test_command_line_import_with_kegiatan_and_report(tmp_path, capsys):
+PASSWORD = "rahasia-jambi"
+
+
+@pytest.fixture
+def device(tmp_path, monkeypatch, capsys):
+    return make_device(tmp_path, monkeypatch, capsys)
+
+
+def make_device(tmp_path, monkeypatch, capsys):
+    """A data folder with a first admin account; commands unlock it with JAMSOS_PASSWORD."""
+    import io
+
     import main
 
     data = tmp_path / "data"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main.main(["--data-dir", str(data), "operators", "add", "admin", "--name",
+                      "Ibu Admin", "--role", "admin"]) == 0
+    monkeypatch.setenv("JAMSOS_PASSWORD", PASSWORD)
+    capsys.readouterr()
+    return data
+
+
+def open_device(data):
+    from datetime import UTC, datetime
+
+    from storage.unlock import open_with_password
+
+    return open_with_password(data, "admin", PASSWORD, datetime.now(UTC)).registry
+
+
+def test_command_line_import_with_kegiatan_and_report(tmp_path, device, capsys):
+    import main
+
     scratch = Registry.open(tmp_path / "scratch.sqlite3")  # only for its region names
     rows = demo_rows(scratch, 3, seed=7)
     scratch.close()
     rows[2]["persetujuan"] = "tidak"
     path = write_csv(tmp_path / "daftar.csv", rows)
     report = tmp_path / "ditolak.csv"
-    base = ["--data-dir", str(data), "import-csv", str(path), "--operator", "Kantor Lurah",
+    base = ["--data-dir", str(device), "import-csv", str(path), "--operator", "admin",
             "--event", "Posyandu Talang Banjar", "--accept-warnings", "--report", str(report)]
     assert main.main(base) == 3  # some rows were refused
     out = capsys.readouterr().out
     assert "2 dari 3 baris didaftarkan" in out and "baris 4" in out
+    assert "baru: 2" in out and "ditolak: 1" in out
     assert report.exists()
-    from storage.paths import database_path
-
-    stored = Registry.open(database_path(str(data)))
+    stored = open_device(device)
     try:
         [event] = stored.events()
         assert event.name == "Posyandu Talang Banjar"
