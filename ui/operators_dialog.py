@@ -159,6 +159,9 @@ class OperatorsDialog(QDialog):
                 self.table.setItem(row, column, QTableWidgetItem(text))
             if selected is not None and op.username == selected.username:
                 self.table.selectRow(row)
+        # Usernames, names and roles whole; the state takes what is left.
+        for column in range(self.table.columnCount() - 1):
+            self.table.resizeColumnToContents(column)
 
     def selected(self) -> Any:
         row = self.table.currentRow()

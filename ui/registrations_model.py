@@ -86,8 +86,9 @@ class RegistrationsModel(QAbstractTableModel):
             return self._display(row, column)
         if role == ID_ROLE:
             return row.id
-        if role == Qt.ItemDataRole.ToolTipRole and column == "status":
-            return self._display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column in ("full_name", "kelurahan",
+                                                              "event", "status"):
+            return self._display(row, column)  # the whole text, should a narrow column cut it
         return None
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):

@@ -25,6 +25,9 @@ from ui.registrations_model import RegistrationsModel
 from ui.status_bar import thousands
 
 SEARCH_DELAY_MS = 250
+# Columns that grow to their longest text in the rows shown (up to a limit, in pixels), so a
+# kegiatan's name or a status is not cut off: name, kelurahan, kegiatan, status.
+FIT_COLUMNS = {1: 320, 3: 220, 4: 520, 5: 260}
 
 
 class RegistrationsView(QWidget):
@@ -74,7 +77,7 @@ class RegistrationsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((140, 250, 90, 150, 220, 170, 80)):
+        for column, width in enumerate((130, 200, 90, 130, 220, 150, 80)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         for key in ("Return", "Enter"):
@@ -98,6 +101,7 @@ class RegistrationsView(QWidget):
         for combo in (self.kelurahan, self.event, self.status):
             combo.activated.connect(lambda _index: self.apply_filter())
         self._update_count()
+        self.fit_columns()
 
     def reload_events(self) -> None:
         current = self.event.currentData() or ""
@@ -119,12 +123,21 @@ class RegistrationsView(QWidget):
         self._search_timer.stop()
         self.model.set_filter(self.current_filter())
         self._update_count()
+        self.fit_columns()
 
     def refresh(self) -> None:
         """After a save or a sync: the same filter, fetched again."""
         self.reload_events()
         self.model.refresh()
         self._update_count()
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Widen the text columns to what the loaded rows hold (never narrower than set)."""
+        for column, limit in FIT_COLUMNS.items():
+            wanted = min(self.table.sizeHintForColumn(column) + 12, limit)
+            if wanted > self.table.columnWidth(column):
+                self.table.setColumnWidth(column, wanted)
 
     def open_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():

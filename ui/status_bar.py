@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from ui.labels import t
 
@@ -25,7 +26,11 @@ def _stats(registry: Any) -> Any:
 
 class RegistryStatusBar(QStatusBar):
     """Counts from the registry; `refresh()` after saves and syncs (coalesced: at most one
-    count runs at a time, and one more follows if something changed meanwhile)."""
+    count runs at a time, and one more follows if something changed meanwhile).
+
+    Messages (`showMessage`) go to a word-wrapping label beside the counts instead of Qt's own
+    one-line message, which cuts a long message off behind the counts and the operator's name:
+    a long message takes a second line."""
 
     def __init__(self, worker: Any, parent: QWidget | None = None):
         super().__init__(parent)
@@ -37,10 +42,32 @@ class RegistryStatusBar(QStatusBar):
         self.waiting = QLabel(t("status.waiting", n="…"), self)
         self.busy = QLabel(t("status.busy"), self)
         self.busy.hide()
+        self.note = QLabel(self)
+        self.note.setObjectName("status_note")
+        self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.addWidget(self.note, 1)
+        self._note_timer = QTimer(self, singleShot=True)
+        self._note_timer.timeout.connect(self.clearMessage)
         for label in (self.busy, self.today, self.total, self.waiting):
             label.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(label)
         self.refresh()
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
+        self.note.setText(text)
+        self.note.setToolTip(text)
+        self._note_timer.stop()
+        if timeout > 0:
+            self._note_timer.start(timeout)
+
+    def clearMessage(self) -> None:  # noqa: N802 - Qt's name
+        self._note_timer.stop()
+        self.note.clear()
+        self.note.setToolTip("")
+
+    def currentMessage(self) -> str:  # noqa: N802 - Qt's name
+        return self.note.text()
 
     def refresh(self) -> None:
         if self._running:

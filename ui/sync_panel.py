@@ -147,7 +147,10 @@ class SyncPanel(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(3):  # name, masked NIK and state whole; the reason takes the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
         self.open_button = QPushButton("Buka dan perbaiki", self)
         self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))
@@ -191,6 +194,7 @@ class SyncPanel(QWidget):
             reason = ("Sudah diperbaiki, menunggu dikirim. " if row.fixed else "") + row.reason
             for j, text in enumerate((row.full_name, row.nik_masked, row.label, reason)):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a long reason in full
                 item.setData(256, row.record_id)  # Qt.UserRole
                 self.table.setItem(i, j, item)
         self.open_button.setEnabled(bool(rows))
