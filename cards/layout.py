@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -116,11 +117,36 @@ def fit_name(name: str, width: float, font: str = FONT_BOLD) -> tuple[float, lis
     return size, [first, _ellipsize(rest, font, size, width)]
 
 
+NBSP = "\u00a0"
+_SHORT_NUMBER = re.compile(r"[0-9]{1,4}[.,;:)]?")
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines no wider than `width` (a single word may be wider), broken only at plain spaces.
+    A no-break space (U+00A0) holds two words together, and so does a short number with the
+    word before it: a phone number such as the call centre's "175" never stands alone."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if word and words and _SHORT_NUMBER.fullmatch(word):
+            words[-1] += NBSP + word
+        elif word:
+            words.append(word)
+    lines, line = [], ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if line and text_width(candidate, font, size) > width:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    return lines + ([line] if line else [])
+
+
 def fit_paragraphs(
     title: str, paragraphs: list[str], footer: str, box: Box, max_pt: float = 6.6
 ) -> tuple[float, list[tuple[str, str, float]]]:
     """The largest font size at which the back-side text fits the box, and its lines as
     (font, text, y offset from the box top)."""
+    register_fonts()
     size = max_pt
     while size > 3.5:
         lines = _flow(title, paragraphs, footer, box.w, size)
@@ -133,16 +159,16 @@ def fit_paragraphs(
 def _flow(title, paragraphs, footer, width, size) -> list[tuple[str, str, float]]:
     lead = size * 1.22
     out, y = [], size * 1.3
-    for line in simpleSplit(title, FONT_BOLD, size * 1.3, width):
+    for line in wrap(title, FONT_BOLD, size * 1.3, width):
         out.append((FONT_BOLD, line, y))
         y += lead * 1.3
     for paragraph in paragraphs:
         y += size * 0.35
-        for line in simpleSplit(paragraph, FONT, size, width):
+        for line in wrap(paragraph, FONT, size, width):
             out.append((FONT, line, y))
             y += lead
     y += size * 0.35
-    for line in simpleSplit(footer, FONT_BOLD, size, width):
+    for line in wrap(footer, FONT_BOLD, size, width):
         out.append((FONT_BOLD, line, y))
         y += lead
     return out

@@ -172,6 +172,36 @@ def test_boxes_inside_the_safe_area_and_back_text_fits():
     assert any("Rp42 juta" in text for _, text, _ in lines)
 
 
+@pytest.mark.parametrize("footer", [
+    None,  # the shipped card.json
+    "Informasi dan pengaduan: Call Center BPJS Ketenagakerjaan 175",
+    "Pengaduan: hubungi Call Center 175 atau datang ke kantor cabang terdekat",
+])
+def test_the_call_centre_number_never_stands_alone(footer, tmp_path):
+    config = L.load_config()
+    footer = footer or config.back_footer
+    for width_mm in range(30, 80):
+        box = L.Box(0, 0, width_mm * MM, L.SAFE.h * 3)
+        _, lines = L.fit_paragraphs(config.back_title, config.back_paragraphs, footer, box)
+        for _, text, _ in lines:
+            assert not re.fullmatch(r"[0-9]{1,4}[.,]?", text.strip()), (width_mm, text)
+        assert any(re.search(r"\w[ \u00a0]175", text) for _, text, _ in lines), width_mm
+    # On the printed back, "Call Center 175" is one line of text.
+    pdf = tmp_path / "back.pdf"
+    render_pdf([_card_for_back()], pdf, "cr80")
+    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert any("175" in line and re.search(r"\w\s+175", line) for line in text.splitlines())
+
+
+def _card_for_back() -> PrintCard:
+    key = generate_private_key()
+    data = CardData("JMB-2026-PR-000001", "SITI", "pekerja_rentan", date(2026, 1, 1),
+                    date(2026, 12, 31), 1, 1)
+    return PrintCard("SITI", data.member_number, "Pekerja rentan", data.valid_from,
+                     data.valid_until, 1, 1, issue_credential(key, key_id(key.public_key()), data))
+
+
 def test_the_qr_quiet_zone_is_at_least_four_modules(signer, tmp_path):
     """CARD_QR_FORMAT.md §1: the symbol is 20 mm without its quiet zone, and 4 modules of the
     largest module size (version 6, 41 modules; no genuine credential is shorter) stay white:
