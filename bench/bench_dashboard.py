@@ -132,7 +132,7 @@ def _row(i, seq, rng, now, kelurahans, occupations, statuses, events, devices, m
             "occupation_code": occupation.code, "cohort": occupation.cohort,
             "monthly_income": income, "id": f"reg-{i:07d}", "version": 1}
     event = rng.choice(events) if i % 5 else None
-    duplicate = 1 if status in ("received", "verified") and i % 37 == 0 else 0
+    duplicate = 1 if status != "rejected" and i % 37 == 0 else 0  # a flagged NIK group
     conflict = 1 if i % 53 == 0 else 0
     at = received.isoformat()
     return (f"reg-{i:07d}-{seq}", seq, nik, hashlib.sha256(nik.encode()).hexdigest()[:32], name,

@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run)
     admin = parser.add_subparsers(dest="server_command", metavar="PERINTAH_ADMIN")
     _admin_commands(admin)
+    _dashboard_commands(admin)
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -187,4 +188,113 @@ def _quota_set(args) -> int:
         return 2
     set_quota(_store(args), args.year, args.cohort, args.places)
     print(f"Kuota {args.cohort or 'semua kelompok'} tahun {args.year}: {args.places}.")
+    return 0
+
+
+# --- dashboard (server/dashboard/) ---
+
+
+def _dashboard_commands(admin: argparse._SubParsersAction) -> None:
+    users = admin.add_parser("dashboard-user", help="akun dasbor pejabat (bukan perangkat)")
+    sub = users.add_subparsers(dest="dashboard_command", metavar="add|passwd|disable|list",
+                               required=True)
+    add = _with_data_dir(sub.add_parser("add", help="buat akun dasbor"))
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="nama lengkap pejabat")
+    add.add_argument("--role", required=True, choices=("pimpinan", "disnaker"),
+                     help="pimpinan: angka agregat saja; disnaker: juga daftar orang")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="baca kata sandi dari masukan standar (untuk skrip)")
+    add.set_defaults(handler=_dashboard_add)
+    passwd = _with_data_dir(sub.add_parser("passwd", help="ganti kata sandi, buka kunci"))
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="baca kata sandi dari masukan standar (untuk skrip)")
+    passwd.set_defaults(handler=_dashboard_passwd)
+    disable = _with_data_dir(sub.add_parser("disable", help="nonaktifkan akun dasbor"))
+    disable.add_argument("username")
+    disable.set_defaults(handler=_dashboard_disable)
+    _with_data_dir(sub.add_parser("list", help="daftar akun dasbor")).set_defaults(
+        handler=_dashboard_list)
+    report = _with_data_dir(admin.add_parser("report", help="laporan bulanan dasbor (PDF)"))
+    report.add_argument("--month", required=True, help="bulan laporan, mis. 2026-11")
+    report.add_argument("--out", required=True, help="berkas PDF yang dibuat")
+    report.set_defaults(handler=_report)
+
+
+def _new_password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Kata sandi baru: ")
+    if getpass.getpass("Ulangi kata sandi: ") != first:
+        raise ValueError("Kedua kata sandi tidak sama.")
+    return first
+
+
+def _dashboard_account(args, action) -> int:
+    from server.dashboard.accounts import AccountError
+
+    try:
+        message = action()
+    except (AccountError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def _dashboard_add(args) -> int:
+    from server.dashboard.accounts import add_user
+
+    return _dashboard_account(args, lambda: (
+        add_user(_store(args), args.username, args.name, args.role, _new_password(args))
+        and f"Akun dasbor {args.username} ({args.role}) dibuat."))
+
+
+def _dashboard_passwd(args) -> int:
+    from server.dashboard.accounts import set_password
+
+    def action():
+        set_password(_store(args), args.username, _new_password(args))
+        return f"Kata sandi {args.username} diganti; kunci dibuka, sesi lama diakhiri."
+
+    return _dashboard_account(args, action)
+
+
+def _dashboard_disable(args) -> int:
+    from server.dashboard.accounts import disable_user
+
+    def action():
+        disable_user(_store(args), args.username)
+        return f"Akun dasbor {args.username} dinonaktifkan; sesinya diakhiri."
+
+    return _dashboard_account(args, action)
+
+
+def _dashboard_list(args) -> int:
+    from server.dashboard.accounts import list_users
+
+    for u in list_users(_store(args)):
+        state = ("nonaktif" if u["disabled_at"] else
+                 f"terkunci s.d. {u['locked_until'][:16]}" if u["locked_until"] else "aktif")
+        print(f"{u['username']:<20} {u['role']:<9} {state:<28} {u['display_name']}")
+    return 0
+
+
+def _report(args) -> int:
+    from server.dashboard.filters import Filters
+    from server.dashboard.report import monthly_report, parse_month
+    from server.rules import server_today
+
+    try:
+        first = parse_month(args.month)
+    except ValueError:
+        print(f"Bulan tidak sah: {args.month!r} (contoh: 2026-11).", file=sys.stderr)
+        return 2
+    today = server_today()
+    body = monthly_report(_store(args), first, Filters(year=first.year), today)
+    Path(args.out).write_bytes(body)
+    print(f"Laporan bulan {first:%Y-%m} ditulis ke {args.out} ({len(body) // 1024} KiB).")
     return 0

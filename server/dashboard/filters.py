@@ -6,6 +6,7 @@ error: a link copied from an old report or typed by hand still opens the dashboa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -94,5 +95,7 @@ def parse(params, this_year: int, kegiatan_ids: set[str]) -> Filters:
 
 
 def _ignored(name: str, value: str) -> str:
-    shown = value if len(value) <= 40 else value[:40] + "…"
+    # Echoed to help, but never a long run of digits: a NIK pasted into a filter stays hidden.
+    shown = re.sub(r"\d{6,}", lambda m: "*" * len(m.group()), value)
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
     return f"{LABELS[name]} '{shown}' tidak dikenal; saringan ini diabaikan."

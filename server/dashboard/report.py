@@ -91,6 +91,7 @@ def _hbar_chart(labels: list[str], first: list[int], second: list[int], legend) 
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max([1, *first, *second])
     chart.bars[0].fillColor, chart.bars[1].fillColor = ACCENT, SECOND
     chart.bars.strokeColor = None
     chart.barSpacing, chart.groupSpacing = 0.5, 3
@@ -112,6 +113,7 @@ def _column_chart(labels: list[str], first: list[int], second: list[int], legend
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max([1, *first, *second])
     chart.bars[0].fillColor, chart.bars[1].fillColor = ACCENT, SECOND
     chart.bars.strokeColor = None
     drawing.add(chart)
@@ -230,7 +232,7 @@ def _area_part(s, d: dict) -> list:
                         [r["recorded"] for r in areas["kecamatan"]],
                         [r["funded"] for r in areas["kecamatan"]], ("Tercatat", "Didanai"))
     return [Paragraph("Per kecamatan", s["h2"]),
-            KeepTogether([chart]),
+            KeepTogether([chart] if areas["kecamatan"] else []),
             _table(rows, widths, total_row=True)]
 
 
