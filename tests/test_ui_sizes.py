@@ -79,6 +79,16 @@ def _recovery(worker, parent):
     return RecoveryDialog(worker, parent)
 
 
+def _import(worker, parent):
+    from storage.import_table import read_csv_table
+    from ui.import_dialog import ImportDialog
+
+    raw = ("nik;nama;tanggal lahir;kelurahan;pekerjaan;penghasilan;ahli waris\n"
+           "1571094512859902;Siti Aminah;05-12-1985;Rawa Sari;Pedagang;1500000;Ahmad\n")
+    table = read_csv_table(raw.encode(), name="peserta-rt05.csv")
+    return ImportDialog(parent, table, [""] * len(table.headers), False)
+
+
 FACTORIES = {
     "RecordDialog": _record,
     "OperatorsDialog": _operators,
@@ -91,6 +101,9 @@ FACTORIES = {
     "LoginDialog": _login,
     "FirstAdminDialog": _first_admin,
     "RecoveryDialog": _recovery,
+    "ImportDialog": _import,
+    "GuideDialog": lambda worker, parent: importlib.import_module(
+        "ui.help").GuideDialog("petugas", parent),
 }
 
 

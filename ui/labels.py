@@ -28,6 +28,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Registration of vulnerable workers for BPJS Ketenagakerjaan cover (JKK and JKM) paid "
         "by the City of Jambi. Data is kept on this device and sent to the city server on sync.",
     ),
+    "about.version": ("Versi {version}", "Version {version}"),
+    "help.own_guide": ("&Panduan untuk peran saya", "&Guide for my role"),
     "language.restart": (
         "Bahasa akan berganti setelah aplikasi dibuka ulang.",
         "The language changes after the app is restarted.",

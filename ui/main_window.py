@@ -196,11 +196,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked, c=code: self._choose_language(c))
             language_menu.addAction(action)
 
-        help_menu = self.menuBar().addMenu(t("menu.help"))
-        about = QAction(t("menu.about"), self)
-        about.triggered.connect(
-            lambda: QMessageBox.about(self, plain("menu.about"), t("about.text")))
-        help_menu.addAction(about)
+        from ui import help as guides  # *Bantuan*: a guide per role, the version
+
+        guides.build_menu(self, self.menuBar().addMenu(t("menu.help")))
 
         self._build_operator_menu()
 

@@ -19,6 +19,7 @@ USABLE = QSize(1350, 698)
 
 MAIN_WINDOW = QSize(1280, 680)
 RECORD_DIALOG = QSize(1200, 640)
+GUIDE_DIALOG = QSize(640, 600)
 
 
 def fit(widget: QWidget, size: QSize) -> None:
