@@ -233,6 +233,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "menu.logout": ("&Keluar akun", "Log &out"),
     "menu.password": ("&Ganti kata sandi…", "&Change password…"),
     "menu.operators": ("K&elola petugas…", "&Manage operators…"),
+    "menu.dashboard": ("&Dasbor program (peramban)…", "Programme &dashboard (browser)…"),
+    "dashboard.no_server": ("Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat "
+                            "dulu di tab Sinkronisasi.",
+                            "This device is not connected to the central server yet. Enrol it "
+                            "first in the Sync tab."),
     "status.operator": ("Petugas: {name} ({role})", "Operator: {name} ({role})"),
     "ops.title": ("Kelola petugas", "Manage operators"),
     "ops.add": ("&Tambah petugas…", "&Add operator…"),

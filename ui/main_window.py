@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import errors, screen_fit, tab_keys
+from ui import dashboard_link, errors, screen_fit, tab_keys
 from ui.labels import LANGUAGES, language, plain, t
 from ui.long_task import LongTask
 from ui.registration_form import RegistrationForm
@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.operators_action)
+        dashboard_link.add_to(menu, self)  # verifiers and admins: the office's dashboard
         self._update_operator_actions()
 
     def _update_operator_actions(self) -> None:
