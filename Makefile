@@ -13,10 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # poppler's pdftoppm rasterises card PDFs in the tests; Xvfb is used for real-window screenshots.
+# Debian's Chromium and its driver run the dashboard's browser test (never downloaded at run time).
 sysdeps:
 	@command -v pdftoppm >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "poppler-utils (pdftoppm) is needed: sudo apt-get install poppler-utils"; exit 1; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium and chromium-driver are needed: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
 
 # Qt's xcb platform plugin needs a few X libraries that minimal Linux installs lack.
 XCB_LIBS := libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
