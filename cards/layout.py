@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -28,6 +27,9 @@ A4_GAP_X, A4_GAP_Y = 6 * mm, 4 * mm  # room to cut between cards
 QR_SIZE = 20 * mm
 FONT, FONT_BOLD = "CardSans", "CardSans-Bold"
 NAME_MAX_PT, NAME_MIN_PT = 9.0, 6.5
+NAME_FLOOR_PT = 5.5  # the smallest name size, for three lines
+NAME_FIRST_BASELINE, NAME_LEADING = 15.0, 1.2  # below the text box's top; between lines
+LABEL_OFFSETS = {"name": 6, "member_number": 36, "cohort": 56, "validity": 75}  # label baselines
 
 
 @dataclass(frozen=True)
@@ -96,25 +98,74 @@ def _ellipsize(text: str, font: str, size: float, width: float) -> str:
 
 
 def fit_name(name: str, width: float, font: str = FONT_BOLD) -> tuple[float, list[str]]:
-    """(font size, lines) for the holder's name: shrink to the minimum, then two lines.
+    """(font size, lines) that print the holder's whole name in the name area: one line shrunk
+    from 9 to 6.5 pt, else two lines from 7.5 to 6.5 pt, else three from 6 to 5.5 pt. A word
+    wider than a line (a 44-letter single name) is broken into even pieces ending in a hyphen.
 
-    A name too long even for two lines at the minimum size is cut with an ellipsis rather than
-    ever leaving the safe area.
+    Only a name that does not fit three lines at 5.5 pt (about 120 characters; the register
+    allows 150, KTP names are far shorter) loses its end to an ellipsis, and never leaves the
+    safe area. The QR credential and the records keep the name whole either way.
     """
     # Widths scale with the size, so one measurement gives the largest half-point size that fits.
     unit = text_width(name, font, 1.0)
     size = min(NAME_MAX_PT, math.floor(width / unit * 2) / 2) if unit else NAME_MAX_PT
     if size >= NAME_MIN_PT and text_width(name, font, size) <= width:
         return size, [name]
-    size = NAME_MIN_PT
-    lines = simpleSplit(name, font, size, width)
-    if len(lines) <= 2 and all(text_width(line, font, size) <= width for line in lines):
-        return size, lines
-    first = lines[0] if text_width(lines[0], font, size) <= width else ""
-    if not first:  # one unbroken word wider than the box
-        return size, [_ellipsize(name, font, size, width)]
-    rest = name[len(first) :].strip()
-    return size, [first, _ellipsize(rest, font, size, width)]
+    for max_lines, largest, smallest in NAME_LINES:
+        size = largest
+        while size >= smallest:
+            lines = _name_lines(name, font, size, width)
+            if len(lines) <= max_lines:
+                return size, lines
+            size -= 0.25
+    max_lines, _, size = NAME_LINES[-1]
+    lines = _name_lines(name, font, size, width)[:max_lines]
+    last = lines[-1].rstrip("-")
+    fits = text_width(last + "…", font, size) <= width
+    lines[-1] = last + "…" if fits else _ellipsize(last, font, size, width)
+    return size, lines
+
+
+def name_baselines(size: float, count: int) -> list[float]:
+    """Distances below TEXT_BOX.top of the name's lines (cards/pdf.py draws them there). A
+    smaller name moves up towards its label, so three lines keep clear of the next label."""
+    first = min(NAME_FIRST_BASELINE, LABEL_OFFSETS["name"] + 2.5 + size * 0.76)
+    return [first + i * (size + NAME_LEADING) for i in range(count)]
+
+
+# (lines, largest size, smallest size) tried in turn when one line at NAME_MIN_PT is too narrow;
+# three lines of 6 pt still end above the member number's label (cards/pdf.py spacing).
+NAME_LINES = ((2, 7.5, NAME_MIN_PT), (3, 6.0, NAME_FLOOR_PT))
+
+
+def _name_lines(name: str, font: str, size: float, width: float) -> list[str]:
+    lines, line = [], ""
+    for word in name.split(" "):
+        if not word:
+            continue
+        if text_width(word, font, size) > width:
+            if line:
+                lines.append(line)
+            *whole, line = _break_word(word, font, size, width)
+            lines += whole
+            continue
+        candidate = f"{line} {word}" if line else word
+        if line and text_width(candidate, font, size) > width:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    return lines + ([line] if line else [])
+
+
+def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
+    """The word in the fewest even pieces that fit a line each with a hyphen: WOLFESCHLEGEL-
+    STEINHAUSEN rather than 35 letters and a lone tail."""
+    for count in range(2, len(word) + 1):
+        step = math.ceil(len(word) / count)
+        pieces = [word[i : i + step] for i in range(0, len(word), step)]
+        if all(text_width(p + "-", font, size) <= width for p in pieces):
+            return [p + "-" for p in pieces[:-1]] + [pieces[-1]]
+    return list(word)
 
 
 NBSP = "\u00a0"

@@ -125,7 +125,7 @@ class CardRenderer:
         c.setFillColor(self.colour)
         c.setFont(L.FONT, 5)
         labels = cfg.labels
-        for key, dy in (("name", 6), ("member_number", 36), ("cohort", 56), ("validity", 75)):
+        for key, dy in L.LABEL_OFFSETS.items():
             c.drawString(L.TEXT_BOX.x, L.TEXT_BOX.top - dy, labels.get(key, key))
 
     def _back_static(self) -> None:
@@ -158,8 +158,8 @@ class CardRenderer:
         c.setFillColor(black)
         size, lines = L.fit_name(card.name, box.w)
         c.setFont(L.FONT_BOLD, size)
-        for i, line in enumerate(lines):
-            c.drawString(box.x, box.top - 15 - i * (size + 1.2), line)
+        for line, below in zip(lines, L.name_baselines(size, len(lines)), strict=True):
+            c.drawString(box.x, box.top - below, line)
         c.setFont(L.FONT_BOLD, 8.5)
         c.drawString(box.x, box.top - 45, card.member_number)
         cohort, csize = _fit_line(card.cohort_text, L.FONT, 6.5, 5.0, box.w)

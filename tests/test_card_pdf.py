@@ -144,14 +144,59 @@ def test_crop_marks_stay_in_the_margins():
                 y1, y2) >= cy2
 
 
-@pytest.mark.parametrize("name", NAMES + ["X" * 90, "Wolfeschlegelsteinhausenbergerdorff" * 2])
-def test_names_stay_inside_the_safe_area(name):
+WORD_44 = "Wolfeschlegelsteinhausenbergerdorffvoralternw"[:44]
+NAME_72 = "Muhammad Ridwan Syahputra bin Abdul Rahman Al-Ma'ruf Hasibuan Nasution D"
+LONG_NAMES = [WORD_44, NAME_72, WORD_44.upper(), NAME_72.upper(), "X" * 90,
+              "Wolfeschlegelsteinhausenbergerdorff" * 2,
+              "Nur'aini Désirée Çelik-Ñúñez Purbaningrum Wolfeschlegelsteinhausenbergerdorff Siti"]
+
+
+def _unbroken(lines: list[str]) -> str:
+    """The name the lines show: a line ending in a hyphen the layout added joins the next."""
+    out = ""
+    for line in lines:
+        out += line[:-1] if line.endswith("-") and not out.endswith(" ") else line + " "
+    return out.strip()
+
+
+@pytest.mark.parametrize("name", NAMES + LONG_NAMES)
+def test_the_card_prints_the_whole_name_inside_its_area(name):
+    assert len(WORD_44) == 44 and len(NAME_72) == 72 and " " not in WORD_44
     size, lines = L.fit_name(name, L.TEXT_BOX.w)
-    assert L.NAME_MIN_PT <= size <= L.NAME_MAX_PT and 1 <= len(lines) <= 2
+    assert L.NAME_FLOOR_PT <= size <= L.NAME_MAX_PT and 1 <= len(lines) <= 3
     for line in lines:
         assert L.text_width(line, L.FONT_BOLD, size) <= L.TEXT_BOX.w
-    if len(name) <= 60 and " " in name:
-        assert "".join(lines).replace(" ", "") == name.replace(" ", "")  # nothing lost
+    assert _unbroken(lines) == name and "…" not in "".join(lines)  # nothing lost
+    if " " not in name and len(lines) > 1:  # one long word: even pieces, no lone tail
+        assert max(map(len, lines)) - min(map(len, lines)) <= 2
+    # Vertically: the first line below the "Nama" label, the last above "Nomor peserta".
+    baselines = L.name_baselines(size, len(lines))
+    assert baselines[0] - size * 0.76 >= L.LABEL_OFFSETS["name"] + 5 * 0.24 + 0.5
+    assert baselines[-1] + size * 0.24 <= L.LABEL_OFFSETS["member_number"] - 5 * 0.76 - 2
+
+
+def test_only_a_name_longer_than_three_lines_is_cut():
+    size, lines = L.fit_name("WWWWWWWW " * 20, L.TEXT_BOX.w)
+    assert size == L.NAME_FLOOR_PT and len(lines) == 3 and lines[-1].endswith("…")
+    assert all(L.text_width(line, L.FONT_BOLD, size) <= L.TEXT_BOX.w for line in lines)
+
+
+def test_long_names_on_the_printed_card(signer, tmp_path):
+    cards = []
+    for i, name in enumerate([WORD_44, NAME_72]):
+        data = CardData(f"JMB-2026-PR-{i + 1:06d}", name, "pekerja_rentan", date(2026, 1, 5),
+                        date(2026, 12, 31), 2000 + i, 1)
+        cards.append(PrintCard(name, data.member_number, "Pekerja rentan", data.valid_from,
+                               data.valid_until, data.serial, 1, issue_credential(*signer, data)))
+    pdf = tmp_path / "long.pdf"
+    render_pdf(cards, pdf, "cr80")
+    for page, name in ((1, WORD_44), (3, NAME_72)):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        lines = [line for line in text.splitlines() if line.strip()]
+        start = lines.index("Nama") + 1
+        end = lines.index("Nomor peserta")
+        assert _unbroken(lines[start:end]) == name
 
 
 def test_boxes_inside_the_safe_area_and_back_text_fits():
