@@ -160,7 +160,7 @@ class SyncPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         layout.addWidget(self.last_sync_label)
-        layout.addWidget(QLabel("Data yang perlu diperiksa (ditolak, NIK ganda, konflik):", self))
+        layout.addWidget(QLabel("Data yang perlu diperiksa (ditolak, NIK ganda, konflik, koreksi):", self))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.open_button)
 
