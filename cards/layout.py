@@ -23,7 +23,11 @@ CARD_W, CARD_H, CORNER = CARD_W_MM * mm, CARD_H_MM * mm, CORNER_MM * mm
 SAFE_MM = 3.0  # nothing printed closer than this to the cut edge
 A4_W, A4_H = 210 * mm, 297 * mm
 A4_COLUMNS, A4_ROWS = 2, 5
-A4_GAP_X, A4_GAP_Y = 6 * mm, 4 * mm  # room to cut between cards
+# Room to cut between cards. The rows are 2 mm apart so that the sheet keeps 9.55 mm at the top
+# and bottom: the crop marks then sit inside the 5 mm that office printers leave unprinted.
+A4_GAP_X, A4_GAP_Y = 6 * mm, 2 * mm
+PRINTABLE_MARGIN = 5 * mm  # nothing is drawn closer than this to the paper's edge
+CROP_GAP, CROP_LENGTH = 1 * mm, 3 * mm  # a mark starts this far from the cut, and is this long
 QR_SIZE = 20 * mm
 FONT, FONT_BOLD = "CardSans", "CardSans-Bold"
 NAME_MAX_PT, NAME_MIN_PT = 9.0, 6.5
@@ -245,11 +249,12 @@ def a4_back_slots() -> list[tuple[float, float]]:
 
 
 def crop_marks() -> list[tuple[float, float, float, float]]:
-    """Cut lines extended into the page margins, as (x1, y1, x2, y2) segments."""
+    """Cut lines extended into the page margins, as (x1, y1, x2, y2) segments, every one at
+    least PRINTABLE_MARGIN from the paper's edges."""
     slots = a4_slots()
     xs = sorted({x for x, _ in slots} | {x + CARD_W for x, _ in slots})
     ys = sorted({y for _, y in slots} | {y + CARD_H for _, y in slots})
-    gap, length = 1 * mm, 4 * mm
+    gap, length = CROP_GAP, CROP_LENGTH
     marks = []
     for x in xs:
         marks.append((x, ys[0] - gap - length, x, ys[0] - gap))

@@ -108,9 +108,9 @@ def test_a4_every_qr_decodes_at_300_dpi_and_verifies(signer, tmp_path):
 
 def test_page_sizes_and_card_positions_exact(signer, tmp_path):
     # Independent arithmetic from the spec: ID-1 85.60 x 53.98 mm, A4 210 x 297 mm, 2 x 5 cards
-    # with 6 mm and 4 mm gaps, centred: left 16.40 mm, bottom 5.55 mm.
+    # with 6 mm and 2 mm gaps, centred: left 16.40 mm, bottom 9.55 mm.
     columns = [16.40, 16.40 + 85.60 + 6]
-    rows = [5.55 + (4 - r) * (53.98 + 4) for r in range(5)]
+    rows = [9.55 + (4 - r) * (53.98 + 2) for r in range(5)]
     expected = [(c, r) for r in rows for c in columns]
     got = [(x / MM, y / MM) for x, y in L.a4_slots()]
     assert all(abs(a - b) < 0.1 for e, g in zip(expected, got, strict=True) for a, b in zip(e, g, strict=True))
@@ -137,8 +137,8 @@ def test_page_sizes_and_card_positions_exact(signer, tmp_path):
 def test_crop_marks_stay_in_the_margins():
     cards = [(x, y, x + L.CARD_W, y + L.CARD_H) for x, y in L.a4_slots()]
     for x1, y1, x2, y2 in L.crop_marks():
-        assert 0 <= min(x1, x2) and max(x1, x2) <= L.A4_W
-        assert 0 <= min(y1, y2) and max(y1, y2) <= L.A4_H
+        assert 5 * MM <= min(x1, x2) and max(x1, x2) <= L.A4_W - 5 * MM
+        assert 5 * MM <= min(y1, y2) and max(y1, y2) <= L.A4_H - 5 * MM
         for cx1, cy1, cx2, cy2 in cards:  # never across a card
             assert max(x1, x2) <= cx1 or min(x1, x2) >= cx2 or max(y1, y2) <= cy1 or min(
                 y1, y2) >= cy2
@@ -215,6 +215,41 @@ def test_boxes_inside_the_safe_area_and_back_text_fits():
         assert offset <= safe.h
     assert any("175" in text for _, text, _ in lines)
     assert any("Rp42 juta" in text for _, text, _ in lines)
+
+
+@pytest.mark.parametrize("page", [1, 2])
+def test_nothing_is_printed_in_the_5_mm_border_and_every_cut_has_its_marks(signer, tmp_path, page):
+    """Measured on the rendered sheet (fronts and mirrored backs): the 5 mm that office printers
+    do not print stays white, and at both ends of every cut line there is a mark inside it."""
+    pdf = tmp_path / "a4.pdf"
+    render_pdf(_cards(signer, 10), pdf, "a4")
+    dpi = 200
+    (png,) = _rasterise(pdf, tmp_path, [page], dpi=dpi)
+    per_mm = dpi / 25.4
+    with Image.open(png) as image:
+        gray = image.convert("L")
+    width, height = gray.size
+    border = round(5 * per_mm)
+    pixels = gray.load()
+    dark = [(x, y) for y in range(height) for x in range(width)
+            if (x < border or y < border or x >= width - border or y >= height - border)
+            and pixels[x, y] < 160]
+    assert dark == []
+    # Where each cut line meets the margin, the band from 5 mm to the cards holds its mark.
+    slots = L.a4_slots() if page == 1 else L.a4_back_slots()
+    xs = sorted({x for x, _ in slots} | {x + L.CARD_W for x, _ in slots})
+    ys = sorted({y for _, y in slots} | {y + L.CARD_H for _, y in slots})
+
+    def dark_near(x_mm: float, y_mm: float) -> bool:
+        cx, cy = round(x_mm * per_mm), round((297 - y_mm) * per_mm)
+        return any(pixels[x, y] < 160 for x in range(cx - 2, cx + 3) for y in range(cy - 2, cy + 3))
+
+    for x in xs:
+        for y_mm in (ys[0] / MM - 2.5, ys[-1] / MM + 2.5):
+            assert dark_near(x / MM, y_mm), (x / MM, y_mm)
+    for y in ys:
+        for x_mm in (xs[0] / MM - 2.5, xs[-1] / MM + 2.5):
+            assert dark_near(x_mm, y / MM), (x_mm, y / MM)
 
 
 @pytest.mark.parametrize("footer", [
