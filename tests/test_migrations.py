@@ -193,3 +193,74 @@ def test_one_copy_per_version_keeps_outbox_status_and_batch(tmp_path):
         assert registry.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         registry.close()
+
+
+@pytest.mark.parametrize("stop_before", [*NAMES[1:], None])
+def test_a_plain_database_of_every_earlier_version_is_upgraded_encrypted(tmp_path, stop_before):
+    """The first start of the encrypting version on a plain database at any schema version:
+    the first admin (before 0009_operators) or an existing account logs in, the database is
+    encrypted, migrated (an encrypted backup first) and holds what it held."""
+    from datetime import UTC, datetime
+
+    from storage.db import is_plain_sqlite
+    from storage.operators import hash_password
+    from storage.unlock import open_with_password, set_up
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    db = open_database(tmp_path / "registry.sqlite3", stop_before=stop_before)
+    _seed_at_first_version(db)
+    has_operators = "operators" in db.table_names()
+    if has_operators:
+        with db.atomic():
+            db.execute("INSERT INTO operators (username, display_name, role, password_hash, "
+                       "created_at, password_changed_at) VALUES ('admin', 'Ibu Admin', 'admin', "
+                       "?, '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00')",
+                       [hash_password("sandi-admin-1")])
+    db.close()
+    if has_operators:
+        opened = open_with_password(tmp_path, "admin", "sandi-admin-1", now)
+    else:
+        opened = set_up(tmp_path, "admin", "Ibu Admin", "sandi-admin-1", now)
+    assert opened.recovery_key  # the admin's log-in made one, shown once
+    registry = opened.registry
+    try:
+        assert applied_migrations(registry.db) == NAMES
+        assert registry.get(RECORD_ID).full_name == "Siti Nurhaliza"
+        assert registry.audit_chain_ok()
+        registry.check_integrity()
+    finally:
+        registry.close()
+    for path in tmp_path.iterdir():
+        assert not is_plain_sqlite(path), path.name
+    reopened = open_with_password(tmp_path, "admin", "sandi-admin-1", now)
+    assert not reopened.recovery_key
+    reopened.registry.close()
+
+
+def test_after_an_upgrade_every_account_keeps_its_password(tmp_path):
+    """Accounts other than the one that upgraded get a wrap under their stored log-in hash;
+    their first log-in replaces it by a real one."""
+    import json
+    from datetime import UTC, datetime
+
+    from storage.unlock import UnlockError, open_with_password
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    registry = Registry.open(tmp_path / "registry.sqlite3")
+    registry.operators.add("admin", "Ibu Admin", "admin", "sandi-admin-1", now=now)
+    registry.operators.add("budi", "Budi", "petugas", "sandi-budi-1", now=now, by="admin")
+    registry.operators.add("lama", "Lama", "petugas", "sandi-lama-1", now=now, by="admin")
+    registry.operators.deactivate("lama", now=now, by="admin")
+    registry.close()
+    open_with_password(tmp_path, "budi", "sandi-budi-1", now).registry.close()  # upgrades
+    wraps = json.loads((tmp_path / "registry.key").read_bytes())["body"]["wraps"]
+    assert {u: w["kind"] for u, w in wraps.items()} == {"budi": "password", "admin": "legacy"}
+    with pytest.raises(UnlockError):
+        open_with_password(tmp_path, "admin", "sandi-budi-1", now)
+    opened = open_with_password(tmp_path, "admin", "sandi-admin-1", now)
+    assert opened.recovery_key  # the upgrade by a petugas left none; the admin's log-in makes it
+    opened.registry.close()
+    wraps = json.loads((tmp_path / "registry.key").read_bytes())["body"]["wraps"]
+    assert wraps["admin"]["kind"] == "password"
+    with pytest.raises(UnlockError):  # a deactivated account got no wrap
+        open_with_password(tmp_path, "lama", "sandi-lama-1", now)
