@@ -1,6 +1,6 @@
 """GET /sync/pull: the change feed after a cursor (docs/SYNC_API.md §5).
 
-Four kinds of item live in four tables, each with its pull sequence number. A page takes up to
+Five kinds of item live in five tables, each with its pull sequence number. A page takes up to
 `limit` items of each kind after the cursor, merges them by sequence and keeps the first `limit`:
 every item with a sequence up to the last one kept is in this page or an earlier one, so the
 cursor can move there safely. Items are serialised by hand, with default values left out: a
