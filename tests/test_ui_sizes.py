@@ -133,6 +133,22 @@ def test_each_dialog_fits_the_screen(qtbot, worker, name, asked):
     dialog.close()
 
 
+def test_the_record_form_needs_no_sideways_scrolling_at_its_default_size(qtbot, worker):
+    from ui.screen_fit import RECORD_DIALOG
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = _record(worker, parent)
+    dialog.resize(RECORD_DIALOG)  # the test screen may be smaller than the laptop's
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(200)
+    scroll = dialog.form.parentWidget().parentWidget()  # the form's viewport, its scroll area
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert dialog.form.minimumSizeHint().width() <= scroll.viewport().width()
+    dialog.close()
+
+
 def test_the_main_window_with_every_tab_fits_the_screen(qtbot, worker, asked):
     from ui.main_window import LazyPanel, MainWindow
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QScrollArea,
@@ -24,7 +23,7 @@ from ui.session import may
 
 
 class RecordDialog(QDialog):
-    """The form in correction mode beside the list of saved versions."""
+    """The form in correction mode, the record's status above it, its saved versions below."""
 
     def __init__(self, worker: Any, registration: Registration, history: list[Registration],
                  parent: QWidget | None = None):
@@ -48,16 +47,16 @@ class RecordDialog(QDialog):
         self.read_only_note.setVisible(self.read_only)
         self.history = QListWidget(self)
         self.history.setObjectName("history")
-        self.history.setMaximumWidth(340)
-        self.status.setMaximumWidth(340)
-        side = QVBoxLayout()
-        side.addWidget(self.read_only_note)
-        side.addWidget(self.status)
-        side.addWidget(QLabel(t("record.history"), self))
-        side.addWidget(self.history, 1)
-        layout = QHBoxLayout(self)
-        layout.addWidget(scroll, 3)
-        layout.addLayout(side, 1)
+        # The form takes the dialog's whole width (beside a side panel it would be squeezed
+        # into scrolling sideways on a 1366-pixel screen); status and history sit above and
+        # below it.
+        self.history.setMaximumHeight(self.history.fontMetrics().lineSpacing() * 4 + 12)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.read_only_note)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(QLabel(t("record.history"), self))
+        layout.addWidget(self.history)
         self._show_record(registration, history)
         screen_fit.fit(self, screen_fit.RECORD_DIALOG)  # fits a 1366×768 laptop
 
