@@ -79,16 +79,15 @@ def set_card_outdated(db, flags: Iterable[tuple[str, bool]], at: str) -> None:
     """(record id, outdated) from the server: a member whose card prints data an approved
     correction changed waits in `card_reprints_due` until a reprint clears the flag."""
     flags = list(flags)
-    flagged = any(outdated for _, outdated in flags)
-    if not flagged and db.execute("SELECT 1 FROM card_reprints_due LIMIT 1").fetchone() is None:
-        return  # the usual case: nothing to add, nothing to clear
+    held = {r[0] for r in db.execute("SELECT record_id FROM card_reprints_due")}
+    # Only what changes: a full pull carries every registration, almost none flagged.
     db.conn.executemany(
         "INSERT OR IGNORE INTO card_reprints_due (record_id, at) VALUES (?, ?)",
-        [(rid, at) for rid, outdated in flags if outdated],
+        [(rid, at) for rid, outdated in flags if outdated and rid not in held],
     )
     db.conn.executemany(
         "DELETE FROM card_reprints_due WHERE record_id = ?",
-        [(rid,) for rid, outdated in flags if not outdated],
+        [(rid,) for rid, outdated in flags if not outdated and rid in held],
     )
 
 
