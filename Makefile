@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench screenshots lint sysdeps sysdeps-run clean
+.PHONY: run test bench screenshots lint sysdeps sysdeps-run sysdeps-xvfb clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,21 @@ test: $(STAMP) sysdeps
 bench: $(STAMP) sysdeps
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench $(BENCH_ARGS)
 
-screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots docs/screenshots
+# The README's pictures are taken in a real X window: Xvfb (a 1366x768 screen, the field
+# laptop's) with Qt's xcb platform. Xvfb is installed with apt when missing, as poppler is.
+sysdeps-xvfb:
+	@command -v Xvfb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq xvfb >/dev/null; \
+	  else echo "Xvfb is needed: sudo apt-get install xvfb"; exit 1; fi; }
+
+screenshots: $(STAMP) sysdeps sysdeps-run sysdeps-xvfb
+	@d=99; while [ -e /tmp/.X$$d-lock ] || [ -e /tmp/.X11-unix/X$$d ]; do d=$$((d+1)); done; \
+	Xvfb :$$d -screen 0 1366x768x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
+	trap 'kill $$xvfb 2>/dev/null' EXIT; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /tmp/.X11-unix/X$$d ] && break; sleep 0.5; done; \
+	TZ=Asia/Jakarta DISPLAY=:$$d QT_QPA_PLATFORM=xcb $(PY) -m ui.screenshots docs/screenshots \
+	  $(SCREENSHOT_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
