@@ -16,6 +16,7 @@ storage/import_cells.py.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -235,6 +236,7 @@ def _sex(text: str) -> str:
             "p": "P", "perempuan": "P", "wanita": "P"}.get(key, text.strip())
 
 
+@functools.lru_cache(maxsize=4096)  # region and occupation names, compared for every row
 def _plain_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.casefold()).strip()
 

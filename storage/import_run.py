@@ -6,7 +6,7 @@ group in flight; a re-run finds the saved rows' NIKs registered and counts them 
 registered*. That is about 25 times faster than one transaction per row (bench/bench_import.py).
 
 A dry run judges every row with the same rules and the same duplicate checks, without writing:
-the rows it would save are kept in memory (`PlannedRows`) so that a later row with the same NIK,
+the rows it would save are kept in memory (storage/pending.py) so that a later row with the same NIK,
 or a similar name and the same birth date, is judged as the real run will judge it after the
 earlier row is saved. Its counts equal the real run's (tests/test_xlsx_import.py checks it).
 """
@@ -14,15 +14,13 @@ earlier row is saved. Its counts equal the real run's (tests/test_xlsx_import.py
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
 
 from storage.csv_import import ImportReport, SkippedRow, row_to_registration
 from storage.import_cells import cell_text
 from storage.import_mapping import column_letter
-from storage.models import Registration, Status, ValidationResult, mask_nik
-from storage.normalize import name_key
+from storage.models import Registration, ValidationResult, mask_nik
 
 GROUP_SIZE = 500  # rows per transaction: ~0.3 s of work, so Cancel answers quickly
 
@@ -164,46 +162,6 @@ def _audit(registry, table, report: ImportReport, operator: str, now: str) -> No
 # --- the dry run ---------------------------------------------------------------------------
 
 
-class PlannedRows:
-    """The registry's duplicate checks plus the rows this dry run would already have saved."""
-
-    def __init__(self, registry):
-        self.registry = registry
-        self.by_nik: dict[str, Registration] = {}
-        self.by_birth: dict[date, list[tuple[str, Registration]]] = defaultdict(list)
-
-    def add(self, reg: Registration) -> None:
-        self.by_nik.setdefault(reg.nik, reg)
-        if reg.birth_date is not None:
-            self.by_birth[reg.birth_date].append((name_key(reg.full_name), reg))
-
-    def exact_nik(self, nik: str, exclude_id: str | None = None) -> list:
-        hits = self.registry.exact_nik(nik, exclude_id)
-        planned = self.by_nik.get(nik)
-        if planned is not None:
-            hits.append(_hit(planned))
-        return hits
-
-    def similar(self, full_name: str, birth_date: date | None,
-                exclude_id: str | None = None) -> list:
-        from storage.registry import _names_alike
-
-        hits = self.registry.similar(full_name, birth_date, exclude_id)
-        if birth_date is not None:
-            wanted = name_key(full_name)
-            hits += [_hit(reg) for key, reg in self.by_birth.get(birth_date, ())
-                     if _names_alike(wanted, key)]
-        return hits
-
-
-def _hit(reg: Registration):
-    from storage.validation import DuplicateHit
-
-    # As the saved row will be described: same name, masked NIK, birth date, status.
-    return DuplicateHit(f"planned:{id(reg)}", mask_nik(reg.nik), reg.full_name, reg.birth_date,
-                        "local", Status.REGISTERED.value)
-
-
 class _DryJudge:
     """What `Registry.save_many` would decide for each row, without writing."""
 
@@ -211,7 +169,9 @@ class _DryJudge:
         self.registry = registry
         self.as_of = as_of
         self.accept_warnings = accept_warnings
-        self.planned = PlannedRows(registry)
+        from storage.pending import Pending
+
+        self.planned = Pending(registry)
         self.codes = frozenset(o.code for o in registry.occupations())
 
     def group(self, items) -> list[tuple[ValidationResult | None, bool]]:
@@ -234,3 +194,30 @@ class _DryJudge:
                     self.planned.add(reg)
                 verdicts.append((result, saved))
         return verdicts
+
+
+# --- the window's steps (run on its database thread) ---------------------------------------
+
+
+def open_list(registry, path, *, sheet: str | None = None, progress=None):
+    """(table, mapping to start from, whether it was remembered) for the import dialog."""
+    from storage.import_mapping import initial
+    from storage.import_table import load_table
+
+    table = load_table(path, sheet=sheet)
+    mapping, kept = initial(registry, table.headers)
+    return table, mapping, kept
+
+
+def import_and_remember(registry, table, mapping: list[str], *, operator: str,
+                        progress=None, cancel=None, **options) -> ImportReport:
+    """The import, then the mapping kept for the next list with these headers (unless the
+    headers are the documented ones: nothing to remember)."""
+    from storage.import_mapping import is_documented, remember
+    from storage.registry import now_iso
+
+    report = run_import(registry, table, mapping, operator=operator, progress=progress,
+                        cancel=cancel, **options)
+    if not is_documented(table.headers):
+        remember(registry, table.headers, mapping, source=table.name, now=now_iso())
+    return report

@@ -349,22 +349,41 @@ class Registry:
         """`save()` for each registration in turn, all in one transaction: an import's group
         (storage/import_run.py), one commit and one sync to disk instead of one per row.
 
-        Each registration is judged as `save()` judges it, seeing those saved before it in the
-        group; each one saved gets its own version, audit entry and outbox entry. With
-        `accept_warnings` every warning counts as confirmed (nobody is there to confirm them
-        one by one). A failure rolls the whole group back: nothing of it is saved.
+        Each registration is judged as `save()` judges it, its duplicate checks also seeing
+        those accepted before it in the group (storage/pending.py); the new ones are then
+        written together, each with its own version, heirs, audit entry and outbox entry
+        (`bulk_insert_versions`). With `accept_warnings` every warning counts as confirmed
+        (nobody is there to confirm them one by one). A failure rolls the whole group back.
         """
-        from storage.validation import clean_registration
+        from storage.pending import Pending
+        from storage.validation import clean_registration, validate_registration
 
-        results = []
+        results, fresh = [], []
         with storage_errors(), self.db.atomic():
+            if self._occupation_codes is None:
+                self._occupation_codes = frozenset(o.code for o in self.occupations())
+            pending = Pending(self)
             for reg in regs:
                 reg = clean_registration(reg)
-                result = self.validate(reg, as_of=as_of)
+                result = validate_registration(
+                    reg, as_of=as_of or date.today(), regions=self.regions, config=self.config,
+                    duplicates=pending, occupation_codes=self._occupation_codes)
                 if result.errors or (result.warnings and not accept_warnings):
                     results.append(SaveResult(False, None, result))
+                    continue
+                if reg.id:  # a correction: written as save() writes it, after the new ones
+                    if fresh:
+                        bulk_insert_versions(self, fresh, operator=operator)
+                    fresh = []
+                    reg = self._write_version(reg, operator)
                 else:
-                    results.append(SaveResult(True, self._write_version(reg, operator), result))
+                    reg.id = new_id()
+                    reg.status = reg.status or Status.REGISTERED.value
+                    fresh.append(reg)
+                pending.add(reg)
+                results.append(SaveResult(True, reg, result))
+            if fresh:
+                bulk_insert_versions(self, fresh, operator=operator)
         return results
 
     def _write_version(self, reg: Registration, operator: str) -> Registration:

@@ -287,3 +287,44 @@ def test_the_group_size_option_and_the_report_file(tmp_path, device, capsys, mon
     assert "4 dari 5 baris didaftarkan." in capsys.readouterr().out
     text = out.read_text(encoding="utf-8-sig")
     assert "ditolak" in text and "notasi ilmiah" in text
+
+
+# --- saving in groups ------------------------------------------------------------------------
+
+
+def test_save_many_judges_each_row_seeing_the_rows_before_it_in_the_group(registry):
+    from storage.demo import generate_workers
+
+    first, second, third = generate_workers(3, seed=21, as_of=AS_OF)
+    again = generate_workers(1, seed=21, as_of=AS_OF)
+    [same_nik] = list(again)
+    twin = type(first)(**{**first.__dict__, "nik": NIK[:4] + first.nik[4:12] + "9955"})
+    twin.heirs = list(first.heirs)
+    results = registry.save_many([first, second, same_nik, twin, third], operator="Budi",
+                                 as_of=AS_OF)
+    assert [r.saved for r in results] == [True, True, False, False, True]
+    assert results[2].validation.errors[0].code == "duplicate.nik"
+    assert "status Terdaftar" in results[2].validation.errors[0].message
+    assert [w.code for w in results[3].validation.warnings] == ["duplicate.similar"]
+    assert registry.count(RegistrationFilter()) == 3
+    assert registry.history(results[0].registration.id)[0].version == 1
+    assert registry.outbox_count() == 3 and registry.audit_chain_ok()
+
+
+def test_a_failing_group_saves_nothing_of_it(registry, monkeypatch):
+    import storage.registry as registry_module
+    from storage.db import StorageError
+    from storage.demo import generate_workers
+
+    regs = list(generate_workers(4, seed=22, as_of=AS_OF))
+    written = registry_module.bulk_insert_versions
+
+    def broken(*args, **kwargs):  # every row written, then the disk fills up
+        written(*args, **kwargs)
+        raise StorageError("disk_full", "simulated")
+
+    monkeypatch.setattr(registry_module, "bulk_insert_versions", broken)
+    with pytest.raises(StorageError):
+        registry.save_many(regs, operator="Budi", as_of=AS_OF)
+    assert registry.count(RegistrationFilter()) == 0 and registry.outbox_count() == 0
+    assert registry.db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
