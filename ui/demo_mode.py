@@ -47,7 +47,9 @@ DEMO_OPERATORS = (
 )
 DEMO_ROLE = "admin"  # roles are per device: the one demo device registers, decides and prints
 DEMO_COUNT = 40
-DEMO_OPERATOR = "Verifikator Contoh"
+# Who the demo's decisions and card steps are recorded for (demo accounts above).
+DEMO_OPERATOR = api.OperatorRef("contoh.verifikator", "Verifikator Contoh")
+DEMO_CARD_OPERATOR = api.OperatorRef("contoh.kartu", "Petugas Kartu Contoh")
 SECOND_DEVICE = "Laptop pendata contoh 2"
 # How many demo registrations end in each status (the rest are funded and wait for their card).
 PLAN = {"duplicate": 1, "received": 3, "verified": 3, "rejected": 4, "card_printed": 3,
@@ -277,7 +279,7 @@ def _cards_out(registry, groups: dict) -> None:
     server (sync/card_steps.py)."""
     from cards import desk
 
-    operator = "Petugas Kartu Contoh"
+    operator = DEMO_CARD_OPERATOR
     out = groups["card_printed"] + groups["card_handed_over"]
     rows = {r.registration_id: r for r in desk.members_ready_to_print(registry)}
     desk.record_printed(registry, [(rows[i].serial, rows[i].version) for i in out if i in rows],
