@@ -30,6 +30,11 @@ def test_message_boxes_say_ya_and_tidak_in_indonesian_only(qtbot):
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                | QDialogButtonBox.StandardButton.Cancel)
     assert sorted(b.text() for b in buttons.buttons()) == ["Batal", "OK"]
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    files = QFileDialog(None, "Buka daftar")
+    files.setOption(QFileDialog.Option.DontUseNativeDialog)
+    assert "&Buka" in [b.text() for b in files.findChildren(QPushButton)]
     try:
         labels.set_language("en")
         box = QMessageBox(QMessageBox.Icon.Question, "t", "x",

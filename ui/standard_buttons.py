@@ -41,6 +41,16 @@ INDONESIAN: dict[str, str] = {
     "Show Details...": "Tampilkan rincian…",
     "Hide Details...": "Sembunyikan rincian…",
 }
+# Qt's own file dialog (used where the desktop offers none): its buttons and field names.
+FILE_DIALOG: dict[str, str] = {
+    "&Open": "&Buka",
+    "&Save": "&Simpan",
+    "&Choose": "&Pilih",
+    "Cancel": "Batal",
+    "Look in:": "Lihat di:",
+    "File &name:": "&Nama berkas:",
+    "Files of type:": "Jenis berkas:",
+}
 _CONTEXTS = frozenset({"QPlatformTheme", "QGnomeTheme", "QMessageBox", "QDialogButtonBox"})
 
 
@@ -49,9 +59,11 @@ class StandardButtonTranslator(QTranslator):
 
     def translate(self, context: str, source: str, disambiguation: str | None = None,
                   n: int = -1) -> str | None:
-        if language() != "id" or context not in _CONTEXTS:
+        if language() != "id":
             return None  # None: "not translated here", Qt keeps looking or uses its own text
-        return INDONESIAN.get(source)
+        if context == "QFileDialog":
+            return FILE_DIALOG.get(source)
+        return INDONESIAN.get(source) if context in _CONTEXTS else None
 
     def isEmpty(self) -> bool:
         return False
