@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import requests
 from server_util import LiveServer, record, workers
 
 import main
@@ -356,3 +357,32 @@ def test_a_duplicate_rejected_by_resolution_leaves_the_duplicates(live):
     changes, _ = b.pull_all()
     state = [c for c in changes if c["kind"] == "registration" and c["id"] == twin.id][-1]
     assert state["status"] == "rejected" and "possible_duplicate" not in state
+
+
+def test_the_new_requests_keep_the_acceptance_probes(live):
+    """No token, a revoked token, the wrong role and impersonation are refused on the new
+    requests as on every other one."""
+
+    owner, reg, verifier, _ = funded(live, seed=12)
+    owner.push([record(next_version(reg, phone="081277778888"), owner.device_id)])
+    approve = f"/registrations/{reg.id}/correction/approve"
+    body = {"revision": verifier.registration(reg.id)["revision"], "version": 2,
+            "operator": OPERATOR}
+    move = {"from_device_id": owner.device_id, "to_device_id": verifier.device_id,
+            "operator": OPERATOR}
+    for path, payload in ((approve, body), ("/devices/transfer-records", move)):
+        bare = requests.post(live.api + path, json=payload, timeout=10)
+        assert (bare.status_code, bare.json()["error"]["code"]) == (401, "auth.missing_token")
+    for client in (owner, live.enrol("card_desk")):
+        assert client.post(approve, body).json()["error"]["code"] == "auth.forbidden_role"
+    assert verifier.post("/devices/transfer-records", move).status_code == 403
+    revoked = live.enrol("verifier")
+    revoke_device(live.store, revoked.device_id)
+    answer = revoked.post(approve, body)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "auth.revoked")
+    # Impersonation: a device cannot send the owner's id to pass as the owner.
+    intruder = live.enrol()
+    forged = record(next_version(reg, full_name="Nama Palsu"), owner.device_id)
+    answer = intruder.push([forged])
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "auth.device_mismatch")
+    assert verifier.registration(reg.id)["correction_pending"] is True
