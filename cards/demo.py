@@ -14,6 +14,7 @@ from pathlib import Path
 from cards.credential import CardData, issue_credential
 from cards.desk import next_local_serial, store_credential
 from cards.keys import ensure_demo_key
+from cards.validity import card_validity, rule_for
 from storage.db import storage_errors
 from storage.models import Cohort, Status
 
@@ -31,7 +32,8 @@ def _next_sequence(registry, year: int, code: str) -> int:
 def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int = 0,
                       today: date | None = None) -> int:
     """Fund `share` of the registrations that are not funded yet, with member numbers in the
-    server's format (JMB-2026-PR-000123) and demo-signed cards valid to 31 December.
+    server's format (JMB-2026-PR-000123) and demo-signed cards valid by the programme's rule
+    (cards/validity.py), as the server signs them.
     Returns how many were funded."""
     today = today or date.today()
     private_key, kid = ensure_demo_key(data_dir)
@@ -43,7 +45,7 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
     chosen.sort(key=lambda r: r[0])
     serial = next_local_serial(registry)
     sequences: dict[str, int] = {}
-    until = date(today.year, 12, 31)
+    start, until = card_validity(today, today.year, rule_for(today))
     with storage_errors(), registry.db.atomic():
         for reg_id, name, cohort in chosen:
             cohort = cohort if cohort in COHORT_CODES else Cohort.PEKERJA_RENTAN.value
@@ -56,7 +58,7 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
                 "UPDATE workers SET status = ?, member_number = ? WHERE id = ?",
                 [Status.FUNDED.value, number, reg_id],
             )
-            card = CardData(number, name, cohort, today, until, serial, 1)
+            card = CardData(number, name, cohort, start, until, serial, 1)
             store_credential(registry, reg_id, issue_credential(private_key, kid, card),
                              source="local_demo")
             serial += 1

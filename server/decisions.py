@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from cards.credential import CardData, CredentialError
+from cards.validity import card_validity
 from server import registrations as regs
 from server import rules
 from server.auth import Device
@@ -242,10 +243,13 @@ def current_card(db, record_id: str) -> dict | None:
 def issue_card(db, signer: Signer, row: dict, now: str, serial: int | None = None,
                version: int = 1) -> None:
     serial = serial or Store.bump_counter(db, "card_serial")
+    # The card outlives the funded year (cards/validity.py): not reprinted every January.
+    funded_on = date.fromisoformat(row["programme_start"])
+    start, until = card_validity(funded_on, int(row["programme_year"]),
+                                 rules.card_validity_rule(funded_on))
     card = CardData(
         member_number=row["member_number"], name=row["full_name"], cohort=row["cohort"],
-        valid_from=date.fromisoformat(row["programme_start"]),
-        valid_until=date.fromisoformat(row["programme_end"]), serial=serial, version=version,
+        valid_from=start, valid_until=until, serial=serial, version=version,
     )
     try:
         qr = signer.issue(card)

@@ -44,3 +44,11 @@ def validate(reg: Registration, today: date | None = None) -> ValidationResult:
     return validate_registration(
         reg, as_of=reference_date(reg, today), regions=regions, config=config, duplicates=None,
     )
+
+
+def card_validity_rule(on: date):
+    """The card validity rule (cards/validity.py) of the programme configuration in force on
+    `on`: how long the cards the server signs are valid."""
+    from cards.validity import rule_for
+
+    return rule_for(on, _resources()[1])

@@ -130,6 +130,10 @@ class ProgramVersion:
     occupations: tuple[OccupationEntry, ...]
     targets: tuple[Target, ...] = ()
     workforce: Workforce | None = None
+    # Card validity (cards/validity.py): through 31 December of the funded year plus this many
+    # years; the card desk warns before printing a card valid for fewer days than the second.
+    card_years_after_funded_year: int = 1
+    card_warn_below_days: int = 90
 
     def target(self, year: int) -> Target | None:
         return next((t for t in self.targets if t.year == year), None)
@@ -241,6 +245,8 @@ def _version(merged: dict) -> ProgramVersion:
             for t in merged.get("targets", [])
         ),
         workforce=_workforce(merged.get("workforce")),
+        card_years_after_funded_year=int(merged.get("card", {}).get("years_after_funded_year", 1)),
+        card_warn_below_days=int(merged.get("card", {}).get("warn_below_days", 90)),
     )
 
 
@@ -282,6 +288,8 @@ def _check(config: ProgramConfig) -> None:
         for q in v.quotas:
             if q.cohort not in cohorts | {ALL_COHORTS} or q.places < 0:
                 raise ConfigError(f"{where}: quota {q}")
+        if not 0 <= v.card_years_after_funded_year <= 10 or v.card_warn_below_days < 0:
+            raise ConfigError(f"{where}: card validity")
         if any(t.recorded < 0 for t in v.targets):
             raise ConfigError(f"{where}: negative target")
         w = v.workforce

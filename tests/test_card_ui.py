@@ -157,3 +157,46 @@ def test_verify_panel_scanner_input_and_images(qtbot, worker, tmp_path):
     Image.new("L", (200, 200), 255).save(blank)
     verdict = panel.check_image(blank)
     assert verdict.status is Status.UNREADABLE and "Tidak ada kode QR" in panel.message.text()
+
+
+def test_the_desk_warns_before_printing_a_card_valid_for_less_than_90_days(qtbot, worker,
+                                                                         tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from cards.validity import batch_warning
+
+    panel = CardDeskPanel(worker)
+    qtbot.addWidget(panel)
+    rows = panel.model.rows
+    assert batch_warning([r.valid_until for r in rows]) == ""  # demo cards: the funded rule
+    short = rows[1]
+    soon = (TODAY + timedelta(days=30)).isoformat()
+    done = []
+    worker.call(lambda reg: reg.db.execute("UPDATE cards SET valid_until = ? WHERE serial = ?",
+                                           [soon, short.serial]), on_result=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=5_000)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 12, timeout=5_000)
+    asked, answers = [], [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(card_desk.QMessageBox, "question",
+                        lambda *a: (asked.append(a), answers.pop(0))[1])
+    out = tmp_path / "kartu.pdf"
+    monkeypatch.setattr(card_desk.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    _select(panel, range(3))
+    assert short.registration_id in panel.selected_ids()
+    panel.save_dialog()  # answered No: nothing printed
+    assert len(asked) == 1 and "1 dari 3 kartu" in asked[0][2] and "90 hari" in asked[0][2]
+    assert asked[0][4] == QMessageBox.StandardButton.No  # the default
+    assert not out.exists() and desk.count_ready_to_print(worker.readonly) == 12
+    panel.save_dialog()  # answered Yes: printed
+    qtbot.waitUntil(lambda: desk.count_ready_to_print(worker.readonly) == 9, timeout=20_000)
+    assert out.exists()
+    _select(panel, range(2))  # cards valid long enough: no question
+    ids = panel.selected_ids()
+    assert short.registration_id not in ids
+    panel.save_dialog()
+    qtbot.waitUntil(lambda: desk.count_ready_to_print(worker.readonly) == 7, timeout=20_000)
+    assert len(asked) == 2

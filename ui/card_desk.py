@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cards import desk
+from cards import desk, validity
 from cards.keys import ensure_demo_key
 from cards.pdf import BatchCancelled, render_pdf
 from cards.raster import rasterise_page
@@ -417,8 +418,21 @@ class CardDeskPanel(QWidget):
             return None
         return ids
 
+    def _short_validity_accepted(self, ids: list[str]) -> bool:
+        """Asks before printing a card valid for less than the configured 90 days (No is the
+        default); True when there is none or the operator goes on."""
+        ends = {r.registration_id: r.valid_until for r in self.model.rows}
+        rule = validity.rule_for(date.today())
+        warning = validity.batch_warning([ends[i] for i in ids if i in ends],
+                                         warn_below_days=rule.warn_below_days)
+        if not warning:
+            return True
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        return QMessageBox.question(self, "Kartu", f"{warning}\n\nTetap cetak?", yes | no,
+                                    no) == yes
+
     def save_dialog(self) -> None:
-        if (ids := self._need_selection()) is None:
+        if (ids := self._need_selection()) is None or not self._short_validity_accepted(ids):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Simpan kartu sebagai PDF", "kartu.pdf",
                                               "PDF (*.pdf)")
@@ -426,7 +440,7 @@ class CardDeskPanel(QWidget):
             self.start_batch(ids, Path(path))
 
     def print_dialog(self) -> None:
-        if (ids := self._need_selection()) is None:
+        if (ids := self._need_selection()) is None or not self._short_validity_accepted(ids):
             return
         printer = printer_for(self.layout_box.currentData())
         dialog = QPrintDialog(printer, self)
