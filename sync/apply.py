@@ -60,7 +60,10 @@ def apply_page(registry, changes: list[dict]) -> None:
     mine = [c for c in registrations if str(c["id"]) in own]
     if mine:
         _apply_statuses(registry, own, [_status_row(c) for c in mine])
-        state.record_answers(db, [_own_answer(c) for c in mine])
+        # A record moved to another device is that device's to correct: its answers there
+        # (e.g. the refusal of a late version sent from here) stay as they are.
+        away = trust.transferred_away(db)
+        state.record_answers(db, [_own_answer(c) for c in mine if str(c["id"]) not in away])
     if registrations:
         trust.set_card_outdated(db, [(str(c["id"]), bool(c.get("card_outdated")))
                                      for c in registrations], state.now_iso())
@@ -131,13 +134,15 @@ def _correction_answers(db, events: list[dict]) -> None:
     """A verifier's rejection of one of this device's corrections, with its reason, as the
     record's answer (an approval comes with the registration item: the version is current)."""
     rejected = [e for e in events if e.get("event") == "correction_rejected" and e.get("id")]
-    own = own_versions(db, [str(e["id"]) for e in rejected])
+    if not rejected:
+        return
+    own, away = own_versions(db, [str(e["id"]) for e in rejected]), trust.transferred_away(db)
     answers = [
         state.Answer(str(e["id"]), int(e.get("version") or 0), state.CORRECTION_REJECTED,
                      [{"field": "", "code": str(e.get("reason_code") or "correction.rejected"),
                        "message": str(e.get("reason") or "Koreksi ditolak verifikator.")}],
                      answered_at=str(e.get("at") or ""))
-        for e in rejected if str(e["id"]) in own
+        for e in rejected if str(e["id"]) in own and str(e["id"]) not in away
     ]
     if answers:
         state.record_answers(db, answers)

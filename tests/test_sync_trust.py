@@ -93,6 +93,12 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     assert detail["device_id"] == state.device_id(new.db)
     assert v.registration_detail(verifier, first)["registration"]["data"]["phone"] != (
         "081211112222")
+    # The new owner's later version of the refused record does not hide the refusal on the old
+    # laptop: it stays listed there until someone looks at it.
+    _edit(new, first, phone="081255556666")
+    assert sync_once(new).accepted == 1
+    sync_once(old)
+    assert _attention(old)[first].outcome == state.REFUSED
 
 
 def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_device(
