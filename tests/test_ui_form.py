@@ -345,3 +345,17 @@ def test_kegiatan_made_elsewhere_join_the_list_without_a_restart(qtbot, form, wo
     worker.changed.emit()
     assert form.event.findData(pulled.id) >= 0
     assert form.event.currentData() == done[0].id  # the chosen one stays chosen
+
+
+def test_an_heirs_relationship_is_asked_for_only_once_it_is_left(qtbot, form):
+    heir = form.heirs.rows[0]
+    heir.name.setFocus()
+    qtbot.keyClicks(heir.name, "Ahmad Yani")
+    form.validate_now()
+    qtbot.wait(300)
+    assert "hubungan keluarga" not in form.heirs.issues.text()
+    qtbot.keyClick(heir.name, Qt.Key.Key_Return)
+    assert focused() is heir.relationship
+    qtbot.keyClick(heir.relationship, Qt.Key.Key_Tab)  # left without choosing
+    qtbot.waitUntil(lambda: "hubungan keluarga wajib dipilih" in form.heirs.issues.text(),
+                    timeout=3000)

@@ -290,7 +290,8 @@ class RegistrationForm(QWidget):
         self.kelurahan.currentIndexChanged.connect(self._kelurahan_changed)
         self.consent.toggled.connect(lambda _on: self._user_changed("consent"))
         self.event.activated.connect(self._event_chosen)
-        self.heirs.changed.connect(lambda: self._user_changed("heirs"))
+        self.heirs.changed.connect(
+            lambda: self._user_changed(self._heir_field(self.window().focusWidget()) or "heirs"))
         self.heirs.rows_changed.connect(self._rebuild_focus_chain)
         self.consent_view.clicked.connect(self._show_consent_text)
         self.event_new.clicked.connect(self._new_event)
@@ -370,8 +371,8 @@ class RegistrationForm(QWidget):
             return
         if widget is self.occupation.lineEdit():
             widget = self.occupation
-        if any(widget in row.inputs() for row in self.heirs.rows):
-            name = "heirs"
+        if self._heir_field(widget):
+            name = self._heir_field(widget)
         elif widget in self._chain and isinstance(widget, (QLineEdit, QComboBox)):
             name = widget.objectName()
         else:
@@ -379,6 +380,15 @@ class RegistrationForm(QWidget):
         if name not in self._touched:
             self._touched.add(name)
             self._show_issues()
+
+    def _heir_field(self, widget: QObject | None) -> str | None:
+        """"heirs[0].relationship" for that heir's relationship box (None: not an heir's)."""
+        for i, row in enumerate(self.heirs.rows):
+            for part, box in (("name", row.name), ("relationship", row.relationship),
+                              ("phone", row.phone), ("nik", row.nik)):
+                if widget is box:
+                    return f"heirs[{i}].{part}"
+        return None
 
     def _occupation_enter(self) -> None:
         """Enter on Pekerjaan: the item the search names is chosen and the form moves on; a
@@ -808,6 +818,8 @@ class RegistrationForm(QWidget):
                    "occupation_code": "occupation", "monthly_income": "income",
                    "consent_given": "consent", "consent_version": "consent",
                    "event_id": "event"}
+        if field_name.startswith("heirs["):  # one heir's field: once that field was reached
+            return bool({field_name, "heirs", "*"} & self._touched)
         return aliases.get(base, base) in self._touched or "*" in self._touched
 
     def _show_issues(self) -> None:
