@@ -124,8 +124,9 @@ class DbWorker(QObject):
         """A worker that takes over a Registry opened already (by the log-in, which unlocked
         it), with a reader on the same file and key."""
         from storage.registry import Registry
+        from sync.state import database_file
 
-        path = registry.db.execute("PRAGMA database_list").fetchone()[2]
+        path = database_file(registry.db)
         return cls(
             lambda: registry,
             lambda: Registry.open_readonly(path, key=registry.key, vault=registry.vault),
