@@ -57,6 +57,9 @@ screenshots: $(STAMP) sysdeps sysdeps-run sysdeps-xvfb
 	for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /tmp/.X11-unix/X$$d ] && break; sleep 0.5; done; \
 	TZ=Asia/Jakarta DISPLAY=:$$d QT_QPA_PLATFORM=xcb $(PY) -m ui.screenshots docs/screenshots \
 	  $(SCREENSHOT_ARGS)
+	@# The dashboard's pictures come from headless Chromium (make sysdeps installs it).
+	@if [ -f tests/dashboard_screenshots.py ]; then \
+	  $(PY) tests/dashboard_screenshots.py docs/screenshots; fi
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -23,6 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# Every picture this module makes (the README shows each of them).
+PICTURES = ("form_empty.png", "form_warning.png", "list.png", "search.png", "record.png",
+            "demo_1_tawaran.png", "demo_2_daftar.png", "demo_3_verifikasi_duplikat.png",
+            "demo_4_verifikasi_danai.png", "demo_5_meja_kartu.png", "demo_6_periksa_kartu.png",
+            "demo_7_sinkronisasi.png", "card_front.png", "card_back.png")
 FULL_SIZE = 228_000
 CARD_DPI = 200
 DEMO_WAIT = 300.0  # seconds for the demo's server to start and its data to be made
@@ -353,7 +358,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="workers in the list screens' demo database")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # make screenshots sets xcb
-    render(args.out, args.size)
+    written = {path.name for path in render(args.out, args.size)}
+    missing = [name for name in PICTURES if name not in written]
+    if missing:
+        print(f"not made: {', '.join(missing)}", file=sys.stderr)
+        return 1
     return 0
 
 
