@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from storage.csv_import import MAX_FILE_BYTES, MAX_ROWS, ImportFileError
@@ -42,8 +43,13 @@ class SourceTable:
         """The first non-empty values of a column, for the mapping step."""
         found = []
         for _line, values in self.rows:
-            if column < len(values) and str(values[column] or "").strip():
-                found.append(str(values[column]).strip())
+            value = values[column] if column < len(values) else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # a spreadsheet's numbers are floats: 3.0 is shown as 3
+            elif isinstance(value, date):
+                value = value.strftime("%d-%m-%Y")
+            if value is not None and str(value).strip():
+                found.append(str(value).strip())
                 if len(found) >= limit:
                     break
         return found

@@ -160,16 +160,54 @@ TEXT: dict[str, tuple[str, str]] = {
     "record.read_only": ("Hanya baca: peran Anda tidak dapat mengoreksi pendaftaran.",
                          "Read only: your role cannot correct registrations."),
     # long work
-    "import.title": ("Impor CSV", "Import CSV"),
-    "import.filter": ("Berkas CSV (*.csv);;Semua berkas (*)", "CSV files (*.csv);;All files (*)"),
+    "import.title": ("Impor daftar", "Import a list"),
+    "import.filter": ("Daftar CSV atau Excel (*.csv *.xlsx *.xlsm);;Semua berkas (*)",
+                      "CSV or Excel lists (*.csv *.xlsx *.xlsm);;All files (*)"),
     "import.explain": (
-        "Setiap baris diperiksa dengan aturan yang sama seperti formulir dan disimpan sendiri-"
-        "sendiri. Baris yang ditolak dilaporkan dengan alasannya; NIK yang sudah terdaftar "
-        "tidak didaftarkan dua kali. Kegiatan yang dipilih di formulir dicatat untuk setiap "
-        "baris.",
-        "Every row is checked with the same rules as the form and saved on its own. Refused "
-        "rows are reported with their reasons; a NIK already registered is not registered "
-        "twice. The kegiatan chosen in the form is recorded for every row."),
+        "Setiap baris diperiksa dengan aturan yang sama seperti formulir dan disimpan per "
+        "kelompok 500 baris. Baris yang ditolak dilaporkan dengan alasannya; NIK yang sudah "
+        "terdaftar tidak didaftarkan dua kali. Kegiatan yang dipilih di formulir dicatat untuk "
+        "setiap baris.",
+        "Every row is checked with the same rules as the form and saved in groups of 500 rows. "
+        "Refused rows are reported with their reasons; a NIK already registered is not "
+        "registered twice. The kegiatan chosen in the form is recorded for every row."),
+    "import.reading": ("Membaca berkas…", "Reading the file…"),
+    "import.dialog_title": ("Impor daftar — {name}", "Import a list — {name}"),
+    "import.source": ("Lembar '{sheet}', judul kolom di baris {line}, {rows} baris data.",
+                      "Sheet '{sheet}', headings on line {line}, {rows} data rows."),
+    "import.source_csv": ("Berkas CSV, {rows} baris data.", "CSV file, {rows} data rows."),
+    "import.mapping_help": (
+        "Pilih untuk setiap kolom berkas, kolom pendaftaran mana yang diisinya. Kolom bertanda "
+        "* wajib.",
+        "Choose for each column of the file which registration column it fills. Columns marked "
+        "* are required."),
+    "import.mapping_kept": ("Pemetaan kolom dari impor sebelumnya dengan judul kolom yang sama.",
+                            "Column mapping from an earlier import with the same headings."),
+    "import.col_source": ("Kolom di berkas", "Column in the file"),
+    "import.col_sample": ("Contoh isi", "Sample values"),
+    "import.col_target": ("Diimpor sebagai", "Imported as"),
+    "import.not_imported": ("— tidak diimpor —", "— not imported —"),
+    "import.missing": ("Kolom wajib belum dipilih: {names}.", "Required columns not chosen: {names}."),
+    "import.twice": ("Dipilih untuk lebih dari satu kolom: {names}.",
+                     "Chosen for more than one column: {names}."),
+    "import.ready": ("Semua kolom wajib sudah dipilih.", "Every required column is chosen."),
+    "import.dry_run": ("&Uji coba", "&Dry run"),
+    "import.start": ("&Impor", "&Import"),
+    "import.checking": ("Memeriksa baris (uji coba)…", "Checking rows (dry run)…"),
+    "import.dry_result": (
+        "Uji coba, belum ada yang disimpan — {would} dari {total} baris akan didaftarkan:\n"
+        "{new} baru · {already} sudah terdaftar (NIK sama) · {similar} mungkin duplikat (nama "
+        "mirip, tanggal lahir sama) · {warnings} menunggu peringatan diterima · {refused} "
+        "ditolak",
+        "Dry run, nothing saved yet — {would} of {total} rows would be registered:\n"
+        "{new} new · {already} already registered (same NIK) · {similar} possible duplicates "
+        "(similar name, same birth date) · {warnings} waiting for warnings to be accepted · "
+        "{refused} refused"),
+    "import.counts": (
+        "{new} baru · {already} sudah terdaftar · {similar} mungkin duplikat · {warnings} "
+        "menunggu peringatan diterima · {refused} ditolak",
+        "{new} new · {already} already registered · {similar} possible duplicates · "
+        "{warnings} waiting for warnings to be accepted · {refused} refused"),
     "import.accept_warnings": (
         "Simpan juga baris yang hanya berisi peringatan (mis. nama mirip)",
         "Also save rows that only have warnings (e.g. a similar name)"),
@@ -177,10 +215,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "import.done": ("{n} dari {total} baris didaftarkan.", "{n} of {total} rows registered."),
     "import.with_warnings": ("{n} di antaranya dengan peringatan yang diterima.",
                              "{n} of them with accepted warnings."),
-    "import.skipped": ("{n} baris ditolak:", "{n} rows refused:"),
+    "import.skipped": ("{n} baris tidak didaftarkan:", "{n} rows not registered:"),
     "import.row": ("baris {line} ({nik} {name}): {reason}", "line {line} ({nik} {name}): {reason}"),
     "import.save_report": ("Simpan daftar yang ditolak…", "Save the refused rows…"),
-    "menu.import": ("&Impor CSV…", "&Import CSV…"),
+    "menu.import": ("&Impor daftar (CSV/XLSX)…", "&Import a list (CSV/XLSX)…"),
     "error.import": ("Berkas tidak dapat diimpor.\n\n{detail}",
                      "The file cannot be imported.\n\n{detail}"),
     "demo.title": ("Data contoh", "Demo data"),
