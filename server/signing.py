@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from cards.credential import CardData, issue_credential
 from cards.keys import (
     generate_private_key,
@@ -29,7 +31,7 @@ class Signer:
         if path.exists():
             self._private = load_private_key(path)
         else:
-            self._private = generate_private_key()
+            self._private = _key_with_a_new_id(load_public_keys(self.keys_dir))
             save_private_key(self._private, path)
         save_public_key(self._private.public_key(), self.keys_dir)
         self.key_id = key_id(self._private.public_key())
@@ -41,3 +43,12 @@ class Signer:
     def public_keys(self) -> list[dict]:
         keys = load_public_keys(self.keys_dir)
         return [{"key_id": kid, "public_key_pem": public_pem(k)} for kid, k in sorted(keys.items())]
+
+
+def _key_with_a_new_id(published: dict) -> Ed25519PrivateKey:
+    """A new signing key whose 4-byte key id no earlier published key has, so that a verifier
+    never has to tell two of this server's keys apart by id (CARD_QR_FORMAT.md §4)."""
+    while True:
+        private = generate_private_key()
+        if key_id(private.public_key()) not in published:
+            return private

@@ -351,3 +351,18 @@ def test_today_is_the_day_in_wib():
 
     assert wib_today(datetime(2026, 12, 31, 16, 59, tzinfo=UTC)) == date(2026, 12, 31)
     assert wib_today(datetime(2026, 12, 31, 17, 0, tzinfo=UTC)) == date(2027, 1, 1)
+
+
+def test_a_new_server_key_never_reuses_a_published_key_id(tmp_path, monkeypatch):
+    from cards import keys as keys_module
+    from server import signing
+
+    published = generate_private_key()
+    keys_module.save_public_key(published.public_key(), tmp_path / "keys")  # e.g. a rotated key
+    fresh = generate_private_key()
+    offered = iter([published, fresh])
+    monkeypatch.setattr(signing, "generate_private_key", lambda: next(offered))
+    signer = signing.Signer(tmp_path)
+    assert signer.key_id == key_id(fresh.public_key()) != key_id(published.public_key())
+    assert {k["key_id"] for k in signer.public_keys()} == {key_id(published.public_key()),
+                                                          signer.key_id}
