@@ -15,16 +15,24 @@ from storage.models import mask_nik
 _PULLED = """
     SELECT f.record_id, MIN(p.at), MAX(f.kind = 'credential' AND p.with_credentials)
     FROM pulls p JOIN feed f ON f.seq > p.from_seq AND f.seq <= p.to_seq
-    WHERE p.device_id = ? AND f.record_id IS NOT NULL
+    WHERE p.device_id = ? AND f.record_id IS NOT NULL AND f.kind != 'transfer'
       AND (f.kind != 'credential' OR p.with_credentials)
     GROUP BY f.record_id
+"""
+# A transfer item carries the whole record, but only to the device it was moved to.
+_TRANSFERRED = """
+    SELECT t.record_id, MIN(p.at)
+    FROM transferred t JOIN pulls p ON p.device_id = t.to_device_id
+      AND t.seq > p.from_seq AND t.seq <= p.to_seq
+    WHERE t.to_device_id = ?
+    GROUP BY t.record_id
 """
 
 
 def device_records(store: Store, device_id: str) -> list[dict]:
     """One row per registration: record_id, nik_masked, full_name, kelurahan_code, how
-    ("pushed", "pulled: nik hash and status", "pulled: card", "listed", "opened"; several joined
-    by "; "), first_at."""
+    ("pushed", "pulled: nik hash and status", "pulled: card", "pulled: full record (transfer)",
+    "listed", "opened"; several joined by "; "), first_at."""
     db = store.reader()
     held: dict[str, dict] = {}
     for record_id, first_at in db.execute(
@@ -35,6 +43,11 @@ def device_records(store: Store, device_id: str) -> list[dict]:
         how = "pulled: card" if card else "pulled: nik hash and status"
         entry = held.setdefault(record_id, {"how": how, "first_at": first_at})
         if entry["how"] != how:
+            entry["how"] = f"{entry['how']}; {how}"
+    for record_id, first_at in db.execute(_TRANSFERRED, [device_id]).fetchall():
+        how = "pulled: full record (transfer)"
+        entry = held.setdefault(record_id, {"how": how, "first_at": first_at})
+        if how not in entry["how"]:
             entry["how"] = f"{entry['how']}; {how}"
     for record_id, how, first_at in db.execute(
         "SELECT record_id, how, first_at FROM seen WHERE device_id = ?", [device_id]

@@ -13,6 +13,7 @@ from server_util import LiveServer, record, workers
 
 import main
 from server.auth import revoke_device
+from server.holdings import device_records
 from storage.models import Heir
 
 OPERATOR = {"username": "rina.v", "display_name": "Rina Verifikator"}
@@ -281,8 +282,12 @@ def test_transfer_lets_the_new_device_correct_and_refuses_the_old_one(live, caps
     changes, _ = old.pull_all()
     told = [c for c in changes if c["kind"] == "transfer"]
     assert [("data" in c, c["to_device_id"]) for c in told] == [(False, new.device_id)] * 2
+    held = {r["record_id"]: r["how"] for r in device_records(live.store, new.device_id)}
+    assert all("pulled: full record (transfer)" in held[r.id] for r in regs)
     changes, _ = bystander.pull_all()
     assert not [c for c in changes if c["kind"] == "transfer"]
+    held = {r["record_id"]: r["how"] for r in device_records(live.store, bystander.device_id)}
+    assert "transfer" not in " ".join(held.values())
     events = [c for c in changes if c["kind"] == "event"]
     assert [e["event"] for e in events] == ["transferred"] * 2
     assert "Laptop lama" in events[0]["reason"] and events[0]["operator_username"] == "admin.kota"
