@@ -52,11 +52,12 @@ _QUERIES = {
     "transfer": (
         "SELECT t.seq, t.record_id, t.from_device_id, t.to_device_id, t.at, "
         "CASE WHEN r.device_id = t.to_device_id AND t.to_device_id = :device THEN r.data END, "
-        "r.version, r.status, r.status_reason, r.member_number FROM transferred t "
-        "JOIN registrations r ON r.id = t.record_id WHERE t.seq > :cursor "
+        "r.version, r.status, r.status_reason, r.member_number, r.event_id, k.name "
+        "FROM transferred t JOIN registrations r ON r.id = t.record_id "
+        "LEFT JOIN kegiatan k ON k.id = r.event_id WHERE t.seq > :cursor "
         "AND (t.from_device_id = :device OR t.to_device_id = :device) ORDER BY t.seq LIMIT :limit",
         ("seq", "id", "from_device_id", "to_device_id", "at", "data", "version", "status",
-         "status_reason", "member_number"),
+         "status_reason", "member_number", "event_id", "event_name"),
     ),
     "revocation": (
         "SELECT seq, record_id, serial, card_version FROM revocations "

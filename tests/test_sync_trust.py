@@ -68,6 +68,8 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     assert new.get(first).full_name == old.get(first).full_name
     assert new.get(first).nik == old.get(first).nik
     assert new.outbox_count() == 0 and trust.is_own(new.db, first)
+    kegiatan = old.get(first).event_id  # the demo's records belong to a kegiatan
+    assert kegiatan and kegiatan in {e.id: e.name for e in new.events()}
     sync_once(old)
     assert trust.transferred_away(old.db) == {first: state.device_id(new.db),
                                               second: state.device_id(new.db)}
