@@ -97,7 +97,7 @@ class ImportFlow(QObject):
             self.checked.emit(report)
 
     def _import_from_dialog(self, mapping: list[str], accept_warnings: bool) -> None:
-        self.dialog.done(QMessageBox.StandardButton.Ok)  # not rejected: no finished(None)
+        self.dialog.accept()  # accepted, not rejected: no finished(None)
         self._start_import(mapping, accept_warnings)
 
     def _start_import(self, mapping: list[str], accept_warnings: bool) -> None:
