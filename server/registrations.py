@@ -105,6 +105,9 @@ def update_version(db, store: Store, row: dict, reg: Registration, text: str,
     changes = data_columns(store, reg, text)
     if row["status"] in REOPENED:
         changes.update(status=Status.RECEIVED.value, reason_code="", status_reason="")
+    if row["pending_version"] is not None:  # e.g. rejected as a duplicate while one waited
+        changes.update(pending_version=None, pending_data=None, pending_device_id=None,
+                       pending_at=None)
     touch(db, row["id"], now, **changes)
     if changes["nik"] != row["nik"]:
         refresh_group(db, row["nik"], now)
