@@ -150,7 +150,7 @@ def _cost(row: dict, as_of: date) -> tuple[int, int]:
     start, end = date.fromisoformat(row["programme_start"]), date.fromisoformat(
         row["programme_end"])
     total = spent = 0
-    day = start
+    day = start.replace(day=1)  # each month billed whole, under that month's first day's rules
     while day <= end:
         version = config.for_date(day)
         entry = version.occupation(row["occupation_code"])

@@ -2,10 +2,11 @@
 programme configuration.
 
 Each funded member costs, for every month of their cover (`programme_start` to
-`programme_end`, a month counted once it has begun), the monthly contribution of their declared
-income band under the configuration version in force on that month's first covered day, less the
-discount of their sector then in force (`ProgramVersion.contribution`). The year's commitment is
-every month of cover; spent to date is the months begun on or before the day asked.
+`programme_end`; a month counts whole once cover has begun in it), the monthly contribution of
+their declared income band under the configuration version in force on the first day of that
+month, less the discount of their sector in force that day (`ProgramVersion.contribution`): the
+monthly bill follows the rules of the month it is for. The year's commitment is every month of
+cover; spent to date is the months begun on or before the day asked.
 """
 
 from __future__ import annotations
@@ -18,22 +19,24 @@ from storage.config import ConfigError, load_program_config
 from storage.models import COHORT_LABELS
 
 
-def months(start: date, end: date) -> list[date]:
-    """The first covered day of each month from `start` to `end` (inclusive)."""
-    out, day = [], start
-    while day <= end:
+def months(start: str, end: str) -> list[date]:
+    """The first day of each month from month `start` to month `end` ("YYYY-MM"), inclusive."""
+    out, day = [], date(int(start[:4]), int(start[5:7]), 1)
+    last = date(int(end[:4]), int(end[5:7]), 1)
+    while day <= last:
         out.append(day)
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def monthly_costs(occupation: str, income: int | None, start: str,
                   end: str) -> tuple[tuple[date, int], ...]:
-    """((first covered day of the month, rupiah), ...) for one member's cover."""
+    """((first day of the month, rupiah), ...) for one member's cover from month `start` to
+    month `end` ("YYYY-MM")."""
     config = load_program_config()
     cost = []
-    for day in months(date.fromisoformat(start), date.fromisoformat(end)):
+    for day in months(start, end):
         try:
             version = config.for_date(day)
         except ConfigError:
@@ -45,12 +48,17 @@ def monthly_costs(occupation: str, income: int | None, start: str,
     return tuple(cost)
 
 
-def compute(db, where: str, args: list, year: int, as_of: date) -> dict:
-    """Commitment and spend to `as_of` per cohort, over the funded members under the filters."""
-    rows = db.execute(
-        "SELECT cohort, occupation, income, cover_start, cover_end, COUNT(*) FROM dashboard_facts "
-        f"{where} AND stage >= 3 AND cover_start != '' AND cover_end != '' "
+def compute(db, src: str, where: str, args: list, year: int, as_of: date) -> dict:
+    """Commitment and spend to `as_of` per cohort, over the funded members under the filters
+    (`src`: the dashboard's copy, as queries.py reads it)."""
+    found = db.execute(
+        "SELECT cohort, occupation, income, cover_start, cover_end, COUNT(*) "
+        f"FROM {src} {where} AND stage >= 3 AND cover_start != '' AND cover_end != '' "
         "GROUP BY cohort, occupation, income, cover_start, cover_end", args).fetchall()
+    months_of = defaultdict(int)  # the same bill for every start day within a month
+    for cohort, occupation, income, start, end, n in found:
+        months_of[(cohort, occupation, income, start[:7], end[:7])] += n
+    rows = [(*key, n) for key, n in months_of.items()]
     per = defaultdict(lambda: {"members": 0, "commitment": 0, "spent": 0})
     for cohort, occupation, income, start, end, n in rows:
         costs = monthly_costs(occupation, income, start, end)

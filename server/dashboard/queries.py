@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from server.dashboard import budget, facts
 from server.dashboard.filters import Filters, occupation_names
-from server.decisions import quota_status
+from server.decisions import quota_places
 from server.schemas import REJECT_REASONS
 from server.store import Store
 from storage.config import load_program_config
@@ -68,36 +68,90 @@ def overview(store: Store, f: Filters, today: date, *, use_cache: bool = True) -
         return found
     db = store.reader()
     where, args = f.where()
+    src = _source(f)
+
+    def grouped(columns: str, extra: str = "") -> list:
+        """Rows (columns..., stage, count) of the filtered year, grouped by columns + stage."""
+        return db.execute(
+            f"SELECT {columns}, stage, COUNT(*) FROM {src} {where} {extra} "
+            f"GROUP BY {columns}, stage", args).fetchall()
+
+    areas = grouped("kecamatan, kelurahan")
+    cohorts = grouped("cohort")
     result = {
         "year": f.year, "today": today.isoformat(),
-        "areas": _areas(db, where, args),
-        "dims": _dims(db, where, args, _age_reference(f.year, today)),
-        "kegiatan": _kegiatan(db, where, args),
-        "weeks": _weeks(db, where, args),
-        "rejections": _rejections(db, where, args),
-        "open": _open_work(db, where, args),
-        "budget": budget.compute(db, where, args, f.year, today),
-        "quota": quota_status(store, f.year),
+        "areas": _areas(areas),
+        "dims": {
+            "cohort": _rows(_group(cohorts, lambda r: r[0]),
+                            {str(k): v for k, v in COHORT_LABELS.items()}),
+            "sex": _sex(_group(grouped("sex"), lambda r: r[0])),
+            "age": _ages(db, src, where, args, f.year, today),
+        },
+        "quota": _quota(db, f, cohorts),
         "freshness": freshness(db, today),
     }
+    occupations = grouped("occupation, event_id")
+    result["dims"]["occupation"] = _rows(_group(occupations, lambda r: r[0]),
+                                         occupation_names())
+    result["kegiatan"] = _kegiatan(db, _group(occupations, lambda r: r[1]))
+    result["weeks"] = _weeks(db, src, where, args)
+    result["rejections"], result["open"] = _work(db, src, where, args)
+    result["budget"] = budget.compute(db, src, where, args, f.year, today)
     result["funnel"] = _funnel(result["areas"], f.year, result["quota"])
     result["coverage"] = _coverage(result["funnel"])
     _cache.put(key, result)
     return result
 
 
+def _source(f: Filters) -> str:
+    """The copy, and the index to read it through. A whole year: SQLite picks the covering
+    index of each grouping (facts.INDEXES). A place or an occupation: the index that finds those
+    rows. A cohort or a kegiatan alone: a plain scan (an index pointing at half the year costs
+    more than reading it)."""
+    if f.kecamatan or f.kelurahan:
+        return "dashboard_facts INDEXED BY dashboard_facts_area"
+    if f.occupation:
+        return "dashboard_facts INDEXED BY dashboard_facts_occupation"
+    if f.cohort or f.kegiatan:
+        return "dashboard_facts NOT INDEXED"
+    return "dashboard_facts"
+
+
 def _devices_mark(store: Store) -> tuple:
     """Device activity changes without touching registrations (pulls): part of the cache key."""
     db = store.reader()
-    pulls = db.execute("SELECT COUNT(*), MAX(at) FROM pulls").fetchone()
-    batches = db.execute("SELECT MAX(received_at) FROM batches").fetchone()
+    pulls = db.execute("SELECT MAX(rowid), COUNT(*) FROM pulls").fetchone()
+    batches = db.execute("SELECT COUNT(*) FROM batches").fetchone()
     devices = db.execute("SELECT COUNT(*), COUNT(revoked_at) FROM devices").fetchone()
     return (*pulls, *batches, *devices)
 
 
-def _age_reference(year: int, today: date) -> str:
-    """Ages are counted on today's date, or on 31 December of a past programme year."""
-    return min(today, date(year, 12, 31)).isoformat()
+def _ages(db, src: str, where: str, args: list, year: int, today: date) -> list[dict]:
+    """Counts per age band, from birth dates compared with the days that make a person 25, 35,
+    45 and 55 (no age computed per row). Ages are counted on today's date, or on 31 December
+    of a past programme year."""
+    ref = min(today, date(year, 12, 31))
+
+    def cutoff(years: int) -> str:
+        try:
+            return ref.replace(year=ref.year - years).isoformat()
+        except ValueError:  # 29 February
+            return ref.replace(year=ref.year - years, day=28).isoformat()
+
+    cuts = [cutoff(n) for n in (25, 35, 45, 55)]
+    rows = db.execute(
+        "SELECT stage, SUM(birth_date = ''), SUM(birth_date > ?), SUM(birth_date > ?), "
+        f"SUM(birth_date > ?), SUM(birth_date > ?), COUNT(*) FROM {src} {where} GROUP BY stage",
+        [*cuts, *args]).fetchall()
+    pairs = defaultdict(list)
+    for stage, unknown, lt25, lt35, lt45, lt55, total in rows:
+        counts = {"lt25": lt25, "25_34": lt35 - lt25, "35_44": lt45 - lt35,
+                  "45_54": lt55 - lt45, "55up": total - unknown - lt55, "unknown": unknown}
+        for band, n in counts.items():
+            if n:
+                pairs[band].append((stage, n))
+    found = {band: _stage_counts(p) for band, p in pairs.items()}
+    return _rows(found, dict(AGE_BANDS), order=[k for k, _ in AGE_BANDS])
 
 
 def _stage_counts(rows) -> dict[str, int]:
@@ -112,26 +166,27 @@ def _stage_counts(rows) -> dict[str, int]:
     return counts
 
 
+def _group(rows, key) -> dict:
+    """{key(row): {stage counts}} from rows ending in (stage, count)."""
+    pairs = defaultdict(list)
+    for row in rows:
+        pairs[key(row)].append((row[-2], row[-1]))
+    return {k: _stage_counts(p) for k, p in pairs.items()}
+
+
 # --- places -----------------------------------------------------------------------------------
 
 
-def _areas(db, where: str, args: list) -> dict:
-    rows = db.execute(
-        f"SELECT kecamatan, kelurahan, stage, COUNT(*) FROM dashboard_facts {where} "
-        "GROUP BY kecamatan, kelurahan, stage", args,
-    ).fetchall()
-    kec_rows, kel_rows = defaultdict(list), defaultdict(list)
-    kel_of = {}
-    for kec, kel, stage, n in rows:
-        kec_rows[kec].append((stage, n))
-        kel_rows[kel].append((stage, n))
-        kel_of[kel] = kec
+def _areas(rows) -> dict:
+    """Per kecamatan, per kelurahan and the city, from (kecamatan, kelurahan, stage, count)."""
+    kel_of = {row[1]: row[0] for row in rows}
+    kec_counts = _group(rows, lambda r: r[0])
+    kel_counts = _group(rows, lambda r: r[1])
     regions = load_regions()
     workforce = load_program_config().latest.workforce
     city_workers = workforce.workers if workforce else 0
 
-    def row(code: str, name: str, pairs, workers: int | None, kind: str) -> dict:
-        counts = _stage_counts(pairs)
+    def row(code: str, name: str, counts: dict, workers: int | None, kind: str) -> dict:
         return {
             "code": code, "name": name, "kind": kind, **counts, "workers": workers,
             "coverage_pct": _pct(counts["funded"], workers, 1),
@@ -139,20 +194,20 @@ def _areas(db, where: str, args: list) -> dict:
         }
 
     kecamatan = []
-    for code in sorted(kec_rows):
+    for code in sorted(kec_counts):
         kec = regions.kecamatan(code)
         name = kec.name if kec else f"{code} (kode tidak dikenal)"
-        kecamatan.append(row(code, name, kec_rows[code],
+        kecamatan.append(row(code, name, kec_counts[code],
                              workforce.by_kecamatan.get(code) if workforce else None, "kec"))
     kelurahan = []
-    for code in sorted(kel_rows, key=lambda c: (kel_of[c], c)):
+    for code in sorted(kel_counts, key=lambda c: (kel_of[c], c)):
         kel = regions.kelurahan(code)
         name = kel.name if kel else f"{code} (kode tidak dikenal)"
-        item = row(code, name, kel_rows[code],
+        item = row(code, name, kel_counts[code],
                    workforce.by_kelurahan.get(code) if workforce else None, "kel")
         item["kecamatan"] = kel_of[code]
         kelurahan.append(item)
-    total = row("", "Kota Jambi", [p for pairs in kec_rows.values() for p in pairs],
+    total = row("", "Kota Jambi", _stage_counts([(r[-2], r[-1]) for r in rows]),
                 city_workers or None, "city")
     return {"kecamatan": kecamatan, "kelurahan": kelurahan, "total": total}
 
@@ -162,6 +217,29 @@ def _pct(part: int, whole: int | None, digits: int) -> float | None:
 
 
 # --- funnel, targets and quota ----------------------------------------------------------------
+
+
+def _quota(db, f: Filters, cohorts) -> dict:
+    """Places per cohort (the server's setting, else the configuration) and the funded of the
+    whole year: the quota is the city's, whatever the place filters."""
+    if f.active:
+        rows = db.execute(
+            "SELECT cohort, stage, COUNT(*) FROM dashboard_facts WHERE year = ? AND stage >= 3 "
+            "GROUP BY cohort, stage", [f.year]).fetchall()
+    else:
+        rows = cohorts  # (cohort, stage, count) of the whole year already
+    funded = defaultdict(int)
+    for cohort, stage, n in rows:
+        funded[cohort] += n if stage >= 3 else 0
+    items = []
+    for cohort in load_program_config().latest.cohorts:
+        places, shared = quota_places(db, f.year, cohort)
+        places = places or 0
+        taken = sum(funded.values()) if shared else funded[cohort]
+        items.append({"cohort": cohort, "label": COHORT_LABELS.get(cohort, cohort),
+                      "places": places, "funded": funded[cohort],
+                      "left": max(0, places - taken), "shared": shared})
+    return {"programme_year": f.year, "cohorts": items}
 
 
 def _funnel(areas: dict, year: int, quota: dict) -> dict:
@@ -200,55 +278,26 @@ def _coverage(funnel: dict) -> dict:
 # --- who ------------------------------------------------------------------------------------
 
 
-def _grouped(db, column_sql: str, where: str, args: list, extra_args: list = ()) -> dict:
-    rows = db.execute(
-        f"SELECT {column_sql} AS k, stage, COUNT(*) FROM dashboard_facts {where} "
-        "GROUP BY k, stage", [*extra_args, *args],
-    ).fetchall()
-    pairs = defaultdict(list)
-    for key, stage, n in rows:
-        pairs[key].append((stage, n))
-    return {key: _stage_counts(p) for key, p in pairs.items()}
+def _rows(found: dict, labels: dict, order=None) -> list[dict]:
+    keys = order if order is not None else sorted(found, key=lambda k: labels.get(k, k))
+    return [{"code": k, "name": labels.get(k, f"{k} (kode tidak dikenal)"), **found[k]}
+            for k in keys if k in found]
 
 
-def _age_sql() -> str:
-    age = ("(CAST(strftime('%Y', :ref) AS INTEGER) - CAST(substr(birth_date, 1, 4) AS INTEGER)"
-           " - (strftime('%m-%d', :ref) < substr(birth_date, 6, 5)))")
-    return (f"CASE WHEN birth_date = '' THEN 'unknown' WHEN {age} < 25 THEN 'lt25' "
-            f"WHEN {age} < 35 THEN '25_34' WHEN {age} < 45 THEN '35_44' "
-            f"WHEN {age} < 55 THEN '45_54' ELSE '55up' END")
+def _sex(by_sex: dict) -> list[dict]:
+    return _rows(by_sex, SEX_LABELS, order=["L", "P", ""] + sorted(
+        k for k in by_sex if k not in SEX_LABELS))
 
 
-def _dims(db, where: str, args: list, reference: str) -> dict:
-    occupations = occupation_names()
-    by_occ = _grouped(db, "occupation", where, args)
-    by_cohort = _grouped(db, "cohort", where, args)
-    by_sex = _grouped(db, "sex", where, args)
-    age_sql = _age_sql().replace(":ref", "?")
-    by_age = _grouped(db, age_sql, where, args, [reference] * age_sql.count("?"))
-
-    def rows(found: dict, labels: dict, order=None) -> list[dict]:
-        keys = order if order is not None else sorted(found, key=lambda k: labels.get(k, k))
-        return [{"code": k, "name": labels.get(k, f"{k} (kode tidak dikenal)"), **found[k]}
-                for k in keys if k in found]
-
-    return {
-        "occupation": rows(by_occ, occupations),
-        "cohort": rows(by_cohort, {str(k): v for k, v in COHORT_LABELS.items()}),
-        "sex": rows(by_sex, SEX_LABELS, order=["L", "P", ""] + sorted(
-            k for k in by_sex if k not in SEX_LABELS)),
-        "age": rows(by_age, dict(AGE_BANDS), order=[k for k, _ in AGE_BANDS]),
-    }
-
-
-def _kegiatan(db, where: str, args: list) -> list[dict]:
-    found = _grouped(db, "event_id", where, args)
+def _kegiatan(db, found: dict) -> list[dict]:
     ids = [k for k in found if k]
     info = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        info = {r[0]: r[1:] for r in db.execute(
-            f"SELECT id, name, held_on, kelurahan_code FROM kegiatan WHERE id IN ({marks})", ids)}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        info.update({r[0]: r[1:] for r in db.execute(
+            f"SELECT id, name, held_on, kelurahan_code FROM kegiatan WHERE id IN ({marks})",
+            chunk)})
     regions = load_regions()
     items = []
     for event_id, counts in found.items():
@@ -260,41 +309,44 @@ def _kegiatan(db, where: str, args: list) -> list[dict]:
             "held_on": held_on or "", "place": kelurahan.name if kelurahan else (kel or ""),
             **counts,
         })
-    items.sort(key=lambda i: (i["id"] == "none", i["held_on"] == "", i["held_on"], i["name"]),
-               reverse=False)
+    items.sort(key=lambda i: (i["id"] == "none", i["held_on"] == "", i["held_on"], i["name"]))
     return items
 
 
-def _weeks(db, where: str, args: list) -> list[dict]:
+def _monday(day: str) -> str:
+    d = date.fromisoformat(day[:10])
+    return (d - timedelta(days=d.weekday())).isoformat()
+
+
+def _weeks(db, src: str, where: str, args: list) -> list[dict]:
     received = dict(db.execute(
-        f"SELECT received_week, COUNT(*) FROM dashboard_facts {where} GROUP BY received_week",
+        f"SELECT received_week, COUNT(*) FROM {src} {where} GROUP BY received_week",
         args).fetchall())
-    funded_where = where + " AND stage >= 3 AND cover_start != ''"
-    started = dict(db.execute(
-        "SELECT date(cover_start, '-6 days', 'weekday 1') AS w, COUNT(*) FROM dashboard_facts "
-        f"{funded_where} GROUP BY w", args).fetchall())
+    started = defaultdict(int)
+    for day, n in db.execute(
+            f"SELECT cover_start, COUNT(*) FROM {src} {where} AND stage >= 3 "
+            "AND cover_start != '' GROUP BY cover_start", args).fetchall():
+        started[_monday(day)] += n
     weeks = sorted(set(received) | set(started))
     return [{"week": w, "received": received.get(w, 0), "cover_started": started.get(w, 0)}
             for w in weeks]
 
 
-def _rejections(db, where: str, args: list) -> list[dict]:
+def _work(db, src: str, where: str, args: list) -> tuple[list[dict], dict]:
+    """Rejection reasons, and the work waiting for verifiers, in one scan."""
     rows = db.execute(
-        f"SELECT reason_code, COUNT(*) FROM dashboard_facts {where} AND stage = 0 "
-        "GROUP BY reason_code ORDER BY COUNT(*) DESC, reason_code", args).fetchall()
-    return [{"code": code or "none", "name": REJECT_REASONS.get(code, code or "Tanpa kode"),
-             "count": n} for code, n in rows]
-
-
-def _open_work(db, where: str, args: list) -> dict:
-    row = db.execute(
-        "SELECT "
-        "COALESCE(SUM(status = 'received' AND duplicate = 0 AND conflict = 0), 0), "
-        "COALESCE(SUM(duplicate = 1 AND status IN ('received', 'verified')), 0), "
-        "COALESCE(SUM(conflict = 1), 0), COALESCE(SUM(stage = 2), 0) "
-        f"FROM dashboard_facts {where}", args).fetchone()
-    return dict(zip(("waiting", "duplicates", "conflicts", "verified_unfunded"), row,
+        "SELECT stage, reason_code, "
+        "SUM(status = 'received' AND duplicate = 0 AND conflict = 0), "
+        "SUM(duplicate = 1 AND status IN ('received', 'verified')), "
+        "SUM(conflict = 1), SUM(stage = 2), COUNT(*) "
+        f"FROM {src} {where} GROUP BY stage, reason_code", args).fetchall()
+    rejections = [{"code": code or "none", "name": REJECT_REASONS.get(code, code or "Tanpa kode"),
+                   "count": n} for stage, code, *_, n in rows if stage == 0]
+    rejections.sort(key=lambda r: (-r["count"], r["code"]))
+    sums = [sum(r[i] or 0 for r in rows) for i in range(2, 6)]
+    work = dict(zip(("waiting", "duplicates", "conflicts", "verified_unfunded"), sums,
                     strict=True))
+    return rejections, work
 
 
 # --- devices --------------------------------------------------------------------------------
@@ -307,12 +359,14 @@ def freshness(db, today: date) -> dict:
     rows = db.execute(
         "SELECT d.id, d.name, d.role, "
         "(SELECT MAX(received_at) FROM batches b WHERE b.device_id = d.id), "
-        "(SELECT MAX(at) FROM pulls p WHERE p.device_id = d.id), "
-        "(SELECT COUNT(*) FROM dashboard_facts f WHERE f.device_id = d.id) "
+        "(SELECT MAX(at) FROM pulls p WHERE p.device_id = d.id) "
         "FROM devices d WHERE d.revoked_at IS NULL ORDER BY d.name, d.id").fetchall()
+    sent = dict(db.execute(
+        "SELECT device_id, COUNT(*) FROM registrations GROUP BY device_id").fetchall())
     now = min(datetime.now(UTC), datetime.combine(today, time.max, tzinfo=UTC))
     devices, silent, silent_records = [], 0, 0
-    for device_id, name, role, pushed, pulled, records in rows:
+    for device_id, name, role, pushed, pulled in rows:
+        records = sent.get(device_id, 0)
         last = max((t for t in (pushed, pulled) if t), default=None)
         days = (now - datetime.fromisoformat(last)).days if last else None
         is_silent = last is None or now - datetime.fromisoformat(last) > SILENT_AFTER

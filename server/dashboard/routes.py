@@ -199,7 +199,7 @@ def _download_routes(router: APIRouter) -> None:
             return _to_login(request)
         f = _filters(request)
         data = queries.overview(store_of(request), f, server_today())
-        body = xlsx.workbook(data, f)
+        body = xlsx.workbook(data, f, device_names=session.user.sees_people)
         return _download(body, f"dasbor-{f.year}.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -22,7 +22,9 @@ AREA_COLUMNS = (("code", "Kode"), ("name", "Nama"), ("recorded", "Tercatat"),
                 ("coverage_pct", "Cakupan %"), ("adds_pp", "Tambahan poin persen"))
 
 
-def workbook(data: dict, f: Filters) -> bytes:
+def workbook(data: dict, f: Filters, device_names: bool = True) -> bytes:
+    """The workbook; `device_names=False` (pimpinan) numbers the devices instead of naming them:
+    a device's name may name the person who uses it."""
     book = Workbook(write_only=True)
     bold = Font(bold=True)
 
@@ -73,8 +75,9 @@ def workbook(data: dict, f: Filters) -> bytes:
             budget["total"]["spent"]]])
     sheet("Perangkat", ["Perangkat", "Peran", "Kirim terakhir", "Ambil terakhir", "Hari diam",
                         "Pendaftaran dikirim", "Diam > 7 hari"],
-          [[d["name"], d["role"], d["last_push"], d["last_pull"], d["days_silent"],
-            d["records"], "ya" if d["silent"] else ""] for d in data["freshness"]["devices"]])
+          [[d["name"] if device_names else f"Perangkat {i}", d["role"], d["last_push"],
+            d["last_pull"], d["days_silent"], d["records"], "ya" if d["silent"] else ""]
+           for i, d in enumerate(data["freshness"]["devices"], start=1)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
