@@ -62,12 +62,17 @@ ERROR_RESPONSES = {status: {"model": ErrorBody}
                    for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
 
 
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+
+
 class OperatorInfo(Strict):
     """Who did it: the operator logged in on the device (storage.operators), both parts required
     and non-empty after trimming."""
 
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    # The pattern (one character that is not white space to Python's str.split) puts the
+    # "not blank" rule into the published schema too, so a schema-valid request is not a 422.
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
+    display_name: Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 
     @field_validator("username", "display_name", mode="after")
     @classmethod
