@@ -174,8 +174,8 @@ def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
         raise ValueError("serial or card version 0")
     if start > end:
         raise ValueError("valid from after valid until")
-    if len(number) > MEMBER_NUMBER_MAX or not textpack.packable(number):
-        raise ValueError("member number not packed")
+    if len(number) > MEMBER_NUMBER_MAX or not payload[_HEADER.size] & textpack.PACKED:
+        raise ValueError("member number not packed or too long")
     for text in (number, name):
         if text_refusal(text):
             raise ValueError(text_refusal(text))

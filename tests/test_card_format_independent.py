@@ -126,7 +126,7 @@ def parse(payload: bytes) -> dict:
         raise Bad("flags")
     if card["serial"] == 0 or card["version"] == 0 or card["from"] > card["until"]:
         raise Bad("values")
-    if len(card["number"]) > 20 or any(c not in PACK for c in card["number"]):
+    if len(card["number"]) > 20 or not payload[14] & 0x80:
         raise Bad("member number")
     return card
 

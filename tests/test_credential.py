@@ -366,3 +366,14 @@ def test_a_new_server_key_never_reuses_a_published_key_id(tmp_path, monkeypatch)
     assert signer.key_id == key_id(fresh.public_key()) != key_id(published.public_key())
     assert {k["key_id"] for k in signer.public_keys()} == {key_id(published.public_key()),
                                                           signer.key_id}
+
+
+def test_a_member_number_that_is_not_packed_is_refused(signer, trusted):
+    from cards import textpack
+
+    payload = _payload(signer)
+    number = textpack.encode_field("JMB-2026-PR-000123")
+    as_utf8 = payload.replace(number, bytes([18]) + b"JMB-2026-PR-000123", 1)
+    assert as_utf8 != payload
+    verdict = verify_credential(_signed(signer, as_utf8), trusted, today=TODAY)
+    assert verdict.status is Status.FORGED
