@@ -32,11 +32,14 @@ def _block(label: str) -> str:
 B45 = re.search(r"Alphabet[^\n]*\n\n    ([^\n]+)\n", DOC)[1]
 # §3.2: the packed alphabet is the first code span of 40 characters.
 PACK = next(s for s in re.findall(r"`([^`\n]+)`", DOC) if len(s) == 40)
-PREFIX = "JKJ1:"
-TEXT_MAX, PAYLOAD_MAX = 178, 51  # §1, §3.1
-L = 2**252 + 27742317777372353535851937790883648493  # §5
+PREFIX = re.search(r"Content: `([A-Z0-9]+:)`", DOC)[1]  # §1
+TEXT_MAX = int(re.search(r"at most \*\*(\d+) characters\*\*", DOC)[1])  # §1
+PAYLOAD_MAX = int(re.search(r"`payload` is at most \*\*(\d+) bytes\*\*", DOC)[1])  # §3.1
+L = 2**252 + int(re.search(r"L = 2²⁵² \+ (\d+)", DOC)[1])  # §5
 EPOCH = date(2000, 1, 1)
-REFUSED = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}  # §3.3
+# §3.3: the general categories a text may not hold, as the section names them.
+SECTION_3_3 = DOC[DOC.index("### 3.3"):DOC.index("### 3.4")]
+REFUSED = set(re.findall(r"\b(C[a-z]|Z[a-z])\b", SECTION_3_3))
 
 
 class Bad(Exception):
@@ -267,6 +270,9 @@ def _reference(text: str, keys) -> str:
 
 def test_the_document_gives_the_constants():
     assert len(B45) == 45 and B45.startswith("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+    assert (PREFIX, TEXT_MAX, PAYLOAD_MAX) == ("JKJ1:", 178, 51)
+    assert L == 2**252 + 27742317777372353535851937790883648493
+    assert REFUSED == {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
     assert PACK == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -.'"
     assert KID == "56475aa7"
 
