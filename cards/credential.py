@@ -121,10 +121,9 @@ def qr_name(name: str) -> str:
     """The name as the credential carries it: NFC, invisible characters (controls, bidi
     overrides) dropped as the registration form drops them, spaces collapsed, and in capitals
     when the capitals use only the packable characters (KTP names are written in capitals)."""
-    text = unicodedata.normalize("NFC", name)
-    text = "".join(" " if ch.isspace() else ch for ch in text
+    text = "".join(" " if ch.isspace() else ch for ch in name
                    if ch.isspace() or unicodedata.category(ch) not in _REFUSED_CATEGORIES)
-    text = " ".join(text.split())
+    text = unicodedata.normalize("NFC", " ".join(text.split()))  # after the drop: e + ZWJ + ́
     upper = text.upper()
     return upper if textpack.packable(upper) else text
 
