@@ -9,6 +9,11 @@ PDF or the print job is complete are the cards recorded as printed, through the 
 A reprint on a desk enrolled with the server is asked of the server on the panel's thread pool
 (the database worker only reads the card version before and keeps the answer after); a device
 without a server signs it locally with its demo key.
+
+Every print, hand-over and reprint names the operator logged in to the window (ui/session.py),
+read on the main thread when the step starts, never inside a background job. Only an operator
+whose role (and this device's role) allows the card desk may use it: the buttons are disabled
+for anyone else and each step refuses even when reached another way.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from cards import desk, validity
 from cards.keys import ensure_demo_key
 from cards.pdf import BatchCancelled, render_pdf
 from cards.raster import rasterise_page
+from storage import roles
 from storage.models import COHORT_LABELS
 from sync import card_steps
 from sync.client import SyncError
@@ -69,6 +75,8 @@ VIEWS = {
     "all": ("Semua kartu", desk.current_cards, desk.count_current_cards),
 }
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NOT_ALLOWED = ("Peran Anda tidak dapat mencetak, menyerahkan atau mencetak ulang kartu. "
+               "Tindakan ini untuk petugas loket kartu atau admin.")
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -257,7 +265,7 @@ class CardDeskPanel(QWidget):
                  operator: str = "petugas cetak"):
         super().__init__(parent)
         self.worker = worker
-        self.operator = operator
+        self.operator = operator  # recorded only outside a logged-in window (tests, scripts)
         self._data_dir = data_dir
         self._job: CardJob | None = None
         self._thread: QThread | None = None
@@ -270,6 +278,7 @@ class CardDeskPanel(QWidget):
         self._relay.failed.connect(self._server_failed)
         self._calls: dict[int, tuple[Callable, Callable]] = {}
         self._numbers = 0
+        self._reprinting = False  # a reprint asked of the server waits for its answer
         self._build()
         self.refresh()
 
@@ -400,6 +409,46 @@ class CardDeskPanel(QWidget):
         for button in (self.preview_button, self.print_button, self.save_button):
             button.setEnabled(ready)
         self.handover_button.setEnabled(view == "hand_over")
+        self.apply_roles()
+
+    # -- who acts, and may they -----------------------------------------------------------
+
+    def allowed(self) -> bool:
+        """Whether the operator of the window may use the card desk (a panel outside a window
+        with a session, as in tests and scripts, is limited by the server alone)."""
+        from ui.session import may
+
+        return may(self, roles.CARDS)
+
+    def who(self) -> str:
+        """The name recorded on a step: the logged-in operator's, read on the main thread."""
+        from ui.session import session_of
+
+        session = session_of(self)
+        if session is not None and session.operator is not None:
+            return session.display_name
+        return self.operator
+
+    def apply_roles(self) -> None:
+        """Disable every step for an operator who may not use the desk (the window hides the
+        tab too; this holds when the panel is reached anyway)."""
+        if self.allowed():
+            # refresh() sets what the current view allows; these two depend on nothing else.
+            self.select_all_button.setEnabled(True)
+            self.reprint_button.setEnabled(not self._reprinting)
+            return
+        for button in (self.preview_button, self.print_button, self.save_button,
+                       self.handover_button, self.reprint_button, self.select_all_button):
+            button.setEnabled(False)
+        self.note.setText(NOT_ALLOWED)
+
+    def _refuse(self) -> bool:
+        """True (and says why) when the operator may not use the desk."""
+        if self.allowed():
+            return False
+        self.apply_roles()
+        QMessageBox.warning(self, "Kartu", NOT_ALLOWED)
+        return True
 
     def select_all(self) -> None:
         self.model.fetch_all()
@@ -412,6 +461,8 @@ class CardDeskPanel(QWidget):
     # -- printing -------------------------------------------------------------------------
 
     def _need_selection(self) -> list[str] | None:
+        if self._refuse():
+            return None
         ids = self.selected_ids()
         if not ids:
             QMessageBox.information(self, "Kartu", "Pilih dulu peserta yang kartunya dicetak.")
@@ -469,16 +520,21 @@ class CardDeskPanel(QWidget):
                     on_finished: Callable[[bool], None] | None = None) -> None:
         """Load the cards, make the PDF (and print it) off the main thread, then record them.
         `on_finished(recorded)` is for callers that wait (tests, batch scripts)."""
+        if self._refuse():
+            if on_finished:
+                on_finished(False)
+            return
         layout = self.layout_box.currentData()
+        operator = self.who()  # now, on the main thread: whoever started the batch
 
         def loaded(cards: list) -> None:
             target = out or Path(tempfile.mkdtemp(prefix="cetak-kartu-")) / "kartu.pdf"
-            self._run_job(CardJob(cards, target, layout, printer), cards, on_finished)
+            self._run_job(CardJob(cards, target, layout, printer), cards, on_finished, operator)
 
         self.worker.call(desk.load_print_cards, ids, on_result=loaded,
                          on_error=lambda exc: self._finish_error(exc, on_finished))
 
-    def _run_job(self, job: CardJob, cards: list, on_finished) -> None:
+    def _run_job(self, job: CardJob, cards: list, on_finished, operator: str) -> None:
         self._progress = QProgressDialog("Menyiapkan kartu…", "Batal", 0, len(cards), self)
         self._progress.setWindowTitle("Cetak kartu")
         self._progress.setWindowModality(Qt.WindowModality.WindowModal)
@@ -489,7 +545,7 @@ class CardDeskPanel(QWidget):
         job.moveToThread(thread)
         thread.started.connect(job.run)
         job.progress.connect(lambda done, total: self._progress.setValue(done))
-        job.done.connect(lambda pages: self._job_done(cards, on_finished))
+        job.done.connect(lambda pages: self._job_done(cards, on_finished, operator))
         job.failed.connect(lambda exc: self._finish_error(exc, on_finished))
         for signal in (job.done, job.failed):
             signal.connect(thread.quit)
@@ -506,7 +562,7 @@ class CardDeskPanel(QWidget):
             self._progress.deleteLater()
             self._progress = None
 
-    def _job_done(self, cards: list, on_finished) -> None:
+    def _job_done(self, cards: list, on_finished, operator: str) -> None:
         self._close_progress()
         keys = [(c.serial, c.version) for c in cards]
 
@@ -516,8 +572,7 @@ class CardDeskPanel(QWidget):
             if on_finished:
                 on_finished(True)
 
-        self.worker.call(lambda registry: desk.record_printed(registry, keys,
-                                                              operator=self.operator),
+        self.worker.call(lambda registry: desk.record_printed(registry, keys, operator=operator),
                          on_result=recorded, on_error=lambda e: self._finish_error(e, on_finished),
                          changes=True)
 
@@ -540,6 +595,8 @@ class CardDeskPanel(QWidget):
     # -- hand-over and reprint ----------------------------------------------------------
 
     def _one_selected(self) -> str | None:
+        if self._refuse():
+            return None
         ids = self.selected_ids()
         if len(ids) != 1:
             QMessageBox.information(self, "Kartu", "Pilih satu peserta.")
@@ -555,9 +612,12 @@ class CardDeskPanel(QWidget):
             self.hand_over(reg_id, name)
 
     def hand_over(self, reg_id: str, received_by: str, on_done=None) -> None:
+        if self._refuse():
+            return
+        operator = self.who()
         self.worker.call(
             lambda registry: desk.mark_handed_over(registry, reg_id, received_by=received_by,
-                                                   operator=self.operator),
+                                                   operator=operator),
             on_result=on_done, on_error=self._show_error, changes=True,
         )
 
@@ -575,13 +635,15 @@ class CardDeskPanel(QWidget):
     def reprint(self, reg_id: str, reason: str, on_done=None, on_error=None) -> None:
         """Reprint the current card; `on_done((serial, version))` once the new card is kept,
         `on_error(exc)` after the error was shown (nothing changed then)."""
-        operator, data_dir = self.operator, self._data_dir
+        if self._refuse():
+            return
+        operator, data_dir = self.who(), self._data_dir
 
         failed = lambda exc: self._reprint_failed(exc, on_error)  # noqa: E731
 
         def planned(plan: tuple) -> None:
             if plan[0] == "server":
-                self._send_reprint(reg_id, reason, plan[1], plan[2], on_done, on_error)
+                self._send_reprint(reg_id, reason, plan[1], plan[2], operator, on_done, on_error)
                 return
             self.worker.call(_local_reprint, reg_id, reason, operator, data_dir,
                              on_result=lambda result: self._reprinted(result, on_done),
@@ -589,22 +651,23 @@ class CardDeskPanel(QWidget):
 
         self.worker.call(_reprint_plan, reg_id, on_result=planned, on_error=failed)
 
-    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, on_done,
-                      on_error) -> None:
+    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, operator: str,
+                      on_done, on_error) -> None:
+        self._reprinting = True
         self.reprint_button.setEnabled(False)
         self.note.setText("Meminta kartu baru ke server…")
 
         def send() -> dict:
             try:
                 return card_steps.send_reprint(client, reg_id, card_version, reason,
-                                               operator=self.operator)
+                                               operator=operator)
             finally:
                 client.close()
 
         def answered(answer: dict) -> None:
             self.worker.call(lambda registry: card_steps.keep_reprint(
                                  registry, reg_id, answer, card_version, reason,
-                                 operator=self.operator),
+                                 operator=operator),
                              on_result=lambda result: self._reprinted(result, on_done),
                              on_error=lambda exc: self._reprint_failed(exc, on_error),
                              changes=True)
@@ -612,6 +675,7 @@ class CardDeskPanel(QWidget):
         self._start_call(send, answered, lambda exc: self._reprint_failed(exc, on_error))
 
     def _reprinted(self, result: tuple[int, int], on_done) -> None:
+        self._reprinting = False
         self.reprint_button.setEnabled(True)
         serial, version = result
         self.note.setText(f"Kartu seri {serial} versi {version} siap dicetak; versi "
@@ -620,6 +684,7 @@ class CardDeskPanel(QWidget):
             on_done(result)
 
     def _reprint_failed(self, exc: BaseException, on_error) -> None:
+        self._reprinting = False
         self.reprint_button.setEnabled(True)
         self.note.setText("Cetak ulang belum dilakukan.")
         self._show_error(exc)

@@ -1,4 +1,10 @@
-"""Offer back the form that was being typed when the app last closed (or crashed)."""
+"""Offer back the form that was being typed when the app last closed (or crashed), or when its
+operator last locked the window or logged out.
+
+Drafts belong to their operator: each is kept under the operator's own key
+(`registration_form:<username>`, ui/registration_form.py `draft_key_for`) and offered only to
+that operator. A draft from before drafts had owners (the plain key) is offered only to the
+operator whose name it recorded."""
 
 from __future__ import annotations
 
@@ -28,11 +34,23 @@ def offer_text(draft: dict) -> str:
 
 def offer_draft(parent: QWidget, worker: Any, form: RegistrationForm,
                 ask: Any = None) -> None:
-    """Look for a draft (through the worker) and ask whether to continue with it.
+    """Look for the operator's draft (through the worker) and ask whether to continue with it.
 
     `ask(text) -> bool` replaces the question box (tests)."""
+    key = form.draft_key()  # read here, on the main thread: whoever is logged in now
+    own_name = form.operator_name() if key != DRAFT_KEY else ""
 
-    def found(draft: dict | None) -> None:
+    def load(registry) -> tuple[str, dict | None]:
+        draft = registry.load_draft(key)
+        if draft or key == DRAFT_KEY:
+            return key, draft
+        legacy = registry.load_draft(DRAFT_KEY)  # kept before drafts had owners
+        if legacy and own_name and legacy.get("operator") == own_name:
+            return DRAFT_KEY, legacy
+        return key, None
+
+    def found(answer: tuple[str, dict | None]) -> None:
+        used_key, draft = answer
         if not draft:
             return
         text = offer_text(draft)
@@ -48,7 +66,9 @@ def offer_draft(parent: QWidget, worker: Any, form: RegistrationForm,
             keep = box.clickedButton() is yes
         if keep:
             form.apply_draft(draft)
+            if used_key != key:  # from now on it is this operator's draft
+                worker.call(lambda r: (r.save_draft(key, draft), r.discard_draft(used_key)))
         else:
-            worker.call(lambda r: r.discard_draft(DRAFT_KEY))
+            worker.call(lambda r: r.discard_draft(used_key))
 
-    worker.call(lambda r: r.load_draft(DRAFT_KEY), on_result=found)
+    worker.call(load, on_result=found)

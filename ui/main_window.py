@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storage import roles
 from ui import dashboard_link, errors, screen_fit, tab_keys
 from ui.labels import LANGUAGES, language, plain, t
 from ui.long_task import LongTask
@@ -56,7 +57,11 @@ class MainWindow(QMainWindow):
     With `operator` (the one who logged in, from ui/app.py) the window records that operator on
     saves, locks itself after `idle_lock_minutes` without input, and has the operator menu
     (lock, log out, change password, manage operators for an admin). Without one (tests, the
-    benchmarks, screenshots) it behaves as before: no lock."""
+    benchmarks, screenshots) it behaves as before: no lock.
+
+    Tabs and menu actions follow what the operator may do (storage/roles.py: the operator's
+    role and the device's enrolled role): `apply_roles()` hides and disables the rest, each
+    time the operator or the device's role changes."""
 
     def __init__(self, worker: Any, parent: QWidget | None = None, *, operator: Any = None):
         super().__init__(parent)
@@ -72,6 +77,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.lock_screen: Any = None
         self.idle: IdleWatcher | None = None
+        # What the form held when the window locked, for the same operator's return:
+        # (username, draft) — another operator gets an empty form.
+        self._parked: tuple[str, dict | None] | None = None
+        self.ask_draft: Callable[[str], bool] | None = None  # replaces the question (tests)
 
         self.form = RegistrationForm(worker, parent=self)
         scroll = QScrollArea(self)
@@ -90,6 +99,12 @@ class MainWindow(QMainWindow):
         self.sync_panel = SyncPanel(worker, self)
         self.sync_panel.open_record.connect(lambda rid: open_record(self, worker, rid))
         self.add_panel("Sinkronisasi", self.sync_panel)
+        # The capability each tab needs (storage/roles.py); tabs others add need none.
+        self._tab_capability: dict[QWidget, str] = {
+            scroll: roles.REGISTER, self.registrations: roles.LIST,
+            self._card_desk: roles.CARDS, self._verify_panel: roles.CHECK_CARDS,
+            self._verifier: roles.VERIFY, self.sync_panel: roles.SYNC,
+        }
         self.sync_panel.start_watching()  # sync starts by itself when the server is reachable
 
         self.status = RegistryStatusBar(worker, self)
@@ -106,8 +121,10 @@ class MainWindow(QMainWindow):
         self.operator_label.setObjectName("operator_label")
         self.status.addPermanentWidget(self.operator_label)
         self.session.changed.connect(self._operator_changed)
+        self._read_device_role()
         if operator is not None:
             self._start_session()
+        self.apply_roles()
         screen_fit.fit(self, screen_fit.MAIN_WINDOW)  # fits a 1366×768 laptop
 
     # -- for other panels -----------------------------------------------------------------
@@ -125,9 +142,7 @@ class MainWindow(QMainWindow):
     def _make_card_desk(self) -> QWidget:
         from ui.card_desk import CardDeskPanel
 
-        if self.session.operator is not None:
-            return CardDeskPanel(self.worker, self, operator=self.session.display_name)
-        return CardDeskPanel(self.worker, self)
+        return CardDeskPanel(self.worker, self)  # names the session's operator on each step
 
     def _make_verify_panel(self) -> QWidget:
         from ui.verify_panel import VerifyPanel
@@ -137,14 +152,7 @@ class MainWindow(QMainWindow):
     def _make_verifier(self) -> QWidget:
         from ui.verifier_panel import VerifierPanel
 
-        panel = VerifierPanel(self.worker, self)
-        self._name_verifier(panel)
-        return panel
-
-    def _name_verifier(self, panel: Any) -> None:
-        edit = getattr(panel, "operator_edit", None)
-        if edit is not None and self.session.operator is not None:
-            edit.setText(self.session.display_name)
+        return VerifierPanel(self.worker, self)  # decides as the session's operator
 
     @property
     def card_desk(self) -> Any:
@@ -160,6 +168,7 @@ class MainWindow(QMainWindow):
 
     def data_changed(self) -> None:
         """Something was written (a save, a sync, an import): refresh counts and the list."""
+        self._read_device_role()  # an enrolment or a sync may have changed it
         self.status.refresh()
         if self.tabs.currentWidget() is self.registrations:
             self.registrations.refresh()
@@ -178,12 +187,12 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(t("menu.file"))
-        demo = QAction(t("menu.demo"), self)
-        demo.triggered.connect(self.create_demo_data)
-        file_menu.addAction(demo)
-        import_csv = QAction(t("menu.import"), self)
-        import_csv.triggered.connect(lambda: self.import_csv())
-        file_menu.addAction(import_csv)
+        self.demo_action = QAction(t("menu.demo"), self)
+        self.demo_action.triggered.connect(lambda: self.create_demo_data())
+        file_menu.addAction(self.demo_action)
+        self.import_action = QAction(t("menu.import"), self)
+        self.import_action.triggered.connect(lambda: self.import_csv())
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         quit_action = QAction(t("menu.quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -225,8 +234,47 @@ class MainWindow(QMainWindow):
         logged_in = self.session.operator is not None
         for action in (self.lock_action, self.logout_action, self.password_action):
             action.setEnabled(logged_in)
-        self.operators_action.setEnabled(self.session.is_admin)
+        self.operators_action.setEnabled(self.session.may(roles.MANAGE_OPERATORS))
+        self.operators_action.setVisible(self.session.may(roles.MANAGE_OPERATORS))
         self.operator_menu.menuAction().setVisible(logged_in or self.lock_screen is not None)
+
+    # -- roles ----------------------------------------------------------------------------
+
+    def _read_device_role(self) -> None:
+        """The role the server gave this device at enrolment ("" before it is enrolled)."""
+        from sync.state import get_meta
+
+        try:
+            role = get_meta(self.worker.readonly.db, "device_role")
+        except Exception:  # noqa: BLE001 - a database without sync tables: not enrolled
+            role = ""
+        self.session.set_device_role(role)
+
+    def apply_roles(self) -> None:
+        """Show and enable only the tabs and actions the operator may use. A hidden tab is
+        also disabled, so none of its shortcuts fire."""
+        session = self.session
+        for index in range(self.tabs.count()):
+            widget = self.tabs.widget(index)
+            capability = self._tab_capability.get(widget)
+            allowed = capability is None or session.may(capability)
+            self.tabs.setTabVisible(index, allowed)
+            widget.setEnabled(allowed)
+        current = self.tabs.currentIndex()
+        if current < 0 or not self.tabs.isTabVisible(current):
+            visible = [i for i in range(self.tabs.count()) if self.tabs.isTabVisible(i)]
+            if visible:
+                self.tabs.setCurrentIndex(visible[0])
+        for action, capability in ((self.import_action, roles.REGISTER),
+                                   (self.demo_action, roles.DEMO_DATA)):
+            action.setVisible(session.may(capability))
+            action.setEnabled(session.may(capability))
+        self._update_operator_actions()
+
+    def visible_tabs(self) -> list[str]:
+        """The titles of the tabs shown, in order (for tests and the user guide)."""
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())
+                if self.tabs.isTabVisible(i)]
 
     # -- the logged-in operator, locking --------------------------------------------------
 
@@ -248,7 +296,8 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Cover the window until the operator (or another one) logs in. Nothing typed is
-        lost: the widgets stay as they are, and the form's draft is written now."""
+        lost: the form's draft is written for its operator and the form is emptied; the same
+        operator gets it back on unlocking, another operator never sees it."""
         if self.lock_screen is None or self.locked:
             return
         from PySide6.QtWidgets import QApplication
@@ -260,7 +309,7 @@ class MainWindow(QMainWindow):
             if self.idle is not None:
                 self.idle.start()
             return
-        self.form.flush_draft()
+        self._parked = (self.session.username, self.form.clear_for_operator_change())
         if self.session.operator is not None:
             self._record_event("operator.screen_locked")
         self._cover(self.session.operator)
@@ -269,7 +318,8 @@ class MainWindow(QMainWindow):
         """The operator leaves: the window stays locked until someone logs in."""
         if self.lock_screen is None:
             return
-        self.form.flush_draft()
+        self.form.clear_for_operator_change()  # kept as that operator's draft, offered to them
+        self._parked = None
         if self.session.operator is not None:
             self._record_event("operator.logout")
         self.session.set_operator(None)
@@ -290,13 +340,26 @@ class MainWindow(QMainWindow):
         self.lock_screen.form.focus()
 
     def unlock(self, operator: Any) -> None:
-        """After a successful log-in on the lock screen (the same operator or another)."""
+        """After a successful log-in on the lock screen (the same operator or another). The
+        same operator finds the window as they left it; another one gets an empty form, the
+        offer of their own draft, and none of the previous operator's dialogs."""
+        parked, self._parked = self._parked, None
+        same = parked is not None and parked[0] == getattr(operator, "username", None)
         self.stack.setCurrentWidget(self.tabs)
         self.menuBar().setEnabled(True)
         self.session.set_operator(operator)  # another operator may have logged in
         for dialog in getattr(self, "_hidden_dialogs", []):
-            dialog.show()
+            if same:
+                dialog.show()
+            else:
+                dialog.reject()  # a correction half-typed by someone else is not theirs
         self._hidden_dialogs = []
+        if same and parked[1]:
+            self.form.apply_draft(parked[1])
+        elif not same:
+            from ui.draft_recovery import offer_draft
+
+            offer_draft(self, self.worker, self.form, ask=self.ask_draft)
         if self.idle is not None:
             self.idle.start()
         self.form.setFocus()
@@ -314,11 +377,10 @@ class MainWindow(QMainWindow):
         else:
             self.operator_label.setText(t("status.operator", name=operator.display_name,
                                           role=role_label(operator.role)))
-            if self._card_desk.built:
-                self._card_desk.widget().operator = operator.display_name
-            if self._verifier.built:
-                self._name_verifier(self._verifier.widget())
-        self._update_operator_actions()
+        self.apply_roles()
+        for panel in (self._card_desk, self._verifier):
+            if panel.built and hasattr(panel.widget(), "apply_roles"):
+                panel.widget().apply_roles()
 
     def change_own_password(self) -> None:
         from ui.login import ask_password, change_password_job, error_text, now_utc
@@ -340,7 +402,7 @@ class MainWindow(QMainWindow):
 
     def manage_operators(self) -> Any:
         """The admin's operator list (modeless; returned for tests)."""
-        if not self.session.is_admin:
+        if not self.session.is_admin or not self.session.may(roles.MANAGE_OPERATORS):
             QMessageBox.warning(self, plain("ops.title"), t("ops.admin_only"))
             return None
         from ui.operators_dialog import OperatorsDialog
@@ -355,6 +417,8 @@ class MainWindow(QMainWindow):
 
     def create_demo_data(self, count: int | None = None) -> LongTask | None:
         """Fill the database with fictitious workers, off the main thread, with progress."""
+        if not self.session.may(roles.DEMO_DATA):
+            return None
         if count is None:
             count, ok = QInputDialog.getInt(self, t("demo.title"), t("demo.prompt"),
                                             1000, 1, 300_000, 1000)
@@ -369,6 +433,8 @@ class MainWindow(QMainWindow):
 
     def import_csv(self, path: str | None = None, **options: Any) -> LongTask | None:
         """Berkas → Impor CSV…: see ui/csv_import.py."""
+        if not self.session.may(roles.REGISTER):
+            return None
         from ui.csv_import import start_import
 
         return start_import(self, path, **options)
