@@ -1,6 +1,11 @@
 """Demo cards: fund a share of the demo registrations and sign their cards with this device's
 local demo key, so that the card desk can be tried at once (`python main.py demo-data`).
 
+Only registrations the demo made are funded (the ids it made, or else rows saved by the demo's
+operator and never corrected): a row imported from CSV or typed by an enumerator is never
+touched. Funding goes through `Registry.update_status`, the same audited path a server decision
+takes on the device, so every funded demo row has its audit entry.
+
 Real member numbers and credentials come from the central server; the demo key is trusted only
 on the device that made it (its public key is written to that device's data directory only).
 """
@@ -16,6 +21,7 @@ from cards.desk import next_local_serial, store_credential
 from cards.keys import ensure_demo_key
 from cards.validity import card_validity, rule_for
 from storage.db import storage_errors
+from storage.demo import DEMO_OPERATOR
 from storage.models import Cohort, Status
 
 COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
@@ -30,17 +36,15 @@ def _next_sequence(registry, year: int, code: str) -> int:
 
 
 def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int = 0,
-                      today: date | None = None) -> int:
-    """Fund `share` of the registrations that are not funded yet, with member numbers in the
-    server's format (JMB-2026-PR-000123) and demo-signed cards valid by the programme's rule
-    (cards/validity.py), as the server signs them.
+                      today: date | None = None, ids: list[str] | None = None) -> int:
+    """Fund `share` of the demo's registrations (`ids`, those it just made; without ids,
+    those the demo's operator saved and nobody corrected) that are not funded yet, with member
+    numbers in the server's format (JMB-2026-PR-000123) and demo-signed cards valid by the
+    programme's rule (cards/validity.py), as the server signs them.
     Returns how many were funded."""
     today = today or date.today()
     private_key, kid = ensure_demo_key(data_dir)
-    rows = registry.db.execute(
-        "SELECT id, full_name, cohort FROM workers WHERE status IN (?, ?, ?) ORDER BY seq",
-        [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
-    ).fetchall()
+    rows = _fundable(registry, ids)
     chosen = random.Random(seed).sample(rows, round(len(rows) * share))
     chosen.sort(key=lambda r: r[0])
     serial = next_local_serial(registry)
@@ -54,12 +58,25 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
                 sequences[code] = _next_sequence(registry, today.year, code)
             number = f"JMB-{today.year}-{code}-{sequences[code]:06d}"
             sequences[code] += 1
-            registry.db.execute(
-                "UPDATE workers SET status = ?, member_number = ? WHERE id = ?",
-                [Status.FUNDED.value, number, reg_id],
-            )
+            # The audited path of a decision (an audit entry, no new version, nothing pushed).
+            registry.update_status(reg_id, Status.FUNDED.value, member_number=number,
+                                   by=DEMO_OPERATOR)
             card = CardData(number, name, cohort, start, until, serial, 1)
             store_credential(registry, reg_id, issue_credential(private_key, kid, card),
                              source="local_demo")
             serial += 1
     return len(chosen)
+
+
+def _fundable(registry, ids: list[str] | None) -> list[tuple[str, str, str]]:
+    """(id, name, cohort) of the demo's registrations still waiting for a decision, in save
+    order: those of `ids`, or (without ids) those the demo's operator saved as version 1."""
+    rows = registry.db.execute(
+        "SELECT id, full_name, cohort, operator, version FROM workers "
+        "WHERE status IN (?, ?, ?) ORDER BY seq",
+        [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
+    ).fetchall()
+    if ids is not None:
+        wanted = set(ids)
+        return [row[:3] for row in rows if row[0] in wanted]
+    return [row[:3] for row in rows if row[3] == DEMO_OPERATOR and row[4] == 1]

@@ -179,10 +179,14 @@ def fill_demo_data(
     as_of: date | None = None,
     batch_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    made: list[str] | None = None,
 ) -> int:
     """Insert `count` demo workers fast: batched transactions, each record still with its
     history version, heirs, chained audit entry and outbox entry. Per-record duplicate lookups
-    are skipped because the generator guarantees unique NIKs (checked against the database)."""
+    are skipped because the generator guarantees unique NIKs (checked against the database).
+
+    `made`, when given, receives the ids of the registrations made, so that later demo steps
+    (funding, decisions) touch those alone and never a row the demo did not create."""
     from storage.db import CACHE_KIB, storage_errors
 
     as_of = as_of or date.today()
@@ -202,14 +206,14 @@ def fill_demo_data(
     # A big page cache while loading: every batch inserts into nine indexes at random places.
     registry.db.execute("PRAGMA cache_size = -262144")
     try:
-        done = _load(registry, workers, count, batch_size, progress)
+        done = _load(registry, workers, count, batch_size, progress, made)
     finally:
         registry.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return done
 
 
 def _load(registry, workers: Iterator[Registration], count: int, batch_size: int,
-          progress: Callable[[int, int], None] | None) -> int:
+          progress: Callable[[int, int], None] | None, made: list[str] | None) -> int:
     from storage.registry import bulk_insert_versions
 
     done = 0
@@ -218,6 +222,8 @@ def _load(registry, workers: Iterator[Registration], count: int, batch_size: int
         for reg in chunk:
             reg.id = new_id()
         bulk_insert_versions(registry, chunk, operator=DEMO_OPERATOR)
+        if made is not None:
+            made.extend(reg.id for reg in chunk)
         done += len(chunk)
         if progress:
             progress(done, count)
