@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
-from server import auth, dashboard, errors, pull, push, verifier
+from server import auth, dashboard, errors, office_routes, pull, push, verifier
 from server.auth import Device
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
@@ -112,6 +112,7 @@ def create_app(data_dir: Path | str) -> FastAPI:
     _core_routes(router)
     _sync_routes(router)
     verifier.routes(router)
+    office_routes.routes(router)  # BPJS file, KPJ, JKM claims, PDP
     app.include_router(router)
     dashboard.mount(app)  # /dashboard: the programme office's pages (server/dashboard/)
     # Level 5: most of the size gain of 9 at a fraction of the time, for 228,000-hash pulls.

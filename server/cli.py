@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     admin = parser.add_subparsers(dest="server_command", metavar="PERINTAH_ADMIN")
     _admin_commands(admin)
     _dashboard_commands(admin)
+    _office_commands(admin)
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -298,3 +299,71 @@ def _report(args) -> int:
     Path(args.out).write_bytes(body)
     print(f"Laporan bulan {first:%Y-%m} ditulis ke {args.out} ({len(body) // 1024} KiB).")
     return 0
+
+
+# --- the programme office (server/bpjs_export.py, server/kpj.py) ---
+
+
+def _office_commands(admin: argparse._SubParsersAction) -> None:
+    export = _with_data_dir(admin.add_parser(
+        "bpjs-export", help="berkas pendaftaran kolektif BPJS Ketenagakerjaan (XLSX)"))
+    export.add_argument("--out", required=True, help="berkas XLSX yang dibuat")
+    export.add_argument("--since-last", action="store_true",
+                        help="hanya perubahan sejak ekspor terakhir (baru, dikoreksi, berhenti)")
+    export.set_defaults(handler=_bpjs_export)
+    answer = _with_data_dir(admin.add_parser(
+        "kpj-import", help="impor jawaban BPJS: nomor KPJ per NIK atau nomor anggota kota"))
+    answer.add_argument("file", help="berkas XLSX atau CSV dari BPJS")
+    answer.set_defaults(handler=_kpj_import)
+
+
+def _console_operator() -> dict:
+    import getpass
+
+    # The admin at the server's console: the system account is who did it.
+    user = getpass.getuser() or "admin"
+    return {"username": user[:64], "display_name": f"Admin server ({user})"[:100]}
+
+
+def _bpjs_export(args) -> int:
+    from server.bpjs_export import DELTA, FULL, export
+    from server.errors import ApiError
+
+    try:
+        body, info = export(_store(args), DELTA if args.since_last else FULL, None,
+                            _console_operator())
+    except ApiError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(body)
+    counts = ", ".join(f"{n} {label}" for label, n in (
+        ("baru", info["counts"]["new"]), ("koreksi", info["counts"]["corrected"]),
+        ("berhenti", info["counts"]["ended"])) if n)
+    kind = "perubahan sejak ekspor terakhir" if args.since_last else "lengkap"
+    print(f"Berkas BPJS ({kind}) ditulis ke {args.out}: {info['rows']} baris"
+          f"{' (' + counts + ')' if counts else ''}. SHA-256 {info['sha256']} tercatat di "
+          "audit.")
+    return 0
+
+
+def _kpj_import(args) -> int:
+    from server.errors import ApiError
+    from server.kpj import import_kpj
+
+    path = Path(args.file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        print(f"Berkas {path} tidak dapat dibaca: {exc.strerror}.", file=sys.stderr)
+        return 1
+    try:
+        done = import_kpj(_store(args), raw, path.name, None, _console_operator())
+    except ApiError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"{done['rows']} baris dibaca: {done['taken']} nomor KPJ dicatat, "
+          f"{done['unchanged']} sudah sama, {len(done['refused'])} ditolak.")
+    for item in done["refused"]:
+        who = item["nik_masked"] or item["member_number"] or "-"
+        print(f"  baris {item['line']}: {who} KPJ {item['kpj'] or '-'}: {item['message']}")
+    return 0 if not done["refused"] else 3

@@ -29,6 +29,13 @@ COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.valu
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
 
 
+def refuse_if_dead(db, record_id: str, action: str) -> None:
+    """server/office.py: a member recorded as dead is never funded, carded or reprinted."""
+    from server.office import refuse_if_dead as guard  # late: office imports this module's kin
+
+    guard(db, record_id, action)
+
+
 def _refuse(code: str, message: str, status: int = 409) -> ApiError:
     return ApiError(status, code, message)
 
@@ -204,6 +211,7 @@ def fund(store: Store, signer: Signer, device: Device, record_id: str, revision:
     year = year or today.year
 
     def apply(db, row, now):
+        refuse_if_dead(db, record_id, "didanai")
         _require_status(row, {Status.VERIFIED.value}, "didanai (harus terverifikasi dulu)")
         _no_correction_waiting(row)
         if year < today.year:
@@ -265,6 +273,7 @@ def issue_card(db, signer: Signer, row: dict, now: str, serial: int | None = Non
 
 
 def _card_of(db, row: dict, card_version: int) -> dict:
+    refuse_if_dead(db, row["id"], "diberi kartu")
     _require_status(row, CARD_STATUSES, "dicatat kartunya")
     card = current_card(db, row["id"])
     if card is None or card["card_version"] != card_version:
@@ -339,6 +348,7 @@ def reprint(store: Store, signer: Signer, device: Device, record_id: str, revisi
         return True
 
     def apply(db, row, now):
+        refuse_if_dead(db, record_id, "diberi kartu atau dicetak ulang kartunya")
         _require_status(row, CARD_STATUSES, "dicetak ulang")
         card = current_card(db, record_id)
         if card is None:

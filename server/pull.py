@@ -60,9 +60,20 @@ _QUERIES = {
          "status_reason", "member_number", "event_id", "event_name"),
     ),
     "revocation": (
-        "SELECT seq, record_id, serial, card_version FROM revocations "
+        "SELECT seq, record_id, serial, card_version, reason FROM revocations "
         "WHERE seq > ? ORDER BY seq LIMIT ?",
-        ("seq", "id", "serial", "card_version"),
+        ("seq", "id", "serial", "card_version", "reason"),
+    ),
+    # The programme office (server/kpj.py, server/pdp.py): BPJS's KPJ number of a member, and
+    # a person's erasure, which every device applies to its own copy.
+    "kpj": (
+        "SELECT seq, record_id, kpj, start_date FROM kpj_numbers "
+        "WHERE seq > ? ORDER BY seq LIMIT ?",
+        ("seq", "id", "kpj", "start_date"),
+    ),
+    "erasure": (
+        "SELECT seq, record_id, at FROM erasures WHERE seq > ? ORDER BY seq LIMIT ?",
+        ("seq", "id", "at"),
     ),
 }
 _BOOLEAN = {"possible_duplicate", "conflict", "correction_pending", "card_outdated"}

@@ -287,6 +287,9 @@ class PullChange(BaseModel):
     from_device_id: str = ""
     to_device_id: str = ""
     data: dict[str, Any] | None = None
+    # KPJ items (server/kpj.py): BPJS's membership number and the start of cover.
+    kpj: str = ""
+    start_date: str = ""
 
 
 class PullResponse(BaseModel):

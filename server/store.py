@@ -260,6 +260,65 @@ def _m0008_dashboard(db: Database) -> None:
     db.execute("CREATE INDEX dashboard_facts_year ON dashboard_facts(year, kelurahan, stage)")
 
 
+@MIGRATIONS(name="0009_programme_office")
+def _m0009_programme_office(db: Database) -> None:
+    # The programme office's audit (server/office.py): exports to BPJS, KPJ imports, PDP copies
+    # and erasures' tombstones. Never personal fields: counts, hashes, record ids, who and when.
+    db.execute(
+        """CREATE TABLE office_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL,
+            record_id TEXT NOT NULL DEFAULT '', device_id TEXT NOT NULL DEFAULT '',
+            operator_username TEXT NOT NULL DEFAULT '', operator TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}')"""
+    )
+    db.execute("CREATE INDEX office_audit_action ON office_audit(action, id)")
+    # What each member's last export to BPJS said (server/bpjs_export.py): the delta export
+    # compares today's state against it. `content_hash` covers the exported columns.
+    db.execute(
+        """CREATE TABLE bpjs_exported (
+            record_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, state TEXT NOT NULL,
+            export_id TEXT NOT NULL, at TEXT NOT NULL)"""
+    )
+    # KPJ numbers BPJS gave back (server/kpj.py); `seq` is the pull item's sequence.
+    db.execute(
+        """CREATE TABLE kpj_numbers (
+            record_id TEXT PRIMARY KEY, kpj TEXT NOT NULL UNIQUE, start_date TEXT,
+            import_id TEXT NOT NULL, at TEXT NOT NULL, seq INTEGER NOT NULL)"""
+    )
+    db.execute("CREATE INDEX kpj_numbers_seq ON kpj_numbers(seq)")
+    # One JKM death claim per member (server/claims.py): the death, the claimant, the
+    # documents, submission, payment and hand-over. Each step is also an event devices pull.
+    db.execute(
+        """CREATE TABLE claims (
+            record_id TEXT PRIMARY KEY, died_on TEXT NOT NULL, death_place TEXT NOT NULL,
+            certificate_no TEXT NOT NULL, reported_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            claimant_name TEXT NOT NULL DEFAULT '', claimant_relationship TEXT NOT NULL DEFAULT '',
+            claimant_heir INTEGER, claimant_reason TEXT NOT NULL DEFAULT '',
+            documents TEXT NOT NULL DEFAULT '{}', submitted_on TEXT, submission_ref TEXT NOT NULL
+            DEFAULT '', paid_on TEXT, amount INTEGER, handed_over_on TEXT,
+            handed_to TEXT NOT NULL DEFAULT '', stage TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX claims_stage ON claims(stage)")
+    # Why a card was revoked (meninggal, persetujuan ditarik, a reprint): devices keep it.
+    db.execute("ALTER TABLE revocations ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+
+
+@MIGRATIONS(name="0010_pdp")
+def _m0010_pdp(db: Database) -> None:
+    # A person's PDP requests (server/pdp.py): the withdrawal of consent (membership ends at the
+    # end of the paid month) and the erasure of personal fields, which every device pulls
+    # (`erasure` items, by sequence) and applies to its own copy.
+    db.execute(
+        """CREATE TABLE withdrawals (
+            record_id TEXT PRIMARY KEY, received_on TEXT NOT NULL, ends_on TEXT NOT NULL,
+            at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE erasures (
+            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, at TEXT NOT NULL)"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

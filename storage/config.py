@@ -165,12 +165,38 @@ class ProgramVersion:
         return Contribution(jkk, r.jkm_rupiah, discount, jkk + r.jkm_rupiah - discount, verified)
 
 
+@dataclass(frozen=True)
+class ExportColumn:
+    field: str  # a name server/bpjs_export.py knows (FIELDS there)
+    header: str  # the branch's column title
+
+
+@dataclass(frozen=True)
+class ClaimDocument:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ProgrammeOffice:
+    """The programme office's work with BPJS: the collective registration file's columns, the
+    JKM benefit, the claim's document checklist and how long data is kept after a membership
+    ends (erasure at the person's request is refused before that)."""
+
+    bpjs_export_columns: tuple[ExportColumn, ...] = ()
+    bpjs_export_programmes: str = "JKK+JKM"
+    jkm_benefit_rupiah: int = 42_000_000
+    retention_days: int = 1825
+    claim_documents: tuple[ClaimDocument, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is loaded once
 class ProgramConfig:
     programme: str
     city: str
     versions: tuple[ProgramVersion, ...]  # oldest first
     consent_texts: dict[str, ConsentText]
+    office: ProgrammeOffice = ProgrammeOffice()
 
     def for_date(self, d: date) -> ProgramVersion:
         """The version in force on `d`."""
@@ -297,6 +323,24 @@ def _check(config: ProgramConfig) -> None:
             raise ConfigError(f"{where}: workforce {w.workers} / {w.covered_percent}%")
 
 
+def _office(raw: dict) -> ProgrammeOffice:
+    office = ProgrammeOffice(
+        bpjs_export_columns=tuple(ExportColumn(str(c["field"]), str(c["header"]))
+                                  for c in raw.get("bpjs_export_columns", [])),
+        bpjs_export_programmes=str(raw.get("bpjs_export_programmes", "JKK+JKM")),
+        jkm_benefit_rupiah=int(raw.get("jkm_benefit_rupiah", 42_000_000)),
+        retention_days=int(raw.get("retention_days", 1825)),
+        claim_documents=tuple(ClaimDocument(str(d["code"]), str(d["label"]))
+                              for d in raw.get("claim_documents", [])),
+    )
+    if office.jkm_benefit_rupiah <= 0 or office.retention_days < 0:
+        raise ConfigError("programme_office: JKM benefit and retention must be positive")
+    codes = [d.code for d in office.claim_documents]
+    if len(codes) != len(set(codes)) or not all(codes):
+        raise ConfigError("programme_office: claim document codes must be unique and non-empty")
+    return office
+
+
 def parse_program_config(data: dict) -> ProgramConfig:
     if data.get("format") != FORMAT_VERSION:
         raise ConfigError(f"unsupported configuration format: {data.get('format')!r}")
@@ -310,7 +354,8 @@ def parse_program_config(data: dict) -> ProgramConfig:
                                   bool(t.get("verified", False)))
         for t in data["consent_texts"]
     }
-    config = ProgramConfig(data.get("programme", ""), data.get("city", ""), tuple(versions), texts)
+    config = ProgramConfig(data.get("programme", ""), data.get("city", ""), tuple(versions), texts,
+                           _office(data.get("programme_office") or {}))
     _check(config)
     return config
 
