@@ -80,10 +80,10 @@ def _table(rows: list[list], widths: list[float], numeric_from: int = 1,
 
 
 def _hbar_chart(labels: list[str], first: list[int], second: list[int], legend) -> Drawing:
-    height = 14 * len(labels) + 30
+    height = 14 * len(labels) + 44
     drawing = Drawing(WIDTH, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 120, 20, WIDTH - 150, height - 28
+    chart.x, chart.y, chart.width, chart.height = 120, 34, WIDTH - 150, height - 40
     chart.data = [list(reversed(first)), list(reversed(second))]
     chart.categoryAxis.categoryNames = list(reversed([lb[:24] for lb in labels]))
     chart.categoryAxis.labels.fontName = FONT
@@ -246,10 +246,11 @@ def _who_part(s, d: dict) -> list:
         story += [_table(rows, [WIDTH * 0.46] + [WIDTH * 0.18] * 3), Spacer(1, 4)]
     weeks = d["weeks"][-26:]
     if weeks:
-        story += [Paragraph("Per minggu (26 minggu terakhir)", s["h2"]),
-                  _column_chart([w["week"] for w in weeks], [w["received"] for w in weeks],
-                                [w["cover_started"] for w in weeks],
-                                ("Diterima server", "Mulai dijamin"))]
+        story.append(KeepTogether([
+            Paragraph("Per minggu (26 minggu terakhir)", s["h2"]),
+            _column_chart([w["week"] for w in weeks], [w["received"] for w in weeks],
+                          [w["cover_started"] for w in weeks],
+                          ("Diterima server", "Mulai dijamin"))]))
     return story
 
 
