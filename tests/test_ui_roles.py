@@ -178,7 +178,7 @@ def test_the_card_desk_refuses_a_role_that_is_not_the_desk(qtbot, worker, operat
     desk_panel.view_box.setCurrentIndex(desk_panel.view_box.findData("ready"))
     desk_panel.refresh()
     assert desk_panel.print_button.isEnabled() and desk_panel.reprint_button.isEnabled()
-    assert desk_panel.who() == "Kiki Loket"
+    assert desk_panel.who() == {"username": "kiki", "display_name": "Kiki Loket"}
 
 
 def test_the_verifier_refuses_a_role_that_does_not_verify(qtbot, operators, open_window):

@@ -5,17 +5,26 @@ on a registration that changed since it was opened."""
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device
+from sync_util import VERIFIER, enrol_code, enrolled_device
 
 from storage.demo import fill_demo_data
+from storage.operators import Operator
 from sync import verifier as api
 from sync.client import SyncClient
 from sync.engine import run_sync
 from sync.enrol import client_for
 from ui.db_worker import DbWorker
+from ui.session import Session
 from ui.verifier_panel import NOT_ENROLLED, VerifierPanel
 
 WAIT = 10_000
+SARI = Operator(id=7, username="sari.v", display_name="Verifikator Uji", role="verifikator",
+                active=True, failed_attempts=0, locked_until=None, created_at="")
+
+
+def logged_in(operator=SARI) -> Session:
+    """The session of a window where `operator` logged in (who decides)."""
+    return Session(operator)
 
 
 def _push(registry) -> None:
@@ -39,9 +48,10 @@ def panel(qtbot, tmp_path, server):
     enrolled_device(tmp_path / "v.sqlite3", url, server_dir, "verifier").close()
     worker = DbWorker.for_path(tmp_path / "v.sqlite3")
     worker.start()
-    widget = VerifierPanel(worker)
+    widget = VerifierPanel(worker, session=logged_in())
     qtbot.addWidget(widget)
-    widget.operator_edit.setText("Verifikator Uji")
+    widget.confirm = lambda title, text, yes: widget.asked.append((title, text, yes)) or True
+    widget.asked = []
     widget.reload()
     qtbot.waitUntil(lambda: widget.model.rowCount() == 4, timeout=WAIT)
     yield widget
@@ -69,7 +79,9 @@ def test_list_is_masked_and_the_quota_is_shown(qtbot, panel):
     assert all(item["nik_masked"] == panel.cell(item, 1) for item in panel.model.items)
     qtbot.waitUntil(lambda: "tersisa" in panel.quota_label.text(), timeout=WAIT)
     assert "Pekerja rentan" in panel.quota_label.text()
-    assert panel.reason_combo.count() == 8
+    # Eight reasons and no reason chosen beforehand: the verifier picks one.
+    assert panel.reason_combo.count() == 9
+    assert panel.reason_combo.currentIndex() == 0 and panel.reason_combo.currentData() == ""
 
 
 def test_kegiatan_filter_comes_from_the_server_and_shows_names(qtbot, panel):
@@ -118,21 +130,43 @@ def test_verify_then_fund_then_reject_with_a_reason(qtbot, panel):
     assert panel.detail["status"] == "verified"
     qtbot.waitUntil(lambda: "tersisa" in panel.quota_label.text(), timeout=WAIT)
     before = panel.quota_label.text()
+    panel.confirm = lambda title, text, yes: panel.asked.append((title, text, yes)) and False
+    panel.asked.clear()
+    panel.fund_button.click()  # answered Batal: nothing is sent
+    assert panel.asked[0][0] == "Danai pendaftaran?" and panel.detail["status"] == "verified"
+    assert panel.detail["nik_masked"] in panel.asked[0][1]
+    assert panel.detail["data"]["nik"] not in panel.asked[0][1]
+    panel.confirm = lambda title, text, yes: panel.asked.append((title, text, yes)) or True
     _decide(qtbot, panel, panel.fund_button)
     assert panel.detail["status"] == "funded"
+    # The decision carries the logged-in operator, never a typed name.
+    who = [e.get("operator") for e in api.registration_detail(
+        panel.client, panel.detail["id"])["events"] if e["event"] in ("verified", "funded")]
+    assert who == [{"username": "sari.v", "display_name": "Verifikator Uji"}] * 2
     assert panel.detail["member_number"] in panel.message.text()
     qtbot.waitUntil(lambda: panel.quota_label.text() != before, timeout=WAIT)
 
     qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=WAIT)  # status filter: received
     rows = [i for i, item in enumerate(panel.model.items) if not item["possible_duplicate"]]
     _open(qtbot, panel, rows[0])
+    assert panel.reason_combo.currentData() == "" and not panel.reject_button.isEnabled()
+    panel.reject()  # reached anyway: refused, nothing asked or sent
+    assert panel.message.text() == "Pilih dulu alasan penolakan."
     panel.reason_combo.setCurrentIndex(panel.reason_combo.findData("not_resident"))
+    assert panel.reject_button.isEnabled()
     panel.reason_edit.setText("Tinggal di Muaro Jambi")
+    panel.asked.clear()
     _decide(qtbot, panel, panel.reject_button)
+    title, text, yes = panel.asked[0]
+    assert (title, yes) == ("Tolak pendaftaran?", "Ya, tolak")
+    assert "Alasan: Bukan penduduk / tidak berdomisili di kota ini" in text
+    assert "Keterangan: Tinggal di Muaro Jambi" in text  # as typed, never lower-cased
     assert panel.detail["status"] == "rejected"
-    assert panel.detail["status_reason"] == "Tinggal di Muaro Jambi"
+    assert "Tinggal di Muaro Jambi" in panel.detail["status_reason"]
+    assert "Tinggal di Muaro Jambi" in panel.message.text()  # the note keeps its capitals
     assert "Tinggal di Muaro Jambi" in panel.this_view.toPlainText()
     assert "Ditolak oleh Verifikator Uji" in panel.this_view.toPlainText()  # the history
+    assert panel.reason_combo.currentData() == ""  # the next one starts unchosen again
 
 
 def test_a_decision_on_a_changed_registration_is_refused_with_a_clear_message(
@@ -142,7 +176,7 @@ def test_a_decision_on_a_changed_registration_is_refused_with_a_clear_message(
     seen = _open(qtbot, panel, rows[0])
     other = SyncClient(url, SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "meja 2")
                        ["token"])
-    api.reject(other, seen["id"], seen["revision"], "documents_incomplete")
+    api.reject(other, seen["id"], seen["revision"], "documents_incomplete", operator=VERIFIER)
     other.close()
     _decide(qtbot, panel, panel.verify_button)
     assert panel.message.text() == api.STALE_MESSAGE

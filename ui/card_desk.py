@@ -420,13 +420,15 @@ class CardDeskPanel(QWidget):
 
         return may(self, roles.CARDS)
 
-    def who(self) -> str:
-        """The name recorded on a step: the logged-in operator's, read on the main thread."""
+    def who(self) -> dict[str, str] | str:
+        """Who a step is recorded for: the logged-in operator (`{"username",
+        "display_name"}`), read on the main thread; outside a logged-in window the name the
+        panel was given."""
         from ui.session import session_of
 
         session = session_of(self)
         if session is not None and session.operator is not None:
-            return session.display_name
+            return session.operator_ref()
         return self.operator
 
     def apply_roles(self) -> None:
@@ -534,7 +536,7 @@ class CardDeskPanel(QWidget):
         self.worker.call(desk.load_print_cards, ids, on_result=loaded,
                          on_error=lambda exc: self._finish_error(exc, on_finished))
 
-    def _run_job(self, job: CardJob, cards: list, on_finished, operator: str) -> None:
+    def _run_job(self, job: CardJob, cards: list, on_finished, operator: Any) -> None:
         self._progress = QProgressDialog("Menyiapkan kartu…", "Batal", 0, len(cards), self)
         self._progress.setWindowTitle("Cetak kartu")
         self._progress.setWindowModality(Qt.WindowModality.WindowModal)
@@ -562,7 +564,7 @@ class CardDeskPanel(QWidget):
             self._progress.deleteLater()
             self._progress = None
 
-    def _job_done(self, cards: list, on_finished, operator: str) -> None:
+    def _job_done(self, cards: list, on_finished, operator: Any) -> None:
         self._close_progress()
         keys = [(c.serial, c.version) for c in cards]
 
@@ -651,7 +653,7 @@ class CardDeskPanel(QWidget):
 
         self.worker.call(_reprint_plan, reg_id, on_result=planned, on_error=failed)
 
-    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, operator: str,
+    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, operator: Any,
                       on_done, on_error) -> None:
         self._reprinting = True
         self.reprint_button.setEnabled(False)

@@ -5,6 +5,12 @@ duplicate, fund within the quota with the places left per cohort.
 Every HTTP request runs on the panel's QThreadPool; results come back to the main thread through
 a queued signal. A decision carries the revision the verifier saw, so the server refuses it
 when the registration changed in the meantime, and the panel says so and reloads it.
+
+Who decides is the operator logged in to the window (ui/session.py), read on the main thread
+before the request starts and sent as `{"username", "display_name"}`; nobody types a name. Only
+an operator whose role (and this device's role) allows verifying may decide: the buttons are
+disabled for anyone else, and the decision methods refuse even when called. *Danai*, *Tolak*
+and *Selesaikan duplikat* ask first (ui/verifier_confirm.py), with *Batal* as the default.
 """
 
 from __future__ import annotations
@@ -42,12 +48,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storage import roles
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS, Status
 from storage.regions import load_regions
 from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
+from ui import verifier_confirm
+from ui.session import Session, session_of
 from ui.timefmt import format_date, format_time
+from ui.verifier_corrections import CorrectionBox, changed_labels, pending_as_detail
 
 PAGE = 100
 EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md §5)
@@ -58,6 +68,12 @@ EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md
 }
 COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Kegiatan",
            "Diterima")
+UNMARKED = frozenset({"Versi", "Diterima server"})  # bookkeeping, never a change to mark
+COLUMN_WIDTHS = (230, 140, 130, 120, 130, 150, 150, 170)  # the last column stretches
+NOT_ALLOWED = ("Anda masuk sebagai {role}: peran ini tidak dapat membuat keputusan verifikasi. "
+               "Keputusan hanya dapat dibuat oleh verifikator atau admin.")
+NO_OPERATOR = "Masuk dengan akun petugas dulu: setiap keputusan mencatat siapa yang membuatnya."
+CHOOSE_REASON = "— pilih alasan penolakan —"
 NOT_ENROLLED = (
     "Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab Sinkronisasi "
     "(atau pakai server lokal untuk mencoba), lalu buka tab ini lagi."
@@ -131,9 +147,14 @@ class VerifierPanel(QWidget):
 
     decided = Signal(str, str)  # registration id, new status
 
-    def __init__(self, worker: Any, parent: QWidget | None = None):
+    def __init__(self, worker: Any, parent: QWidget | None = None, *,
+                 session: Session | None = None):
         super().__init__(parent)
         self.worker = worker
+        self._session = session  # else the window's, found through the parents
+        # Asks before a decision; replaced in tests. (title, text, yes_label) -> bool
+        self.confirm: Callable[[str, str, str], bool] = (
+            lambda title, text, yes: verifier_confirm.ask(self, title, text, yes))
         self.client: SyncClient | None = None
         self.regions = load_regions()
         self.occupations: dict[str, str] = {}
@@ -144,6 +165,7 @@ class VerifierPanel(QWidget):
         self.detail: dict | None = None  # the registration shown, as the server last sent it
         self.duplicates: list[dict] = []
         self.conflicts: list[dict] = []
+        self.correction: dict | None = None  # the correction waiting on the one shown
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._numbers = itertools.count(1)
@@ -155,7 +177,7 @@ class VerifierPanel(QWidget):
         self._loaded = False
         self._build()
         self._connect_filters()
-        self._set_actions()
+        self.apply_roles()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """The first time the tab is shown: connect and load (no network before that)."""
@@ -169,14 +191,15 @@ class VerifierPanel(QWidget):
     def _build(self) -> None:
         self.quota_label = QLabel("Kuota: memuat…", self)
         self.quota_label.setObjectName("quota_label")
-        self.operator_edit = QLineEdit(self)
-        self.operator_edit.setPlaceholderText("nama verifikator")
+        self.quota_label.setWordWrap(True)
+        # Who decides: the logged-in operator, shown, never typed.
+        self.who_label = QLabel("", self)
+        self.who_label.setObjectName("verifier_who")
         self.reload_button = QPushButton("Muat ulang", self)
         self.reload_button.clicked.connect(self.reload)
         top = QHBoxLayout()
         top.addWidget(self.quota_label, 1)
-        top.addWidget(QLabel("Verifikator:", self))
-        top.addWidget(self.operator_edit)
+        top.addWidget(self.who_label)
         top.addWidget(self.reload_button)
 
         layout = QVBoxLayout(self)
@@ -185,7 +208,11 @@ class VerifierPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self._build_list())
         splitter.addWidget(self._build_detail())
-        splitter.setStretchFactor(1, 2)
+        # The list gets as much room as the detail: at 1366×768 about ten rows show.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 380])
+        self.splitter = splitter
         layout.addWidget(splitter, 1)
         self.message = QLabel("", self)
         self.message.setObjectName("verifier_message")
@@ -216,18 +243,25 @@ class VerifierPanel(QWidget):
             self.status_combo.addItem(STATUS_LABELS[status], status.value)
         self.status_combo.setCurrentIndex(1)  # what waits for a decision
         self.duplicate_check = QCheckBox("Hanya kemungkinan duplikat", self)
+        self.correction_check = QCheckBox("Hanya koreksi menunggu", self)
+        self.correction_check.setObjectName("correction_filter")
+        self.correction_check.setToolTip("Pendaftaran terverifikasi atau didanai yang datanya "
+                                         "dikoreksi petugas pendata dan menunggu verifikasi")
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText("cari nama…")
         self.search_edit.returnPressed.connect(self._filters_changed)
         widgets = (("Kecamatan", self.kecamatan_combo), ("Kelurahan", self.kelurahan_combo),
                    ("Kelompok", self.cohort_combo), ("Pekerjaan", self.occupation_combo),
                    ("Kegiatan", self.event_combo), ("Status", self.status_combo))
+        # Two rows of four: the filters take little height, the list keeps it.
+        widgets += (("Nama", self.search_edit),)
         for i, (label, widget) in enumerate(widgets):
-            grid.addWidget(QLabel(label, box), i // 3, (i % 3) * 2)
-            grid.addWidget(widget, i // 3, (i % 3) * 2 + 1)
-        grid.addWidget(self.duplicate_check, 2, 0, 1, 2)
-        grid.addWidget(QLabel("Nama", box), 2, 2)
-        grid.addWidget(self.search_edit, 2, 3)
+            grid.addWidget(QLabel(label, box), i // 4, (i % 4) * 2)
+            grid.addWidget(widget, i // 4, (i % 4) * 2 + 1)
+        grid.addWidget(self.duplicate_check, 1, 6)
+        grid.addWidget(self.correction_check, 1, 7)
+        grid.setContentsMargins(6, 2, 6, 2)
+        grid.setVerticalSpacing(2)
         return box
 
     def _connect_filters(self) -> None:
@@ -236,6 +270,7 @@ class VerifierPanel(QWidget):
                       self.occupation_combo, self.event_combo, self.status_combo):
             combo.currentIndexChanged.connect(self._filters_changed)
         self.duplicate_check.toggled.connect(self._filters_changed)
+        self.correction_check.toggled.connect(self._corrections_toggled)
 
     def _build_list(self) -> QWidget:
         holder = QWidget(self)
@@ -247,10 +282,16 @@ class VerifierPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Fixed starting widths the verifier may drag: the name is never squeezed by a long
+        # note or kegiatan, which are cut with "…" and shown whole in the detail.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
         self.prev_button = QPushButton("‹ Sebelumnya", holder)
         self.prev_button.clicked.connect(lambda: self._page(-PAGE))
@@ -277,13 +318,19 @@ class VerifierPanel(QWidget):
         sides.addWidget(self.this_view)
         sides.addWidget(self.other_view)
         layout.addWidget(sides, 1)
+        self.corrections = CorrectionBox(holder)
+        self.corrections.approve.connect(self.approve_correction)
+        self.corrections.reject.connect(self.reject_correction)
+        layout.addWidget(self.corrections)
 
         self.verify_button = QPushButton("Verifikasi", holder)
         self.verify_button.clicked.connect(self.verify)
         self.fund_button = QPushButton("Danai", holder)
         self.fund_button.clicked.connect(self.fund)
         self.reason_combo = QComboBox(holder)
+        self.reason_combo.setObjectName("reject_reason")
         self._fill_reasons()
+        self.reason_combo.currentIndexChanged.connect(lambda _i: self._set_actions())
         self.reason_edit = QLineEdit(holder)
         self.reason_edit.setPlaceholderText("keterangan untuk petugas pendata (boleh kosong)")
         self.reject_button = QPushButton("Tolak", holder)
@@ -305,9 +352,12 @@ class VerifierPanel(QWidget):
         return holder
 
     def _fill_reasons(self) -> None:
+        """No reason is chosen for the verifier: the first entry asks for one."""
         self.reason_combo.clear()
+        self.reason_combo.addItem(CHOOSE_REASON, "")
         for code, label in self.reject_reasons.items():
             self.reason_combo.addItem(label, code)
+        self.reason_combo.setCurrentIndex(0)
 
     def _fill_kelurahan(self) -> None:
         self.kelurahan_combo.blockSignals(True)
@@ -419,6 +469,7 @@ class VerifierPanel(QWidget):
         if reasons:
             self.reject_reasons = reasons
             self._fill_reasons()
+            self.corrections.set_reasons(reasons)
 
     def refresh_quota(self) -> None:
         self._run("quota", api.quota, on_done=self._got_quota)
@@ -435,8 +486,17 @@ class VerifierPanel(QWidget):
             event=self.event_combo.currentData() or "",
             status=self.status_combo.currentData() or "",
             possible_duplicate=True if self.duplicate_check.isChecked() else None,
+            correction_pending=True if self.correction_check.isChecked() else None,
             q=self.search_edit.text().strip(),
         )
+
+    def _corrections_toggled(self, checked: bool) -> None:
+        """Corrections wait on decided registrations: any status, not only "diterima"."""
+        if checked and self.status_combo.currentIndex() != 0:
+            self.status_combo.blockSignals(True)
+            self.status_combo.setCurrentIndex(0)
+            self.status_combo.blockSignals(False)
+        self._filters_changed()
 
     def _filters_changed(self, *_args) -> None:
         self.offset = 0
@@ -508,6 +568,13 @@ class VerifierPanel(QWidget):
         self.detail = answer["registration"]
         self.duplicates = list(answer.get("duplicates", []))
         self.conflicts = list(answer.get("conflicts", [])) if self.detail.get("conflict") else []
+        self.correction = answer.get("correction") or None
+        self.corrections.show_correction(self.correction, self.detail.get("version", ""))
+        if self.correction:
+            self._show_correction(answer)
+            self._fill_keep()
+            self._set_actions()
+            return
         self.this_view.setHtml(self._detail_html(self.detail, None, answer.get("events", [])))
         others = [self._detail_html(d, self.detail, [], "Kemungkinan duplikat")
                   for d in self.duplicates]
@@ -518,6 +585,21 @@ class VerifierPanel(QWidget):
                                 "<p><i>Tidak ada pendaftaran lain dengan NIK yang sama.</i></p>")
         self._fill_keep()
         self._set_actions()
+
+    def _show_correction(self, answer: dict) -> None:
+        """The version in force on the left, the correction on the right, changed fields
+        marked on both sides."""
+        current, correction = self.detail, self.correction or {}
+        pending = pending_as_detail(current, correction)
+        changed = changed_labels(list(correction.get("changed") or []))
+        heading = ("<p><b>Bagian yang berubah:</b> "
+                   f"{html.escape(', '.join(changed) or '—')}</p>")
+        self.this_view.setHtml(self._detail_html(
+            current, pending, answer.get("events", []),
+            f"Yang berlaku sekarang (versi {current.get('version', '')})"))
+        self.other_view.setHtml(heading + self._detail_html(
+            pending, current, [],
+            f"Koreksi menunggu verifikasi (versi {correction.get('version', '')})"))
 
     def _fill_keep(self) -> None:
         """What "keep" may choose: a version in a conflict, else a member of a duplicate group."""
@@ -545,22 +627,62 @@ class VerifierPanel(QWidget):
         flagged = bool(self.detail and (self.detail.get("possible_duplicate")
                                         or self.detail.get("conflict")))
         received, verified = Status.RECEIVED.value, Status.VERIFIED.value
-        self.verify_button.setEnabled(status == received and not flagged)
-        self.fund_button.setEnabled(status == verified)
-        self.reject_button.setEnabled(status in (received, verified))
-        self.reason_combo.setEnabled(status in (received, verified))
-        self.resolve_button.setEnabled(self.keep_combo.count() > 0)
+        allowed = self.may_decide()
+        waiting = bool(self.detail and self.detail.get("correction_pending"))
+        open_ = status in (received, verified) and allowed and not waiting
+        self.verify_button.setEnabled(allowed and status == received and not flagged
+                                      and not waiting)
+        self.fund_button.setEnabled(allowed and status == verified and not waiting)
+        self.reason_combo.setEnabled(open_)
+        self.reason_edit.setEnabled(open_)
+        self.reject_button.setEnabled(open_ and bool(self.reason_combo.currentData()))
+        self.resolve_button.setEnabled(allowed and self.keep_combo.count() > 0)
+        self.keep_combo.setEnabled(allowed)
+        if hasattr(self, "corrections"):
+            self.corrections.set_allowed(allowed)
+
+    # --- who decides -------------------------------------------------------------------------
+
+    def session(self) -> Session | None:
+        return self._session or session_of(self)
+
+    def may_decide(self) -> bool:
+        """A logged-in operator whose role (and this device's) allows verifying."""
+        session = self.session()
+        return (session is not None and session.operator is not None
+                and session.may(roles.VERIFY))
+
+    def apply_roles(self) -> None:
+        """The window's operator changed (another one unlocked): show who decides now."""
+        session = self.session()
+        if session is None or session.operator is None:
+            self.who_label.setText("Belum masuk")
+        else:
+            self.who_label.setText(f"Keputusan atas nama: {session.display_name} "
+                                   f"({session.username})")
+        self._set_actions()
+
+    def _refusal(self) -> str:
+        session = self.session()
+        if session is None or session.operator is None:
+            return NO_OPERATOR
+        from ui.session import role_label
+
+        return NOT_ALLOWED.format(role=role_label(session.operator.role).lower())
 
     def _detail_html(self, reg: dict, compare: dict | None, events: list[dict],
                      title: str = "Pendaftaran ini") -> str:
-        """One registration as a table; values that differ from `compare` are marked red."""
+        """One registration as a table; values that differ from `compare` are marked red (and
+        with ✎, so the mark does not rest on colour alone). The server's bookkeeping (version,
+        time received) is never marked: it always differs."""
         rows = self._fields(reg)
         other = dict(self._fields(compare)) if compare else {}
         out = [f"<h3>{title}</h3><table cellspacing='2'>"]
         for label, value in rows:
-            differs = compare is not None and other.get(label) != value
+            differs = (compare is not None and label not in UNMARKED
+                       and other.get(label) != value)
             shown = html.escape(value) or "—"
-            shown = f"<b style='color:#b00020'>{shown}</b>" if differs else shown
+            shown = f"<b style='color:#b00020'>✎ {shown}</b>" if differs else shown
             out.append(f"<tr><td><i>{html.escape(label)}</i></td><td>{shown}</td></tr>")
         out.append("</table>")
         if events:
@@ -579,9 +701,7 @@ class VerifierPanel(QWidget):
         data = reg.get("data") or {}
         kel = self.regions.kelurahan(data.get("kelurahan_code") or "")
         kec = self.regions.kecamatan(data.get("kecamatan_code") or "")
-        heirs = "; ".join(
-            f"{h.get('name', '')} ({HEIR_RELATIONSHIPS.get(h.get('relationship'), '')})"
-            for h in data.get("heirs") or [])
+        heirs = "; ".join(_heir_text(h) for h in data.get("heirs") or [])
         income = data.get("monthly_income")
         event = data.get("event_id") or ""
         return [
@@ -610,18 +730,27 @@ class VerifierPanel(QWidget):
 
     # --- decisions ---------------------------------------------------------------------------
 
-    def _operator(self) -> str:
-        return self.operator_edit.text().strip()
+    def operator_ref(self) -> dict[str, str] | None:
+        """Who decides, read here on the main thread (never inside a job); None when nobody
+        may decide (the refusal is shown)."""
+        if not self.may_decide():
+            self._say(self._refusal(), error=True)
+            self._set_actions()
+            return None
+        return self.session().operator_ref()
 
     def _decide(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
         if self.detail is None:
+            return
+        operator = self.operator_ref()
+        if operator is None:
             return
         reg_id, revision = self.detail["id"], int(self.detail["revision"])
         for button in (self.verify_button, self.fund_button, self.reject_button,
                        self.resolve_button):
             button.setEnabled(False)
         self._say("Mengirim keputusan ke server…")
-        self._run("decision", lambda c: fn(c, reg_id, revision, *args, operator=self._operator(),
+        self._run("decision", lambda c: fn(c, reg_id, revision, *args, operator=operator,
                                            **kwargs),
                   on_done=self._decided, on_error=lambda exc: self._refused(reg_id, exc))
 
@@ -629,27 +758,85 @@ class VerifierPanel(QWidget):
         self._decide(api.verify)
 
     def fund(self) -> None:
-        self._decide(api.fund)
+        if self.detail is None or not self._may_or_say():
+            return
+        text = verifier_confirm.fund_text(self.detail)
+        if self.confirm("Danai pendaftaran?", text, "Ya, danai"):
+            self._decide(api.fund)
 
     def reject(self) -> None:
-        self._decide(api.reject, self.reason_combo.currentData() or "other",
-                     reason_text=self.reason_edit.text().strip())
+        if self.detail is None or not self._may_or_say():
+            return
+        code = self.reason_combo.currentData() or ""
+        if not code:
+            self._say("Pilih dulu alasan penolakan.", error=True)
+            self.reason_combo.setFocus()
+            return
+        note = self.reason_edit.text().strip()
+        text = verifier_confirm.reject_text(self.detail, self.reason_combo.currentText(), note)
+        if self.confirm("Tolak pendaftaran?", text, "Ya, tolak"):
+            self._decide(api.reject, code, reason_text=note)
 
     def resolve_duplicate(self) -> None:
         """Keep the choice of the combo: a version in a conflict, or one of a duplicate group."""
         keep = self.keep_combo.currentData()
+        if self.detail is None or not keep or not self._may_or_say():
+            return
         if isinstance(keep, tuple):
-            self._decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
-        elif keep:
+            text = verifier_confirm.conflict_text(self.detail, self.keep_combo.currentText())
+            if self.confirm("Selesaikan konflik?", text, "Ya, selesaikan"):
+                self._decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
+            return
+        others = [d for d in [self.detail, *self.duplicates]
+                  if d["id"] != keep and d.get("status") != Status.REJECTED.value]
+        kept = next((d for d in [self.detail, *self.duplicates] if d["id"] == keep), self.detail)
+        text = verifier_confirm.duplicate_text(kept, others)
+        if self.confirm("Selesaikan duplikat?", text, "Ya, selesaikan"):
             self._decide(api.resolve_duplicate, keep)
+
+    def approve_correction(self) -> None:
+        correction = self.correction
+        if self.detail is None or not correction or not self._may_or_say():
+            return
+        changed = changed_labels(list(correction.get("changed") or []))
+        text = verifier_confirm.correction_text(self.detail, True, changed)
+        if self.confirm("Setujui koreksi?", text, "Ya, setujui"):
+            self.corrections.set_busy()
+            self._decide(api.approve_correction, int(correction["version"]))
+
+    def reject_correction(self, code: str = "", note: str = "") -> None:
+        correction = self.correction
+        if self.detail is None or not correction or not self._may_or_say():
+            return
+        code = code or self.corrections.reason_combo.currentData() or ""
+        if not code:
+            self._say("Pilih dulu alasan penolakan koreksi.", error=True)
+            return
+        label = self.reject_reasons.get(code, code)
+        changed = changed_labels(list(correction.get("changed") or []))
+        reason = f"{label}: {note}" if note else label
+        text = verifier_confirm.correction_text(self.detail, False, changed, reason)
+        if self.confirm("Tolak koreksi?", text, "Ya, tolak koreksi"):
+            self.corrections.set_busy()
+            self._decide(api.reject_correction, int(correction["version"]), code,
+                         reason_text=note)
+
+    def _may_or_say(self) -> bool:
+        if self.may_decide():
+            return True
+        self._say(self._refusal(), error=True)
+        self._set_actions()
+        return False
 
     def _decided(self, answer: dict) -> None:
         reg = answer["registration"]
-        text = f"Tersimpan: {reg['full_name']} sekarang {_status_text(reg).lower()}."
+        # Only the status word is lower-cased; the verifier's note stays as typed.
+        text = f"Tersimpan: {reg['full_name']} sekarang {_status_text(reg, lower=True)}."
         if reg.get("member_number") and reg["status"] == Status.FUNDED.value:
             text += f" Nomor peserta {reg['member_number']}; kartu siap dicetak."
         self._say(text)
         self.reason_edit.clear()
+        self.reason_combo.setCurrentIndex(0)  # the next rejection's reason is chosen anew
         self._got_detail(answer)
         self.decided.emit(reg["id"], reg["status"])
         self.refresh_quota()
@@ -663,6 +850,13 @@ class VerifierPanel(QWidget):
             self._run_list()
         else:
             self._set_actions()
+
+
+def _heir_text(heir: dict) -> str:
+    """ "Rina (istri, 0812…, NIK …)": every part of an heir, so a changed phone or NIK shows."""
+    parts = [HEIR_RELATIONSHIPS.get(heir.get("relationship"), heir.get("relationship") or "")]
+    parts += [heir[k] for k in ("phone", "nik") if heir.get(k)]
+    return f"{heir.get('name', '')} ({', '.join(p for p in parts if p)})"
 
 
 def _conflict_as_detail(conflict: dict) -> dict:
@@ -692,9 +886,10 @@ def quota_text(answer: dict) -> str:
     return f"Kuota tahun program {year} — " + " · ".join(parts)
 
 
-def _status_text(item: dict) -> str:
+def _status_text(item: dict, *, lower: bool = False) -> str:
     status = item.get("status", "")
     text = STATUS_LABELS.get(status, status)
+    text = text.lower() if lower else text
     if status == Status.REJECTED.value and item.get("status_reason"):
         text += f": {item['status_reason']}"
     return text
@@ -706,6 +901,8 @@ def _flags(item: dict) -> str:
         flags.append("kemungkinan duplikat")
     if item.get("conflict"):
         flags.append("konflik versi")
+    if item.get("correction_pending"):
+        flags.append("koreksi menunggu verifikasi")
     return ", ".join(flags)
 
 

@@ -1,0 +1,125 @@
+"""Corrections waiting for a verifier, in the Verifikasi tab (docs/SYNC_API.md §6 Corrections).
+
+A new version of a verified or funded registration from its owner device does not become what
+the card, the lists and the exports use until a verifier approves it. When the registration
+shown has one, the panel puts the version in force and the correction side by side (the
+changed fields marked) and this box offers *Setujui koreksi* and *Tolak koreksi* with a reason.
+No reason is chosen beforehand; both ask once more before anything is sent.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+# Registration.to_dict() keys → what the verifier reads.
+FIELD_LABELS = {
+    "nik": "NIK", "full_name": "Nama", "birth_place": "Tempat lahir",
+    "birth_date": "Tanggal lahir", "sex": "Jenis kelamin", "street": "Alamat", "rt": "RT",
+    "rw": "RW", "kecamatan_code": "Kecamatan", "kelurahan_code": "Kelurahan",
+    "postal_code": "Kode pos", "phone": "Nomor HP", "occupation_code": "Pekerjaan",
+    "cohort": "Kelompok", "monthly_income": "Penghasilan", "heirs": "Ahli waris",
+    "consent_given": "Persetujuan", "consent_version": "Persetujuan",
+    "consent_at": "Waktu persetujuan", "event_id": "Kegiatan", "notes": "Catatan",
+    "photo": "Foto",
+}
+CHOOSE_REASON = "— pilih alasan penolakan koreksi —"
+
+
+def changed_labels(changed: list[str]) -> list[str]:
+    """The changed fields as the verifier reads them, each once, in the order given."""
+    out: list[str] = []
+    for name in changed:
+        label = FIELD_LABELS.get(name, name)
+        if label not in out:
+            out.append(label)
+    return out
+
+
+def pending_as_detail(current: dict, correction: dict) -> dict:
+    """The pending version in the shape the panel's detail view reads (the status and member
+    number are the registration's: a correction never changes them)."""
+    return {**current, "data": correction.get("data") or {},
+            "version": correction.get("version", ""),
+            "received_at": correction.get("received_at", "")}
+
+
+class CorrectionBox(QGroupBox):
+    """Approve or reject the correction shown. Emits `approve()` or `reject(code, note)`; the
+    panel asks for confirmation and sends the decision."""
+
+    approve = Signal()
+    reject = Signal(str, str)  # reason code, note
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Koreksi menunggu verifikasi", parent)
+        self.setObjectName("correction_box")
+        self.summary = QLabel("", self)
+        self.summary.setWordWrap(True)
+        self.approve_button = QPushButton("Setujui koreksi", self)
+        self.reason_combo = QComboBox(self)
+        self.reason_combo.setObjectName("correction_reason")
+        self.reason_edit = QLineEdit(self)
+        self.reason_edit.setPlaceholderText("keterangan untuk petugas pendata (boleh kosong)")
+        self.reject_button = QPushButton("Tolak koreksi", self)
+        grid = QGridLayout(self)
+        grid.addWidget(self.summary, 0, 0, 1, 4)
+        grid.addWidget(self.approve_button, 1, 0)
+        grid.addWidget(self.reason_combo, 1, 1)
+        grid.addWidget(self.reason_edit, 1, 2)
+        grid.addWidget(self.reject_button, 1, 3)
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button.clicked.connect(self._reject_clicked)
+        self.reason_combo.currentIndexChanged.connect(lambda _i: self._update())
+        self._allowed = False
+        self.set_reasons({})
+        self.hide()
+
+    def set_reasons(self, reasons: dict[str, str]) -> None:
+        self.reason_combo.clear()
+        self.reason_combo.addItem(CHOOSE_REASON, "")
+        for code, label in reasons.items():
+            self.reason_combo.addItem(label, code)
+        self.reason_combo.setCurrentIndex(0)
+
+    def show_correction(self, correction: dict | None, current_version: int | str) -> None:
+        """Show the box for `correction` (None hides it); the reason starts unchosen."""
+        if not correction:
+            self.hide()
+            return
+        fields = ", ".join(changed_labels(list(correction.get("changed") or []))) or "—"
+        self.summary.setText(
+            f"Petugas pendata mengirim versi {correction.get('version')} untuk menggantikan "
+            f"versi {current_version} yang berlaku. Bagian yang berubah: {fields}. Sampai "
+            "diputuskan, kartu, daftar peserta dan ekspor memakai versi yang berlaku.")
+        self.reason_combo.setCurrentIndex(0)
+        self.reason_edit.clear()
+        self.show()
+        self._update()
+
+    def set_allowed(self, allowed: bool) -> None:
+        self._allowed = allowed
+        self._update()
+
+    def set_busy(self) -> None:
+        for widget in (self.approve_button, self.reject_button):
+            widget.setEnabled(False)
+
+    def _update(self) -> None:
+        self.approve_button.setEnabled(self._allowed)
+        self.reason_combo.setEnabled(self._allowed)
+        self.reason_edit.setEnabled(self._allowed)
+        self.reject_button.setEnabled(self._allowed and bool(self.reason_combo.currentData()))
+
+    def _reject_clicked(self) -> None:
+        code = self.reason_combo.currentData() or ""
+        if code:
+            self.reject.emit(code, self.reason_edit.text().strip())
