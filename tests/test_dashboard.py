@@ -175,3 +175,62 @@ def test_dashboard_user_commands(tmp_path, capsys, monkeypatch):
     assert main.main(["server", "dashboard-user", "disable", "--data-dir", data, "kadis"]) == 1
     main.main(["server", "dashboard-user", "list", "--data-dir", data])
     assert "nonaktif" in capsys.readouterr().out
+
+
+def test_the_copy_goes_in_chunks_and_drops_erased_registrations(tmp_path, monkeypatch):
+    from bench.bench_dashboard import fill
+    from server.dashboard import facts
+    from server.store import Store
+
+    store = Store(tmp_path / "server")
+    try:
+        fill(store, 350, seed=5)
+        writes = []
+        real_write = store.write
+        monkeypatch.setattr(store, "write", lambda: writes.append(1) or real_write())
+        monkeypatch.setattr(facts, "CHUNK", 100)
+        mark = facts.refresh(store)
+        db = store.reader()
+        assert mark == db.execute("SELECT MAX(seq) FROM registrations").fetchone()[0]
+        assert len(writes) >= 4  # the indexes, then 100 + 100 + 100 + 50 rows
+        assert db.execute("SELECT COUNT(*) FROM dashboard_facts").fetchone()[0] == 350
+        with real_write() as wdb:
+            wdb.execute("DELETE FROM registrations WHERE id IN "
+                        "(SELECT id FROM registrations LIMIT 3)")
+        facts.refresh(store)
+        assert db.execute("SELECT COUNT(*) FROM dashboard_facts").fetchone()[0] == 347
+        today = server_today()
+        from server.dashboard import queries
+        from server.dashboard.filters import Filters
+
+        data = queries.overview(store, Filters(year=today.year), today, use_cache=False)
+        expected = expected_numbers(store, today.year, {}, today)
+        assert data["funnel"]["stages"][0]["count"] == expected["funnel.recorded"]
+    finally:
+        store.close()
+
+
+def test_the_server_copies_the_registrations_when_it_starts(tmp_path):
+    import asyncio
+    import threading
+
+    from bench.bench_dashboard import fill
+    from server.app import create_app
+
+    app = create_app(tmp_path / "server")
+    store = app.state.store
+    try:
+        fill(store, 120, seed=6)
+
+        async def start_and_stop():
+            async with app.router.lifespan_context(app):
+                pass
+
+        asyncio.run(start_and_stop())
+        for thread in threading.enumerate():
+            if thread.name == "dashboard-copy":
+                thread.join(timeout=30)
+        db = store.reader()
+        assert db.execute("SELECT COUNT(*) FROM dashboard_facts").fetchone()[0] == 120
+    finally:
+        store.close()

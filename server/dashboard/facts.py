@@ -16,6 +16,7 @@ from server.store import Store
 
 MARK = "dashboard_facts_seq"  # in `settings`: the highest registrations.seq copied
 LAYOUT_KEY, LAYOUT = "dashboard_facts_layout", "2"
+CHUNK = 5000  # registrations copied per write transaction
 # Covering indexes, one per way the dashboard groups a whole year, so that each count reads an
 # index in order (no sort, no table row). The copy is a cache the dashboard owns: its indexes
 # are made here, once (`LAYOUT` says which set the database has), not in a migration.
@@ -55,24 +56,32 @@ FROM registrations WHERE seq > ?"""
 
 def refresh(store: Store) -> int:
     """Copy what changed since the last refresh; returns the registrations.seq now copied.
-    Cheap when nothing changed: one indexed MAX and one setting read."""
+    Cheap when nothing changed: one indexed MAX and one setting read. A long copy (the first,
+    over a server that already holds many registrations) goes in chunks of `CHUNK` rows, each
+    its own short write, so that devices' pushes are not held up behind it."""
     db = store.reader()
     latest = db.execute("SELECT COALESCE(MAX(seq), 0) FROM registrations").fetchone()[0]
     if latest == _mark(db) and _same_count(db) and _setting(db, LAYOUT_KEY) == LAYOUT:
         return latest
-    with store.write() as wdb:
-        if _setting(wdb, LAYOUT_KEY) != LAYOUT:
+    if _setting(db, LAYOUT_KEY) != LAYOUT:
+        with store.write() as wdb:
             for name, columns in INDEXES.items():
                 wdb.execute(f"CREATE INDEX IF NOT EXISTS {name} ON dashboard_facts({columns})")
             _put(wdb, LAYOUT_KEY, LAYOUT)
-        mark = _mark(wdb)
-        wdb.execute(f"INSERT OR REPLACE INTO dashboard_facts {_SELECT}", [mark])
-        latest = wdb.execute("SELECT COALESCE(MAX(seq), 0) FROM registrations").fetchone()[0]
-        if not _same_count(wdb):  # a registration was erased: drop its copy
-            wdb.execute("DELETE FROM dashboard_facts WHERE record_id NOT IN "
-                        "(SELECT id FROM registrations)")
-        _put(wdb, MARK, str(latest))
-    return latest
+    while True:
+        with store.write() as wdb:
+            mark = _mark(wdb)
+            upto = wdb.execute(
+                "SELECT MAX(seq) FROM (SELECT seq FROM registrations WHERE seq > ? "
+                "ORDER BY seq LIMIT ?)", [mark, CHUNK]).fetchone()[0]
+            if upto is None:  # all copied: drop the copies of erased registrations
+                if not _same_count(wdb):
+                    wdb.execute("DELETE FROM dashboard_facts WHERE record_id NOT IN "
+                                "(SELECT id FROM registrations)")
+                return mark
+            wdb.execute(f"INSERT OR REPLACE INTO dashboard_facts {_SELECT} AND seq <= ?",
+                        [mark, upto])
+            _put(wdb, MARK, str(upto))
 
 
 def _setting(db, name: str) -> str | None:
