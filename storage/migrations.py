@@ -567,6 +567,37 @@ def m0013_import_mappings(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0014_programme_office")
+def m0014_programme_office(db: Database) -> None:
+    # What the programme office tells devices in pull (storage/programme.py): BPJS's KPJ
+    # number of a member, the steps of a death claim and of a person's PDP requests (as the
+    # events say them: no certificate numbers or claimants' names), and the records whose
+    # personal fields were erased here after the server erased them.
+    db.execute(
+        """CREATE TABLE member_kpj (
+            record_id TEXT PRIMARY KEY,
+            kpj TEXT NOT NULL,
+            start_date TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE office_steps (
+            record_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (record_id, event, at)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE erased_records (
+            record_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        )"""
+    )
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from cards import desk
-from storage import trust
+from storage import programme, trust
 from storage.models import Status
 from storage.registry import KnownRegistration
 from sync import state
@@ -75,6 +75,8 @@ def apply_page(registry, changes: list[dict]) -> None:
     revoked = [c for c in changes if c.get("kind") == "revocation"]
     if revoked:
         desk.apply_revocations(registry, revoked)
+    # The programme office: KPJ numbers, claim and PDP steps, erasures (storage/programme.py).
+    programme.apply_items(registry, changes, state.now_iso())
 
 
 def remember_kegiatan(db, changes: list[dict]) -> None:

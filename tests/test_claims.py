@@ -1,0 +1,134 @@
+"""The JKM death claim through every step, reaching an enumerator's and a card desk's devices by
+pull, with the refusals: a death recorded twice, funding, a card step and a reprint after death,
+a claimant who is not a registered heir without a written reason, submission with documents
+missing, steps out of order. Real server on loopback, real device databases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
+
+from server.claims import claims_summary
+from server.store import Store
+from storage import programme
+from storage.demo import fill_demo_data
+from storage.models import Status
+from sync import claims as c
+from sync import verifier as v
+from sync.client import SyncClient
+
+TODAY = date.today()
+
+
+def _client(server, role: str) -> SyncClient:
+    url, server_dir = server
+    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
+    client = SyncClient(url, answer["token"])
+    client.retry.base = 0.01
+    return client
+
+
+def _ids(registry) -> list[str]:
+    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+
+
+def _refused(code: str, call, *args, **kw) -> v.DecisionRefused:
+    with pytest.raises(v.DecisionRefused) as caught:
+        call(*args, **kw)
+    assert caught.value.code == code, caught.value.message
+    return caught.value
+
+
+def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 2, seed=61)
+    sync_once(field)
+    member, other = _ids(field)
+    verifier = _client(server, "verifier")
+    verify_and_fund(verifier, member)
+    desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, role="card_desk")
+    sync_once(desk)
+    card = v.registration_detail(verifier, member)["registration"]["card"]
+    assert card["card_version"] == 1
+
+    # A claim step before the death is recorded is refused.
+    _refused("claim.not_found", c.choose_claimant, verifier, member, heir_position=0,
+             operator=VERIFIER)
+    revision = v.registration_detail(verifier, member)["registration"]["revision"]
+    died_on = TODAY - timedelta(days=3)
+    opened = c.record_death(verifier, member, revision, died_on=died_on, place="RSUD Raden Mattaher",
+                            certificate_no="AKT-1571-0099", reported_by="Siti (istri)",
+                            operator=VERIFIER)
+    assert opened["stage"] == "death_recorded" and opened["died_on"] == died_on.isoformat()
+    assert [d["checked"] for d in opened["checklist"]] == [False] * len(opened["checklist"])
+    detail = v.registration_detail(verifier, member)["registration"]
+    assert detail["status"] == Status.DIED.value and detail["card"] is None
+
+    # Refusals after death: recorded twice, funded, card steps, reprint.
+    _refused("death.already_recorded", c.record_death, verifier, member, detail["revision"],
+             died_on=died_on, place="x", certificate_no="y", reported_by="z", operator=VERIFIER)
+    _refused("member.died", v.fund, verifier, member, detail["revision"], operator=VERIFIER)
+    admin = _client(server, "admin")  # the card steps are the card desk's and the admin's
+    _refused("member.died", v.card_reprint, admin, member, "lost", card_version=1,
+             operator=VERIFIER)
+    _refused("member.died", v.card_printed, admin, member, 1, operator=VERIFIER)
+
+    # The claimant: a registered heir, or another person only with a written reason.
+    _refused("claim.reason_required", c.choose_claimant, verifier, member, name="Tetangga",
+             relationship="lainnya", reason="", operator=VERIFIER)
+    _refused("claim.bad_heir", c.choose_claimant, verifier, member, heir_position=9,
+             operator=VERIFIER)
+    chosen = c.choose_claimant(verifier, member, name="Rahmat Hidayat", relationship="saudara_kandung",
+                               reason="Ahli waris terdaftar juga sudah meninggal (akta terlampir).",
+                               operator=VERIFIER)
+    assert chosen["claimant_heir"] is None and chosen["claimant_reason"]
+    chosen = c.choose_claimant(verifier, member, heir_position=0, operator=VERIFIER)
+    heir = v.registration_detail(verifier, member)["registration"]["data"]["heirs"][0]
+    assert (chosen["claimant_name"], chosen["claimant_heir"]) == (heir["name"], 0)
+
+    # Submission waits for every document; payment and hand-over follow in order.
+    _refused("claim.not_allowed", c.claim_paid, verifier, member, paid_on=TODAY,
+             operator=VERIFIER)
+    codes = [d["code"] for d in chosen["checklist"]]
+    c.check_documents(verifier, member, {code: True for code in codes[:-1]}, operator=VERIFIER)
+    missing = _refused("claim.incomplete", c.submit_claim, verifier, member, submitted_on=TODAY,
+                       reference="JKM/2026/001", operator=VERIFIER)
+    assert chosen["checklist"][-1]["label"] in missing.message
+    c.check_documents(verifier, member, {codes[-1]: True}, operator=VERIFIER)
+    _refused("claim.bad_date", c.submit_claim, verifier, member,
+             submitted_on=died_on - timedelta(days=1), reference="JKM/1", operator=VERIFIER)
+    assert c.submit_claim(verifier, member, submitted_on=TODAY, reference="JKM/2026/001",
+                          operator=VERIFIER)["stage"] == "submitted"
+    _refused("claim.not_allowed", c.check_documents, verifier, member, {codes[0]: False},
+             operator=VERIFIER)
+    paid = c.claim_paid(verifier, member, paid_on=TODAY, operator=VERIFIER)
+    assert (paid["stage"], paid["amount"]) == ("paid", 42_000_000)
+    done = c.claim_handed_over(verifier, member, handed_over_on=TODAY, operator=VERIFIER)
+    assert (done["stage"], done["handed_to"]) == ("handed_over", heir["name"])
+    _refused("claim.not_allowed", c.claim_handed_over, verifier, member, handed_over_on=TODAY,
+             operator=VERIFIER)
+
+    # The dashboard's query counts it.
+    store = Store(server_dir)
+    try:
+        assert claims_summary(store.reader(), died_on.year) == {
+            "deaths": 1, "submitted": 1, "paid": 1, "handed_over": 1, "paid_rupiah": 42_000_000}
+    finally:
+        store.close()
+    assert c.claims(verifier)["claims"][0]["record_id"] == member
+
+    # The enumerator's device shows *meninggal* and every step; the card desk's card is revoked.
+    sync_once(field)
+    assert field.get(member).status == Status.DIED.value
+    assert field.get(other).status == Status.RECEIVED.value
+    steps = [s["event"] for s in programme.office_steps(field.db, member)]
+    assert steps == ["death_recorded", "claim_claimant", "claim_claimant", "claim_documents",
+                     "claim_documents", "claim_submitted", "claim_paid", "claim_handed_over"]
+    assert all("Raden Mattaher" not in s["reason"] and "AKT-1571" not in s["reason"]
+               for s in programme.office_steps(field.db, member))
+    sync_once(desk)
+    revoked = desk.db.execute("SELECT serial, version, reason FROM card_revocations").fetchall()
+    assert revoked == [(card["serial"], 1, "meninggal")]
