@@ -14,9 +14,8 @@ import json
 
 from server import registrations as regs
 from server.auth import Device
-from server.decisions import add_event, decide
+from server.decisions import add_event, decide, rejection_reason
 from server.errors import ApiError
-from server.schemas import REJECT_REASONS
 from server.store import Store
 from storage.models import Registration, Status
 
@@ -108,7 +107,7 @@ def reject(store: Store, device: Device, record_id: str, revision: int, version:
     def apply(db, row, now):
         _waiting(row, version)
         regs.touch(db, record_id, now, **_clear())
-        reason = reason_text.strip() or REJECT_REASONS[reason_code]
+        reason = rejection_reason(reason_code, reason_text)
         add_event(db, record_id, "correction_rejected", device, operator, now, reason_code,
                   reason, version=version)
 

@@ -22,7 +22,7 @@ from server.schemas import REJECT_REASONS, REPRINT_REASONS
 from server.signing import Signer
 from server.store import Store, now_iso
 from storage.config import ALL_COHORTS, load_program_config
-from storage.models import COHORT_LABELS, Cohort, Registration, Status
+from storage.models import COHORT_LABELS, Cohort, Registration, Status, mask_nik
 
 MEMBER_CITY = "JMB"  # Kota Jambi in member numbers
 COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
@@ -117,12 +117,20 @@ def verify(store: Store, device: Device, record_id: str, revision: int, operator
     decide(store, record_id, revision, apply)
 
 
+def rejection_reason(reason_code: str, reason_text: str) -> str:
+    """What the enumerator reads: the reason's label, then the verifier's note as typed
+    ("Data tidak benar: Nomor RT salah"); the label alone without a note."""
+    label = REJECT_REASONS.get(reason_code, reason_code)
+    note = reason_text.strip()
+    return f"{label}: {note}" if note and note != label else label
+
+
 def reject(store: Store, device: Device, record_id: str, revision: int, reason_code: str,
            reason_text: str, operator: dict) -> None:
     def apply(db, row, now):
         _require_status(row, {Status.RECEIVED.value, Status.VERIFIED.value}, "ditolak")
         _no_correction_waiting(row)
-        reason = reason_text.strip() or REJECT_REASONS[reason_code]
+        reason = rejection_reason(reason_code, reason_text)
         regs.touch(db, record_id, now, status=Status.REJECTED.value, reason_code=reason_code,
                    status_reason=reason)
         add_event(db, record_id, "rejected", device, operator, now, reason_code, reason)
@@ -411,8 +419,11 @@ def resolve_duplicate(store: Store, device: Device, record_id: str, revision: in
         if any(o["status"] not in {Status.RECEIVED.value, Status.VERIFIED.value} for o in others):
             raise _refuse("decision.not_allowed",
                           "Pendaftaran lain dalam kelompok ini sudah didanai; pertahankan yang itu.")
+        kept = regs.fetch_row(db, keep_id)
+        # The registration kept, as a person recognises it (never a bare id, never a full NIK).
+        kept_name = f"{kept['full_name']} (NIK {mask_nik(kept['nik'] or '')})"
         for other in others:
-            reason = f"Duplikat dari pendaftaran {keep_id}" + (f": {note}" if note else "")
+            reason = f"Duplikat dari pendaftaran {kept_name}" + (f": {note}" if note else "")
             regs.touch(db, other["id"], now, status=Status.REJECTED.value,
                        reason_code="duplicate", status_reason=reason)
             add_event(db, other["id"], "duplicate_resolved", device, operator, now,

@@ -87,7 +87,9 @@ def test_decisions_reach_another_device_through_pull(live):
     assert state[kept.id]["member_number"].startswith("JMB-")
     assert state[refused.id]["status"] == "rejected"
     assert state[refused.id]["reason_code"] == "not_resident"
-    assert state[refused.id]["status_reason"] == "Domisili di luar kota"
+    # The enumerator reads the reason's label and the verifier's note.
+    assert state[refused.id]["status_reason"] == (
+        "Bukan penduduk / tidak berdomisili di kota ini: Domisili di luar kota")
     events = [(c["id"], c["event"]) for c in changes if c["kind"] == "event"]
     assert (refused.id, "rejected") in events and (kept.id, "funded") in events
     # Credentials (names) go to the card desk, not to an enumerator.

@@ -155,7 +155,8 @@ def test_a_rejected_correction_keeps_the_current_version_and_says_why(live):
     changes, _ = owner.pull_all()
     event = [c for c in changes if c["kind"] == "event"][-1]
     assert (event["event"], event["reason_code"], event["reason"], event["version"]) == (
-        "correction_rejected", "wrong_data", "Ahli waris tidak sesuai KK", 2)
+        "correction_rejected", "wrong_data",
+        "Data tidak sesuai dokumen (KTP/KK): Ahli waris tidak sesuai KK", 2)
     state = [c for c in changes if c["kind"] == "registration"][-1]
     assert state["seen_version"] == 2 and "pending_version" not in state
     # Nothing left to decide.

@@ -118,6 +118,13 @@ def test_duplicates_side_by_side_then_resolved(qtbot, panel):
     qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT)  # no duplicates left
     statuses = {d["id"]: d["status"] for d in panel.duplicates}
     assert statuses == {other["id"]: "rejected"}
+    # The rejected one says which registration was kept as a person reads it: its name and
+    # masked NIK, never a raw id.
+    reason = panel.duplicates[0]["status_reason"]
+    assert reason == f"Duplikat dari pendaftaran {first['full_name']} (NIK {first['nik_masked']})"
+    assert first["id"] not in reason and first["data"]["nik"] not in reason
+    assert panel.asked[-1][0] == "Selesaikan duplikat?"
+    assert other["full_name"] in panel.asked[-1][1]  # named as the one to be rejected
     assert panel.detail["status"] == "received" and not panel.detail["possible_duplicate"]
 
 
