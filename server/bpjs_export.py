@@ -92,8 +92,10 @@ FIELDS = ("nik", "full_name", "birth_place", "birth_date", "sex", "address", "ke
 
 
 def _content_hash(values: dict) -> str:
-    """What BPJS was told about a member: the configured columns but the change marker."""
-    fields = [c.field for c in office.office_config().bpjs_export_columns if c.field != "change"]
+    """What BPJS was told about a member: the configured columns but the change marker and the
+    KPJ (BPJS's own number: learning it is no change to report back)."""
+    fields = [c.field for c in office.office_config().bpjs_export_columns
+              if c.field not in ("change", "kpj")]
     text = json.dumps([values.get(f) for f in fields], ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -170,7 +172,7 @@ def export(store: Store, mode: str, device: Device | None, operator: dict) -> tu
         rows = _rows(db, mode)
         body = _workbook(rows, mode, export_id)
         digest = hashlib.sha256(body).hexdigest()
-        db.executemany(
+        db.conn.executemany(
             "INSERT INTO bpjs_exported (record_id, content_hash, state, export_id, at) "
             "VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET content_hash = "
             "excluded.content_hash, state = excluded.state, export_id = excluded.export_id, "
@@ -182,7 +184,7 @@ def export(store: Store, mode: str, device: Device | None, operator: dict) -> tu
             gone = [r[0] for r in db.execute(
                 "SELECT record_id FROM bpjs_exported WHERE state = ?", [ACTIVE]).fetchall()
                 if r[0] not in active]
-            db.executemany("UPDATE bpjs_exported SET state = ?, export_id = ?, at = ? "
+            db.conn.executemany("UPDATE bpjs_exported SET state = ?, export_id = ?, at = ? "
                            "WHERE record_id = ?", [(ENDED, export_id, now, r) for r in gone])
         counts = {c: sum(1 for _v, change, *_ in rows if change == c)
                   for c in ("full", "new", "corrected", "ended")}

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
-from server import bpjs_export, claims, kpj, pdp
+from server import bpjs_export, claims, kpj, office, pdp
 from server.auth import require_role
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
@@ -106,6 +106,14 @@ def _export_routes(router: APIRouter) -> None:
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Export-Id": info["export_id"], "X-Export-Rows": str(info["rows"]),
             "X-Export-Sha256": info["sha256"]})
+
+    @router.get("/office/audit", responses=ERROR_RESPONSES, tags=["kantor program"])
+    def office_audit(device: DeviceDep, request: Request,
+                     action: Annotated[str, Query(max_length=40)] = "",
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+        """The office audit, newest first: exports, KPJ imports, PDP copies, erasures."""
+        require_role(device, *OFFICE)
+        return {"entries": office.audit_entries(store_of(request), action or None, limit)}
 
     @router.post("/office/kpj-import", responses=ERROR_RESPONSES, tags=["kantor program"])
     def kpj_import(body: KpjImportRequest, device: DeviceDep, request: Request) -> dict:

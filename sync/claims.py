@@ -64,6 +64,12 @@ def bpjs_export(client: SyncClient, *, operator: Any, since_last: bool = False) 
     return _download(client, "/office/bpjs-export", body)
 
 
+def office_audit(client: SyncClient, action: str = "", limit: int = 50) -> list[dict]:
+    """The office audit, newest first (exports, KPJ imports, PDP copies, erasures)."""
+    params = {"limit": limit, **({"action": action} if action else {})}
+    return _call(client, "GET", "/office/audit", params=params)["entries"]
+
+
 def kpj_import(client: SyncClient, path: Path | str, *, operator: Any) -> dict:
     """Send BPJS's answer file: {"rows", "taken", "unchanged", "refused": [...]}."""
     path = Path(path)

@@ -1,0 +1,190 @@
+"""The collective registration file for BPJS (full and delta, each with its audit entry whose
+hash matches the file) and the KPJ answer file back (round trip to a device by pull; unmatched,
+not funded and already used rows refused and listed). Real server on loopback, the admin's
+command line as a subprocess, real device databases."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
+
+from server import office
+from storage import programme
+from storage.demo import fill_demo_data
+from sync import claims as c
+from sync import verifier as v
+from sync.client import SyncClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _client(server, role: str) -> SyncClient:
+    url, server_dir = server
+    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
+    client = SyncClient(url, answer["token"])
+    client.retry.base = 0.01
+    return client
+
+
+def _cli(server_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", "server", *args, "--data-dir",
+                           str(server_dir)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _sheet(raw: bytes) -> list[dict]:
+    rows = list(load_workbook(io.BytesIO(raw)).active.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+# Every client is enrolled before the admin's command line first runs: an enrolment code is
+# made through a Store opened in this process, and opening one beside the running server (same
+# process) while another process writes is not safe (storage/paths.private_file closes a file
+# descriptor of the database, which drops this process's SQLite locks).
+def _audit(auditor: SyncClient, action: str, limit: int = 5) -> list[dict]:
+    """The office audit as the programme office reads it (GET /office/audit)."""
+    return c.office_audit(auditor, action, limit)
+
+
+def _last_export(auditor: SyncClient) -> dict:
+    return _audit(auditor, "bpjs_export", 1)[0]
+
+
+def _ids(registry) -> list[str]:
+    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+
+
+def _edit(registry, reg_id: str, **changes) -> None:
+    reg = registry.get(reg_id)
+    for name, value in changes.items():
+        setattr(reg, name, value)
+    result = registry.save(reg, operator="Petugas")
+    if not result.saved:
+        result = registry.save(reg, operator="Petugas",
+                               confirmed_warnings=[w.code for w in result.validation.warnings])
+    assert result.saved
+
+
+def test_full_and_delta_exports_with_their_audit(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 4, seed=71)
+    sync_once(field)
+    a, b, d, later = _ids(field)
+    verifier = _client(server, "verifier")
+    numbers = {rid: verify_and_fund(verifier, rid)["member_number"] for rid in (a, b, d)}
+
+    out = tmp_path / "penuh.xlsx"
+    done = _cli(server_dir, "bpjs-export", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "3 baris" in done.stdout
+    rows = _sheet(out.read_bytes())
+    config = office.office_config()
+    assert list(rows[0]) == [col.header for col in config.bpjs_export_columns]
+    assert sorted(r["NO ANGGOTA KOTA"] for r in rows) == sorted(numbers.values())
+    nik_a = field.get(a).nik
+    row_a = next(r for r in rows if r["NO ANGGOTA KOTA"] == numbers[a])
+    assert row_a["NIK"] == nik_a and isinstance(row_a["NIK"], str)  # text: no 1.57E+15
+    assert (row_a["PROGRAM"], row_a["PERUBAHAN"]) == ("JKK+JKM", "AKTIF")
+    audit = _last_export(verifier)
+    assert audit["detail"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert (audit["detail"]["rows"], audit["detail"]["mode"]) == (3, "full")
+    assert audit["operator"].startswith("Admin server")
+
+    # Nothing changed: an empty delta, still audited.
+    empty = c.bpjs_export(verifier, operator=VERIFIER, since_last=True)
+    assert _sheet(empty.content) == []
+    assert _last_export(verifier)["detail"]["sha256"] == empty.sha256 == hashlib.sha256(
+        empty.content).hexdigest()
+
+    # A correction waiting for a verifier is not used; once approved it is.
+    _edit(field, a, phone="081299990000")
+    sync_once(field)
+    assert _sheet(c.bpjs_export(verifier, operator=VERIFIER, since_last=True).content) == []
+    detail = v.registration_detail(verifier, a)["registration"]
+    v.approve_correction(verifier, a, detail["revision"], 2, operator=VERIFIER)
+    verify_and_fund(verifier, later)
+    revision = v.registration_detail(verifier, d)["registration"]["revision"]
+    died_on = date.today() - timedelta(days=1)
+    c.record_death(verifier, d, revision, died_on=died_on, place="Rumah", certificate_no="A-1",
+                   reported_by="Anak", operator=VERIFIER)
+
+    delta = c.bpjs_export(verifier, operator=VERIFIER, since_last=True)
+    changes = {r["NO ANGGOTA KOTA"]: r for r in _sheet(delta.content)}
+    assert changes[numbers[a]]["PERUBAHAN"] == "KOREKSI"
+    assert changes[numbers[a]]["NO HP"] == "081299990000"
+    assert changes[numbers[d]]["PERUBAHAN"] == "BERHENTI"
+    assert changes[numbers[d]]["ALASAN BERHENTI"] == "MENINGGAL"
+    assert changes[numbers[d]]["TANGGAL BERHENTI"].date() == died_on
+    assert [r["PERUBAHAN"] for r in changes.values()].count("BARU") == 1
+    assert len(changes) == 3
+    audit = _last_export(verifier)["detail"]
+    assert (audit["mode"], audit["rows"], audit["sha256"]) == ("delta", 3, delta.sha256)
+    assert audit["counts"] == {"full": 0, "new": 1, "corrected": 1, "ended": 1}
+
+    # The dead member is never in a full export as active.
+    full = {r["NO ANGGOTA KOTA"] for r in _sheet(c.bpjs_export(verifier,
+                                                               operator=VERIFIER).content)}
+    assert numbers[d] not in full and numbers[a] in full and len(full) == 3
+
+
+def _kpj_csv(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    lines = ["NIK;No Anggota Kota;No KPJ;Tanggal Mulai"] + [";".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 4, seed=72)
+    sync_once(field)
+    a, b, other, unfunded = _ids(field)
+    verifier = _client(server, "verifier")
+    numbers = {rid: verify_and_fund(verifier, rid)["member_number"] for rid in (a, b, other)}
+    nik = {rid: field.get(rid).nik for rid in (a, b, other, unfunded)}
+
+    answer = _kpj_csv(tmp_path / "jawaban.csv", [
+        (nik[a], "", "KPJ26000001", "01-12-2026"),                 # by NIK
+        ("", numbers[b], "KPJ26000002", "2026-12-01"),             # by member number
+        ("1571019999990001", "", "KPJ26000003", ""),               # matches nobody
+        (nik[unfunded], "", "KPJ26000004", ""),                    # not funded
+        (nik[other], "", "KPJ26000001", ""),                       # a's KPJ
+        (nik[a][:15], "", "KPJ26000005", ""),                      # a broken NIK
+    ])
+    done = _cli(server_dir, "kpj-import", str(answer))
+    assert done.returncode == 3, done.stderr
+    assert "6 baris dibaca: 2 nomor KPJ dicatat, 0 sudah sama, 4 ditolak." in done.stdout
+    for line, words in ((4, "tidak ditebak"), (5, "bukan peserta"), (6, "peserta lain"),
+                        (7, "16 angka")):
+        assert any(row.startswith(f"  baris {line}:") and words in row
+                   for row in done.stdout.splitlines()), done.stdout
+    assert nik[unfunded] not in done.stdout  # listed with a masked NIK
+
+    # The same answer as XLSX through the API: nothing new, the same refusals.
+    book = Workbook()
+    book.active.append(["NIK", "NO KPJ", "TMT"])
+    book.active.append([nik[a], "KPJ26000001", date(2026, 12, 1)])
+    book.active.append([int(nik[other]) if not nik[other].endswith("0") else 1.571e15,
+                        "KPJ26000009", None])
+    book.save(tmp_path / "jawaban.xlsx")
+    again = c.kpj_import(verifier, tmp_path / "jawaban.xlsx", operator=VERIFIER)
+    assert (again["rows"], again["unchanged"]) == (2, 1)
+    assert again["taken"] + len(again["refused"]) == 1
+    imports = _audit(verifier, "kpj_import")  # a NIK stored as a number: only when exact
+    assert imports[1]["detail"]["refused_by_reason"] == {
+        "kpj.unmatched": 1, "kpj.not_funded": 1, "kpj.already_used": 1, "kpj.bad_row": 1}
+    assert imports[1]["detail"]["sha256"] == hashlib.sha256(answer.read_bytes()).hexdigest()
+
+    sync_once(field)
+    assert programme.kpj_of(field.db, a) == ("KPJ26000001", "2026-12-01")
+    assert programme.kpj_of(field.db, b) == ("KPJ26000002", "2026-12-01")
+    assert programme.kpj_of(field.db, unfunded) is None
+    assert programme.kpj_numbers(field.db, [a, b, unfunded])[a] == "KPJ26000001"
