@@ -273,3 +273,46 @@ def test_a_conflicting_version_side_by_side_then_kept(qtbot, panel, tmp_path):
     assert not panel.detail["conflict"]
     assert panel.detail["data"]["street"] == "Jl. Versi Lain No. 1"
     assert panel.verify_button.isEnabled()
+
+
+def test_a_confirmation_defaults_to_batal_and_enter_cancels(qtbot):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui import verifier_confirm
+
+    box = verifier_confirm.make_box(None, "Danai pendaftaran?", "Danai Siti?", "Ya, danai")
+    qtbot.addWidget(box)
+    assert box.defaultButton().text() == "Batal" and box.escapeButton().text() == "Batal"
+    assert [b.text() for b in box.buttons()] == ["Ya, danai", "Batal"]
+
+    def press_enter():
+        modal = QApplication.activeModalWidget()
+        qtbot.keyClick(modal, Qt.Key.Key_Return)
+
+    QTimer.singleShot(100, press_enter)
+    assert verifier_confirm.ask(None, "Danai pendaftaran?", "Danai Siti?", "Ya, danai") is False
+
+
+def test_at_1366x768_the_name_is_wide_and_about_ten_rows_show(qtbot, worker):
+    from ui.main_window import MainWindow
+
+    window = MainWindow(worker)
+    qtbot.addWidget(window)
+    window.resize(1366, 728)  # a 1366×768 laptop less its task bar
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window._verifier)
+    panel = window.verifier
+    items = [{"id": f"r{i}", "full_name": f"Nama Peserta Yang Cukup Panjang {i}",
+              "nik_masked": "157101******0001", "status": "received",
+              "status_reason": "", "event_name": "Kampung Bahagia Sungai Putri (CONTOH)",
+              "received_at": "2026-12-01T04:00:00+00:00", "possible_duplicate": True,
+              "conflict": True, "correction_pending": True} for i in range(30)]
+    panel.model.set_items(items)
+    qtbot.wait(50)
+    table = panel.table
+    assert table.columnWidth(0) >= 220  # long notes and kegiatan never squeeze the name
+    shown = table.viewport().height() // table.rowHeight(0)
+    assert shown >= 9, shown
+    window.sync_panel.shutdown()
