@@ -290,11 +290,12 @@ def run_demo_data(args: argparse.Namespace) -> int:
     try:
         registry = opened.registry
         try:
+            made: list[str] = []  # the demo funds only what it made, never an imported row
             done = fill_demo_data(registry, args.count, seed=args.seed,
-                                  progress=_progress_line(time.perf_counter()))
+                                  progress=_progress_line(time.perf_counter()), made=made)
             from cards.demo import fund_demo_members  # lazy: only this command needs cards
 
-            funded = fund_demo_members(registry, path.parent, seed=args.seed)
+            funded = fund_demo_members(registry, path.parent, seed=args.seed, ids=made)
         finally:
             registry.close()
     except StorageError as exc:

@@ -92,3 +92,33 @@ def test_without_ids_the_demo_still_funds_only_its_own_rows(registry, tmp_path):
     funded = fund_demo_members(registry, tmp_path, seed=4, today=AS_OF, share=1.0)
     assert funded == 5
     assert snapshot(registry, imported) == before
+
+
+def test_the_demo_data_command_leaves_imported_rows_alone(tmp_path, monkeypatch, capsys):
+    """`main.py demo-data --count 5` on a data folder with 20 imported rows: the imported rows
+    are as they were, and only demo rows are funded, each with its audit entry."""
+    from unlock_util import cli_args, encrypted_registry
+
+    import main
+
+    admin = cli_args(monkeypatch, tmp_path)
+    registry = encrypted_registry(tmp_path)
+    try:
+        imported = import_rows(registry, tmp_path, 20)
+        before = snapshot(registry, imported)
+    finally:
+        registry.close()
+    assert main.main(["--data-dir", str(tmp_path), "demo-data", "--count", "5", *admin]) == 0
+    assert "2 di antaranya didanai" in capsys.readouterr().out
+    registry = encrypted_registry(tmp_path)
+    try:
+        assert snapshot(registry, imported) == before
+        funded = [r[0] for r in registry.db.execute(
+            "SELECT id FROM workers WHERE status = 'funded'")]
+        assert len(funded) == 2 and not set(funded) & imported
+        audited = {r[0] for r in registry.db.execute(
+            "SELECT entity_id FROM audit_log WHERE action = 'registration.status'")}
+        assert set(funded) <= audited
+        assert registry.audit_chain_ok()
+    finally:
+        registry.close()
