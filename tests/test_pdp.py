@@ -1,0 +1,172 @@
+"""A person's PDP requests: the copy of everything held (the PDF's text holds the history of
+versions and decisions), the withdrawal of consent (membership ends at the end of the paid
+month, card revoked on the devices) and erasure after the retention period, refused before it,
+reaching the devices by pull: afterwards neither the server's nor any device's database holds
+the person's name or NIK anywhere. Real server on loopback, real device databases."""
+
+from __future__ import annotations
+
+import calendar
+import io
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sync_util import (
+    VERIFIER,
+    enrol_code,
+    enrolled_device,
+    server_in_thread,
+    sync_once,
+    verify_and_fund,
+)
+
+from server import office, rules
+from storage import programme
+from storage.demo import fill_demo_data
+from storage.models import Status
+from sync import claims as c
+from sync import verifier as v
+from sync.client import SyncClient
+
+
+def _client(url: str, server_dir: Path, role: str) -> SyncClient:
+    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
+    client = SyncClient(url, answer["token"])
+    client.retry.base = 0.01
+    return client
+
+
+def _ids(registry) -> list[str]:
+    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+
+
+def _edit(registry, reg_id: str, **changes) -> None:
+    reg = registry.get(reg_id)
+    for name, value in changes.items():
+        setattr(reg, name, value)
+    result = registry.save(reg, operator="Petugas")
+    if not result.saved:
+        result = registry.save(reg, operator="Petugas",
+                               confirmed_warnings=[w.code for w in result.validation.warnings])
+    assert result.saved
+
+
+def _refused(code: str, call, *args, **kw) -> v.DecisionRefused:
+    with pytest.raises(v.DecisionRefused) as caught:
+        call(*args, **kw)
+    assert caught.value.code == code, caught.value.message
+    return caught.value
+
+
+def _holding(conn: sqlite3.Connection, needles: list[str]) -> list[str]:
+    """"table.column" of every value in the database that contains one of `needles` (text
+    compared without case; blobs byte for byte)."""
+    found = []
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        try:
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+        except sqlite3.DatabaseError:  # a virtual table this build cannot read
+            continue
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            for name, value in zip(names, row, strict=True):
+                if isinstance(value, str) and any(n.lower() in value.lower() for n in needles):
+                    found.append(f"{table}.{name}")
+                elif isinstance(value, bytes) and any(n.encode() in value for n in needles):
+                    found.append(f"{table}.{name}")
+    return sorted(set(found))
+
+
+def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
+    server_dir = tmp_path / "server"
+    with server_in_thread(server_dir) as url:
+        field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+        desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, role="card_desk")
+        verifier = _client(url, server_dir, "verifier")
+        fill_demo_data(field, 2, seed=81)
+        sync_once(field)
+        person, other = _ids(field)
+        verify_and_fund(verifier, person)
+        sync_once(field)
+        _edit(field, person, phone="081277776666")
+        sync_once(field)
+        detail = v.registration_detail(verifier, person)["registration"]
+        v.approve_correction(verifier, person, detail["revision"], 2, operator=VERIFIER)
+        sync_once(desk)
+        held = field.get(person)
+        name, nik = held.full_name, held.nik
+        assert desk.db.execute("SELECT count(*) FROM card_holders WHERE full_name = ?",
+                               [name]).fetchone()[0] == 1
+
+        # The copy: everything, unmasked, with the history; only that it was made is audited.
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(
+            c.pdp_copy(verifier, person, operator=VERIFIER))).pages)
+        text = " ".join(text.split())
+        for expected in (name, nik, "Riwayat versi data", "Nomor HP: 081277776666",
+                         "funded", "correction_approved", "Salinan data pribadi"):
+            assert expected in text, expected
+        copies = c.office_audit(verifier, "pdp_copy")
+        assert copies[0]["record_id"] == person
+        assert name not in str(copies) and nik not in str(copies)
+
+        # Erasure is refused while the person is a member, and before the retention period.
+        _refused("pdp.still_member", c.erase, verifier, person, operator=VERIFIER)
+        today = date.today()
+        revision = v.registration_detail(verifier, person)["registration"]["revision"]
+        ends = c.withdraw_consent(verifier, person, revision, received_on=today,
+                                  operator=VERIFIER)
+        month_end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        assert ends["ends_on"] == month_end.isoformat()
+        detail = v.registration_detail(verifier, person)["registration"]
+        assert detail["status"] == Status.INACTIVE.value and detail["card"] is None
+        assert detail["programme_end"] <= month_end.isoformat()
+        _refused("pdp.already_ended", c.withdraw_consent, verifier, person, detail["revision"],
+                 received_on=today, operator=VERIFIER)
+        early = _refused("pdp.retention", c.erase, verifier, person, operator=VERIFIER)
+        retention = office.office_config().retention_days
+        first = month_end + timedelta(days=retention)
+        assert f"{first:%d-%m-%Y}" in early.message and "masa simpan" in early.message
+
+        sync_once(field)
+        sync_once(desk)
+        assert field.get(person).status == Status.INACTIVE.value
+        assert desk.db.execute("SELECT reason FROM card_revocations").fetchall() == [
+            ("persetujuan_ditarik",)]
+
+        needles = [name, nik]
+        assert "workers.full_name" in _holding(field.db.conn, needles)  # the search finds it
+        assert "card_holders.full_name" in _holding(desk.db.conn, needles)
+
+        # After the retention period: erased everywhere, a tombstone says what, when and who.
+        monkeypatch.setattr(rules, "server_today", lambda: first)
+        tomb = c.erase(verifier, person, operator=VERIFIER)
+        assert "full_name" in tomb["fields"] and "nik" in tomb["fields"]
+        _refused("pdp.erased", c.erase, verifier, person, operator=VERIFIER)
+        after = v.registration_detail(verifier, person)["registration"]
+        assert (after["full_name"], after["data"]["nik"], after["data"]["heirs"]) == ("", "", [])
+        audit = c.office_audit(verifier, "pdp_erasure")
+        assert audit[0]["record_id"] == person and audit[0]["operator"] == "Verifikator Uji"
+        assert name not in str(audit) and nik not in str(audit)
+        copy = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+            c.pdp_copy(verifier, person, operator=VERIFIER))).pages)
+        assert name not in copy and nik not in copy
+
+        sync_once(field)
+        sync_once(desk)
+        assert programme.is_erased(field.db, person) and programme.is_erased(desk.db, person)
+        assert field.get(other).full_name  # the other person is untouched
+        assert field.audit_chain_ok()
+        assert _holding(field.db.conn, needles) == []
+        assert _holding(desk.db.conn, needles) == []
+        field.close()
+        desk.close()
+    # The server's database, once it stopped: nothing of the person either.
+    conn = sqlite3.connect(server_dir / "server.db")
+    try:
+        assert _holding(conn, needles) == []
+    finally:
+        conn.close()
