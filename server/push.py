@@ -29,6 +29,11 @@ NOT_OWNER = Issue(
     "Bila perangkat pemiliknya diganti, mintalah admin memindahkan pendaftarannya ke perangkat "
     "ini.",
 )
+ERASED = Issue(
+    "", "record.erased",
+    "Data pribadi orang ini sudah dihapus atas permintaannya (UU 27/2022); versi baru tidak "
+    "disimpan. Bila orang itu mendaftar lagi, buat pendaftaran baru.",
+)
 # Batches are checked and stored one at a time: ten devices pushing at once then get their
 # answers in turn instead of all of them late, and the threads do not fight over the GIL.
 _SLOTS = threading.BoundedSemaphore(1)
@@ -137,6 +142,8 @@ class BatchWriter:
             return _result(p, same[0][1], row, same[0][2])
         if row is not None and row["device_id"] != self.device.id:  # rule 2: not its owner
             return _result(p, "refused", None, errors=[NOT_OWNER])
+        if row is not None and '"erased":true' in row["data"]:  # erased (server/pdp.py)
+            return _result(p, "refused", None, errors=[ERASED])
         if p.errors:  # rule 3
             return _result(p, "rejected", row, errors=p.errors)
         if row is None:  # rule 4

@@ -28,8 +28,10 @@ from storage import programme
 from storage.demo import fill_demo_data
 from storage.models import Status
 from sync import claims as c
+from sync import state
 from sync import verifier as v
 from sync.client import SyncClient
+from sync.enrol import client_for
 
 
 def _client(url: str, server_dir: Path, role: str) -> SyncClient:
@@ -154,6 +156,15 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         copy = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
             c.pdp_copy(verifier, person, operator=VERIFIER))).pages)
         assert name not in copy and nik not in copy
+
+        # A laptop that still held the old data cannot send it back.
+        held.version, held.device_id = 3, state.device_id(field.db)
+        client = client_for(field)
+        answer = client.push("erased-1", held.device_id, [
+            {"record_id": person, "version": 3, "base_version": 2, "data": held.to_dict()}])
+        client.close()
+        assert answer["results"][0]["outcome"] == "refused"
+        assert answer["results"][0]["errors"][0]["code"] == "record.erased"
 
         sync_once(field)
         sync_once(desk)
