@@ -254,14 +254,16 @@ class MainWindow(QMainWindow):
         """Show and enable only the tabs and actions the operator may use. A hidden tab is
         also disabled, so none of its shortcuts fire."""
         session = self.session
+        before = self.tabs.currentWidget()
         for index in range(self.tabs.count()):
             widget = self.tabs.widget(index)
             capability = self._tab_capability.get(widget)
             allowed = capability is None or session.may(capability)
             self.tabs.setTabVisible(index, allowed)
             widget.setEnabled(allowed)
-        current = self.tabs.currentIndex()
-        if current < 0 or not self.tabs.isTabVisible(current):
+        # The tab in use went away (another role): the new role's first tab, not a neighbour.
+        kept = before is not None and self.tabs.isTabVisible(self.tabs.indexOf(before))
+        if not kept:
             visible = [i for i in range(self.tabs.count()) if self.tabs.isTabVisible(i)]
             if visible:
                 self.tabs.setCurrentIndex(visible[0])

@@ -135,7 +135,9 @@ class SummaryModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        # The tooltip repeats the cell: a long note or kegiatan cut with "…" reads whole.
+        shown = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if not index.isValid() or role not in shown:
             return None
         item = self.items[index.row()]
         return self.panel.cell(item, index.column())
@@ -338,17 +340,28 @@ class VerifierPanel(QWidget):
         self.keep_combo = QComboBox(holder)
         self.resolve_button = QPushButton("Selesaikan duplikat", holder)
         self.resolve_button.clicked.connect(self.resolve_duplicate)
-        actions = QGridLayout()
+        # The decisions on the registration itself; hidden while a correction waits (the
+        # correction box decides then), so the two versions get the room.
+        self.decision_actions = QWidget(holder)
+        actions = QGridLayout(self.decision_actions)
+        actions.setContentsMargins(0, 0, 0, 0)
         actions.addWidget(self.verify_button, 0, 0)
         actions.addWidget(self.fund_button, 0, 1)
         actions.addWidget(QLabel("Alasan penolakan:", holder), 1, 0)
         actions.addWidget(self.reason_combo, 1, 1)
         actions.addWidget(self.reason_edit, 1, 2)
         actions.addWidget(self.reject_button, 1, 3)
-        actions.addWidget(QLabel("Pertahankan:", holder), 2, 0)
-        actions.addWidget(self.keep_combo, 2, 1, 1, 2)
-        actions.addWidget(self.resolve_button, 2, 3)
-        layout.addLayout(actions)
+        # Only when there is something to keep: a duplicate group or versions in conflict.
+        self.keep_row = QWidget(self.decision_actions)
+        keep = QHBoxLayout(self.keep_row)
+        keep.setContentsMargins(0, 0, 0, 0)
+        keep.addWidget(QLabel("Pertahankan:", self.keep_row))
+        keep.addWidget(self.keep_combo, 1)
+        keep.addWidget(self.resolve_button)
+        actions.addWidget(self.keep_row, 2, 0, 1, 4)
+        actions.setColumnStretch(2, 1)
+        self.keep_row.hide()
+        layout.addWidget(self.decision_actions)
         return holder
 
     def _fill_reasons(self) -> None:
@@ -638,6 +651,8 @@ class VerifierPanel(QWidget):
         self.reject_button.setEnabled(open_ and bool(self.reason_combo.currentData()))
         self.resolve_button.setEnabled(allowed and self.keep_combo.count() > 0)
         self.keep_combo.setEnabled(allowed)
+        self.keep_row.setVisible(self.keep_combo.count() > 0)
+        self.decision_actions.setVisible(not self.correction)
         if hasattr(self, "corrections"):
             self.corrections.set_allowed(allowed)
 
