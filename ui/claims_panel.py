@@ -1,0 +1,612 @@
+"""*Klaim & PDP*: the programme office's tab for verifiers and admins (online).
+
+Find a registration on the server (name, status), then:
+
+- **Kematian & klaim JKM**: record the member's death (date, place, death certificate number,
+  who reported it), choose the claimant from the registered heirs (another person only with a
+  written reason), tick the documents the branch asks for, and record the submission to BPJS,
+  the payment (Rp42,000,000 unless BPJS paid another amount) and the hand-over.
+- **Permintaan PDP**: a copy of everything held about the person (a PDF saved where the
+  verifier chooses, for the person), the withdrawal of consent, and erasure (refused by the
+  server, with the date it becomes possible, before the retention period).
+- **Berkas BPJS**: the collective registration file (full, or the changes since the last one)
+  and BPJS's answer with the KPJ numbers (rows that match nobody, or are refused, are listed).
+
+Every request runs on the panel's thread pool (the verifier panel's `_Job`/`_Relay`); who does it
+is the operator logged in to the window, never typed. Death, withdrawal and erasure are asked
+once more with *Batal* as the default (ui/verifier_confirm.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QThreadPool
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage import roles
+from storage.config import load_program_config
+from storage.models import HEIR_RELATIONSHIPS, STATUS_LABELS
+from sync import claims as office
+from sync import enrol as enrolment
+from sync import verifier as api
+from sync.client import SyncClient, SyncError
+from ui import verifier_confirm
+from ui.session import Session, session_of
+from ui.timefmt import format_date
+from ui.verifier_panel import _Job, _Relay
+
+NOT_ENROLLED = ("Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab "
+                "Sinkronisasi, lalu buka tab ini lagi.")
+NOT_ALLOWED = ("Hanya verifikator atau admin yang masuk (login) dapat mencatat kematian, klaim "
+               "dan permintaan PDP.")
+OTHER_PERSON = "Orang lain (bukan ahli waris terdaftar)…"
+STATUS_FILTERS = (("", "Semua status"), ("funded", "Didanai"), ("card_printed", "Kartu dicetak"),
+                  ("card_handed_over", "Kartu diserahkan"), ("died", "Meninggal"),
+                  ("inactive", "Tidak aktif"))
+
+
+def _lookup(registry) -> SyncClient | None:
+    return enrolment.client_for(registry) if enrolment.is_enrolled(registry) else None
+
+
+def _rupiah(amount: int | None) -> str:
+    return f"Rp{amount or 0:,}".replace(",", ".")
+
+
+def _date_edit(parent: QWidget) -> QDateEdit:
+    edit = QDateEdit(QDate.currentDate(), parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd-MM-yyyy")
+    edit.setMaximumDate(QDate.currentDate())
+    return edit
+
+
+def _day(edit: QDateEdit) -> date:
+    return edit.date().toPython()
+
+
+class ClaimsPanel(QWidget):
+    """The *Klaim & PDP* tab."""
+
+    def __init__(self, worker: Any, parent: QWidget | None = None, *,
+                 session: Session | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self._session = session
+        self.client: SyncClient | None = None
+        self.detail: dict | None = None  # the registration chosen, as the server sent it
+        self.claim: dict | None = None
+        self.items: list[dict] = []
+        office_config = load_program_config().office
+        self.documents = office_config.claim_documents
+        self.benefit = office_config.jkm_benefit_rupiah
+        # Replaced in tests: (title, text, yes) -> bool; (caption, name) -> path or "".
+        self.confirm: Callable[[str, str, str], bool] = (
+            lambda title, text, yes: verifier_confirm.ask(self, title, text, yes))
+        self.ask_save_path: Callable[[str, str], str] = lambda caption, name: (
+            QFileDialog.getSaveFileName(self, caption, name)[0])
+        self.ask_open_path: Callable[[str], str] = lambda caption: QFileDialog.getOpenFileName(
+            self, caption, "", "Berkas BPJS (*.xlsx *.csv)")[0]
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._numbers = itertools.count(1)
+        self._latest: dict[str, int] = {}
+        self._handlers: dict[str, tuple[Callable, Callable | None]] = {}
+        self.relay = _Relay(self)
+        self.relay.done.connect(self._job_done)
+        self.relay.failed.connect(self._job_failed)
+        self._loaded = False
+        self._build()
+        self.apply_roles()
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.who_label = QLabel("", self)
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("Cari nama peserta")
+        self.status_combo = QComboBox(self)
+        for code, label in STATUS_FILTERS:
+            self.status_combo.addItem(label, code)
+        self.search_button = QPushButton("Cari", self)
+        self.results = QListWidget(self)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.summary = QTextBrowser(self)
+        self.message = QLabel("", self)
+        self.message.setWordWrap(True)
+        self.message.setObjectName("claims_message")
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        row = QHBoxLayout()
+        row.addWidget(self.search_edit, 1)
+        row.addWidget(self.status_combo)
+        row.addWidget(self.search_button)
+        left_layout.addLayout(row)
+        left_layout.addWidget(self.results, 1)
+        left_layout.addWidget(self.summary, 1)
+        self.sections = QTabWidget(self)
+        self.sections.addTab(self._claim_section(), "Kematian && klaim JKM")
+        self.sections.addTab(self._pdp_section(), "Permintaan PDP")
+        self.sections.addTab(self._bpjs_section(), "Berkas BPJS")
+        split = QSplitter(self)
+        split.addWidget(left)
+        split.addWidget(self.sections)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.who_label)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.message)
+        self.search_button.clicked.connect(self.search)
+        self.search_edit.returnPressed.connect(self.search)
+        self.results.currentRowChanged.connect(self._chosen)
+
+    def _claim_section(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        death = QGroupBox("Catat kematian", page)
+        form = QFormLayout(death)
+        self.died_on = _date_edit(death)
+        self.death_place = QLineEdit(death)
+        self.certificate_no = QLineEdit(death)
+        self.reported_by = QLineEdit(death)
+        self.reported_by.setPlaceholderText("nama dan hubungan, mis. Siti (istri)")
+        self.death_button = QPushButton("Catat kematian…", death)
+        form.addRow("Tanggal meninggal", self.died_on)
+        form.addRow("Tempat meninggal", self.death_place)
+        form.addRow("Nomor akta kematian", self.certificate_no)
+        form.addRow("Dilaporkan oleh", self.reported_by)
+        form.addRow("", self.death_button)
+        self.claim_label = QLabel("Pilih peserta di sebelah kiri.", page)
+        self.claim_label.setWordWrap(True)
+        claimant = QGroupBox("Penerima klaim", page)
+        form = QFormLayout(claimant)
+        self.claimant_combo = QComboBox(claimant)
+        self.other_name = QLineEdit(claimant)
+        self.other_relationship = QComboBox(claimant)
+        for code, label in HEIR_RELATIONSHIPS.items():
+            self.other_relationship.addItem(label, code)
+        self.other_reason = QPlainTextEdit(claimant)
+        self.other_reason.setPlaceholderText("Alasan tertulis verifikator (wajib untuk orang lain)")
+        self.other_reason.setMaximumHeight(60)
+        self.claimant_button = QPushButton("Pilih penerima", claimant)
+        form.addRow("Penerima", self.claimant_combo)
+        form.addRow("Nama", self.other_name)
+        form.addRow("Hubungan", self.other_relationship)
+        form.addRow("Alasan", self.other_reason)
+        form.addRow("", self.claimant_button)
+        docs = QGroupBox("Dokumen yang diminta BPJS", page)
+        docs_layout = QVBoxLayout(docs)
+        self.document_boxes: dict[str, QCheckBox] = {}
+        for doc in self.documents:
+            box = QCheckBox(doc.label, docs)
+            self.document_boxes[doc.code] = box
+            docs_layout.addWidget(box)
+        self.documents_button = QPushButton("Simpan daftar dokumen", docs)
+        docs_layout.addWidget(self.documents_button)
+        steps = QGroupBox("Pengajuan, pembayaran, penyerahan", page)
+        form = QFormLayout(steps)
+        self.submitted_on, self.reference = _date_edit(steps), QLineEdit(steps)
+        self.submit_button = QPushButton("Catat diajukan ke BPJS", steps)
+        self.paid_on, self.amount = _date_edit(steps), QSpinBox(steps)
+        self.amount.setRange(1, 2_000_000_000)
+        self.amount.setSingleStep(1_000_000)
+        self.amount.setValue(self.benefit)
+        self.amount.setPrefix("Rp ")
+        self.paid_button = QPushButton("Catat dibayar", steps)
+        self.handed_on, self.received_by = _date_edit(steps), QLineEdit(steps)
+        self.received_by.setPlaceholderText("bawaan: penerima klaim")
+        self.handed_button = QPushButton("Catat diserahkan", steps)
+        form.addRow("Tanggal diajukan", self.submitted_on)
+        form.addRow("Nomor referensi BPJS", self.reference)
+        form.addRow("", self.submit_button)
+        form.addRow("Tanggal dibayar", self.paid_on)
+        form.addRow("Jumlah", self.amount)
+        form.addRow("", self.paid_button)
+        form.addRow("Tanggal diserahkan", self.handed_on)
+        form.addRow("Diterima oleh", self.received_by)
+        form.addRow("", self.handed_button)
+        for widget in (death, self.claim_label, claimant, docs, steps):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.death_button.clicked.connect(self.record_death)
+        self.claimant_button.clicked.connect(self.choose_claimant)
+        self.documents_button.clicked.connect(self.save_documents)
+        self.submit_button.clicked.connect(self.submit)
+        self.paid_button.clicked.connect(self.paid)
+        self.handed_button.clicked.connect(self.handed_over)
+        self.claimant_combo.currentIndexChanged.connect(self._claimant_changed)
+        return page
+
+    def _pdp_section(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        explain = QLabel(
+            "Permintaan orang yang bersangkutan (UU 27/2022): salinan semua data yang disimpan "
+            "(PDF, tanpa disamarkan: serahkan hanya kepada orangnya), penarikan persetujuan "
+            "(kepesertaan berakhir di akhir bulan yang sudah dibayar, kartu dicabut), dan "
+            "penghapusan data pribadi sesudah masa simpan.", page)
+        explain.setWordWrap(True)
+        self.copy_button = QPushButton("Buat salinan data (PDF)…", page)
+        self.withdraw_on = _date_edit(page)
+        self.withdraw_button = QPushButton("Catat penarikan persetujuan…", page)
+        self.erase_button = QPushButton("Hapus data pribadi…", page)
+        form = QFormLayout()
+        form.addRow("", self.copy_button)
+        form.addRow("Tanggal permintaan diterima", self.withdraw_on)
+        form.addRow("", self.withdraw_button)
+        form.addRow("", self.erase_button)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.copy_button.clicked.connect(self.make_copy)
+        self.withdraw_button.clicked.connect(self.withdraw)
+        self.erase_button.clicked.connect(self.erase)
+        return page
+
+    def _bpjs_section(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.export_full_button = QPushButton("Ekspor lengkap (XLSX)…", page)
+        self.export_delta_button = QPushButton("Ekspor perubahan sejak ekspor terakhir…", page)
+        self.kpj_button = QPushButton("Impor jawaban BPJS (nomor KPJ)…", page)
+        self.bpjs_report = QTextBrowser(page)
+        for widget in (self.export_full_button, self.export_delta_button, self.kpj_button,
+                       self.bpjs_report):
+            layout.addWidget(widget)
+        self.export_full_button.clicked.connect(lambda: self.export(False))
+        self.export_delta_button.clicked.connect(lambda: self.export(True))
+        self.kpj_button.clicked.connect(self.import_kpj)
+        return page
+
+    # --- who acts ----------------------------------------------------------------------------
+
+    def session(self) -> Session | None:
+        return self._session or session_of(self)
+
+    def may_act(self) -> bool:
+        session = self.session()
+        return session is not None and session.operator is not None and session.may(
+            roles.VERIFY)
+
+    def apply_roles(self) -> None:
+        session = self.session()
+        if session is None or session.operator is None:
+            self.who_label.setText("Belum masuk")
+        else:
+            self.who_label.setText(f"Dicatat atas nama: {session.display_name} "
+                                   f"({session.username})")
+        self._set_actions()
+
+    def _operator(self) -> dict[str, str]:
+        return self.session().operator_ref()
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        self._loaded = True
+        self.worker.call(_lookup, on_result=self._connected)
+
+    def _connected(self, client: SyncClient | None) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = client
+        if client is None:
+            self._say(NOT_ENROLLED, error=True)
+            return
+        self.search()
+
+    def shutdown(self) -> None:
+        self.pool.waitForDone(10_000)
+        if self.client is not None:
+            self.client.close()
+
+    def _run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
+             on_error: Callable | None = None) -> None:
+        if self.client is None:
+            self._say(NOT_ENROLLED, error=True)
+            return
+        number = next(self._numbers)
+        self._latest[kind] = number
+        self._handlers[kind] = (on_done, on_error)
+        self.pool.start(_Job(self.relay, kind, number, fn, (self.client, *args)))
+
+    def _job_done(self, kind: str, number: int, result: Any) -> None:
+        if self._latest.get(kind) == number:
+            self._handlers[kind][0](result)
+
+    def _job_failed(self, kind: str, number: int, exc: BaseException) -> None:
+        if self._latest.get(kind) != number:
+            return
+        on_error = self._handlers[kind][1]
+        (on_error or self._show_error)(exc)
+
+    def _show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, SyncError):
+            self._say(exc.message, error=True)
+        else:
+            self._say(f"Permintaan gagal ({type(exc).__name__}). Coba lagi.", error=True)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setText(text)
+
+    # --- finding a registration ------------------------------------------------------------------
+
+    def search(self) -> None:
+        query = api.RegistrationQuery(q=self.search_edit.text().strip(),
+                                      status=self.status_combo.currentData() or "")
+        self._run("list", api.list_registrations, query, on_done=self._listed)
+
+    def _listed(self, page: dict) -> None:
+        self.items = page.get("items", [])
+        self.results.clear()
+        for item in self.items:
+            status = STATUS_LABELS.get(item["status"], item["status"])
+            QListWidgetItem(f"{item['full_name']} · {item['nik_masked']} · {status}"
+                            f"{' · ' + item['member_number'] if item['member_number'] else ''}",
+                            self.results)
+        self._say(f"{page.get('total', 0)} pendaftaran ditemukan.")
+
+    def _chosen(self, row: int) -> None:
+        if 0 <= row < len(self.items):
+            self.open(self.items[row]["id"])
+
+    def open(self, record_id: str) -> None:
+        self._run("detail", api.registration_detail, record_id, on_done=self._opened)
+
+    def _opened(self, body: dict) -> None:
+        self.detail = body["registration"]
+        self._run("claim", office.claim, self.detail["id"], on_done=self._got_claim,
+                  on_error=lambda exc: self._got_claim(None))
+
+    def _got_claim(self, claim: dict | None) -> None:
+        self.claim = claim
+        self._show()
+
+    def _show(self) -> None:
+        reg, claim = self.detail or {}, self.claim
+        data = reg.get("data") or {}
+        heirs = data.get("heirs") or []
+        status = STATUS_LABELS.get(reg.get("status", ""), reg.get("status", ""))
+        lines = [f"<h3>{reg.get('full_name', '')}</h3>",
+                 f"NIK {reg.get('nik_masked', '')} · {status} {reg.get('status_reason', '')}",
+                 f"<br>Nomor anggota: {reg.get('member_number') or '—'}",
+                 "<br>Ahli waris: " + (", ".join(
+                     f"{h['name']} ({HEIR_RELATIONSHIPS.get(h['relationship'], '')})"
+                     for h in heirs) or "—")]
+        self.summary.setHtml("".join(lines))
+        self.claimant_combo.blockSignals(True)
+        self.claimant_combo.clear()
+        for position, heir in enumerate(heirs):
+            self.claimant_combo.addItem(
+                f"{heir['name']} ({HEIR_RELATIONSHIPS.get(heir['relationship'], '')})", position)
+        self.claimant_combo.addItem(OTHER_PERSON, None)
+        self.claimant_combo.blockSignals(False)
+        self._claimant_changed()
+        if claim is None:
+            self.claim_label.setText("Belum ada kematian yang tercatat untuk peserta ini.")
+        else:
+            done = sum(1 for d in claim["checklist"] if d["checked"])
+            text = (f"<b>{claim['stage_label']}</b> · meninggal {format_date(claim['died_on'])}"
+                    f" · dokumen {done}/{len(claim['checklist'])}")
+            if claim["claimant_name"]:
+                text += f" · penerima: {claim['claimant_name']}"
+            if claim["amount"]:
+                text += f" · dibayar {_rupiah(claim['amount'])}"
+            self.claim_label.setText(text)
+            for item in claim["checklist"]:
+                if item["code"] in self.document_boxes:
+                    self.document_boxes[item["code"]].setChecked(item["checked"])
+        self._set_actions()
+
+    def _claimant_changed(self) -> None:
+        other = self.claimant_combo.currentData() is None
+        for widget in (self.other_name, self.other_relationship, self.other_reason):
+            widget.setEnabled(other)
+
+    def _set_actions(self) -> None:
+        allowed = self.may_act()
+        chosen = self.detail is not None
+        stage = (self.claim or {}).get("stage", "")
+        member = bool((self.detail or {}).get("member_number"))
+        open_claim = stage in ("death_recorded", "claimant_chosen")
+        self.death_button.setEnabled(allowed and chosen and self.claim is None)
+        self.claimant_button.setEnabled(allowed and member and open_claim)
+        self.documents_button.setEnabled(allowed and member and open_claim)
+        self.submit_button.setEnabled(allowed and stage == "claimant_chosen")
+        self.paid_button.setEnabled(allowed and stage == "submitted")
+        self.handed_button.setEnabled(allowed and stage == "paid")
+        for button in (self.copy_button, self.withdraw_button, self.erase_button):
+            button.setEnabled(allowed and chosen)
+        for button in (self.export_full_button, self.export_delta_button, self.kpj_button):
+            button.setEnabled(allowed)
+
+    def _guard(self) -> bool:
+        if not self.may_act():
+            self._say(NOT_ALLOWED, error=True)
+            return False
+        if self.detail is None:
+            self._say("Pilih dulu pendaftarannya.", error=True)
+            return False
+        return True
+
+    def _claim_step(self, fn: Callable, *args: Any, **kw: Any) -> None:
+        """Send one claim step; the answer is the claim, shown at once."""
+        self._say("Mengirim ke server…")
+        operator, record_id = self._operator(), self.detail["id"]
+
+        def call(client):
+            return fn(client, record_id, *args, operator=operator, **kw)
+
+        self._run("step", call, on_done=self._stepped)
+
+    def _stepped(self, claim: dict) -> None:
+        self._say(f"Tersimpan: {claim['stage_label']}.")
+        self.open(self.detail["id"])
+
+    # --- the claim ---------------------------------------------------------------------------
+
+    def record_death(self) -> None:
+        if not self._guard():
+            return
+        fields = (self.death_place.text().strip(), self.certificate_no.text().strip(),
+                  self.reported_by.text().strip())
+        if not all(fields):
+            self._say("Isi tempat meninggal, nomor akta kematian dan pelapor.", error=True)
+            return
+        day = _day(self.died_on)
+        text = (f"Catat {verifier_confirm.who(self.detail)} meninggal dunia pada "
+                f"{day:%d-%m-%Y}?\n\nKartunya dicabut, status menjadi meninggal di semua "
+                "perangkat, dan kematian tidak dapat dicatat dua kali.")
+        if not self.confirm("Catat kematian?", text, "Ya, catat"):
+            return
+        self._claim_step(office.record_death, self.detail["revision"], died_on=day,
+                         place=fields[0], certificate_no=fields[1], reported_by=fields[2])
+
+    def choose_claimant(self) -> None:
+        if not self._guard():
+            return
+        position = self.claimant_combo.currentData()
+        if position is not None:
+            self._claim_step(office.choose_claimant, heir_position=int(position))
+            return
+        self._claim_step(office.choose_claimant, name=self.other_name.text(),
+                         relationship=self.other_relationship.currentData(),
+                         reason=self.other_reason.toPlainText())
+
+    def save_documents(self) -> None:
+        if self._guard():
+            self._claim_step(office.check_documents,
+                             {code: box.isChecked() for code, box in self.document_boxes.items()})
+
+    def submit(self) -> None:
+        if self._guard():
+            self._claim_step(office.submit_claim, submitted_on=_day(self.submitted_on),
+                             reference=self.reference.text().strip())
+
+    def paid(self) -> None:
+        if self._guard():
+            self._claim_step(office.claim_paid, paid_on=_day(self.paid_on),
+                             amount=self.amount.value())
+
+    def handed_over(self) -> None:
+        if self._guard():
+            self._claim_step(office.claim_handed_over, handed_over_on=_day(self.handed_on),
+                             received_by=self.received_by.text().strip())
+
+    # --- PDP ---------------------------------------------------------------------------------
+
+    def make_copy(self) -> None:
+        if not self._guard():
+            return
+        path = self.ask_save_path("Simpan salinan data pribadi", "salinan-data-pribadi.pdf")
+        if not path:
+            return
+        operator, record_id = self._operator(), self.detail["id"]
+
+        def call(client):
+            Path(path).write_bytes(office.pdp_copy(client, record_id, operator=operator))
+            return path
+
+        self._run("copy", call, on_done=lambda p: self._say(
+            f"Salinan disimpan di {p}. Serahkan hanya kepada orang yang bersangkutan."))
+
+    def withdraw(self) -> None:
+        if not self._guard():
+            return
+        day = _day(self.withdraw_on)
+        text = (f"Catat penarikan persetujuan {verifier_confirm.who(self.detail)}?\n\n"
+                "Kepesertaannya berakhir di akhir bulan permintaan diterima dan kartunya "
+                "dicabut.")
+        if not self.confirm("Tarik persetujuan?", text, "Ya, catat"):
+            return
+        operator, record_id, revision = self._operator(), self.detail["id"], self.detail["revision"]
+        self._run("withdraw", lambda client: office.withdraw_consent(
+            client, record_id, revision, received_on=day, operator=operator),
+            on_done=lambda r: (self._say("Persetujuan ditarik; kepesertaan berakhir "
+                                         f"{format_date(r['ends_on'])}."), self.open(record_id)))
+
+    def erase(self) -> None:
+        if not self._guard():
+            return
+        text = (f"Hapus data pribadi {verifier_confirm.who(self.detail)} dari server dan semua "
+                "perangkat?\n\nNama, NIK, alamat, ahli waris dan riwayatnya dihapus; yang "
+                "tersisa hanya catatan audit bahwa data dihapus. Tidak dapat dibatalkan.")
+        if not self.confirm("Hapus data pribadi?", text, "Ya, hapus"):
+            return
+        operator, record_id = self._operator(), self.detail["id"]
+        self._run("erase", lambda client: office.erase(client, record_id, operator=operator),
+                  on_done=lambda t: (self._say("Data pribadi dihapus; perangkat lain "
+                                               "menghapusnya pada sinkronisasi berikutnya."),
+                                     self.open(record_id)))
+
+    # --- the BPJS file -----------------------------------------------------------------------
+
+    def export(self, since_last: bool) -> None:
+        if not self.may_act():
+            self._say(NOT_ALLOWED, error=True)
+            return
+        name = f"bpjs-{'perubahan' if since_last else 'lengkap'}-{date.today():%Y-%m-%d}.xlsx"
+        path = self.ask_save_path("Simpan berkas BPJS", name)
+        if not path:
+            return
+        operator = self._operator()
+
+        def call(client):
+            done = office.bpjs_export(client, operator=operator, since_last=since_last)
+            Path(path).write_bytes(done.content)
+            return done.headers.get("x-export-rows", "0"), done.sha256
+
+        self._run("export", call, on_done=lambda r: self.bpjs_report.setPlainText(
+            f"Berkas ditulis ke {path}: {r[0]} baris.\nSHA-256 {r[1]} (tercatat di audit)."))
+
+    def import_kpj(self) -> None:
+        if not self.may_act():
+            self._say(NOT_ALLOWED, error=True)
+            return
+        path = self.ask_open_path("Pilih jawaban BPJS (XLSX atau CSV)")
+        if not path:
+            return
+        operator = self._operator()
+        self._run("kpj", lambda client: office.kpj_import(client, path, operator=operator),
+                  on_done=self._kpj_done)
+
+    def _kpj_done(self, done: dict) -> None:
+        lines = [f"{done['rows']} baris dibaca: {done['taken']} nomor KPJ dicatat, "
+                 f"{done['unchanged']} sudah sama, {len(done['refused'])} ditolak."]
+        for item in done["refused"]:
+            who = item["nik_masked"] or item["member_number"] or "-"
+            lines.append(f"Baris {item['line']}: {who}, KPJ {item['kpj'] or '-'}: "
+                         f"{item['message']}")
+        self.bpjs_report.setPlainText("\n".join(lines))
