@@ -69,7 +69,7 @@ EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md
 COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Kegiatan",
            "Diterima")
 UNMARKED = frozenset({"Versi", "Diterima server"})  # bookkeeping, never a change to mark
-COLUMN_WIDTHS = (230, 140, 130, 120, 130, 150, 150, 170)  # the last column stretches
+COLUMN_WIDTHS = (220, 125, 115, 105, 115, 115, 135, 140)  # the last column stretches
 NOT_ALLOWED = ("Anda masuk sebagai {role}: peran ini tidak dapat membuat keputusan verifikasi. "
                "Keputusan hanya dapat dibuat oleh verifikator atau admin.")
 NO_OPERATOR = "Masuk dengan akun petugas dulu: setiap keputusan mencatat siapa yang membuatnya."
