@@ -21,10 +21,11 @@ ACCOUNTS = (("admin", "Ibu Admin", "admin"), ("budi", "Budi Pendata", "petugas")
             ("sari", "Sari Verifikator", "verifikator"), ("kiki", "Kiki Loket", "loket_kartu"),
             ("rina", "Rina Pendata", "petugas"))
 ALL_TABS = ["Pendaftaran", "Daftar Peserta", "Kartu", "Periksa kartu", "Verifikasi",
-            "Sinkronisasi"]
+            "Klaim && PDP", "Sinkronisasi"]  # "&&" is how Qt writes "&" in a tab title
 TABS = {
     "petugas": ["Pendaftaran", "Daftar Peserta", "Periksa kartu", "Sinkronisasi"],
-    "verifikator": ["Daftar Peserta", "Periksa kartu", "Verifikasi", "Sinkronisasi"],
+    "verifikator": ["Daftar Peserta", "Periksa kartu", "Verifikasi", "Klaim && PDP",
+                    "Sinkronisasi"],
     "loket_kartu": ["Daftar Peserta", "Kartu", "Periksa kartu", "Sinkronisasi"],
     "admin": ALL_TABS,
 }
@@ -130,7 +131,7 @@ def test_the_device_role_limits_every_operator(qtbot, worker, operators, open_wi
     set_device_role(qtbot, worker, "verifier")
     window.data_changed()  # the role is read again after a write (an enrolment, a sync)
     assert window.visible_tabs() == ["Daftar Peserta", "Periksa kartu", "Verifikasi",
-                                     "Sinkronisasi"]
+                                     "Klaim && PDP", "Sinkronisasi"]
     assert actions_of(window) == (False, False, True)
     assert roles.capabilities("petugas", "verifier") == {roles.LIST, roles.CHECK_CARDS,
                                                          roles.SYNC}

@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self._card_desk = self.add_lazy_panel("Kartu", self._make_card_desk)
         self._verify_panel = self.add_lazy_panel("Periksa kartu", self._make_verify_panel)
         self._verifier = self.add_lazy_panel("Verifikasi", self._make_verifier)
+        self._claims = self.add_lazy_panel("Klaim && PDP", self._make_claims)
         from ui.record_dialog import open_record
         from ui.sync_panel import SyncPanel
 
@@ -103,7 +104,8 @@ class MainWindow(QMainWindow):
         self._tab_capability: dict[QWidget, str] = {
             scroll: roles.REGISTER, self.registrations: roles.LIST,
             self._card_desk: roles.CARDS, self._verify_panel: roles.CHECK_CARDS,
-            self._verifier: roles.VERIFY, self.sync_panel: roles.SYNC,
+            self._verifier: roles.VERIFY, self._claims: roles.VERIFY,
+            self.sync_panel: roles.SYNC,
         }
         self.sync_panel.start_watching()  # sync starts by itself when the server is reachable
 
@@ -153,6 +155,11 @@ class MainWindow(QMainWindow):
         from ui.verifier_panel import VerifierPanel
 
         return VerifierPanel(self.worker, self)  # decides as the session's operator
+
+    def _make_claims(self) -> QWidget:
+        from ui.claims_panel import ClaimsPanel
+
+        return ClaimsPanel(self.worker, self)  # JKM claims and PDP requests, as the operator
 
     @property
     def card_desk(self) -> Any:
@@ -380,7 +387,7 @@ class MainWindow(QMainWindow):
             self.operator_label.setText(t("status.operator", name=operator.display_name,
                                           role=role_label(operator.role)))
         self.apply_roles()
-        for panel in (self._card_desk, self._verifier):
+        for panel in (self._card_desk, self._verifier, self._claims):
             if panel.built and hasattr(panel.widget(), "apply_roles"):
                 panel.widget().apply_roles()
 
@@ -455,4 +462,6 @@ class MainWindow(QMainWindow):
         self.sync_panel.shutdown()  # a running sync stops after its batch; nothing is lost
         if self._card_desk.built:
             self._card_desk.widget().shutdown()  # a reprint under way gets its answer stored
+        if self._claims.built:
+            self._claims.widget().shutdown()
         super().closeEvent(event)
