@@ -93,12 +93,20 @@ def enrol_code(server_dir: Path, role: str = "enumerator") -> str:
         store.close()
 
 
-def enrolled_device(path: Path, url: str, server_dir: Path, role: str = "enumerator"):
-    """A fresh device registry at `path`, enrolled with the server at `url`."""
+def enrolled_device(path: Path, url: str, server_dir: Path, role: str = "enumerator", *,
+                    encrypted: bool = False):
+    """A fresh device registry at `path`, enrolled with the server at `url`; with `encrypted`,
+    the app's encrypted database in `path`'s folder (tests/unlock_util.py), so that `main.py`
+    commands can unlock it with `--operator`."""
     from storage.registry import Registry
     from sync.enrol import enrol
 
-    registry = Registry.open(path)
+    if encrypted:
+        from unlock_util import encrypted_registry
+
+        registry = encrypted_registry(path.parent)
+    else:
+        registry = Registry.open(path)
     enrol(registry, url, enrol_code(server_dir, role), path.stem)
     return registry
 

@@ -20,6 +20,7 @@ from sync_util import (
     verifier_client,
     verify_and_fund,
 )
+from unlock_util import cli_args
 
 import main
 from cards import desk
@@ -56,7 +57,8 @@ def _qr_texts(pdf) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils")
-def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(tmp_path):
+def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(tmp_path,
+                                                                              monkeypatch):
     server_dir = tmp_path / "server"
     with server_in_thread(server_dir) as url:
         field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
@@ -77,7 +79,8 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
 
         desk_dir = tmp_path / "desk"
         desk_dir.mkdir()
-        card_desk = enrolled_device(database_path(desk_dir), url, server_dir, "card_desk")
+        card_desk = enrolled_device(database_path(desk_dir), url, server_dir, "card_desk",
+                                    encrypted=True)
         assert card_desk.count(RegistrationFilter()) == 0  # it never had the records
         sync_once(card_desk)
         assert card_desk.count(RegistrationFilter()) == 0
@@ -123,7 +126,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
         # `main.py cards print` on the desk's data directory: every QR decodes and verifies.
         pdf = tmp_path / "kartu.pdf"
         assert main.main(["--data-dir", str(desk_dir), "cards", "print", "--out", str(pdf),
-                          "--operator", "Petugas cetak"]) == 0
+                          *cli_args(monkeypatch, desk_dir, "loket_kartu")]) == 0
         texts = _qr_texts(pdf)
         verdicts = [verify_credential(t, trusted, today=server_today()) for t in texts]
         assert all(verdict.valid for verdict in verdicts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from unlock_util import cli_args, encrypted_registry
 
 import main
 from storage.config import load_program_config
@@ -70,11 +71,12 @@ def test_fill_writes_every_part_and_stays_unique(registry):
     assert registry.count(RegistrationFilter(text=name)) >= 1
 
 
-def test_demo_data_command(tmp_path, capsys):
-    assert main.main(["--data-dir", str(tmp_path), "demo-data", "--count", "50"]) == 0
+def test_demo_data_command(tmp_path, capsys, monkeypatch):
+    admin = cli_args(monkeypatch, tmp_path)
+    assert main.main(["--data-dir", str(tmp_path), "demo-data", "--count", "50", *admin]) == 0
     captured = capsys.readouterr()
     assert "50 / 50" in captured.err and "50 pekerja contoh" in captured.out
-    registry = Registry.open(tmp_path / "registry.sqlite3")
+    registry = encrypted_registry(tmp_path)
     assert registry.count(RegistrationFilter()) == 50
     registry.close()
-    assert main.main(["--data-dir", str(tmp_path), "demo-data", "--count", "0"]) == 2
+    assert main.main(["--data-dir", str(tmp_path), "demo-data", "--count", "0", *admin]) == 2

@@ -59,13 +59,18 @@ def tx(key: str) -> str:
     return eng if language() == "en" else ind
 
 
-def keep_natural_size(widget: QWidget) -> None:
-    """Never smaller than what its layout needs: without a window manager (or with one that
-    ignores size hints) a dialog can otherwise be shown squashed, its inputs a few pixels tall."""
+def keep_natural_size(widget: QWidget, width: int) -> None:
+    """At least `width` wide and never lower than its content needs at that width. Without a
+    window manager, or with one that ignores size hints, a dialog with wrapped text was shown
+    squashed (its inputs a few pixels tall): the height its wrapped texts need at the real width
+    is made the minimum here, so no window system can give it less."""
     layout = widget.layout()
-    if layout is not None:
-        layout.setSizeConstraint(layout.SizeConstraint.SetMinimumSize)
-    widget.adjustSize()
+    width = max(width, widget.sizeHint().width())
+    height = widget.sizeHint().height()
+    if layout is not None and layout.hasHeightForWidth():
+        height = max(height, layout.totalHeightForWidth(width))
+    widget.setMinimumSize(width, height)
+    widget.resize(width, height)
 
 
 def now_utc() -> datetime:
@@ -258,8 +263,7 @@ class LoginDialog(QDialog):
             self.forgot_button.clicked.connect(self._recover)
             row.addWidget(self.forgot_button)
         layout.addLayout(row)
-        self.setMinimumWidth(440)
-        keep_natural_size(self)
+        keep_natural_size(self, 440)
         self.form.focus()
 
     def _unlock(self, username: str, password: str, on_result, on_error) -> None:
@@ -351,8 +355,7 @@ class FirstAdminDialog(QDialog):
         layout.addLayout(fields)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.setMinimumWidth(480)
-        keep_natural_size(self)
+        keep_natural_size(self, 480)
 
     def submit(self) -> None:
         from storage.unlock import set_up
@@ -403,12 +406,18 @@ class LockScreen(QWidget):
         inner.addWidget(self.title)
         inner.addWidget(self.text)
         inner.addWidget(self.form)
+        # Centred by stretches rather than by an alignment flag: a layout item with an
+        # alignment is given its size hint without asking the wrapped texts' height for the
+        # width it really gets, which squashed the inputs to a few pixels in a real window.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.box, 4)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(self.box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
-        # The box keeps its natural height; the stretches take what is left over.
-        self.box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def show_for(self, operator: Any) -> None:
         """Ask `operator`'s password (None: after a log-out, anyone may log in)."""
@@ -497,8 +506,7 @@ class RecoveryDialog(QDialog):
         outer.addWidget(intro)
         outer.addLayout(fields)
         ok_cancel_form(self, outer, self.message)
-        self.setMinimumWidth(520)
-        keep_natural_size(self)
+        keep_natural_size(self, 520)
 
     def _check(self) -> None:
         from storage.unlock import open_with_password, open_with_recovery
@@ -555,8 +563,7 @@ class RecoveryKeyDialog(QDialog):
         layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.copied)
         layout.addWidget(buttons)
-        self.setMinimumWidth(520)
-        keep_natural_size(self)
+        keep_natural_size(self, 520)
 
     def reject(self) -> None:  # Escape does not skip it: the key is never shown again
         if self.copied.isChecked():
