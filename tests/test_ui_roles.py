@@ -5,6 +5,7 @@ drafts belong to their operator."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -294,3 +295,31 @@ def test_after_a_restart_a_draft_is_offered_only_to_its_operator(
     offer_draft(again, worker, again.form, ask=lambda text: offered.append(text) or True)
     qtbot.waitUntil(lambda: again.form.full_name.text() == "Siti Aminah", timeout=WAIT)
     assert len(offered) == 1
+
+
+def test_the_card_desk_records_the_logged_in_operator(qtbot, worker, operators, open_window,
+                                                      tmp_path):
+    from cards.demo import fund_demo_members
+    from storage.demo import fill_demo_data
+
+    def funded(registry):
+        fill_demo_data(registry, 4, seed=8)
+        fund_demo_members(registry, tmp_path, share=1.0, seed=8)
+        return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+
+    ids = run_job(qtbot, worker, funded)
+    window = open_window(operators["kiki"])
+    desk_panel = window.card_desk
+    recorded = []
+    desk_panel.start_batch(ids[:1], tmp_path / "kartu.pdf", on_finished=recorded.append)
+    qtbot.waitUntil(lambda: recorded == [True], timeout=30_000)
+    done = []
+    desk_panel.hand_over(ids[0], "Siti", on_done=done.append)
+    qtbot.waitUntil(lambda: len(done) == 1, timeout=WAIT)
+    rows = worker.readonly.db.execute(
+        "SELECT kind, operator, detail FROM card_events WHERE registration_id = ? "
+        "ORDER BY rowid", [ids[0]]).fetchall()
+    steps = {kind: (operator, json.loads(detail).get("operator_username"))
+             for kind, operator, detail in rows}
+    assert steps["printed"] == ("Kiki Loket", "kiki")
+    assert steps["handed_over"] == ("Kiki Loket", "kiki")
