@@ -323,3 +323,22 @@ def test_the_card_desk_records_the_logged_in_operator(qtbot, worker, operators, 
              for kind, operator, detail in rows}
     assert steps["printed"] == ("Kiki Loket", "kiki")
     assert steps["handed_over"] == ("Kiki Loket", "kiki")
+
+
+def test_a_draft_from_before_owners_goes_only_to_the_operator_it_names(
+        qtbot, worker, operators, open_window):
+    from ui.draft_recovery import offer_draft
+    from ui.registration_form import DRAFT_KEY
+
+    run_job(qtbot, worker, lambda r: r.save_draft(
+        DRAFT_KEY, {"full_name": "Siti Lama", "operator": "Budi Pendata"}))
+    other = open_window(operators["rina"])
+    offer_draft(other, worker, other.form, ask=lambda text: pytest.fail("not Rina's draft"))
+    qtbot.wait(300)
+    budi = open_window(operators["budi"])
+    offered = []
+    offer_draft(budi, worker, budi.form, ask=lambda text: offered.append(text) or True)
+    qtbot.waitUntil(lambda: budi.form.full_name.text() == "Siti Lama", timeout=WAIT)
+    # From now on it is Budi's own draft.
+    qtbot.waitUntil(lambda: worker.readonly.load_draft(DRAFT_KEY) is None, timeout=WAIT)
+    assert worker.readonly.load_draft("registration_form:budi")["full_name"] == "Siti Lama"
