@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -31,7 +32,9 @@ from ui.status_bar import RegistryStatusBar
 
 
 class LazyPanel(QWidget):
-    """A tab's holder that builds the real widget on first use."""
+    """A tab's holder that builds the real widget on first use. The widget sits in a scroll
+    area: a panel taller or wider than a 1366×768 screen scrolls inside its tab instead of
+    making the window larger than the screen (ui/screen_fit.py)."""
 
     def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None):
         super().__init__(parent)
@@ -39,11 +42,15 @@ class LazyPanel(QWidget):
         self._widget: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._scroll = QScrollArea(self)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._layout.addWidget(self._scroll)
 
     def widget(self) -> QWidget:
         if self._widget is None:
             self._widget = self._factory()
-            self._layout.addWidget(self._widget)
+            self._scroll.setWidget(self._widget)
         return self._widget
 
     @property
