@@ -12,6 +12,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
 
@@ -188,3 +189,32 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
     assert programme.kpj_of(field.db, b) == ("KPJ26000002", "2026-12-01")
     assert programme.kpj_of(field.db, unfunded) is None
     assert programme.kpj_numbers(field.db, [a, b, unfunded])[a] == "KPJ26000001"
+
+
+def test_a_file_that_is_not_a_kpj_answer_is_refused_whole(tmp_path, server):
+    url, server_dir = server
+    verifier = _client(server, "verifier")
+    no_kpj = tmp_path / "salah.csv"
+    no_kpj.write_text("NIK;Nama\n1571010101900001;Siti\n", encoding="utf-8")
+    old_excel = tmp_path / "lama.xls"
+    old_excel.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    for path, words in ((no_kpj, "kolom nomor KPJ"), (old_excel, "Excel lama")):
+        with pytest.raises(v.DecisionRefused) as caught:
+            c.kpj_import(verifier, path, operator=VERIFIER)
+        assert caught.value.code == "kpj.bad_file" and words in caught.value.message
+    assert _audit(verifier, "kpj_import") == []  # nothing was taken, nothing audited
+
+
+def test_an_unknown_export_column_refuses_the_export(tmp_path, server, monkeypatch):
+    from dataclasses import replace
+
+    from storage.config import ExportColumn
+
+    verifier = _client(server, "verifier")
+    broken = replace(office.office_config(), bpjs_export_columns=(
+        ExportColumn("nik", "NIK"), ExportColumn("mother_name", "NAMA IBU")))
+    monkeypatch.setattr(office, "office_config", lambda: broken)
+    with pytest.raises(v.DecisionRefused) as caught:
+        c.bpjs_export(verifier, operator=VERIFIER)
+    assert caught.value.code == "export.bad_columns" and "mother_name" in caught.value.message
+    assert _audit(verifier, "bpjs_export") == []

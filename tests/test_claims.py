@@ -132,3 +132,42 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     sync_once(desk)
     revoked = desk.db.execute("SELECT serial, version, reason FROM card_revocations").fetchall()
     assert revoked == [(card["serial"], 1, "meninggal")]
+
+
+def test_a_verified_registration_recorded_dead_is_never_funded(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 3, seed=62)
+    sync_once(field)
+    waiting, rejected, received = _ids(field)
+    verifier = _client(server, "verifier")
+    row = v.registration_detail(verifier, waiting)["registration"]
+    row = v.verify(verifier, waiting, row["revision"], operator=VERIFIER)["registration"]
+    yesterday = TODAY - timedelta(days=1)
+    c.record_death(verifier, waiting, row["revision"], died_on=yesterday, place="Rumah",
+                   certificate_no="AKT-2", reported_by="Anak", operator=VERIFIER)
+    row = v.registration_detail(verifier, waiting)["registration"]
+    refusal = _refused("member.died", v.fund, verifier, waiting, row["revision"],
+                       operator=VERIFIER)
+    assert "meninggal" in refusal.message
+    assert row["member_number"] == ""
+    # Never funded: there is no JKM claim to follow.
+    _refused("claim.not_member", c.choose_claimant, verifier, waiting, heir_position=0,
+             operator=VERIFIER)
+
+    # A refused registration is not a member whose death is recorded here; a death in the
+    # future, or a stale revision, is refused before anything changes.
+    row = v.registration_detail(verifier, rejected)["registration"]
+    v.reject(verifier, rejected, row["revision"], "not_resident", operator=VERIFIER)
+    row = v.registration_detail(verifier, rejected)["registration"]
+    _refused("decision.not_allowed", c.record_death, verifier, rejected, row["revision"],
+             died_on=yesterday, place="x", certificate_no="y", reported_by="z",
+             operator=VERIFIER)
+    row = v.registration_detail(verifier, received)["registration"]
+    _refused("claim.bad_date", c.record_death, verifier, received, row["revision"],
+             died_on=TODAY + timedelta(days=1), place="x", certificate_no="y",
+             reported_by="z", operator=VERIFIER)
+    _refused("decision.stale_revision", c.record_death, verifier, received,
+             row["revision"] - 1, died_on=yesterday, place="x", certificate_no="y",
+             reported_by="z", operator=VERIFIER)
+    assert v.registration_detail(verifier, received)["registration"]["status"] == "received"
