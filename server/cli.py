@@ -20,8 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("server", help="server pusat: jalankan atau kelola")
     parser.add_argument("--data-dir", dest="server_data_dir", default=None,
                         help="folder data server (berisi server.db dan kunci kartu)")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="alamat yang didengarkan (bawaan: hanya komputer ini)")
     parser.add_argument("--port", type=int, default=8765)
+    _tls_options(parser)
     parser.set_defaults(handler=_run)
     admin = parser.add_subparsers(dest="server_command", metavar="PERINTAH_ADMIN")
     _admin_commands(admin)
@@ -90,16 +92,25 @@ def _store(args):
     return Store(_data_dir(args))
 
 
+def _tls_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tls-cert", default=None, metavar="BERKAS",
+                        help="sertifikat TLS server (PEM, dengan rantai perantara): layani HTTPS")
+    parser.add_argument("--tls-key", default=None, metavar="BERKAS",
+                        help="kunci privat sertifikat TLS (PEM, tanpa kata sandi)")
+    parser.add_argument("--behind-proxy", action="store_true",
+                        help="TLS diakhiri di reverse proxy HTTPS (tanpa peringatan http)")
+    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1", metavar="ALAMAT",
+                        help="alamat proxy yang dipercaya untuk X-Forwarded-Proto/-For "
+                             "(dipisah koma; bawaan 127.0.0.1)")
+
+
 def _run(args) -> int:
-    import uvicorn
-
     from server.app import create_app
+    from server.serve import ServeOptions, serve
 
-    app = create_app(_data_dir(args))
-    print(f"Server pusat berjalan di http://{args.host}:{args.port}/api/v1 "
-          f"(data: {_data_dir(args)})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return 0
+    options = ServeOptions(args.host, args.port, args.tls_cert, args.tls_key,
+                           args.behind_proxy, args.forwarded_allow_ips)
+    return serve(lambda: create_app(_data_dir(args)), options, _data_dir(args))
 
 
 def _enrol_code(args) -> int:

@@ -21,9 +21,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_sync_command)
 
     p = sub.add_parser("enrol", help="daftarkan perangkat ini ke server dengan kode sekali pakai")
-    p.add_argument("--server", required=True, help="alamat server, mis. http://127.0.0.1:8765")
+    p.add_argument("--server", required=True,
+                   help="alamat server, mis. https://jamsos.jambikota.go.id atau "
+                        "http://127.0.0.1:8765 (http hanya untuk komputer ini)")
     p.add_argument("--code", required=True, help="kode pendaftaran perangkat dari admin")
     p.add_argument("--name", default="", help="nama perangkat (bawaan: nama komputer)")
+    p.add_argument("--ca-file", default=None, metavar="BERKAS",
+                   help="sertifikat CA kota (PEM) untuk memeriksa sertifikat server https; "
+                        "disimpan bersama pendaftaran perangkat")
+    p.add_argument("--allow-insecure-http", action="store_true",
+                   help="izinkan http tanpa enkripsi ke komputer lain (hanya jaringan tertutup)")
     add_unlock_arguments(p)
     p.set_defaults(handler=run_enrol_command)
 
@@ -67,12 +74,15 @@ def run_sync_command(args) -> int:
 def run_enrol_command(args) -> int:
     from storage.db import StorageError
     from sync.client import SyncError
-    from sync.enrol import enrol
+    from sync.enrol import enrol, read_ca_file
 
     registry = None
     try:
+        # The CA file first: a wrong path is reported before the operator's password is asked.
+        ca_pem = read_ca_file(args.ca_file) if args.ca_file else ""
         registry = _open_registry(args, ENROLS)
-        result = enrol(registry, args.server, args.code, args.name)
+        result = enrol(registry, args.server, args.code, args.name, ca_pem=ca_pem,
+                       allow_insecure_http=args.allow_insecure_http)
     except Refused as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 2

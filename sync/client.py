@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+from sync.trust import ca_bundle_path, plain_http_refused
 
 API_PREFIX = "/api/v1"
 
@@ -75,6 +78,26 @@ class ProtocolError(SyncError):
         self.details = details  # the refusal's `details` (for 422: [{"loc", "msg"}]), or None
 
 
+class CertificateError(SyncError):
+    """The server's TLS certificate is not trusted (or TLS failed): never retried, since the
+    same certificate will fail again, and never bypassed."""
+
+    message = (
+        "Sertifikat server tidak dipercaya: koneksi dihentikan. Periksa alamat server, atau "
+        "daftarkan perangkat dengan sertifikat CA kota (--ca-file); hubungi admin."
+    )
+
+
+class InsecureAddress(SyncError):
+    """Plain http to another computer, refused before any connection is made."""
+
+    message = (
+        "Alamat http:// tanpa enkripsi hanya boleh untuk komputer ini (127.0.0.1, localhost). "
+        "Gunakan alamat https:// server, atau daftarkan perangkat dengan izin http tanpa "
+        "enkripsi (--allow-insecure-http) jika jaringan itu memang tertutup."
+    )
+
+
 class Cancelled(SyncError):
     message = "Sinkronisasi dibatalkan. Tidak ada data yang hilang."
 
@@ -107,7 +130,11 @@ _RETRY_STATUS = {500, 502, 503, 504, 429}
 
 
 class SyncClient:
-    """Talks to one sync server as one device. Thread-safe enough for one caller at a time."""
+    """Talks to one sync server as one device. Thread-safe enough for one caller at a time.
+
+    `ca_pem`: the city's own CA certificate(s) to verify an https server with (otherwise the
+    system's); `allow_insecure_http`: plain http to another computer was explicitly allowed at
+    enrolment. Certificates are always verified; there is no way to turn that off."""
 
     def __init__(
         self,
@@ -117,8 +144,13 @@ class SyncClient:
         timeout: tuple[float, float] = (3.0, 30.0),
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ca_pem: str = "",
+        allow_insecure_http: bool = False,
     ):
         self.base_url = base_url.rstrip("/")
+        self.refused = plain_http_refused(self.base_url, allow_insecure_http)
+        # Given on every request: a session-wide value would lose to REQUESTS_CA_BUNDLE.
+        self.verify: bool | str = ca_bundle_path(ca_pem) if ca_pem else True
         self.token = token
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -184,7 +216,9 @@ class SyncClient:
         timeout: tuple[float, float] | None = None,
     ) -> dict:
         """Send with retries. Only transient failures (network, 5xx, cut or garbled answers) are
-        retried; a refusal (401/403) or a client error (4xx) is final."""
+        retried; a refusal (401/403), a client error (4xx) or an untrusted certificate is final."""
+        if self.refused:  # before anything touches the network
+            raise InsecureAddress(detail="plain http to a non-loopback address")
         body, headers = self._encode(json_body)
         if auth:
             if not self.token:
@@ -219,10 +253,12 @@ class SyncClient:
             with self._lock:
                 response = self.session.request(
                     method, url, data=body, headers=headers, params=params, timeout=timeout,
-                    stream=True,
+                    stream=True, verify=self.verify,
                 )
                 raw = response.raw.read(decode_content=False)
                 response.close()
+        except requests.exceptions.SSLError as exc:
+            raise _tls_error(exc, path) from exc
         except requests.exceptions.RequestException as exc:
             raise Offline(detail=f"{type(exc).__name__} on {path}") from exc
         except Exception as exc:  # urllib3 errors while reading the body (cut short)
@@ -258,6 +294,31 @@ class SyncClient:
         if not isinstance(data, dict):
             raise ProtocolError(detail=f"answer on {path} is not an object", retryable=False)
         return data
+
+
+def _tls_error(exc: BaseException, path: str) -> CertificateError:
+    """An untrusted certificate (unknown CA, self-signed, expired, wrong name) or another TLS
+    failure (e.g. https to a server that speaks plain http), as one Indonesian line."""
+    if _verification_failed(exc):
+        return CertificateError(detail=f"certificate not trusted on {path}")
+    return CertificateError(
+        "Koneksi aman (TLS) ke server gagal. Periksa alamat server (https:// atau http://) "
+        "dan portnya; hubungi admin jika terus terjadi.", detail=f"TLS failure on {path}")
+
+
+def _verification_failed(error: BaseException) -> bool:
+    """Whether the chain of causes (requests -> urllib3 -> ssl) holds a failed verification."""
+    seen: set[int] = set()
+    todo: list[Any] = [error]
+    while todo:
+        exc = todo.pop()
+        if not isinstance(exc, BaseException) or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return True
+        todo += [getattr(exc, "reason", None), exc.__cause__, exc.__context__, *exc.args]
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 def _seconds(value: str | None) -> float:

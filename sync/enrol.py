@@ -7,11 +7,22 @@ import hashlib
 import platform
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from sync import state
-from sync.client import Offline, ProtocolError, ServerError, SyncClient, SyncError
+from sync.client import (
+    InsecureAddress,
+    Offline,
+    ProtocolError,
+    ServerError,
+    SyncClient,
+    SyncError,
+)
+from sync.trust import parse_ca_pem, plain_http_refused
 
 ATTEMPTS = 2  # a lost answer is asked again at once with the same request id
+CA_META = "server_ca_pem"  # the city's CA certificate (PEM), kept in the encrypted database
+INSECURE_META = "allow_insecure_http"  # "1": plain http to another computer was allowed
 
 
 @dataclass
@@ -26,16 +37,21 @@ def default_device_name() -> str:
 
 
 def enrol(registry, server_url: str, code: str, device_name: str = "", *,
-          client: SyncClient | None = None) -> Enrolment:
+          client: SyncClient | None = None, ca_pem: str = "",
+          allow_insecure_http: bool = False) -> Enrolment:
     """Enrol this device and store what the server gave, in one transaction.
 
-    The token stays in the local database and is never shown or logged."""
+    `ca_pem` (see `read_ca_file`) and `allow_insecure_http` are kept with the enrolment and
+    used by every later request. The token stays in the local database, never shown or logged."""
     server_url = server_url.strip()
     if not server_url.lower().startswith(("http://", "https://")):
         raise SyncError("Alamat server harus diawali http:// atau https://, misalnya "
-                        "http://192.168.1.10:8765.", detail="server url without scheme")
+                        "https://jamsos.jambikota.go.id.", detail="server url without scheme")
+    if plain_http_refused(server_url, allow_insecure_http):
+        raise InsecureAddress(detail="enrolment over plain http to a non-loopback address")
     own_client = client is None
-    client = client or SyncClient(server_url)
+    client = client or SyncClient(server_url, ca_pem=ca_pem,
+                                  allow_insecure_http=allow_insecure_http)
     request_id = request_id_for(registry, code)
     try:
         for attempt in range(ATTEMPTS):
@@ -63,6 +79,9 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
         state.set_meta(db, "device_token", token)
         state.set_meta(db, "device_role", result.role)
         state.set_meta(db, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
+        # A new enrolment replaces the old trust: no CA given means the system's CAs.
+        state.set_meta(db, CA_META, ca_pem)
+        state.set_meta(db, INSECURE_META, "1" if allow_insecure_http else "")
         state.save_cursor(db, 0)  # a new enrolment starts the server feed from the beginning
     return result
 
@@ -81,10 +100,32 @@ def request_id_for(registry, code: str) -> str:
     return request_id
 
 
+def read_ca_file(path: str | Path) -> str:
+    """The city's CA certificate(s) from a PEM file, checked; SyncError (Indonesian) when the
+    file is missing, unreadable or holds no certificate."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SyncError(f"Berkas sertifikat CA {path} tidak dapat dibaca: "
+                        f"{exc.strerror or exc}.", detail="CA file unreadable") from exc
+    try:
+        return parse_ca_pem(data)
+    except ValueError as exc:
+        raise SyncError(f"Berkas {path} bukan sertifikat CA dalam format PEM "
+                        "(-----BEGIN CERTIFICATE-----).", detail="CA file not PEM") from exc
+
+
+def trust_of(registry) -> dict:
+    """How this device trusts its server, as `SyncClient` keyword arguments."""
+    return {"ca_pem": state.get_meta(registry.db, CA_META, ""),
+            "allow_insecure_http": state.get_meta(registry.db, INSECURE_META, "") == "1"}
+
+
 def client_for(registry, **kwargs) -> SyncClient:
-    """A client for the enrolled server, with this device's token (NotAuthorised on use if the
-    device was never enrolled)."""
-    return SyncClient(registry.get_setting("server_url") or "", state.token(registry.db), **kwargs)
+    """A client for the enrolled server, with this device's token and its trust (NotAuthorised
+    on use if the device was never enrolled)."""
+    return SyncClient(registry.get_setting("server_url") or "", state.token(registry.db),
+                      **{**trust_of(registry), **kwargs})
 
 
 def is_enrolled(registry) -> bool:
