@@ -18,6 +18,7 @@ from server import registrations as regs
 from server import rules
 from server.auth import Device
 from server.errors import ApiError
+from server.office import refuse_if_dead  # a member recorded as dead: never funded or carded
 from server.schemas import REJECT_REASONS, REPRINT_REASONS
 from server.signing import Signer
 from server.store import Store, now_iso
@@ -27,13 +28,6 @@ from storage.models import COHORT_LABELS, Cohort, Registration, Status, mask_nik
 MEMBER_CITY = "JMB"  # Kota Jambi in member numbers
 COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
-
-
-def refuse_if_dead(db, record_id: str, action: str) -> None:
-    """server/office.py: a member recorded as dead is never funded, carded or reprinted."""
-    from server.office import refuse_if_dead as guard  # late: office imports this module's kin
-
-    guard(db, record_id, action)
 
 
 def _refuse(code: str, message: str, status: int = 409) -> ApiError:
