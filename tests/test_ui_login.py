@@ -306,3 +306,51 @@ def test_password_dialogs_refuse_a_mismatch_and_accept_a_match(qtbot):
     add.repeat.setText("pendek")
     add._check()
     assert add.result() == 0 and "8" in add.message.text()
+
+
+def test_the_recovery_key_is_shown_once_and_opens_the_database_again(qtbot, tmp_path,
+                                                                     monkeypatch):
+    from storage.unlock import set_up
+    from ui.login import RecoveryDialog, RecoveryKeyDialog
+
+    opened = set_up(tmp_path, "admin", "Ibu Admin", PASSWORD, T0)
+    recovery = opened.recovery_key
+    opened.registry.close()
+
+    shown = RecoveryKeyDialog(recovery)
+    qtbot.addWidget(shown)
+    assert shown.key.text().split() == recovery.split("-")  # groups, easy to copy
+    assert not shown.ok.isEnabled()
+    shown.show()
+    shown.reject()  # Escape before "copied" is ticked does not close it
+    assert shown.isVisible()
+    shown.copied.setChecked(True)
+    assert shown.ok.isEnabled()
+    shown.ok.click()
+    assert not shown.isVisible() and shown.result() == QDialog.DialogCode.Accepted
+
+    dialog = RecoveryDialog(tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.key.setText("AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-FFFFF")
+    dialog.username.setText("admin")
+    dialog.new.setText("sandi-baru-99")
+    dialog.repeat.setText("sandi-baru-99")
+    dialog._check()
+    assert "Kunci pemulihan salah" in dialog.message.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    dialog.key.setText(recovery.lower())
+    dialog._check()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.opened.operator.username == "admin"
+    dialog.opened.registry.close()
+
+    login = LoginDialog(folder=tmp_path)
+    qtbot.addWidget(login)
+    login.form.username.setText("admin")
+    login.form.password.setText(PASSWORD)
+    login.form.submit()
+    assert login.form.message.text() == "Nama pengguna atau kata sandi salah."
+    login.form.password.setText("sandi-baru-99")
+    login.form.submit()
+    assert login.result() == QDialog.DialogCode.Accepted
+    login.opened.registry.close()
