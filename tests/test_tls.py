@@ -476,3 +476,32 @@ def test_the_warning_is_printed_at_start(pki, tmp_path, capsys, monkeypatch):
     assert serve(lambda: "app", proxied, tmp_path) == 0
     assert capsys.readouterr().err == ""
     assert runs[-1]["forwarded_allow_ips"] == "10.1.2.3"
+
+
+# --- the window's enrolment box -----------------------------------------------------------------
+
+
+def test_the_window_enrols_with_the_city_ca_and_its_watcher_keeps_it(tls_server, pki, worker,
+                                                                     qtbot):
+    from ui.sync_panel import SyncPanel
+
+    panel = SyncPanel(worker)
+    qtbot.addWidget(panel)
+    try:
+        qtbot.waitUntil(lambda: "path" in panel._info, timeout=5000)
+        panel.server_edit.setText(tls_server.url)
+        panel.code_edit.setText(enrol_code(tls_server.data_dir))
+        panel.enrol_button.click()  # without the CA: refused, in one line
+        qtbot.waitUntil(lambda: UNTRUSTED in panel.status_label.text(), timeout=15000)
+        panel.ca_edit.setText(str(pki.ca_file))
+        panel.enrol_button.click()
+        qtbot.waitUntil(lambda: panel._info.get("enrolled") is True, timeout=15000)
+        assert "berhasil didaftarkan" in panel.status_label.text()
+        client = panel._watch_client()  # what the reachability watcher checks with
+        try:
+            assert client.verify is not True
+            assert client.health()["status"]
+        finally:
+            client.close()
+    finally:
+        panel.shutdown()

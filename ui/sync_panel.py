@@ -14,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -50,11 +52,15 @@ def _panel_state(registry) -> dict:
         "waiting": registry.outbox_count(),
         "path": state.database_file(registry.db),
         "key": registry.key,  # the sync thread's own connection opens the encrypted file too
+        "trust": enrolment.trust_of(registry),  # the city's CA, plain http allowed: the watcher
     }
 
 
-def _enrol(registry, server_url: str, code: str) -> enrolment.Enrolment:
-    return enrolment.enrol(registry, server_url, code)
+def _enrol(registry, server_url: str, code: str, ca_file: str = "",
+           allow_insecure_http: bool = False) -> enrolment.Enrolment:
+    ca_pem = enrolment.read_ca_file(ca_file) if ca_file else ""
+    return enrolment.enrol(registry, server_url, code, ca_pem=ca_pem,
+                           allow_insecure_http=allow_insecure_http)
 
 
 class SyncThread(QThread):
@@ -118,13 +124,25 @@ class SyncPanel(QWidget):
         self.enrol_box = QGroupBox("Pendaftaran perangkat (sekali saja)", self)
         form = QFormLayout(self.enrol_box)
         self.server_edit = QLineEdit(self.enrol_box)
-        self.server_edit.setPlaceholderText("misalnya http://192.168.1.10:8765")
+        self.server_edit.setPlaceholderText("misalnya https://jamsos.jambikota.go.id")
         self.code_edit = QLineEdit(self.enrol_box)
         self.code_edit.setPlaceholderText("kode dari admin, misalnya ABCD-EFGH-JKLM")
+        self.ca_edit = QLineEdit(self.enrol_box)
+        self.ca_edit.setPlaceholderText("opsional: berkas PEM bila kota memakai CA sendiri")
+        ca_button = QPushButton("Pilih…", self.enrol_box)
+        ca_button.clicked.connect(self._choose_ca_file)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(ca_button)
+        self.insecure_check = QCheckBox(
+            "Izinkan http tanpa enkripsi ke komputer lain (hanya jaringan tertutup)",
+            self.enrol_box)
         self.enrol_button = QPushButton("Daftarkan perangkat", self.enrol_box)
         self.enrol_button.clicked.connect(self._enrol_clicked)
         form.addRow("Alamat server", self.server_edit)
         form.addRow("Kode pendaftaran", self.code_edit)
+        form.addRow("Sertifikat CA kota", ca_row)
+        form.addRow("", self.insecure_check)
         form.addRow("", self.enrol_button)
 
         self.sync_button = QPushButton("Sinkronkan sekarang", self)
@@ -215,7 +233,15 @@ class SyncPanel(QWidget):
             return
         self.enrol_button.setEnabled(False)
         self.status_label.setText("Mendaftarkan perangkat…")
-        self.worker.call(_enrol, url, code, on_result=self._enrolled, on_error=self._enrol_failed)
+        self.worker.call(_enrol, url, code, self.ca_edit.text().strip(),
+                         self.insecure_check.isChecked(), on_result=self._enrolled,
+                         on_error=self._enrol_failed)
+
+    def _choose_ca_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Sertifikat CA kota", "",
+                                              "Sertifikat PEM (*.pem *.crt *.cer);;Semua (*)")
+        if path:
+            self.ca_edit.setText(path)
 
     def _enrolled(self, result: enrolment.Enrolment) -> None:
         self.enrol_button.setEnabled(True)
@@ -294,7 +320,9 @@ class SyncPanel(QWidget):
     def _watch_client(self) -> SyncClient | None:
         # Runs on the watcher's thread: only reads the plain dict the main thread stored.
         url = self._info.get("server_url", "")
-        return SyncClient(url) if url and self._info.get("enrolled") else None
+        if not url or not self._info.get("enrolled"):
+            return None
+        return SyncClient(url, **self._info.get("trust", {}))
 
     def _auto_sync(self) -> None:
         self.start_sync()
