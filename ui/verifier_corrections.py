@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QWidget,
 )
 
@@ -32,6 +33,38 @@ FIELD_LABELS = {
     "photo": "Foto",
 }
 CHOOSE_REASON = "— pilih alasan penolakan koreksi —"
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label that does not make its layout height-for-width: in the window's
+    tab (a scroll area) such a layout is given its preferred height, taller than a laptop
+    screen, and scrolls; without it the list and the detail shrink to fit instead."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return False
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        # As many lines as the text needs at the label's width (at most four).
+        hint = super().minimumSizeHint()
+        width = max(self.width(), 200)
+        needed = -(-self.fontMetrics().horizontalAdvance(self.text()) // width)  # ceil
+        lines = min(max(needed, 1), 4) if self.text() else 0
+        hint.setHeight(max(hint.height(), lines * self.fontMetrics().lineSpacing()))
+        return hint
+
+    def sizeHint(self):  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        hint.setHeight(self.minimumSizeHint().height())  # never taller than its lines
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.updateGeometry()  # another width may need another number of lines
 
 
 def changed_labels(changed: list[str]) -> list[str]:
@@ -62,8 +95,7 @@ class CorrectionBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Koreksi menunggu verifikasi", parent)
         self.setObjectName("correction_box")
-        self.summary = QLabel("", self)
-        self.summary.setWordWrap(True)
+        self.summary = WrappedLabel("", self)
         self.approve_button = QPushButton("Setujui koreksi", self)
         self.reason_combo = QComboBox(self)
         self.reason_combo.setObjectName("correction_reason")

@@ -57,7 +57,12 @@ from sync.client import SyncClient, SyncError
 from ui import verifier_confirm
 from ui.session import Session, session_of
 from ui.timefmt import format_date, format_time
-from ui.verifier_corrections import CorrectionBox, changed_labels, pending_as_detail
+from ui.verifier_corrections import (
+    CorrectionBox,
+    WrappedLabel,
+    changed_labels,
+    pending_as_detail,
+)
 
 PAGE = 100
 EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md §5)
@@ -191,7 +196,7 @@ class VerifierPanel(QWidget):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.quota_label = QLabel("Kuota: memuat…", self)
+        self.quota_label = WrappedLabel("Kuota: memuat…", self)
         self.quota_label.setObjectName("quota_label")
         self.quota_label.setWordWrap(True)
         # Who decides: the logged-in operator, shown, never typed.
@@ -216,7 +221,7 @@ class VerifierPanel(QWidget):
         splitter.setSizes([420, 380])
         self.splitter = splitter
         layout.addWidget(splitter, 1)
-        self.message = QLabel("", self)
+        self.message = WrappedLabel("", self)
         self.message.setObjectName("verifier_message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
