@@ -13,7 +13,10 @@ Time is passed in (`now`, aware) as in storage/operators.py.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,6 +105,18 @@ def _associated(body: dict, username: str) -> str:
 _DUMMY_SALT = secrets.token_bytes(crypto.SALT_BYTES)
 
 
+def _exclusive(method):
+    """Run a read-modify-write of the key file under the folder's lock, so that the window and
+    a command line changing it at the same moment never write back each other's old state."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.lock():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Vault:
     """The key file of one data folder. Read fresh for every operation (another process, the
     command line, may have changed it)."""
@@ -114,6 +129,25 @@ class Vault:
         self.pending_path = self.folder / (KEYFILE_NAME + ".new")
         self.keyfile_path = self.pending_path if pending else self.final_path
         self.database_path = self.folder / DATABASE_NAME
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """An exclusive lock on the folder's key file (a lock file beside it; none on systems
+        without fcntl)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not Linux or macOS
+            yield
+            return
+        from storage.paths import private_file
+
+        private_dir(self.folder)
+        handle = open(private_file(self.folder / (KEYFILE_NAME + ".lock")), "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()
 
     def pending(self) -> Vault:
         return Vault(self.folder, pending=True)
@@ -185,6 +219,7 @@ class Vault:
         self._commit(data, key)
         return key, recovery
 
+    @_exclusive
     def new_recovery_key(self, key: bytes) -> str:
         """Replace the recovery key (the old one stops working); shown once."""
         data = self._authentic(key)
@@ -192,6 +227,7 @@ class Vault:
         self._commit(data, key)
         return recovery
 
+    @_exclusive
     def drop_recovery(self, key: bytes) -> None:
         """No recovery key until an admin logs in (an upgrade done by a non-admin)."""
         data = self._authentic(key)
@@ -227,11 +263,14 @@ class Vault:
         if not crypto.mac_ok(key, data.canonical_body(), data.mac):
             raise VaultError("keyfile_damaged", "body does not match its mac")
         if failures or wrap["kind"] == "legacy":
-            if wrap["kind"] == "legacy":  # first log-in after the upgrade: a real wrap now
-                _set_wrap(data, key, username, password)
-            else:
-                _reset_chain(data, username)
-            self._commit(data, key)
+            with self.lock():
+                fresh = self.read()  # as it is now, not as it was before scrypt ran
+                if fresh.body["generation"] == body["generation"]:
+                    if wrap["kind"] == "legacy":  # first log-in after the upgrade: a real wrap
+                        _set_wrap(fresh, key, username, password)
+                    else:
+                        _reset_chain(fresh, username)
+                    self._commit(fresh, key)
         return Unlock(True, "ok", "", key=key, username=username, failures_before=failures)
 
     def unlock_recovery(self, text: str) -> bytes:
@@ -265,6 +304,7 @@ class Vault:
 
     # -- changes by someone who unlocked -------------------------------------------------------
 
+    @_exclusive
     def set_password(self, key: bytes, username: str, password: str) -> None:
         """Wrap the key for `username` with `password` (a new operator, a changed or reset
         password); any lockout of that account is cleared."""
@@ -272,6 +312,7 @@ class Vault:
         _set_wrap(data, key, normalize_username(username), password)
         self._commit(data, key)
 
+    @_exclusive
     def remove(self, key: bytes, username: str) -> None:
         """A deactivated operator: the wrap goes, so the password opens nothing any more."""
         data = self._authentic(key)
@@ -280,6 +321,7 @@ class Vault:
         data.lockout.pop(username, None)
         self._commit(data, key)
 
+    @_exclusive
     def clear_lockout(self, key: bytes, username: str) -> None:
         data = self._authentic(key)
         username = normalize_username(username)
@@ -287,6 +329,7 @@ class Vault:
             _reset_chain(data, username)
             self._commit(data, key)
 
+    @_exclusive
     def add_legacy(self, key: bytes, username: str, stored_hash: str) -> None:
         """Upgrade of a plain database: the key wrapped under a key derived from the operator's
         existing scrypt log-in hash, so the old password keeps working; replaced by a real
@@ -333,6 +376,14 @@ class Vault:
         return failures, until
 
     def _failed(self, data: kf.KeyFile, username: str, now: datetime) -> Unlock:
+        with self.lock():
+            fresh = self.read()  # a failure counted meanwhile by another process is kept
+            wrap = fresh.body["wraps"].get(username)
+            if wrap is None or wrap["anchor"] != data.body["wraps"][username]["anchor"]:
+                return _refused()  # the account was changed meanwhile: nothing to count on
+            return self._count_failure(fresh, username, now)
+
+    def _count_failure(self, data: kf.KeyFile, username: str, now: datetime) -> Unlock:
         entry = data.lockout[username]
         entry["link"] = crypto.chain_step(entry["link"])
         failures = crypto.chain_failures(entry["link"], data.body["wraps"][username]["anchor"],

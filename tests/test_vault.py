@@ -248,3 +248,27 @@ def test_the_lock_screen_log_in_goes_through_the_key_file(folder):
         "SELECT action FROM audit_log WHERE entity = 'operator' ORDER BY seq")]
     assert actions[-3:] == ["operator.login_failed", "operator.login_failed", "operator.login"]
     opened.registry.close()
+
+
+def test_a_change_made_while_a_password_is_checked_is_kept(folder, monkeypatch):
+    """The window counts budi's failed log-in while, at the same moment, an admin's command
+    adds an account: the failure is counted on the key file as it is after the addition, and
+    the new account's wrap is not written over with the older file."""
+    from storage import crypto
+
+    admin = open_with_password(folder, "admin", ADMIN_PW, T0)
+    real_kek = crypto.password_kek
+    done = []
+
+    def slow_kek(password, salt, *args):
+        if password == "salah-salah" and not done:
+            done.append(True)
+            admin.registry.operators.add("sari", "Sari", "petugas", "sandi-sari-1", now=T0,
+                                         by="admin")
+        return real_kek(password, salt, *args)
+
+    monkeypatch.setattr(crypto, "password_kek", slow_kek)
+    assert Vault(folder).unlock("budi", "salah-salah", T0).code == "bad_credentials"
+    admin.registry.close()
+    assert Vault(folder).lockout("budi", T0).failures == 1
+    open_with_password(folder, "sari", "sandi-sari-1", T0).registry.close()
