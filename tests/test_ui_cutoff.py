@@ -58,6 +58,10 @@ def test_long_kegiatan_names_are_shown_whole_in_the_list(qtbot, worker):
     assert LONG_EVENT in view.model.index(0, column).data()
     assert all(whole(view.table, row, column) for row in range(view.model.rowCount()))
     assert view.model.index(0, column).data(3) == view.model.index(0, column).data()  # tooltip
+    for width in (1280, 1000):  # the last column (Diperbarui) too, the table scrolls instead
+        view.resize(width, 600)
+        qtbot.wait(50)
+        assert all(whole(view.table, row, 7) for row in range(view.model.rowCount())), width
 
 
 def test_usernames_are_whole_in_kelola_petugas(qtbot, worker):

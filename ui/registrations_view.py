@@ -132,12 +132,25 @@ class RegistrationsView(QWidget):
         self._update_count()
         self.fit_columns()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit_columns()  # what is left for the last column changed
+
     def fit_columns(self) -> None:
         """Widen the text columns to what the loaded rows hold (never narrower than set)."""
         for column, limit in FIT_COLUMNS.items():
             wanted = min(self.table.sizeHintForColumn(column) + 12, limit)
             if wanted > self.table.columnWidth(column):
                 self.table.setColumnWidth(column, wanted)
+        # The last column (Diperbarui) fills what is left, but never less than its text: when
+        # the others take too much, it keeps its width and the table scrolls sideways.
+        last = self.model.columnCount() - 1
+        header = self.table.horizontalHeader()
+        others = sum(self.table.columnWidth(c) for c in range(last))
+        needed = self.table.sizeHintForColumn(last) + 2
+        header.setStretchLastSection(self.table.viewport().width() - others >= needed)
+        if not header.stretchLastSection():
+            self.table.setColumnWidth(last, needed)
 
     def open_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
