@@ -218,3 +218,44 @@ def test_an_unknown_export_column_refuses_the_export(tmp_path, server, monkeypat
         c.bpjs_export(verifier, operator=VERIFIER)
     assert caught.value.code == "export.bad_columns" and "mother_name" in caught.value.message
     assert _audit(verifier, "bpjs_export") == []
+
+
+def test_a_change_while_the_file_is_written_makes_it_again(tmp_path, monkeypatch):
+    """The file is written outside the write lock; a member that changes meanwhile is in the
+    file as it is when the export is recorded, never as it was."""
+    import json as _json
+
+    from server_util import LiveServer, record, workers
+
+    from server import bpjs_export
+
+    live = LiveServer(tmp_path / "srv").start()
+    try:
+        device = live.enrol("enumerator")
+        device.push([record(r, device.device_id) for r in workers(2, seed=73)]).raise_for_status()
+        with live.store.write() as db:
+            db.execute("UPDATE registrations SET status = 'funded', programme_year = 2026, "
+                       "programme_start = '2026-12-01', "
+                       "member_number = 'JMB-2026-PR-' || printf('%06d', arrival)")
+        made = []
+        real = bpjs_export._workbook
+
+        def slow_workbook(rows, mode, export_id, cfg):
+            if not made:  # a correction approved while the first file is being written
+                with live.store.write() as db:
+                    rid, data = db.execute("SELECT id, data FROM registrations "
+                                           "ORDER BY arrival LIMIT 1").fetchone()
+                    data = {**_json.loads(data), "phone": "081233334444"}
+                    db.execute("UPDATE registrations SET data = ? WHERE id = ?",
+                               [_json.dumps(data), rid])
+            made.append(len(rows))
+            return real(rows, mode, export_id, cfg)
+
+        monkeypatch.setattr(bpjs_export, "_workbook", slow_workbook)
+        body, info = bpjs_export.export(live.store, "full", None, VERIFIER)
+    finally:
+        live.stop()
+    assert made == [2, 2]  # made again once
+    phones = sorted(r["NO HP"] for r in _sheet(body))
+    assert "081233334444" in phones
+    assert info["sha256"] == hashlib.sha256(body).hexdigest()
