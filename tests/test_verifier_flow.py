@@ -72,7 +72,8 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
     sync_once(a)
     assert _worker(a, funded_id)[:2] == ("funded", member)
     status, _, reason = _worker(a, rejected_id)
-    assert status == "rejected" and reason.endswith(": Alamat di luar Kota Jambi")
+    assert status == "rejected"  # the enumerator reads the reason and the note
+    assert reason == "Bukan penduduk / tidak berdomisili di kota ini: Alamat di luar Kota Jambi"
     assert _worker(a, waiting_id)[0] == "received"
     attention = {r.record_id: r for r in state.attention_rows(a.db)}
     assert set(attention) == {rejected_id}
