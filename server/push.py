@@ -17,6 +17,7 @@ from server import rules
 from server.auth import Device
 from server.decisions import add_event
 from server.errors import ApiError
+from server.office import ENDED_STATUSES
 from server.schemas import KegiatanData, PushRecord, PushRequest
 from server.store import Store, now_iso
 from storage.models import Issue, Registration
@@ -164,7 +165,9 @@ class BatchWriter:
             row = regs.flag_conflict(self.db, self.store, row, self.now)
             self._keep_version(p, "conflict", None)
             return _result(p, "conflict", row)
-        if row["status"] in regs.DECIDED:  # rule 8: a correction waits for a verifier
+        # Rule 8: a correction waits for a verifier; so does one of a member who died or
+        # withdrew (server/office.py): their heirs decide a JKM claim.
+        if row["status"] in regs.DECIDED or row["status"] in ENDED_STATUSES:
             row = regs.hold_correction(self.db, row, p.text, version, self.device.id, self.now)
             add_event(self.db, rid, "correction_pending", self.device,
                       {"username": "", "display_name": p.reg.operator}, self.now,

@@ -14,7 +14,7 @@ from server.claims import claims_summary
 from server.store import Store
 from storage import programme
 from storage.demo import fill_demo_data
-from storage.models import Status
+from storage.models import Heir, Status
 from sync import claims as c
 from sync import verifier as v
 from sync.client import SyncClient
@@ -171,3 +171,32 @@ def test_a_verified_registration_recorded_dead_is_never_funded(tmp_path, server)
              row["revision"] - 1, died_on=yesterday, place="x", certificate_no="y",
              reported_by="z", operator=VERIFIER)
     assert v.registration_detail(verifier, received)["registration"]["status"] == "received"
+
+
+def test_a_change_of_heirs_after_death_waits_for_a_verifier(tmp_path, server):
+    url, server_dir = server
+    field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
+    fill_demo_data(field, 1, seed=63)
+    sync_once(field)
+    (member,) = _ids(field)
+    verifier = _client(server, "verifier")
+    verify_and_fund(verifier, member)
+    row = v.registration_detail(verifier, member)["registration"]
+    c.record_death(verifier, member, row["revision"], died_on=TODAY, place="Rumah",
+                   certificate_no="AKT-3", reported_by="Anak", operator=VERIFIER)
+    sync_once(field)
+    heirs = v.registration_detail(verifier, member)["registration"]["data"]["heirs"]
+    reg = field.get(member)
+    reg.heirs = [Heir("Orang Lain", "lainnya", "081200000001")]
+    result = field.save(reg, operator="Petugas")
+    if not result.saved:
+        result = field.save(reg, operator="Petugas",
+                            confirmed_warnings=[w.code for w in result.validation.warnings])
+    assert result.saved
+    assert sync_once(field).corrections == 1
+    detail = v.registration_detail(verifier, member)
+    assert detail["registration"]["data"]["heirs"] == heirs  # unchanged until decided
+    assert detail["correction"]["changed"] == ["heirs"]
+    assert detail["registration"]["status"] == Status.DIED.value
+    claim = c.choose_claimant(verifier, member, heir_position=0, operator=VERIFIER)
+    assert claim["claimant_name"] == heirs[0]["name"]
