@@ -96,3 +96,23 @@ def test_the_sync_panel_shows_nik_and_state_whole(qtbot, worker):
         "2026-12-01T11:04:43+00:00")])
     assert all(whole(panel.table, 0, column) for column in range(3))
     panel.shutdown()
+
+
+def test_an_heirs_name_phone_and_nik_are_shown_whole_in_the_record_window(qtbot, worker):
+    from storage.models import Heir, Registration
+    from ui.record_dialog import RecordDialog
+    from ui.screen_fit import RECORD_DIALOG
+
+    heir = Heir(name="Zulkifli Syahputra", relationship="suami", phone="0812 3456 7890",
+                nik="1571 0945 1285 9902")
+    reg = Registration(nik="1571094512859902", full_name="Siti Aminah", heirs=[heir])
+    dialog = RecordDialog(worker, reg, [reg])
+    qtbot.addWidget(dialog)
+    dialog.resize(RECORD_DIALOG)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(300)  # the form's first check has come back from the worker
+    row = dialog.form.heirs.rows[0]
+    for edit in (row.name, row.phone, row.nik):
+        assert edit.width() >= edit.fontMetrics().horizontalAdvance(edit.text()) + 8, (
+            edit.objectName(), edit.width())

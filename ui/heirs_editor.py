@@ -33,12 +33,16 @@ class HeirRow:
         for key, label in HEIR_RELATIONSHIPS.items():
             self.relationship.addItem(label, key)
         self.phone = QLineEdit(parent)
-        self.phone.setPlaceholderText(t("heir.phone"))
+        self.phone.setPlaceholderText(t("ph.phone"))
         self.phone.setObjectName("heir_phone")
         self.nik = QLineEdit(parent)
-        self.nik.setPlaceholderText(t("heir.nik"))
+        self.nik.setPlaceholderText(t("heir.nik_ph"))
         self.nik.setObjectName("heir_nik")
         self.nik.setMaxLength(24)
+        # Wide enough for a usual name, a whole phone number and a whole NIK as people type them.
+        for edit, sample in ((self.name, "Zulkifli Syahputra"), (self.phone, "0812 3456 7890"),
+                             (self.nik, "1571 0945 1285 9902")):
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(sample) + 16)
         self.remove = QPushButton(t("heir.remove"), parent)
         self.remove.setObjectName("heir_remove")
 

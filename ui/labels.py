@@ -82,6 +82,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "heir.relationship": ("Hubungan", "Relationship"),
     "heir.phone": ("Nomor HP", "Phone"),
     "heir.nik": ("NIK (boleh kosong)", "NIK (optional)"),
+    "heir.nik_ph": ("boleh kosong", "optional"),
     "heir.add": ("+ Tambah ahli waris", "+ Add heir"),
     "heir.remove": ("Hapus", "Remove"),
     # consent and event

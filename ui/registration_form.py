@@ -257,8 +257,9 @@ class RegistrationForm(QWidget):
         right.addWidget(consent)
         right.addStretch(1)
         columns = QHBoxLayout()
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
+        # The right column holds the heirs' row (name, relationship, phone, NIK): it gets more.
+        columns.addLayout(left, 2)
+        columns.addLayout(right, 3)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.feedback, 1)
