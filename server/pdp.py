@@ -133,7 +133,6 @@ def erase(store: Store, device: Device | None, record_id: str, operator: dict) -
                 "pdp.retention",
                 f"Data belum dapat dihapus: masa simpan {days} hari sejak kepesertaan berakhir "
                 f"({ended_on(db, row):%d-%m-%Y}) baru lewat pada {first:%d-%m-%Y}.")
-        db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
         _erase_rows(db, row, now)
         (seq,) = Store.next_seqs(db, "erasure", [record_id])
         db.execute("INSERT INTO erasures (seq, record_id, at) VALUES (?,?,?)",
@@ -146,9 +145,13 @@ def erase(store: Store, device: Device | None, record_id: str, operator: dict) -
         add_event(db, record_id, "erased", device, operator, now, "pdp_erasure",
                   "Data pribadi dihapus atas permintaan (UU 27/2022)")
 
-    decide(store, record_id, None, apply)
-    with store.write() as db:
-        db.execute("PRAGMA secure_delete = OFF")
+    with store.write() as db:  # the writer's connection: freed pages are zeroed meanwhile
+        db.execute("PRAGMA secure_delete = ON")
+    try:
+        decide(store, record_id, None, apply)
+    finally:
+        with store.write() as db:
+            db.execute("PRAGMA secure_delete = OFF")
     return tomb
 
 

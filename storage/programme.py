@@ -53,11 +53,16 @@ def apply_items(registry, changes: list[dict], now: str) -> None:
               str(c.get("reason") or "")) for c in steps],
         )
     erased = [c for c in changes if c.get("kind") == "erasure" and c.get("id")]
-    for item in erased:
-        erase_record(registry, str(item["id"]), str(item.get("at") or now))
-    if erased:
+    if not erased:
+        return
+    db.conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+    try:
+        for item in erased:
+            erase_record(registry, str(item["id"]), str(item.get("at") or now))
         # Merge the name index so the erased names' old entries are gone, not only marked.
         db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('optimize')")
+    finally:
+        db.conn.execute("PRAGMA secure_delete = OFF")
 
 
 def erase_record(registry, record_id: str, at: str) -> bool:
@@ -66,7 +71,6 @@ def erase_record(registry, record_id: str, at: str) -> bool:
     if db.execute("SELECT 1 FROM erased_records WHERE record_id = ?", [record_id]).fetchone():
         return False
     conn = db.conn
-    conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
     versions = conn.execute("SELECT seq, data FROM worker_versions WHERE record_id = ?",
                             [record_id]).fetchall()
     conn.executemany("UPDATE worker_versions SET data = ? WHERE seq = ?",

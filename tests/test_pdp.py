@@ -175,9 +175,13 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         assert _holding(desk.db.conn, needles) == []
         field.close()
         desk.close()
-    # The server's database, once it stopped: nothing of the person either.
+    # The server's database, once it stopped: nothing of the person either, not even in the
+    # file's bytes (freed space is zeroed while an erasure writes).
     conn = sqlite3.connect(server_dir / "server.db")
     try:
         assert _holding(conn, needles) == []
     finally:
         conn.close()
+    for path in (server_dir / "server.db", tmp_path / "field.sqlite3"):
+        raw = path.read_bytes()
+        assert nik.encode() not in raw and name.encode() not in raw, path.name
