@@ -117,23 +117,31 @@ def test_full_and_delta_exports_with_their_audit(tmp_path, server):
     c.record_death(verifier, d, revision, died_on=died_on, place="Rumah", certificate_no="A-1",
                    reported_by="Anak", operator=VERIFIER)
 
+    revision = v.registration_detail(verifier, b)["registration"]["revision"]
+    ends = c.withdraw_consent(verifier, b, revision, received_on=date.today(),
+                              operator=VERIFIER)["ends_on"]
+
     delta = c.bpjs_export(verifier, operator=VERIFIER, since_last=True)
     changes = {r["NO ANGGOTA KOTA"]: r for r in _sheet(delta.content)}
+    assert changes[numbers[b]]["PERUBAHAN"] == "BERHENTI"
+    assert changes[numbers[b]]["ALASAN BERHENTI"] == "PERSETUJUAN DITARIK"
+    assert changes[numbers[b]]["TANGGAL BERHENTI"].date().isoformat() == ends
     assert changes[numbers[a]]["PERUBAHAN"] == "KOREKSI"
     assert changes[numbers[a]]["NO HP"] == "081299990000"
     assert changes[numbers[d]]["PERUBAHAN"] == "BERHENTI"
     assert changes[numbers[d]]["ALASAN BERHENTI"] == "MENINGGAL"
     assert changes[numbers[d]]["TANGGAL BERHENTI"].date() == died_on
     assert [r["PERUBAHAN"] for r in changes.values()].count("BARU") == 1
-    assert len(changes) == 3
+    assert len(changes) == 4
     audit = _last_export(verifier)["detail"]
-    assert (audit["mode"], audit["rows"], audit["sha256"]) == ("delta", 3, delta.sha256)
-    assert audit["counts"] == {"full": 0, "new": 1, "corrected": 1, "ended": 1}
+    assert (audit["mode"], audit["rows"], audit["sha256"]) == ("delta", 4, delta.sha256)
+    assert audit["counts"] == {"full": 0, "new": 1, "corrected": 1, "ended": 2}
 
     # The dead member is never in a full export as active.
     full = {r["NO ANGGOTA KOTA"] for r in _sheet(c.bpjs_export(verifier,
                                                                operator=VERIFIER).content)}
-    assert numbers[d] not in full and numbers[a] in full and len(full) == 3
+    assert numbers[d] not in full and numbers[b] not in full and numbers[a] in full
+    assert len(full) == 2
 
 
 def _kpj_csv(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
