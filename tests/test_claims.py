@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
 
+from cards import desk as desk_cards
 from server.claims import claims_summary
 from server.store import Store
 from storage import programme
@@ -129,9 +130,12 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
                      "claim_documents", "claim_submitted", "claim_paid", "claim_handed_over"]
     assert all("Raden Mattaher" not in s["reason"] and "AKT-1571" not in s["reason"]
                for s in programme.office_steps(field.db, member))
+    assert desk_cards.count_ready_to_print(desk) == 1  # before it pulls the death
     sync_once(desk)
     revoked = desk.db.execute("SELECT serial, version, reason FROM card_revocations").fetchall()
     assert revoked == [(card["serial"], 1, "meninggal")]
+    assert desk_cards.count_ready_to_print(desk) == 0  # the desk no longer offers the card
+    assert desk_cards.count_current_cards(desk) == 0
 
 
 def test_a_verified_registration_recorded_dead_is_never_funded(tmp_path, server):
