@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -151,13 +152,17 @@ class ClaimsPanel(QWidget):
         left_layout.addWidget(self.results, 1)
         left_layout.addWidget(self.summary, 1)
         self.sections = QTabWidget(self)
-        self.sections.addTab(self._claim_section(), "Kematian && klaim JKM")
+        claim_page = QScrollArea(self)  # the claim's steps are taller than a laptop's screen
+        claim_page.setWidget(self._claim_section())
+        claim_page.setWidgetResizable(True)
+        self.sections.addTab(claim_page, "Kematian && klaim JKM")
         self.sections.addTab(self._pdp_section(), "Permintaan PDP")
         self.sections.addTab(self._bpjs_section(), "Berkas BPJS")
         split = QSplitter(self)
         split.addWidget(left)
         split.addWidget(self.sections)
         split.setStretchFactor(1, 1)
+        split.setSizes([440, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.who_label)
         layout.addWidget(split, 1)
