@@ -391,12 +391,21 @@ class ClaimsPanel(QWidget):
         self._run("detail", api.registration_detail, record_id, on_done=self._opened)
 
     def _opened(self, body: dict) -> None:
-        self.detail = body["registration"]
-        self._run("claim", office.claim, self.detail["id"], on_done=self._got_claim,
-                  on_error=lambda exc: self._got_claim(None))
+        # Shown together with its claim (or none), so that the buttons never act on a
+        # registration whose claim is not known yet.
+        registration = body["registration"]
+        self._run("claim", office.claim, registration["id"],
+                  on_done=lambda claim: self._got_claim(registration, claim),
+                  on_error=lambda exc: self._no_claim(registration, exc))
 
-    def _got_claim(self, claim: dict | None) -> None:
-        self.claim = claim
+    def _no_claim(self, registration: dict, exc: BaseException) -> None:
+        if getattr(exc, "code", "") == "claim.not_found":  # no death recorded: no claim yet
+            self._got_claim(registration, None)
+        else:
+            self._show_error(exc)
+
+    def _got_claim(self, registration: dict, claim: dict | None) -> None:
+        self.detail, self.claim = registration, claim
         self._show()
 
     def _show(self) -> None:
