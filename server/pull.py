@@ -66,9 +66,12 @@ _QUERIES = {
     ),
     # The programme office (server/kpj.py, server/pdp.py): BPJS's KPJ number of a member, and
     # a person's erasure, which every device applies to its own copy.
+    # An enumerator's laptop receives the KPJ of its own registrations only; the card desk,
+    # verifier and admin devices (which print and list every member) receive every one.
     "kpj": (
-        "SELECT seq, record_id, kpj, start_date FROM kpj_numbers "
-        "WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT k.seq, k.record_id, k.kpj, k.start_date FROM kpj_numbers k "
+        "JOIN registrations r ON r.id = k.record_id WHERE k.seq > :cursor "
+        "AND (:wide OR r.device_id = :device) ORDER BY k.seq LIMIT :limit",
         ("seq", "id", "kpj", "start_date"),
     ),
     "erasure": (
@@ -93,8 +96,9 @@ def _item(kind: str, names: tuple[str, ...], values: tuple) -> dict:
 
 
 def _params(kind: str, device: Device, cursor: int, limit: int):
-    if kind == "transfer":
-        return {"device": device.id, "cursor": cursor, "limit": limit}
+    if kind in ("transfer", "kpj"):
+        return {"device": device.id, "cursor": cursor, "limit": limit,
+                "wide": int(device.role in CREDENTIAL_ROLES)}
     return [cursor, limit]
 
 

@@ -155,6 +155,7 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 4, seed=72)
     sync_once(field)
+    stranger = enrolled_device(tmp_path / "lain.sqlite3", url, server_dir)
     a, b, other, unfunded = _ids(field)
     verifier = _client(server, "verifier")
     numbers = {rid: verify_and_fund(verifier, rid)["member_number"] for rid in (a, b, other)}
@@ -193,7 +194,10 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
     assert imports[1]["detail"]["sha256"] == hashlib.sha256(answer.read_bytes()).hexdigest()
 
     sync_once(field)
+    sync_once(stranger)
     assert programme.kpj_of(field.db, a) == ("KPJ26000001", "2026-12-01")
+    # Another enumerator's laptop does not collect the city's KPJ numbers.
+    assert stranger.db.execute("SELECT count(*) FROM member_kpj").fetchone()[0] == 0
     assert programme.kpj_of(field.db, b) == ("KPJ26000002", "2026-12-01")
     assert programme.kpj_of(field.db, unfunded) is None
     assert programme.kpj_numbers(field.db, [a, b, unfunded])[a] == "KPJ26000001"
