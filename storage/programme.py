@@ -45,6 +45,10 @@ def apply_items(registry, changes: list[dict], now: str) -> None:
         )
     steps = [c for c in changes if c.get("kind") == "event" and c.get("event") in OFFICE_EVENTS
              and c.get("id")]
+    # Only for people this device holds (its records, or cards it keeps): a laptop does not
+    # collect the city's deaths.
+    held = _held(db, {str(c["id"]) for c in steps})
+    steps = [c for c in steps if str(c["id"]) in held]
     if steps:
         db.conn.executemany(
             "INSERT OR REPLACE INTO office_steps (record_id, event, at, by, reason) "
@@ -63,6 +67,20 @@ def apply_items(registry, changes: list[dict], now: str) -> None:
         db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('optimize')")
     finally:
         db.conn.execute("PRAGMA secure_delete = OFF")
+
+
+def _held(db, ids: set[str]) -> set[str]:
+    """The ids among `ids` of registrations this device holds or keeps a card of."""
+    found: set[str] = set()
+    ids_list = sorted(ids)
+    for start in range(0, len(ids_list), 500):
+        chunk = ids_list[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in db.execute(
+            f"SELECT id FROM workers WHERE id IN ({marks}) UNION "
+            f"SELECT registration_id FROM card_holders WHERE registration_id IN ({marks})",
+            chunk + chunk).fetchall())
+    return found
 
 
 def erase_record(registry, record_id: str, at: str) -> bool:

@@ -130,6 +130,9 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
                      "claim_documents", "claim_submitted", "claim_paid", "claim_handed_over"]
     assert all("Raden Mattaher" not in s["reason"] and "AKT-1571" not in s["reason"]
                for s in programme.office_steps(field.db, member))
+    stranger = enrolled_device(tmp_path / "lain.sqlite3", url, server_dir)
+    sync_once(stranger)  # another enumerator's laptop does not collect the city's deaths
+    assert stranger.db.execute("SELECT count(*) FROM office_steps").fetchone()[0] == 0
     assert desk_cards.count_ready_to_print(desk) == 1  # before it pulls the death
     sync_once(desk)
     revoked = desk.db.execute("SELECT serial, version, reason FROM card_revocations").fetchall()
