@@ -419,6 +419,10 @@ class Operators:
                                 {"known": account is not None, "inactive": True}, now)
                     return _refused()
                 self._audit(username, "operator.login", username, {}, now)
+            if self.vault is not None:  # the lockout settings, where log-in reads them
+                self.vault.apply_limits(self.registry.key,
+                                        self.registry.get_setting("login_max_failures"),
+                                        self.registry.get_setting("login_lockout_minutes"))
             return LoginResult(True, "ok", "", operator=account)
         with storage_errors(), self.db.atomic():
             if outcome.code in ("locked", "exhausted"):

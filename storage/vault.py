@@ -322,6 +322,21 @@ class Vault:
         self._commit(data, key)
 
     @_exclusive
+    def apply_limits(self, key: bytes, max_failures: int, lock_minutes: int) -> None:
+        """The device's lockout settings (login_max_failures, login_lockout_minutes), copied
+        into the key file, where log-in reads them before the database opens."""
+        data = self._authentic(key)
+        body = data.body
+        max_failures, lock_minutes = max(1, int(max_failures)), max(0, int(lock_minutes))
+        if (body["max_failures"], body["lock_minutes"]) == (max_failures, lock_minutes):
+            return
+        body["max_failures"], body["lock_minutes"] = max_failures, lock_minutes
+        body["chain_length"] = max(CHAIN_LENGTH, 10 * max_failures)
+        for username in body["wraps"]:  # a new chain length means new chains
+            _reset_chain(data, username)
+        self._commit(data, key)
+
+    @_exclusive
     def clear_lockout(self, key: bytes, username: str) -> None:
         data = self._authentic(key)
         username = normalize_username(username)

@@ -272,3 +272,16 @@ def test_a_change_made_while_a_password_is_checked_is_kept(folder, monkeypatch):
     admin.registry.close()
     assert Vault(folder).lockout("budi", T0).failures == 1
     open_with_password(folder, "sari", "sandi-sari-1", T0).registry.close()
+
+
+def test_the_lockout_settings_reach_the_key_file_at_the_next_log_in(folder):
+    opened = open_with_password(folder, "admin", ADMIN_PW, T0)
+    opened.registry.set_setting("login_max_failures", 3)
+    opened.registry.set_setting("login_lockout_minutes", 30)
+    opened.registry.close()
+    open_with_password(folder, "admin", ADMIN_PW, T0).registry.close()  # applied here
+    vault = Vault(folder)
+    results = [vault.unlock("budi", "salah-salah", T0).code for _ in range(3)]
+    assert results == ["bad_credentials", "bad_credentials", "locked"]
+    assert vault.unlock("budi", BUDI_PW, T0 + timedelta(minutes=20)).code == "locked"
+    assert vault.unlock("budi", BUDI_PW, T0 + timedelta(minutes=31)).ok
