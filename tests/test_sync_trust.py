@@ -154,7 +154,8 @@ def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_devic
     sync_once(field)
     row = _attention(field)[reg_id]
     assert (row.outcome, row.label) == (state.CORRECTION_REJECTED, "Koreksi ditolak verifikator")
-    assert row.reason == "Ahli waris tidak sesuai KK"
+    # The enumerator reads the reason's label and the verifier's note together.
+    assert row.reason == "Data tidak sesuai dokumen (KTP/KK): Ahli waris tidak sesuai KK"
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
     current = v.registration_detail(verifier, reg_id)["registration"]["data"]["heirs"]
     assert [h["name"] for h in current] == ["Orang Lain"]
