@@ -193,6 +193,13 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
         "kpj.unmatched": 1, "kpj.not_funded": 1, "kpj.already_used": 1, "kpj.bad_row": 1}
     assert imports[1]["detail"]["sha256"] == hashlib.sha256(answer.read_bytes()).hexdigest()
 
+    # The next file to BPJS carries the KPJ; learning it is no change to report back.
+    full = {r["NO ANGGOTA KOTA"]: r for r in _sheet(c.bpjs_export(verifier,
+                                                                  operator=VERIFIER).content)}
+    assert (full[numbers[a]]["NO KPJ"], full[numbers[b]]["NO KPJ"]) == ("KPJ26000001",
+                                                                        "KPJ26000002")
+    assert full[numbers[other]]["NO KPJ"] == ("KPJ26000009" if again["taken"] else None)
+
     sync_once(field)
     sync_once(stranger)
     assert programme.kpj_of(field.db, a) == ("KPJ26000001", "2026-12-01")
