@@ -28,8 +28,12 @@ def private_dir(path: Path) -> Path:
 def private_file(path: Path) -> Path:
     """`path` created empty if missing, then 0600. SQLite gives the WAL and shared-memory files
     the mode of the database file, so creating the database this way covers them too."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(fd)
+    # An existing file is only chmod-ed, never opened: closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, so opening a live SQLite database here would
+    # silently release the locks of its connections in this process.
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        os.close(fd)
     with contextlib.suppress(OSError):
         os.chmod(path, FILE_MODE)
     return path

@@ -45,10 +45,6 @@ def _sheet(raw: bytes) -> list[dict]:
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
-# Every client is enrolled before the admin's command line first runs: an enrolment code is
-# made through a Store opened in this process, and opening one beside the running server (same
-# process) while another process writes is not safe (storage/paths.private_file closes a file
-# descriptor of the database, which drops this process's SQLite locks).
 def _audit(auditor: SyncClient, action: str, limit: int = 5) -> list[dict]:
     """The office audit as the programme office reads it (GET /office/audit)."""
     return c.office_audit(auditor, action, limit)
