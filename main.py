@@ -1,29 +1,13 @@
-"""Entry point. `python main.py` opens the window; subcommands run the same code without one."""
+"""Entry point. `python main.py` opens the window (`ui/app.py`); subcommands (`cli/`) run the
+same code without one."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from cli import build_parser
 
-def build_parser() -> argparse.ArgumentParser:
-    from cards import cli as cards_cli
-    from server import cli as server_cli
-    from storage import cli as storage_cli
-    from sync import cli as sync_cli
-
-    parser = argparse.ArgumentParser(
-        prog="main.py",
-        description="Pendaftaran pekerja rentan untuk BPJS Ketenagakerjaan (Kota Jambi).",
-    )
-    parser.add_argument(
-        "--data-dir",
-        help="folder data aplikasi (bawaan: folder data platform)",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="PERINTAH")
-    for module in (storage_cli, cards_cli, sync_cli, server_cli):
-        module.register(sub)
-    return parser
+__all__ = ["build_parser", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:

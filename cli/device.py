@@ -1,4 +1,5 @@
-"""Command-line subcommands of the storage package (registered into main.py's parser)."""
+"""`main.py demo-data`, `import` (and `import-csv`) and `operators`: the device database's
+commands (registered by cli/__init__.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ REGISTERS = ("petugas", "admin")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands to main.py."""
+    """Add these subcommands to main.py's parser."""
     demo = sub.add_parser(
         "demo-data",
         help="isi basis data dengan pekerja contoh (fiktif)",

@@ -1,4 +1,4 @@
-"""Command-line subcommands of the sync package (registered into main.py's parser).
+"""`main.py sync` and `main.py enrol` (registered by cli/__init__.py).
 
 `python main.py --data-dir D enrol --server URL --code CODE` enrols the device once;
 `python main.py --data-dir D sync` runs one sync without a window and prints a summary."""
@@ -14,7 +14,7 @@ ENROLS = ("admin",)  # enrolment binds the device to a server: an admin's act
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands to main.py."""
+    """Add these subcommands to main.py's parser."""
     p = sub.add_parser("sync", help="sinkronkan dengan server pusat sekali, tanpa jendela")
     p.add_argument("--quiet", action="store_true", help="tanpa tampilan kemajuan")
     add_unlock_arguments(p)

@@ -1,4 +1,4 @@
-"""Command-line subcommands of the cards package (registered into main.py's parser):
+"""`main.py cards …` (registered by cli/__init__.py):
 `cards public-key`, `cards verify`, `cards revocations`, `cards print`, `cards handover`,
 `cards reprint`."""
 
@@ -15,7 +15,7 @@ DESK = ("loket_kartu", "admin")  # roles that may print, hand over and reprint c
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands to main.py."""
+    """Add these subcommands to main.py's parser."""
     cards = sub.add_parser("cards", help="kartu peserta: cetak, periksa, kunci publik")
     csub = cards.add_subparsers(dest="cards_command", metavar="PERINTAH", required=True)
 

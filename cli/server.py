@@ -1,4 +1,4 @@
-"""Command-line subcommands of the server package (registered into main.py's parser).
+"""`main.py server …` (registered by cli/__init__.py).
 
 `python main.py server --data-dir DIR [--host 127.0.0.1] [--port 8765]` runs the central server;
 the other `server` subcommands are the admin's tools on the same data directory. Imports are made
@@ -16,7 +16,7 @@ from server.schemas import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands to main.py."""
+    """Add these subcommands to main.py's parser."""
     parser = sub.add_parser("server", help="server pusat: jalankan atau kelola")
     parser.add_argument("--data-dir", dest="server_data_dir", default=None,
                         help="folder data server (berisi server.db dan kunci kartu)")
