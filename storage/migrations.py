@@ -14,38 +14,36 @@ from sqlite_utils.migrations import Migrations
 
 MIGRATIONS = Migrations("jamsos_registry")
 
-# Used when the programme configuration has no occupation list (see _seed_occupations).
-SEED_OCCUPATIONS = (
+# The occupations 0001_core writes into a new database: a frozen copy of what it read from the
+# programme configuration (resources/config/program.json, its last version) until the schema
+# stopped reading the app's files. Never edit it: a database made today must be the same as one
+# made by earlier versions of the app. A later occupation list reaches a device through its own
+# migration or `Registry.save_occupation`, never through this table.
+OCCUPATIONS_0001 = (
     ("ojek_pangkalan", "Ojek pangkalan", True),
     ("ojek_online", "Ojek online", True),
-    ("sopir", "Sopir / pengemudi", True),
+    ("sopir", "Sopir / pengemudi angkutan", True),
     ("pedagang_kaki_lima", "Pedagang kaki lima", False),
+    ("pedagang_keliling", "Pedagang keliling", False),
     ("umkm", "Pelaku usaha mikro (UMKM)", False),
-    ("tukang_bangunan", "Tukang / pekerja bangunan", False),
+    ("tukang_bangunan", "Tukang bangunan", False),
     ("buruh_harian_lepas", "Buruh harian lepas", False),
-    ("tukang_parkir", "Juru parkir", False),
-    ("petugas_keagamaan", "Petugas keagamaan (imam, marbot, guru ngaji)", False),
-    ("lainnya", "Lainnya", False),
+    ("tukang_parkir", "Tukang parkir", False),
+    ("nelayan", "Nelayan", False),
+    ("petani", "Petani", False),
+    ("pekerja_rentan_lainnya", "Pekerja rentan lainnya", False),
+    ("imam", "Imam masjid", False),
+    ("marbot", "Marbot", False),
+    ("bilal", "Bilal / muazin", False),
+    ("khatib", "Khatib", False),
+    ("guru_ngaji", "Guru ngaji", False),
+    ("petugas_keagamaan_lainnya", "Petugas keagamaan lainnya", False),
 )
 
 
 def _seed_occupations() -> list[dict]:
-    """Occupations from the programme configuration when it has them, else SEED_OCCUPATIONS."""
-    try:
-        from storage.config import load_program_config
-
-        config = load_program_config()
-        rows = [
-            {"code": o.code, "name": o.name, "is_transport": int(o.is_transport), "active": 1}
-            for o in config.versions[-1].occupation_models()
-        ]
-        if rows:
-            return rows
-    except Exception:  # noqa: BLE001 - a missing or unreadable config must not block the schema
-        pass
-    return [
-        {"code": c, "name": n, "is_transport": int(t), "active": 1} for c, n, t in SEED_OCCUPATIONS
-    ]
+    return [{"code": c, "name": n, "is_transport": int(t), "active": 1}
+            for c, n, t in OCCUPATIONS_0001]
 
 
 @MIGRATIONS(name="0001_core")
