@@ -25,11 +25,11 @@ OPERATOR = {"username": "ukur", "display_name": "Pengukur"}
 
 def _fill_server(store, count: int) -> None:
     from server import registrations as regs
-    from server.store import now_iso
     from storage.demo import generate_workers
     from storage.ids import new_id
+    from storage.vocabulary import utc_now_iso
 
-    now = now_iso()
+    now = utc_now_iso(precise=True)
     with store.write() as db:
         for reg in generate_workers(count, seed=11, as_of=date(2026, 11, 1)):
             reg.id, reg.version, reg.device_id = new_id(), 1, "bench-device"

@@ -38,11 +38,11 @@ from storage.registry import (
     canonical_json,
     heir_rows,
     insert_audit,
-    now_iso,
     record_dict,
     worker_row,
 )
 from storage.validation import clean_registration
+from storage.vocabulary import local_now_iso
 
 FULL_SIZE = 228_000
 QUICK_SIZE = 5_000
@@ -123,7 +123,7 @@ def _statements_only(registry: Registry, reg) -> float:
     faster than this; it is the floor the save is measured against."""
     reg = clean_registration(reg)
     reg.id, reg.version, reg.device_id, reg.operator = new_id(), 1, registry.device_id, "Bench"
-    reg.created_at = reg.updated_at = now = now_iso()
+    reg.created_at = reg.updated_at = now = local_now_iso()
     data, heirs, row = canonical_json(record_dict(reg)), heir_rows(reg), worker_row(reg, 0)
     entry = {"seq": 0, "at": now, "device_id": reg.device_id, "operator": "Bench",
              "action": "registration.create", "entity": "registration", "entity_id": reg.id,

@@ -43,8 +43,10 @@ PAYLOAD_MAX = 115 - SIGNATURE_BYTES
 MEMBER_NUMBER_MAX = 20
 _HEADER = struct.Struct(">4sIBBHH")  # key id, serial, card version, flags, from, until
 FLAG_NAME_SHORTENED = 0x80
-COHORT_CODES = {"pekerja_rentan": 1, "petugas_keagamaan": 2}
-COHORT_BY_CODE = {v: k for k, v in COHORT_CODES.items()}
+# The cohort in the flags byte of the QR payload (CARD_QR_FORMAT.md), not the member number's
+# letters (storage/vocabulary.py MEMBER_COHORT_CODES).
+COHORT_FLAGS = {"pekerja_rentan": 1, "petugas_keagamaan": 2}
+COHORT_BY_FLAG = {v: k for k, v in COHORT_FLAGS.items()}
 
 
 class CredentialError(ValueError):
@@ -135,7 +137,7 @@ def encode_payload(card: CardData, kid: bytes) -> bytes:
         raise CredentialError(
             "Nomor peserta harus 1–20 karakter: huruf besar, angka, spasi, titik atau tanda hubung."
         )
-    if card.cohort not in COHORT_CODES:
+    if card.cohort not in COHORT_FLAGS:
         raise CredentialError(f"Kelompok peserta tidak dikenal: {card.cohort}")
     if not 1 <= card.serial <= 0xFFFFFFFF or not 1 <= card.version <= 0xFF:
         raise CredentialError("Nomor seri atau versi kartu di luar rentang.")
@@ -149,7 +151,7 @@ def encode_payload(card: CardData, kid: bytes) -> bytes:
     if text_refusal(name):
         raise CredentialError("Nama peserta berisi karakter yang tidak dapat dimuat di kartu.")
     name_field, shortened = textpack.fit_field(name, min(budget, 1 + textpack.MAX_LENGTH))
-    flags = COHORT_CODES[card.cohort] | (FLAG_NAME_SHORTENED if shortened else 0)
+    flags = COHORT_FLAGS[card.cohort] | (FLAG_NAME_SHORTENED if shortened else 0)
     header = _HEADER.pack(
         kid, card.serial, card.version, flags, _days(card.valid_from), _days(card.valid_until)
     )
@@ -166,7 +168,7 @@ def decode_payload(payload: bytes) -> tuple[bytes, CardData]:
     name, pos = textpack.decode_field(payload, pos)
     if pos != len(payload):
         raise ValueError("trailing bytes")
-    cohort = COHORT_BY_CODE.get(flags & 0x0F)
+    cohort = COHORT_BY_FLAG.get(flags & 0x0F)
     if cohort is None or flags & 0x70:
         raise ValueError("unknown cohort or flags")
     if serial == 0 or card_version == 0:

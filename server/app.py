@@ -37,7 +37,8 @@ from server.schemas import (
     PushResponse,
 )
 from server.signing import Signer
-from server.store import Store, now_iso
+from server.store import Store
+from storage.vocabulary import utc_now_iso
 
 API_PREFIX = "/api/v1"
 API_VERSION = 1
@@ -55,7 +56,7 @@ def _device_info(store: Store, device: Device) -> dict:
 def _core_routes(router: APIRouter) -> None:
     @router.get("/health", response_model=Health, tags=["umum"])
     def health() -> dict:
-        return {"status": "ok", "api_version": API_VERSION, "server_time": now_iso()}
+        return {"status": "ok", "api_version": API_VERSION, "server_time": utc_now_iso(precise=True)}
 
     @router.get("/keys", response_model=Keys, tags=["umum"])
     def keys(request: Request) -> dict:

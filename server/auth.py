@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from server.errors import ApiError
 from server.schemas import ROLES
-from server.store import Store, now_iso
+from server.store import Store
 from storage.ids import new_id
+from storage.vocabulary import utc_now_iso
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed
 CODE_GROUPS, CODE_GROUP_LEN = 3, 4
@@ -59,7 +60,7 @@ def create_enrol_code(store: Store, role: str, note: str = "") -> str:
         db.execute(
             "INSERT INTO enrol_codes (code_hash, role, note, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [_hash(normalize_code(code)), role, note, now_iso(), expires.isoformat()],
+            [_hash(normalize_code(code)), role, note, utc_now_iso(precise=True), expires.isoformat()],
         )
     return code
 
@@ -97,15 +98,15 @@ def enrol(store: Store, code: str, device_name: str,
         row = db.execute(
             "SELECT role, expires_at, used_at FROM enrol_codes WHERE code_hash = ?", [code_hash]
         ).fetchone()
-        if row is not None and row[2] is None and row[1] > now_iso():
+        if row is not None and row[2] is None and row[1] > utc_now_iso(precise=True):
             device = Device(new_id(), " ".join(device_name.split()) or "perangkat", row[0])
             db.execute(
                 "INSERT INTO devices (id, name, role, token_hash, created_at) VALUES (?,?,?,?,?)",
-                [device.id, device.name, device.role, _hash(token), now_iso()],
+                [device.id, device.name, device.role, _hash(token), utc_now_iso(precise=True)],
             )
             db.execute(
                 "UPDATE enrol_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
-                [now_iso(), device.id, code_hash],
+                [utc_now_iso(precise=True), device.id, code_hash],
             )
             if request_id:
                 db.execute(
@@ -175,7 +176,7 @@ def revoke_device(store: Store, device_id: str) -> bool:
     with store.write() as db:
         cur = db.execute(
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            [now_iso(), device_id],
+            [utc_now_iso(precise=True), device_id],
         )
         return cur.rowcount > 0
 

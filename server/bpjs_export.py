@@ -28,10 +28,11 @@ from openpyxl.utils import get_column_letter
 from server import office
 from server.auth import Device
 from server.errors import ApiError
-from server.store import Store, now_iso
+from server.store import Store
 from storage.ids import new_id
 from storage.models import COHORT_LABELS
 from storage.regions import load_regions
+from storage.vocabulary import utc_now_iso
 
 FULL, DELTA = "full", "delta"
 ACTIVE, ENDED = "active", "ended"
@@ -193,7 +194,7 @@ def export(store: Store, mode: str, device: Device | None, operator: dict) -> tu
             reader.execute("COMMIT")
         body = _workbook(rows, mode, export_id, cfg)
         with store.write() as db:
-            now = now_iso()
+            now = utc_now_iso(precise=True)
             current = _rows(db, mode, cfg)
             if _plan(current) != _plan(rows):
                 if attempt < 2:

@@ -14,10 +14,11 @@ import json
 
 from server import registrations as regs
 from server.auth import Device
-from server.decisions import add_event, decide, rejection_reason
+from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import Registration, Status
+from storage.vocabulary import rejection_reason
 
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
 # Field names of Registration.to_dict() in the events' Indonesian reasons.

@@ -19,14 +19,18 @@ from server import rules
 from server.auth import Device
 from server.errors import ApiError
 from server.office import refuse_if_dead  # a member recorded as dead: never funded or carded
-from server.schemas import REJECT_REASONS, REPRINT_REASONS
 from server.signing import Signer
-from server.store import Store, now_iso
+from server.store import Store
 from storage.config import ALL_COHORTS, load_program_config
-from storage.models import COHORT_LABELS, Cohort, Registration, Status, mask_nik
+from storage.models import COHORT_LABELS, Registration, Status, mask_nik
+from storage.vocabulary import (
+    MEMBER_COHORT_CODES,
+    REPRINT_REASONS,
+    member_number,
+    rejection_reason,
+    utc_now_iso,
+)
 
-MEMBER_CITY = "JMB"  # Kota Jambi in member numbers
-COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
 
 
@@ -71,7 +75,7 @@ def decide(store: Store, record_id: str, revision: int | None,
                 "Data pendaftaran ini sudah berubah sejak Anda membukanya. Muat ulang lalu "
                 "periksa lagi.",
             )
-        apply(db, row, now_iso())
+        apply(db, row, utc_now_iso(precise=True))
     return False
 
 
@@ -109,14 +113,6 @@ def verify(store: Store, device: Device, record_id: str, revision: int, operator
         add_event(db, record_id, "verified", device, operator, now, reason=note)
 
     decide(store, record_id, revision, apply)
-
-
-def rejection_reason(reason_code: str, reason_text: str) -> str:
-    """What the enumerator reads: the reason's label, then the verifier's note as typed
-    ("Data tidak benar: Nomor RT salah"); the label alone without a note."""
-    label = REJECT_REASONS.get(reason_code, reason_code)
-    note = reason_text.strip()
-    return f"{label}: {note}" if note and note != label else label
 
 
 def reject(store: Store, device: Device, record_id: str, revision: int, reason_code: str,
@@ -184,7 +180,7 @@ def set_quota(store: Store, year: int, cohort: str, places: int) -> None:
             "INSERT INTO quotas (programme_year, cohort, places, updated_at) VALUES (?,?,?,?) "
             "ON CONFLICT(programme_year, cohort) DO UPDATE SET places = excluded.places, "
             "updated_at = excluded.updated_at",
-            [year, cohort, places, now_iso()],
+            [year, cohort, places, utc_now_iso(precise=True)],
         )
 
 
@@ -219,11 +215,11 @@ def fund(store: Store, signer: Signer, device: Device, record_id: str, revision:
         if year < today.year:
             raise _refuse("decision.not_allowed", f"Tahun program {year} sudah lewat.")
         cohort = row["cohort"]
-        if cohort not in COHORT_CODES:
+        if cohort not in MEMBER_COHORT_CODES:
             raise _refuse("decision.not_allowed", f"Kelompok peserta tidak dikenal: {cohort}")
         _check_quota(db, year, cohort)
         number = Store.bump_counter(db, f"member:{year}:{cohort}")
-        member = f"{MEMBER_CITY}-{year}-{COHORT_CODES[cohort]}-{number:06d}"
+        member = member_number(year, cohort, number)
         start, end = programme_period(year, today)
         row = regs.touch(
             db, record_id, now, status=Status.FUNDED.value, member_number=member,

@@ -9,8 +9,9 @@ registration, so the ranges give the exact records.
 
 from __future__ import annotations
 
-from server.store import Store, now_iso
+from server.store import Store
 from storage.models import mask_nik
+from storage.vocabulary import utc_now_iso
 
 _PULLED = """
     SELECT f.record_id, MIN(p.at), MAX(f.kind = 'credential' AND p.with_credentials)
@@ -71,7 +72,7 @@ def remember_seen(store: Store, device_id: str, record_ids: list[str], how: str)
     """Note that the server showed these registrations to the device ("listed" or "opened")."""
     if not record_ids:
         return
-    at = now_iso()
+    at = utc_now_iso(precise=True)
     with store.write() as db:
         db.conn.executemany(
             "INSERT OR IGNORE INTO seen (device_id, record_id, how, first_at) VALUES (?,?,?,?)",

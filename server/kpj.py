@@ -18,13 +18,14 @@ from datetime import date, datetime, timedelta
 from server import office
 from server.auth import Device
 from server.errors import ApiError
-from server.store import Store, now_iso
+from server.store import Store
 from storage.csv_import import ImportFileError
 from storage.ids import new_id
 from storage.import_cells import EXCEL_EPOCH, cell_text
 from storage.import_table import OLE_MAGIC, ZIP_MAGIC, _ole_message, read_csv_table
 from storage.models import mask_nik
 from storage.nik import strip_separators
+from storage.vocabulary import utc_now_iso
 
 MAX_FILE_BYTES = 6 * 1024 * 1024
 KPJ_PATTERN = re.compile(r"^[0-9A-Z]{6,20}$")
@@ -148,7 +149,7 @@ def import_kpj(store: Store, raw: bytes, file_name: str, device: Device | None,
     "refused": [{"line", "reason_code", "message", "nik_masked", "member_number", "kpj"}]}."""
     table = _table(raw, file_name)
     cols = _columns(table.headers)
-    import_id, now = new_id(), now_iso()
+    import_id, now = new_id(), utc_now_iso(precise=True)
     taken = unchanged = 0
     refused: list[dict] = []
     with store.write() as db:

@@ -29,8 +29,9 @@ from server import registrations as regs
 from server.auth import Device
 from server.decisions import add_event, decide
 from server.errors import ApiError
-from server.store import Store, now_iso
+from server.store import Store
 from storage.models import STATUS_LABELS, Status
+from storage.vocabulary import utc_now_iso
 
 # Registration.to_dict() fields that are the person's own (removed by an erasure). Region,
 # occupation, cohort, kegiatan and consent fields stay: they count in statistics and identify
@@ -229,7 +230,7 @@ def copy_pdf(store: Store, device: Device, record_id: str, operator: dict) -> by
     held = _collect(db, record_id)
     body = _render(held)
     with store.write() as wdb:
-        office.audit(wdb, "pdp_copy", device, operator, now_iso(), record_id=record_id,
+        office.audit(wdb, "pdp_copy", device, operator, utc_now_iso(precise=True), record_id=record_id,
                      detail={"pages_bytes": len(body)})
     return body
 
@@ -256,7 +257,7 @@ def _render(held: dict) -> bytes:
 
     row, data = held["row"], held["data"]
     story = [Paragraph("Salinan data pribadi", styles["Title"]),
-             Paragraph(escape(f"Dibuat {now_iso()[:16].replace('T', ' ')} UTC atas permintaan "
+             Paragraph(escape(f"Dibuat {utc_now_iso(precise=True)[:16].replace('T', ' ')} UTC atas permintaan "
                               "yang bersangkutan (UU 27/2022 tentang Pelindungan Data "
                               "Pribadi). Dokumen ini memuat semua data yang disimpan server "
                               "Pemerintah Kota Jambi tentang Anda."), small),

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 
 from server.auth import Device
-from server.store import Store, now_iso
+from server.store import Store
 from storage.models import mask_nik
+from storage.vocabulary import utc_now_iso
 
 CREDENTIAL_ROLES = ("card_desk", "verifier", "admin")
 
@@ -126,7 +127,7 @@ def page(store: Store, device: Device, cursor: int, limit: int) -> dict:
         _remember(store, device, cursor, next_cursor)
     return {
         "cursor": cursor, "next_cursor": next_cursor, "has_more": has_more,
-        "server_time": now_iso(),
+        "server_time": utc_now_iso(precise=True),
         "changes": [_item(kind, _QUERIES[kind][1], values) for _, kind, values in taken],
     }
 
@@ -143,5 +144,5 @@ def _remember(store: Store, device: Device, from_seq: int, to_seq: int) -> None:
         db.execute(
             "INSERT INTO pulls (device_id, from_seq, to_seq, with_credentials, at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [device.id, from_seq, to_seq, int(device.role in CREDENTIAL_ROLES), now_iso()],
+            [device.id, from_seq, to_seq, int(device.role in CREDENTIAL_ROLES), utc_now_iso(precise=True)],
         )

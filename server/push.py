@@ -19,9 +19,10 @@ from server.decisions import add_event
 from server.errors import ApiError
 from server.office import ENDED_STATUSES
 from server.schemas import KegiatanData, PushRecord, PushRequest
-from server.store import Store, now_iso
+from server.store import Store
 from storage.models import Issue, Registration
 from storage.nik import strip_separators
+from storage.vocabulary import utc_now_iso
 
 SERVER_OWNED = ("status", "status_reason", "member_number")
 NOT_OWNER = Issue(
@@ -112,7 +113,7 @@ class BatchWriter:
     def __init__(self, db, store: Store, device: Device, batch_id: str,
                  prepared: list[Prepared]):
         self.db, self.store, self.device, self.batch_id = db, store, device, batch_id
-        self.now = now_iso()
+        self.now = utc_now_iso(precise=True)
         self._prefetch(prepared)
 
     def _prefetch(self, prepared: list[Prepared]) -> None:
@@ -263,7 +264,7 @@ def store_kegiatan(db, device: Device, events: list[KegiatanData]) -> None:
     sends it back (without its date or kelurahan) leaves it as it is."""
     if not events:
         return
-    now = now_iso()
+    now = utc_now_iso(precise=True)
     db.conn.executemany(
         "INSERT INTO kegiatan (id, name, held_on, kelurahan_code, device_id, received_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "

@@ -302,23 +302,8 @@ class PullResponse(BaseModel):
 
 # --- verifier and card desk ------------------------------------------------------------------
 
-REJECT_REASONS = {
-    "duplicate": "Terdaftar ganda (duplikat)",
-    "not_eligible_age": "Usia di luar batas program",
-    "not_resident": "Bukan penduduk / tidak berdomisili di kota ini",
-    "already_covered": "Sudah menjadi peserta BPJS Ketenagakerjaan",
-    "income_not_eligible": "Penghasilan tidak memenuhi syarat",
-    "wrong_data": "Data tidak sesuai dokumen (KTP/KK)",
-    "documents_incomplete": "Dokumen belum lengkap",
-    "other": "Alasan lain",
-}
-REPRINT_REASONS = {
-    "lost": "Kartu hilang",
-    "damaged": "Kartu rusak",
-    "data_corrected": "Data diperbaiki",
-    "other": "Alasan lain",
-}
-
+# The codes of storage/vocabulary.py's REJECT_REASONS and REPRINT_REASONS (the API's contract;
+# tests/test_vocabulary.py holds them equal).
 RejectCode = Literal[
     "duplicate", "not_eligible_age", "not_resident", "already_covered", "income_not_eligible",
     "wrong_data", "documents_incomplete", "other",

@@ -19,7 +19,6 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -30,10 +29,6 @@ from storage.paths import private_dir, private_file
 DB_FILE = "server.db"
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Migrations("jamsos_server")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 @MIGRATIONS(name="0001_core")

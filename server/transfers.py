@@ -17,8 +17,9 @@ from server.decisions import add_event
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
 from server.schemas import ERROR_RESPONSES, TransferRequest, TransferResponse
-from server.store import Store, now_iso
+from server.store import Store
 from storage.ids import new_id
+from storage.vocabulary import utc_now_iso
 
 
 def _device(db, device_id: str) -> dict | None:
@@ -57,7 +58,7 @@ def transfer_records(store: Store, from_id: str, to_id: str, operator: dict,
         _check(source, target, from_id, to_id)
         ids = [r[0] for r in db.execute(
             "SELECT id FROM registrations WHERE device_id = ? ORDER BY arrival", [from_id])]
-        transfer_id, now = new_id(), now_iso()
+        transfer_id, now = new_id(), utc_now_iso(precise=True)
         reason = f"Dipindahkan dari perangkat {source['name']} ke {target['name']}"
         for record_id in ids:
             regs.touch(db, record_id, now, device_id=to_id)

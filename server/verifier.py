@@ -17,8 +17,6 @@ from server.holdings import remember_seen
 from server.rules import server_today
 from server.schemas import (
     ERROR_RESPONSES,
-    REJECT_REASONS,
-    REPRINT_REASONS,
     ApproveCorrectionRequest,
     CardHandedOverRequest,
     CardPrintedRequest,
@@ -38,6 +36,7 @@ from server.schemas import (
 )
 from server.store import Store
 from storage.models import mask_nik
+from storage.vocabulary import REJECT_REASONS, REPRINT_REASONS
 
 DECIDERS = ("verifier", "admin")
 READERS = ("verifier", "admin", "card_desk")

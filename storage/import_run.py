@@ -72,7 +72,7 @@ def run_import(registry, table, mapping: list[str], *, operator: str, as_of: dat
                cancel: threading.Event | None = None) -> ImportReport:
     """Import (or with `dry_run`, only judge) every row of `table`. Progress is reported after
     each group; a cancel is honoured between groups, keeping the groups already saved."""
-    from storage.registry import now_iso
+    from storage.vocabulary import local_now_iso
 
     as_of = as_of or date.today()
     make = _row_maker(registry, as_of, event_id)
@@ -93,19 +93,19 @@ def run_import(registry, table, mapping: list[str], *, operator: str, as_of: dat
         if progress is not None and not (cancel is not None and cancel.is_set()):
             progress(min(start + group_size, len(rows)), len(rows))
     if not dry_run:
-        _audit(registry, table, report, operator, now_iso())
+        _audit(registry, table, report, operator, local_now_iso())
     return report
 
 
 def _row_maker(registry, as_of: date, event_id: str | None):
     """row -> (Registration, reading problems), with what every row shares looked up once."""
-    from storage.registry import now_iso
+    from storage.vocabulary import local_now_iso
 
     config = registry.config
     occupations = {o.code: o.name for o in registry.occupations()}
     consent = config.current_consent(as_of).version
     version = config.for_date(max(as_of, config.versions[0].valid_from))
-    now = now_iso()
+    now = local_now_iso()
 
     def make(row: dict[str, str]) -> tuple[Registration, list[str]]:
         return row_to_registration(row, regions=registry.regions, version=version,
@@ -214,10 +214,10 @@ def import_and_remember(registry, table, mapping: list[str], *, operator: str,
     """The import, then the mapping kept for the next list with these headers (unless the
     headers are the documented ones: nothing to remember)."""
     from storage.import_mapping import is_documented, remember
-    from storage.registry import now_iso
+    from storage.vocabulary import local_now_iso
 
     report = run_import(registry, table, mapping, operator=operator, progress=progress,
                         cancel=cancel, **options)
     if not is_documented(table.headers):
-        remember(registry, table.headers, mapping, source=table.name, now=now_iso())
+        remember(registry, table.headers, mapping, source=table.name, now=local_now_iso())
     return report

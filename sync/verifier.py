@@ -39,18 +39,6 @@ FORBIDDEN_MESSAGE = (
     "mendanai). Hubungi admin bila perangkat ini seharusnya dipakai verifikator."
 )
 
-# Reject reasons of the API (§6), used when the server cannot be asked (GET /reasons is preferred).
-REJECT_REASONS = {
-    "duplicate": "Terdaftar ganda",
-    "not_eligible_age": "Usia tidak memenuhi syarat",
-    "not_resident": "Bukan penduduk Kota Jambi",
-    "already_covered": "Sudah menjadi peserta BPJS Ketenagakerjaan",
-    "income_not_eligible": "Penghasilan tidak memenuhi syarat",
-    "wrong_data": "Data tidak benar",
-    "documents_incomplete": "Dokumen tidak lengkap",
-    "other": "Lainnya",
-}
-
 
 class DecisionRefused(ProtocolError):
     """The server refused a request of the verifier (stale revision, quota full, not allowed in

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 from storage import roles
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS, Status
 from storage.regions import load_regions
+from storage.vocabulary import REJECT_REASONS
 from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
@@ -166,7 +167,7 @@ class VerifierPanel(QWidget):
         self.regions = load_regions()
         self.occupations: dict[str, str] = {}
         self.events: dict[str, str] = {}
-        self.reject_reasons: dict[str, str] = dict(api.REJECT_REASONS)
+        self.reject_reasons: dict[str, str] = dict(REJECT_REASONS)
         self.offset = 0
         self.total = 0
         self.detail: dict | None = None  # the registration shown, as the server last sent it

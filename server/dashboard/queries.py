@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from server.dashboard import budget, facts
 from server.dashboard.filters import Filters, occupation_names
 from server.decisions import quota_places
-from server.schemas import REJECT_REASONS
 from server.store import Store
 from storage.config import load_program_config
 from storage.models import COHORT_LABELS, STATUS_LABELS, mask_nik
 from storage.regions import load_regions
+from storage.vocabulary import REJECT_REASONS
 
 SILENT_AFTER = timedelta(days=7)
 SEX_LABELS = {"L": "Laki-laki", "P": "Perempuan", "": "Tidak diisi"}
