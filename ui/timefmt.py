@@ -7,23 +7,13 @@ as raw ISO text.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-DATE_FORMAT = "%d-%m-%Y"
-TIME_FORMAT = "%d-%m-%Y %H:%M"
+from storage.vocabulary import TIME_FORMAT, show_date
 
-
-def format_date(value: Any) -> str:
-    """A date (or the date part of an ISO text) as 17-08-1985; "" for nothing."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value  # not ISO: shown as it came
-    return value.strftime(DATE_FORMAT)
+# A date as 17-08-1985 (or the date part of an ISO text; "" for nothing): the vocabulary's.
+format_date = show_date
 
 
 def local_time(value: Any) -> datetime | None:
