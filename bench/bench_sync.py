@@ -41,7 +41,7 @@ def _client(registry, url: str):
     from sync import state
     from sync.client import RetryPolicy, SyncClient
 
-    return SyncClient(url, state.token(registry.db),
+    return SyncClient(url, state.token(registry),
                       retry=RetryPolicy(attempts=6, base=0.05, cap=1.0, rng=random.Random(3)))
 
 

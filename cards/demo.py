@@ -15,27 +15,28 @@ from __future__ import annotations
 import random
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cards.credential import CardData, issue_credential
 from cards.desk import next_local_serial, store_credential
 from cards.keys import ensure_demo_key
 from cards.validity import card_validity, rule_for
 from storage.db import storage_errors
-from storage.demo import DEMO_OPERATOR
+from storage.demo import DEMO_OPERATOR, highest_member_number, undecided
 from storage.models import Cohort, Status
+from storage.vocabulary import MEMBER_COHORT_CODES, member_number, member_prefix
 
-COHORT_CODES = {Cohort.PEKERJA_RENTAN.value: "PR", Cohort.PETUGAS_KEAGAMAAN.value: "PK"}
-
-
-def _next_sequence(registry, year: int, code: str) -> int:
-    prefix = f"JMB-{year}-{code}-"
-    row = registry.db.execute(
-        "SELECT max(member_number) FROM workers WHERE member_number LIKE ?", [prefix + "%"]
-    ).fetchone()
-    return int(row[0][len(prefix) :]) + 1 if row and row[0] else 1
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 
-def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int = 0,
+def _next_sequence(registry: Registry, year: int, cohort: str) -> int:
+    prefix = member_prefix(year, cohort)
+    highest = highest_member_number(registry, prefix)
+    return int(highest[len(prefix) :]) + 1 if highest else 1
+
+
+def fund_demo_members(registry: Registry, data_dir: Path, *, share: float = 0.4, seed: int = 0,
                       today: date | None = None, ids: list[str] | None = None) -> int:
     """Fund `share` of the demo's registrations (`ids`, those it just made; without ids,
     those the demo's operator saved and nobody corrected) that are not funded yet, with member
@@ -50,14 +51,13 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
     serial = next_local_serial(registry)
     sequences: dict[str, int] = {}
     start, until = card_validity(today, today.year, rule_for(today))
-    with storage_errors(), registry.db.atomic():
+    with storage_errors(), registry.atomic():
         for reg_id, name, cohort in chosen:
-            cohort = cohort if cohort in COHORT_CODES else Cohort.PEKERJA_RENTAN.value
-            code = COHORT_CODES[cohort]
-            if code not in sequences:
-                sequences[code] = _next_sequence(registry, today.year, code)
-            number = f"JMB-{today.year}-{code}-{sequences[code]:06d}"
-            sequences[code] += 1
+            cohort = cohort if cohort in MEMBER_COHORT_CODES else Cohort.PEKERJA_RENTAN.value
+            if cohort not in sequences:
+                sequences[cohort] = _next_sequence(registry, today.year, cohort)
+            number = member_number(today.year, cohort, sequences[cohort])
+            sequences[cohort] += 1
             # The audited path of a decision (an audit entry, no new version, nothing pushed).
             registry.update_status(reg_id, Status.FUNDED.value, member_number=number,
                                    by=DEMO_OPERATOR)
@@ -68,15 +68,12 @@ def fund_demo_members(registry, data_dir: Path, *, share: float = 0.4, seed: int
     return len(chosen)
 
 
-def _fundable(registry, ids: list[str] | None) -> list[tuple[str, str, str]]:
+def _fundable(registry: Registry, ids: list[str] | None) -> list[tuple[str, str, str]]:
     """(id, name, cohort) of the demo's registrations still waiting for a decision, in save
     order: those of `ids`, or (without ids) those the demo's operator saved as version 1."""
-    rows = registry.db.execute(
-        "SELECT id, full_name, cohort, operator, version FROM workers "
-        "WHERE status IN (?, ?, ?) ORDER BY seq",
-        [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
-    ).fetchall()
+    rows = undecided(registry)
     if ids is not None:
         wanted = set(ids)
-        return [row[:3] for row in rows if row[0] in wanted]
-    return [row[:3] for row in rows if row[3] == DEMO_OPERATOR and row[4] == 1]
+        return [(r.id, r.full_name, r.cohort) for r in rows if r.id in wanted]
+    return [(r.id, r.full_name, r.cohort) for r in rows
+            if r.operator == DEMO_OPERATOR and r.version == 1]

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from storage.ids import new_id
 from storage.models import Cohort, Heir, Registration, Sex, Status
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 DEMO_MARKER = "DATA CONTOH (fiktif)"
 DEMO_OPERATOR = "Petugas Contoh"
@@ -228,3 +233,35 @@ def _load(registry, workers: Iterator[Registration], count: int, batch_size: int
         if progress:
             progress(done, count)
     return done
+
+
+# --- what the demo's card funding reads (cards/demo.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Undecided:
+    """A registration still waiting for a decision, as the demo's funding picks them."""
+
+    id: str
+    full_name: str
+    cohort: str
+    operator: str
+    version: int
+
+
+def undecided(registry: Registry) -> list[Undecided]:
+    """Registrations registered, received or verified (not decided yet), in save order."""
+    rows = registry.db.execute(
+        "SELECT id, full_name, cohort, operator, version FROM workers "
+        "WHERE status IN (?, ?, ?) ORDER BY seq",
+        [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
+    ).fetchall()
+    return [Undecided(*row) for row in rows]
+
+
+def highest_member_number(registry: Registry, prefix: str) -> str | None:
+    """The highest member number this device holds that starts with `prefix`."""
+    row = registry.db.execute(
+        "SELECT max(member_number) FROM workers WHERE member_number LIKE ?", [prefix + "%"]
+    ).fetchone()
+    return row[0] if row and row[0] else None

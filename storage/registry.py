@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 from sqlite_utils import Database
 
 from storage import settings as declared_settings
+from storage.card_store import CardStore
 from storage.db import (
     DEFAULT_BUSY_TIMEOUT_MS,
     StorageError,
@@ -43,6 +44,8 @@ from storage.models import (
     mask_nik,
 )
 from storage.normalize import name_key
+from storage.sync_store import SyncStore
+from storage.vocabulary import local_now_iso
 
 GENESIS_HASH = "0" * 64
 FTS_MERGE_PAGES = 500  # name-index pages one idle merge may write (a few milliseconds)
@@ -108,11 +111,6 @@ class KnownRegistration:
     status: str = ""
     source: str = "server"
     updated_at: str = ""
-
-
-def now_iso() -> str:
-    """Device-local time with its offset. Informative only: nothing orders by it."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def record_dict(reg: Registration) -> dict:
@@ -258,6 +256,27 @@ class Registry:
         return self._config
 
     @property
+    def cards(self) -> CardStore:
+        """The card desk's tables (storage/card_store.py)."""
+        return CardStore(self.db, self.append_audit)
+
+    @property
+    def sync(self) -> SyncStore:
+        """Sync's state and its writes (storage/sync_store.py)."""
+        return SyncStore(self.db)
+
+    def atomic(self):
+        """One transaction around several stores' writes (a savepoint inside another)."""
+        return self.db.atomic()
+
+    def database_file(self) -> str:
+        """The file behind this connection, so another thread can open its own connection."""
+        for _seq, name, path in self.db.execute("PRAGMA database_list").fetchall():
+            if name == "main":
+                return path
+        return ""
+
+    @property
     def operators(self):
         """The operator accounts (storage/operators.py): log-in, lockout, changes; audited."""
         from storage.operators import Operators
@@ -388,7 +407,7 @@ class Registry:
 
     def _write_version(self, reg: Registration, operator: str) -> Registration:
         """Write one version of `reg` (inside the caller's transaction) and return it."""
-        now = now_iso()
+        now = local_now_iso()
         previous = self.get(reg.id) if reg.id else None
         if previous is not None:
             if reg.version and reg.version < previous.version:
@@ -540,7 +559,7 @@ class Registry:
         if not name:
             raise ValueError("Nama kegiatan wajib diisi.")
         event = Event(new_id(), name, held_on, kelurahan_code)
-        now = now_iso()
+        now = local_now_iso()
         with storage_errors(), self.db.atomic():
             self.db.execute(
                 "INSERT INTO events (id, name, held_on, kelurahan_code, created_at) "
@@ -560,7 +579,7 @@ class Registry:
 
     def save_occupation(self, occupation: Occupation, *, operator: str = "") -> None:
         self._occupation_codes = None
-        now = now_iso()
+        now = local_now_iso()
         with storage_errors(), self.db.atomic():
             self.db.execute(
                 "INSERT INTO occupations (code, name, is_transport, active) VALUES (?, ?, ?, ?) "
@@ -583,7 +602,7 @@ class Registry:
             self.db.execute(
                 "INSERT INTO drafts (key, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
                 "DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-                [key, json.dumps(data, ensure_ascii=False, default=str), now_iso()],
+                [key, json.dumps(data, ensure_ascii=False, default=str), local_now_iso()],
             )
 
     def load_draft(self, key: str) -> dict | None:
@@ -618,7 +637,7 @@ class Registry:
         """Record a status the server decided (received, verified, rejected, funded, ...).
         Not a new version and not sent back: the server owns these fields. Audited.
         False when the registration is not on this device or nothing changed."""
-        now = now_iso()
+        now = local_now_iso()
         with storage_errors(), self.db.atomic():
             current = self.get(reg_id)
             if current is None:
@@ -735,7 +754,7 @@ def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operat
     """Insert new registrations (ids set, never saved before) in one transaction, with the same
     rows a save writes. For the demo loader: the caller guarantees validity and unique NIKs."""
     db = registry.db
-    now = now_iso()
+    now = local_now_iso()
     with storage_errors(), db.atomic():
         last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         audit_seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)

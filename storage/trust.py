@@ -11,6 +11,7 @@ owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from storage.models import Registration, mask_nik
 from storage.registry import (
@@ -23,8 +24,11 @@ from storage.registry import (
     worker_row,
 )
 
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
-def adopt(registry, data: dict, *, status: str, status_reason: str = "",
+
+def adopt(registry: Registry, data: dict, *, status: str, status_reason: str = "",
           member_number: str = "", from_device_id: str = "", at: str) -> bool:
     """Keep a registration moved to this device as its own current version. False (nothing
     written) when this device already holds that version or a newer one."""
@@ -48,7 +52,7 @@ def adopt(registry, data: dict, *, status: str, status_reason: str = "",
     return True
 
 
-def mark_transferred(registry, record_id: str, to_device_id: str, at: str) -> None:
+def mark_transferred(registry: Registry, record_id: str, to_device_id: str, at: str) -> None:
     """One of this device's records now belongs to `to_device_id` (kept for history)."""
     db = registry.db
     cur = db.execute(
@@ -62,23 +66,23 @@ def mark_transferred(registry, record_id: str, to_device_id: str, at: str) -> No
                               record_id, {"to_device_id": to_device_id}, at)
 
 
-def transferred_away(db) -> dict[str, str]:
+def transferred_away(registry: Registry) -> dict[str, str]:
     """{record id: the device that owns it now} of records moved away from this device."""
-    return dict(db.execute("SELECT record_id, to_device_id FROM transferred_records").fetchall())
+    return dict(registry.db.execute("SELECT record_id, to_device_id FROM transferred_records").fetchall())
 
 
-def is_own(db, record_id: str) -> bool:
+def is_own(registry: Registry, record_id: str) -> bool:
     """Held here and not moved to another device."""
-    return db.execute(
+    return registry.db.execute(
         "SELECT 1 FROM workers w WHERE w.id = ? AND NOT EXISTS (SELECT 1 FROM "
         "transferred_records t WHERE t.record_id = w.id)", [record_id],
     ).fetchone() is not None
 
 
-def set_card_outdated(db, flags: Iterable[tuple[str, bool]], at: str) -> None:
+def set_card_outdated(registry: Registry, flags: Iterable[tuple[str, bool]], at: str) -> None:
     """(record id, outdated) from the server: a member whose card prints data an approved
     correction changed waits in `card_reprints_due` until a reprint clears the flag."""
-    flags = list(flags)
+    flags, db = list(flags), registry.db
     held = {r[0] for r in db.execute("SELECT record_id FROM card_reprints_due")}
     # Only what changes: a full pull carries every registration, almost none flagged.
     db.conn.executemany(
@@ -91,7 +95,7 @@ def set_card_outdated(db, flags: Iterable[tuple[str, bool]], at: str) -> None:
     )
 
 
-def card_reprints_due(db) -> list[str]:
+def card_reprints_due(registry: Registry) -> list[str]:
     """Registration ids whose current card shows data corrected since (oldest flag first)."""
-    return [r[0] for r in db.execute(
+    return [r[0] for r in registry.db.execute(
         "SELECT record_id FROM card_reprints_due ORDER BY at, record_id").fetchall()]

@@ -1,50 +1,29 @@
 """Applying what the server says to the local database: per-record push answers and pull pages
-(docs/SYNC_API.md §4, §5). The caller owns the transaction; nothing here commits."""
+(docs/SYNC_API.md §4, §5). The caller owns the transaction; nothing here commits. Every
+statement is in storage/ (`registry.sync`, `registry.cards`, storage/trust.py,
+storage/programme.py)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from cards import desk
 from storage import programme, trust
 from storage.models import Status
 from storage.registry import KnownRegistration
+from storage.vocabulary import utc_now_iso
 from sync import state
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 500  # SQLite host parameters per IN (...) query, well under its limit
 
-
-def set_server_statuses(db, rows: Iterable[tuple[str, int, str, str, str]]) -> None:
-    """(record_id, version, status, reason, member_number): the server's status for this
-    device's records, applied when the server has seen at least the device's current version (an
-    unsent newer version keeps its own state); unchanged rows are not rewritten."""
-    db.conn.executemany(
-        "UPDATE workers SET status = ?3, status_reason = ?4, member_number = ?5 "
-        "WHERE id = ?1 AND version <= ?2 AND (status != ?3 OR status_reason != ?4 "
-        "OR member_number != ?5)",
-        list(rows),
-    )
-
-
-def own_versions(db, ids: Iterable[str]) -> dict[str, int]:
-    """{id: version} of the ids that are this device's own records."""
-    ids = list(ids)
-    found: dict[str, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"SELECT id, version FROM workers WHERE id IN ({marks})", chunk)
-        found.update(rows.fetchall())
-    return found
-
-
-def apply_page(registry, changes: list[dict]) -> None:
+def apply_page(registry: Registry, changes: list[dict]) -> None:
     """One pull page: records moved to or from this device, known registrations, this device's
     records (statuses, answers, corrections), cards and revocations."""
-    db = registry.db
     apply_transfers(registry, [c for c in changes if c.get("kind") == "transfer"])
     registrations = [c for c in changes if c.get("kind") == "registration" and c.get("id")]
     known = [
@@ -56,19 +35,19 @@ def apply_page(registry, changes: list[dict]) -> None:
     ]
     if known:
         registry.remember_known(known)
-    own = own_versions(db, [str(c["id"]) for c in registrations])
+    own = registry.sync.own_versions([str(c["id"]) for c in registrations])
     mine = [c for c in registrations if str(c["id"]) in own]
     if mine:
         _apply_statuses(registry, own, [_status_row(c) for c in mine])
         # A record moved to another device is that device's to correct: its answers there
         # (e.g. the refusal of a late version sent from here) stay as they are.
-        away = trust.transferred_away(db)
-        state.record_answers(db, [_own_answer(c) for c in mine if str(c["id"]) not in away])
+        away = trust.transferred_away(registry)
+        state.record_answers(registry, [_own_answer(c) for c in mine if str(c["id"]) not in away])
     if registrations:
-        trust.set_card_outdated(db, [(str(c["id"]), bool(c.get("card_outdated")))
-                                     for c in registrations], state.now_iso())
-    _correction_answers(db, [c for c in changes if c.get("kind") == "event"])
-    remember_kegiatan(db, changes)
+        trust.set_card_outdated(registry, [(str(c["id"]), bool(c.get("card_outdated")))
+                                     for c in registrations], utc_now_iso())
+    _correction_answers(registry, [c for c in changes if c.get("kind") == "event"])
+    remember_kegiatan(registry, changes)
     for change in changes:
         if change.get("kind") == "credential" and change.get("qr") and change.get("id"):
             _store_credential(registry, change)
@@ -76,10 +55,10 @@ def apply_page(registry, changes: list[dict]) -> None:
     if revoked:
         desk.apply_revocations(registry, revoked)
     # The programme office: KPJ numbers, claim and PDP steps, erasures (storage/programme.py).
-    programme.apply_items(registry, changes, state.now_iso())
+    programme.apply_items(registry, changes, utc_now_iso())
 
 
-def remember_kegiatan(db, changes: list[dict]) -> None:
+def remember_kegiatan(registry: Registry, changes: list[dict]) -> None:
     """The kegiatan a page names (`event_id` with `event_name`, on credential items), kept in
     this device's `events` table so that its lists and filters show the name. A kegiatan the
     device already has (its own, with its date and kelurahan) is left as it is."""
@@ -89,34 +68,30 @@ def remember_kegiatan(db, changes: list[dict]) -> None:
         if c.get("event_id") and isinstance(c.get("event_name"), str) and c["event_name"].strip()
     }
     if named:
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO events (id, name, held_on, kelurahan_code, created_at) "
-            "VALUES (?, ?, NULL, '', ?)",
-            [(event_id, name, state.now_iso()) for event_id, name in named.items()],
-        )
+        registry.sync.add_event_names(named, utc_now_iso())
 
 
-def _apply_statuses(registry, own: dict[str, int], rows: list[tuple]) -> None:
+def _apply_statuses(registry: Registry, own: dict[str, int], rows: list[tuple]) -> None:
     """"received" is the server's delivery receipt (kept with its time in sync_answers) and is
     written in bulk; a decision (verified, rejected, funded, card steps) goes through the
     registry, which audits it. Either only when the server has seen the device's current
     version: an unsent newer version keeps its own state."""
     receipts = [r for r in rows if r[2] == Status.RECEIVED.value]
-    set_server_statuses(registry.db, receipts)
+    registry.sync.set_server_statuses(receipts)
     for record_id, version, status, reason, member_number in rows:
         if status != Status.RECEIVED.value and own[record_id] <= version:
             registry.update_status(record_id, status, status_reason=reason,
                                    member_number=member_number, by="server")
 
 
-def apply_transfers(registry, items: list[dict]) -> None:
+def apply_transfers(registry: Registry, items: list[dict]) -> None:
     """Registrations an admin moved (docs/SYNC_API.md §3): to this device, kept as its own with
     the full current data the item carries; from this device, marked as no longer its own."""
-    me = state.device_id(registry.db)
+    me = state.device_id(registry)
     if not me:
         return
     for item in items:
-        record_id, at = str(item.get("id") or ""), str(item.get("at") or state.now_iso())
+        record_id, at = str(item.get("id") or ""), str(item.get("at") or utc_now_iso())
         if not record_id:
             continue
         if item.get("to_device_id") == me and isinstance(item.get("data"), dict):
@@ -132,13 +107,14 @@ def apply_transfers(registry, items: list[dict]) -> None:
             trust.mark_transferred(registry, record_id, str(item["to_device_id"]), at)
 
 
-def _correction_answers(db, events: list[dict]) -> None:
+def _correction_answers(registry: Registry, events: list[dict]) -> None:
     """A verifier's rejection of one of this device's corrections, with its reason, as the
     record's answer (an approval comes with the registration item: the version is current)."""
     rejected = [e for e in events if e.get("event") == "correction_rejected" and e.get("id")]
     if not rejected:
         return
-    own, away = own_versions(db, [str(e["id"]) for e in rejected]), trust.transferred_away(db)
+    own = registry.sync.own_versions([str(e["id"]) for e in rejected])
+    away = trust.transferred_away(registry)
     answers = [
         state.Answer(str(e["id"]), int(e.get("version") or 0), state.CORRECTION_REJECTED,
                      [{"field": "", "code": str(e.get("reason_code") or "correction.rejected"),
@@ -147,7 +123,7 @@ def _correction_answers(db, events: list[dict]) -> None:
         for e in rejected if str(e["id"]) in own and str(e["id"]) not in away
     ]
     if answers:
-        state.record_answers(db, answers)
+        state.record_answers(registry, answers)
 
 
 def _server_version(change: dict) -> int:
@@ -182,7 +158,7 @@ def _own_answer(change: dict) -> state.Answer:
     return answer
 
 
-def _store_credential(registry, change: dict) -> None:
+def _store_credential(registry: Registry, change: dict) -> None:
     """The card desk keeps signed cards with their holder's details (it may never have held
     the registration); one the device cannot read is skipped, not fatal (a newer key or format
     it does not know yet), so the rest of the page still applies."""

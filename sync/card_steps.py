@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 from cards import desk
+from storage.vocabulary import REPRINT_REASONS
 from sync import state
 from sync import verifier as api
 from sync.client import Cancelled, Offline, ProtocolError, SyncClient
@@ -50,7 +51,7 @@ REPRINT_FORBIDDEN = (
 
 def push_card_steps(registry, client: SyncClient, cancel: threading.Event | None = None) -> int:
     """Send the desk's pending printed / handed-over steps; returns how many were answered."""
-    if state.get_meta(registry.db, "device_role") not in CARD_ROLES:
+    if state.get_meta(registry, "device_role") not in CARD_ROLES:
         return 0
     answered = 0
     pending = [e for e in desk.card_events_pending(registry, 10_000) if e["kind"] in _PATHS]
@@ -94,7 +95,7 @@ def send_reprint(client: SyncClient, registration_id: str, card_version: int, re
     database, so the window runs it on a worker thread. Errors are the sync family with
     messages for the card desk: Offline, DecisionRefused (e.g. `card.not_current`),
     CannotDecide, ServerError."""
-    if reason not in desk.REPRINT_REASONS:
+    if reason not in REPRINT_REASONS:
         raise desk.CardDeskError("Pilih alasan cetak ulang.")
     # One id for this reprint; SyncClient's retries send the same body, so the same id.
     request_id = str(uuid.uuid4())

@@ -20,8 +20,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from storage.models import Status
+from storage.vocabulary import utc_now_iso
 from sync import apply, card_steps, state
 from sync.client import (
     Cancelled,
@@ -33,6 +35,9 @@ from sync.client import (
     SyncError,
 )
 from sync.keys import trust_server_keys_of
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
@@ -92,7 +97,7 @@ class SyncReport:
 
 
 def run_sync(
-    registry,
+    registry: Registry,
     client: SyncClient,
     *,
     progress: Progress | None = None,
@@ -111,7 +116,7 @@ def run_sync(
         report.cancelled = True
     report.remaining = registry.outbox_count()
     if not report.cancelled:
-        report.finished_at = state.now_iso()
+        report.finished_at = utc_now_iso()
         state.save_setting(registry, "last_sync_at", report.finished_at)
     return report
 
@@ -124,16 +129,15 @@ def _check(cancel: threading.Event | None) -> None:
 # --- push ------------------------------------------------------------------------------------
 
 
-def _configured_batch(registry) -> int:
+def _configured_batch(registry: Registry) -> int:
     try:
         return min(MAX_BATCH, max(1, int(registry.get_setting("sync_batch_size") or DEFAULT_BATCH)))
     except (KeyError, TypeError, ValueError):
         return DEFAULT_BATCH
 
 
-def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> None:
-    db = registry.db
-    device = state.device_id(db)
+def _push(registry: Registry, client, report: SyncReport, notify: Progress, cancel) -> None:
+    device = state.device_id(registry)
     if not device:
         raise NotAuthorised("Perangkat ini belum didaftarkan ke server. Masukkan alamat server "
                             "dan kode pendaftaran perangkat terlebih dahulu.")
@@ -148,22 +152,23 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
         _check(cancel)
         entries = registry.outbox_pending(size)
         if not entries:
-            state.forget_batch(db)
+            state.forget_batch(registry)
             return
-        batch_id = _batch_id(db, [e.seq for e in entries])
+        batch_id = _batch_id(registry, [e.seq for e in entries])
         records = [_record(e, device) for e in entries]
-        events = kegiatan_for(db, records) if send_kegiatan else []
+        events = kegiatan_for(registry, records) if send_kegiatan else []
         try:
             answer = client.push(batch_id, device, records, events)
             answered = _apply_push_answer(registry, entries, answer, report)
         except ProtocolError as exc:
             if exc.retryable:
+                _failed(registry, entries, exc)
                 size = _after_failure(report, exc, size)
             elif events and _refuses_kegiatan(exc):
                 log.warning("the server does not take kegiatan with a push; sent without them")
                 send_kegiatan = False
             elif exc.code == "batch.id_reused":
-                state.forget_batch(db)  # the server knows this id with other content
+                state.forget_batch(registry)  # the server knows this id with other content
             elif exc.status not in (413, 422):
                 raise  # a refusal no record of ours explains: stop, keep everything
             elif len(entries) > 1:
@@ -173,9 +178,11 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
                 done += 1
             continue
         except ServerError as exc:
+            _failed(registry, entries, exc)
             size = _after_failure(report, exc, size)
             continue
         except Offline as exc:
+            _failed(registry, entries, exc)
             offline_in_a_row += 1
             if offline_in_a_row >= MAX_OFFLINE_IN_A_ROW:
                 raise
@@ -191,6 +198,12 @@ def _push(registry, client, report: SyncReport, notify: Progress, cancel) -> Non
         size = min(ceiling, size * 2)
 
 
+def _failed(registry: Registry, entries, exc: SyncError) -> None:
+    """The batch did not get through (after the client's retries): each entry keeps the
+    attempt and the reason in the outbox, where an admin can see why records wait."""
+    registry.outbox_failed([e.seq for e in entries], exc.message)
+
+
 def _after_failure(report: SyncReport, exc: SyncError, size: int) -> int:
     """Count a whole-batch failure (after the client's retries); give up after too many."""
     report.failures += 1
@@ -199,7 +212,7 @@ def _after_failure(report: SyncReport, exc: SyncError, size: int) -> int:
     return max(1, size // 2)  # smaller batches get through a poor link
 
 
-def _refused_alone(registry, entry, exc: ProtocolError, report: SyncReport) -> None:
+def _refused_alone(registry: Registry, entry, exc: ProtocolError, report: SyncReport) -> None:
     """The server refused a batch of this one record (e.g. a field over the API's length limit):
     that refusal is its answer. It is kept for the enumerator to fix, and a corrected version goes
     up again, so one bad record never blocks the rest of the outbox."""
@@ -207,21 +220,21 @@ def _refused_alone(registry, entry, exc: ProtocolError, report: SyncReport) -> N
         entry.record_id, int(entry.version), state.REJECTED,
         [{"field": "", "code": exc.code or "request.invalid", "message": exc.message}],
     )
-    with registry.db.atomic():
-        state.record_answer(registry.db, answer)
-        state.forget_batch(registry.db)
+    with registry.atomic():
+        state.record_answer(registry, answer)
+        state.forget_batch(registry)
         registry.outbox_acknowledge([entry.seq])
     report.rejected += 1
     report.pushed += 1
 
 
-def _batch_id(db, seqs: list[int]) -> str:
+def _batch_id(registry: Registry, seqs: list[int]) -> str:
     """The id of the batch in flight when these are the same entries, else a new one."""
-    pending = state.pending_batch(db)
+    pending = state.pending_batch(registry)
     if pending and pending[1] == seqs:
         return pending[0]
     batch_id = str(uuid.uuid4())
-    state.remember_batch(db, batch_id, seqs)
+    state.remember_batch(registry, batch_id, seqs)
     return batch_id
 
 
@@ -233,19 +246,15 @@ def _record(entry, device: str) -> dict:
     return {"record_id": entry.record_id, "version": int(entry.version), "data": data}
 
 
-def kegiatan_for(db, records: list[dict]) -> list[dict]:
+def kegiatan_for(registry: Registry, records: list[dict]) -> list[dict]:
     """The kegiatan (this device's `events` rows) the batch's records refer to, as the push
     body carries them (docs/SYNC_API.md §4). One that would break the API's limits is clipped
     or left out, so that it never holds its records back."""
     ids = sorted({str(r["data"].get("event_id") or "") for r in records} - {""})
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(
-        f"SELECT id, name, held_on, kelurahan_code FROM events WHERE id IN ({marks})", ids
-    ).fetchall()
     events = []
-    for event_id, name, held_on, kelurahan_code in rows:
+    for event_id, name, held_on, kelurahan_code in registry.sync.events_by_id(ids):
         name = " ".join(str(name or "").split())[:KEGIATAN_NAME_MAX].strip()
         kelurahan_code = str(kelurahan_code or "")
         if not name or not _API_ID.match(event_id) or len(kelurahan_code) > KEGIATAN_CODE_MAX:
@@ -271,7 +280,7 @@ def _refuses_kegiatan(exc: ProtocolError) -> bool:
     )
 
 
-def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> int:
+def _apply_push_answer(registry: Registry, entries, answer: dict, report: SyncReport) -> int:
     """Apply the per-record answers in one transaction; returns how many entries were answered."""
     results = answer.get("results")
     if not isinstance(results, list):
@@ -292,11 +301,10 @@ def _apply_push_answer(registry, entries, answer: dict, report: SyncReport) -> i
             # member number and reason in the pull that follows.
             statuses.append((result.record_id, result.version, Status.RECEIVED.value, "", ""))
         answered.append(entry.seq)
-    db = registry.db
-    with db.atomic():
-        state.record_answers(db, kept)
-        apply.set_server_statuses(db, statuses)
-        state.forget_batch(db)
+    with registry.atomic():
+        state.record_answers(registry, kept)
+        registry.sync.set_server_statuses(statuses)
+        state.forget_batch(registry)
         # In the same transaction as the answers: an entry leaves only with its answer kept.
         if answered:
             registry.outbox_acknowledge(answered)
@@ -338,33 +346,31 @@ def _count(report: SyncReport, outcome: str) -> None:
 # --- pull ------------------------------------------------------------------------------------
 
 
-def _check_key(registry, client) -> None:
+def _check_key(registry: Registry, client) -> None:
     """If the server replaced its NIK hash key, the hashes held here are useless: take the new
     key, forget them, and read the feed again from the start (docs/SYNC_API.md §3)."""
     me = client.me()
     key_id, key = str(me.get("nik_hash_key_id") or ""), str(me.get("nik_hash_key") or "")
-    db = registry.db
-    if not key or key_id == state.get_meta(db, "nik_hash_key_id"):
+    if not key or key_id == state.get_meta(registry, "nik_hash_key_id"):
         return
-    with db.atomic():
+    with registry.atomic():
         registry.set_setting("nik_hash_key", key)
-        state.set_meta(db, "nik_hash_key_id", key_id)
-        state.set_meta(db, "device_role", str(me.get("role") or ""))
-        db.execute("DELETE FROM known_registrations")
-        state.save_cursor(db, 0)
+        state.set_meta(registry, "nik_hash_key_id", key_id)
+        state.set_meta(registry, "device_role", str(me.get("role") or ""))
+        registry.sync.forget_known()
+        state.save_cursor(registry, 0)
 
 
-def _pull(registry, client, report: SyncReport, notify: Progress, cancel) -> None:
-    db = registry.db
+def _pull(registry: Registry, client, report: SyncReport, notify: Progress, cancel) -> None:
     notify(0, 0, PULL)
     _check_key(registry, client)
     while True:
         _check(cancel)
-        page = client.pull(state.cursor(db), PULL_PAGE)
+        page = client.pull(state.cursor(registry), PULL_PAGE)
         items, next_cursor, more = _parse_page(page)
-        with db.atomic():  # the page and its cursor together, or neither
+        with registry.atomic():  # the page and its cursor together, or neither
             apply.apply_page(registry, items)
-            state.save_cursor(db, next_cursor)
+            state.save_cursor(registry, next_cursor)
         report.pulled += len(items)
         notify(report.pulled, report.pulled + (PULL_PAGE if more else 0), PULL)
         if not more:

@@ -71,18 +71,17 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
         token, key = str(answer["token"]), str(answer["nik_hash_key"])
     except KeyError as exc:
         raise ProtocolError(detail="enrolment answer without device_id/token/key") from exc
-    db = registry.db
-    with db.atomic():
+    with registry.atomic():
         registry.set_setting("server_url", server_url.rstrip("/"))
         registry.set_setting("nik_hash_key", key)
-        state.set_meta(db, "device_id", result.device_id)
-        state.set_meta(db, "device_token", token)
-        state.set_meta(db, "device_role", result.role)
-        state.set_meta(db, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
+        state.set_meta(registry, "device_id", result.device_id)
+        state.set_meta(registry, "device_token", token)
+        state.set_meta(registry, "device_role", result.role)
+        state.set_meta(registry, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
         # A new enrolment replaces the old trust: no CA given means the system's CAs.
-        state.set_meta(db, CA_META, ca_pem)
-        state.set_meta(db, INSECURE_META, "1" if allow_insecure_http else "")
-        state.save_cursor(db, 0)  # a new enrolment starts the server feed from the beginning
+        state.set_meta(registry, CA_META, ca_pem)
+        state.set_meta(registry, INSECURE_META, "1" if allow_insecure_http else "")
+        state.save_cursor(registry, 0)  # a new enrolment starts the server feed from the beginning
     return result
 
 
@@ -91,12 +90,12 @@ def request_id_for(registry, code: str) -> str:
     so the retry after a lost answer, even from a new attempt later, sends the same one and
     the server answers it with the same device and token (docs/SYNC_API.md §3)."""
     code_key = hashlib.sha256("".join(c for c in code.upper() if c.isalnum()).encode()).hexdigest()
-    kept = state.get_meta(registry.db, "enrol_request", "")
+    kept = state.get_meta(registry, "enrol_request", "")
     if kept.startswith(code_key + ":"):
         return kept.split(":", 1)[1]
     request_id = secrets.token_urlsafe(24)
-    with registry.db.atomic():
-        state.set_meta(registry.db, "enrol_request", f"{code_key}:{request_id}")
+    with registry.atomic():
+        state.set_meta(registry, "enrol_request", f"{code_key}:{request_id}")
     return request_id
 
 
@@ -117,16 +116,16 @@ def read_ca_file(path: str | Path) -> str:
 
 def trust_of(registry) -> dict:
     """How this device trusts its server, as `SyncClient` keyword arguments."""
-    return {"ca_pem": state.get_meta(registry.db, CA_META, ""),
-            "allow_insecure_http": state.get_meta(registry.db, INSECURE_META, "") == "1"}
+    return {"ca_pem": state.get_meta(registry, CA_META, ""),
+            "allow_insecure_http": state.get_meta(registry, INSECURE_META, "") == "1"}
 
 
 def client_for(registry, **kwargs) -> SyncClient:
     """A client for the enrolled server, with this device's token and its trust (NotAuthorised
     on use if the device was never enrolled)."""
-    return SyncClient(registry.get_setting("server_url") or "", state.token(registry.db),
+    return SyncClient(registry.get_setting("server_url") or "", state.token(registry),
                       **{**trust_of(registry), **kwargs})
 
 
 def is_enrolled(registry) -> bool:
-    return bool(state.token(registry.db) and registry.get_setting("server_url"))
+    return bool(state.token(registry) and registry.get_setting("server_url"))

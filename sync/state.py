@@ -3,16 +3,22 @@ server's answer for each record (tables of migration 0004_sync). The keyed NIK h
 registrations made elsewhere live in the registry's known_registrations; cards and revocations
 in the card desk's tables (cards/desk.py).
 
-Functions take the Registry (or its sqlite_utils.Database) and use SQL directly; they are called
-from the writer thread (the engine, or the window's DbWorker), never from the window itself.
+Functions take the Registry; every statement is in storage/sync_store.py (`registry.sync`) and
+storage/card_store.py (`registry.cards`). They are called from the writer thread (the engine, or
+the window's DbWorker), never from the window itself.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from storage.sync_store import AnswerRow
+from storage.vocabulary import utc_now_iso
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 # Outcomes of a pushed record, as the device keeps them.
 ACCEPTED = "accepted"
@@ -44,72 +50,56 @@ PENDING_MESSAGE = (
 )
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 # --- small key/value state -------------------------------------------------------------------
 
 
-def get_meta(db, key: str, default: str = "") -> str:
-    row = db.conn.execute("SELECT value FROM sync_meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else default
+def get_meta(registry: Registry, key: str, default: str = "") -> str:
+    return registry.sync.get_meta(key, default)
 
 
-def set_meta(db, key: str, value: str) -> None:
-    db.conn.execute(
-        "INSERT INTO sync_meta(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+def set_meta(registry: Registry, key: str, value: str) -> None:
+    registry.sync.set_meta(key, value)
 
 
-def cursor(db) -> int:
-    return int(get_meta(db, "pull_cursor", "0") or 0)
+def cursor(registry: Registry) -> int:
+    return int(get_meta(registry, "pull_cursor", "0") or 0)
 
 
-def save_cursor(db, value: int) -> None:
-    set_meta(db, "pull_cursor", str(int(value)))
+def save_cursor(registry: Registry, value: int) -> None:
+    set_meta(registry, "pull_cursor", str(int(value)))
 
 
-def token(db) -> str:
-    return get_meta(db, "device_token", "")
+def token(registry: Registry) -> str:
+    return get_meta(registry, "device_token", "")
+
+
+def device_id(registry: Registry) -> str:
+    """The id the server gave this device at enrolment ("" before enrolment)."""
+    return get_meta(registry, "device_id", "")
 
 
 # --- the batch in flight ---------------------------------------------------------------------
 
 
-def pending_batch(db) -> tuple[str, list[int]] | None:
+def pending_batch(registry: Registry) -> tuple[str, list[int]] | None:
     """The batch sent but not yet answered: retried with the same id (idempotency)."""
-    row = db.conn.execute("SELECT batch_id, seqs FROM sync_batch LIMIT 1").fetchone()
-    return (row[0], json.loads(row[1])) if row else None
+    return registry.sync.pending_batch()
 
 
-def remember_batch(db, batch_id: str, seqs: list[int]) -> None:
-    with db.atomic():
-        db.conn.execute("DELETE FROM sync_batch")
-        db.conn.execute(
-            "INSERT INTO sync_batch(batch_id, seqs, created_at) VALUES (?, ?, ?)",
-            (batch_id, json.dumps(seqs), now_iso()),
-        )
+def remember_batch(registry: Registry, batch_id: str, seqs: list[int]) -> None:
+    registry.sync.remember_batch(batch_id, seqs, utc_now_iso())
 
 
-def forget_batch(db) -> None:
-    with db.atomic():  # its own commit when called outside a batch's transaction
-        db.conn.execute("DELETE FROM sync_batch")
+def forget_batch(registry: Registry) -> None:
+    registry.sync.forget_batch()
 
 
 # --- per-record answers ----------------------------------------------------------------------
 
 
 @dataclass
-class Answer:
-    record_id: str
-    version: int
-    outcome: str
-    errors: list[dict]
-    duplicate_of: str = ""
-    answered_at: str = ""
+class Answer(AnswerRow):
+    """The server's answer for one record, with what a person reads of it."""
 
     @property
     def label(self) -> str:
@@ -125,61 +115,35 @@ class Answer:
             messages = [PENDING_MESSAGE]
         return "; ".join(m for m in messages if m)
 
+    @classmethod
+    def of(cls, row: AnswerRow) -> Answer:
+        return cls(row.record_id, row.version, row.outcome, row.errors, row.duplicate_of,
+                   row.answered_at)
 
-def record_answers(db, answers: Iterable[Answer]) -> None:
+
+def record_answers(registry: Registry, answers: Iterable[AnswerRow]) -> None:
     """Keep the server's latest answer per record. An older version's answer never replaces a
     newer one, and an unchanged answer is not rewritten (its time stays when it was first seen)."""
-    now = now_iso()
-    db.conn.executemany(
-        "INSERT INTO sync_answers(record_id, version, outcome, errors, duplicate_of, answered_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET "
-        "version = excluded.version, outcome = excluded.outcome, errors = excluded.errors, "
-        "duplicate_of = excluded.duplicate_of, answered_at = excluded.answered_at "
-        "WHERE excluded.version >= sync_answers.version AND (excluded.version != "
-        "sync_answers.version OR excluded.outcome != sync_answers.outcome OR excluded.errors != "
-        "sync_answers.errors OR excluded.duplicate_of != sync_answers.duplicate_of)",
-        [
-            (a.record_id, a.version, a.outcome, json.dumps(a.errors, ensure_ascii=False),
-             a.duplicate_of, a.answered_at or now)
-            for a in answers
-        ],
-    )
+    registry.sync.record_answers(answers, utc_now_iso())
 
 
-def record_answer(db, answer: Answer) -> None:
-    record_answers(db, [answer])
+def record_answer(registry: Registry, answer: AnswerRow) -> None:
+    record_answers(registry, [answer])
 
 
-def answer_for(db, record_id: str) -> Answer | None:
-    row = db.conn.execute(
-        "SELECT record_id, version, outcome, errors, duplicate_of, answered_at FROM sync_answers "
-        "WHERE record_id = ?",
-        (record_id,),
-    ).fetchone()
-    return Answer(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
+def answer_for(registry: Registry, record_id: str) -> Answer | None:
+    row = registry.sync.answer_for(record_id)
+    return Answer.of(row) if row else None
 
 
-
-
-def revocations(db) -> list[tuple[int, int]]:
+def revocations(registry: Registry) -> list[tuple[int, int]]:
     """(serial, card_version) of every revoked card version (kept by cards/desk.py)."""
-    return [tuple(r) for r in db.execute("SELECT serial, version FROM card_revocations")]
+    return registry.cards.revoked()
 
 
-def credential_payloads(db) -> list[dict]:
+def credential_payloads(registry: Registry) -> list[dict]:
     """Every signed card this device holds (kept by cards/desk.py), in the pull item's terms."""
-    rows = db.execute(
-        "SELECT registration_id, serial, version, member_number, key_id, valid_from, "
-        "valid_until, credential FROM cards ORDER BY serial, version"
-    ).fetchall()
-    keys = ("id", "serial", "card_version", "member_number", "key_id", "valid_from",
-            "valid_until", "qr")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
-
-
-def device_id(db) -> str:
-    """The id the server gave this device at enrolment ("" before enrolment)."""
-    return get_meta(db, "device_id", "")
+    return registry.cards.credential_payloads()
 
 
 @dataclass
@@ -196,37 +160,23 @@ class AttentionRow:
     fixed: bool = False  # a newer version waits in the outbox: corrected, not yet answered
 
 
-def attention_rows(db) -> list[AttentionRow]:
+def attention_rows(registry: Registry) -> list[AttentionRow]:
     """Records the server rejected or refused (another device owns them), flagged as duplicate
     or in conflict, and corrections waiting for a verifier or rejected by one, with reasons."""
-    from storage.models import mask_nik
-
-    rows = db.execute(
-        "SELECT a.record_id, a.version, a.outcome, a.errors, a.duplicate_of, a.answered_at, "
-        "w.full_name, w.nik, EXISTS (SELECT 1 FROM worker_versions v JOIN outbox o "
-        "ON o.seq = v.seq WHERE v.record_id = a.record_id AND v.version > a.version) "
-        "FROM sync_answers a LEFT JOIN workers w ON w.id = a.record_id "
-        f"WHERE a.outcome IN ({','.join('?' * len(NEEDS_ATTENTION))}) "
-        "ORDER BY a.answered_at DESC, a.record_id",
-        list(NEEDS_ATTENTION),
-    ).fetchall()
     result = []
-    for r in rows:
-        answer = Answer(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5])
-        result.append(AttentionRow(answer.record_id, r[6] or "", mask_nik(r[7] or ""),
-                                   answer.outcome, answer.label, answer.reason, answer.answered_at,
-                                   bool(r[8])))
+    for record in registry.sync.attention(NEEDS_ATTENTION):
+        answer = Answer.of(record.answer)
+        result.append(AttentionRow(answer.record_id, record.full_name, record.nik_masked,
+                                   answer.outcome, answer.label, answer.reason,
+                                   answer.answered_at, record.fixed))
     return result
 
 
-def database_file(db) -> str:
-    """The file behind this connection, so another thread can open its own connection."""
-    for _seq, name, path in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return path
-    return ""
+def database_file(registry: Registry) -> str:
+    """The file behind this registry, so another thread can open its own connection."""
+    return registry.database_file()
 
 
-def save_setting(registry, name: str, value) -> None:
+def save_setting(registry: Registry, name: str, value) -> None:
     """A declared setting, committed now."""
     registry.set_setting(name, value)

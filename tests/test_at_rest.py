@@ -75,7 +75,7 @@ def _fill(folder, workers) -> None:
                                              "phone": last.phone,
                                              "heirs": [{"name": h.name} for h in last.heirs]})
         with registry.db.atomic():
-            state.set_meta(registry.db, "device_token", TOKEN)
+            state.set_meta(registry, "device_token", TOKEN)
             registry.set_setting("nik_hash_key", NIK_KEY)
     except BaseException:
         registry.close()

@@ -96,7 +96,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
                 reg.kelurahan_code, reg.event_id or "", reg.member_number)
             assert reg.nik not in repr(row)
         assert rows[ids[0]].full_name == LONG_NAME
-        qr = state.credential_payloads(card_desk.db)
+        qr = state.credential_payloads(card_desk)
         shortened = verify_credential(next(c["qr"] for c in qr if c["id"] == ids[0]), trusted,
                                       today=server_today())
         assert shortened.valid and shortened.card.name_shortened  # the QR holds less
@@ -260,6 +260,6 @@ def test_migration_fills_holders_of_local_cards_and_pulls_again_for_the_rest(tmp
     assert registry.db.execute(
         "SELECT registration_id, full_name, nik_masked, kelurahan_code FROM card_holders"
     ).fetchall() == [("reg-local", "Siti Aminah", mask_nik(NIK), "15.71.01.1001")]
-    assert state.cursor(registry.db) == 0  # the server sends the other holder again
+    assert state.cursor(registry) == 0  # the server sends the other holder again
     assert [r.registration_id for r in desk.members_ready_to_print(registry)] == ["reg-local"]
     registry.close()

@@ -87,7 +87,7 @@ def test_a_lost_answer_is_answered_with_the_card_on_the_retry(tmp_path, server):
 
     port = urlparse(url).port
     with FaultProxy(port, choose=cut_the_first_reprint_answer) as proxy:
-        client = SyncClient(proxy.url, state.token(card_desk.db),
+        client = SyncClient(proxy.url, state.token(card_desk),
                             retry=RetryPolicy(attempts=4, base=0.01))
         try:
             serial, version = card_steps.reprint_on_server(card_desk, reg_id, "lost",
@@ -109,7 +109,7 @@ def test_a_lost_answer_is_answered_with_the_card_on_the_retry(tmp_path, server):
     history = desk.card_history(card_desk, reg_id)
     assert [(h["version"], h["reprint_reason"], bool(h["revoked_at"])) for h in history] == [
         (1, "", True), (2, "lost", False)]
-    assert state.revocations(card_desk.db) == [(serial, 1)]
+    assert state.revocations(card_desk) == [(serial, 1)]
     # One new card version on the server, one revocation, one reprint event.
     assert _server_cards(server_dir, reg_id) == ([1, 2], 1, 1)
     # Sync changes nothing of that.
@@ -127,7 +127,7 @@ def test_a_repeated_id_gets_the_same_answer_and_another_request_under_it_is_refu
     field, verifier, [reg_a, reg_b] = _funded(tmp_path, url, server_dir, count=2)
     desk_a = _device(tmp_path, "desk-a", url, server_dir, "card_desk")
     desk_b = _device(tmp_path, "desk-b", url, server_dir, "card_desk")
-    post = _poster(url, state.token(desk_a.db), reg_a)
+    post = _poster(url, state.token(desk_a), reg_a)
     request_id = str(uuid.uuid4())
     body = {"card_version": 1, "reason_code": "lost", "request_id": request_id}
 
@@ -151,7 +151,7 @@ def test_a_repeated_id_gets_the_same_answer_and_another_request_under_it_is_refu
     assert _server_cards(server_dir, reg_a) == ([1, 2], 1, 1)
 
     # The id is the device's own: another desk using the same one is a new request.
-    other_desk = _poster(url, state.token(desk_b.db), reg_b)(body)
+    other_desk = _poster(url, state.token(desk_b), reg_b)(body)
     assert other_desk.status_code == 200
     assert other_desk.json()["registration"]["card"]["card_version"] == 2
 
@@ -172,7 +172,7 @@ def test_without_a_request_id_a_repeat_is_refused_as_before(tmp_path, server):
     url, server_dir = server
     field, _, [reg_id] = _funded(tmp_path, url, server_dir)
     card_desk = _device(tmp_path, "desk", url, server_dir, "card_desk")
-    post = _poster(url, state.token(card_desk.db), reg_id)
+    post = _poster(url, state.token(card_desk), reg_id)
     body = {"card_version": 1, "reason_code": "lost"}
     assert post(body).json()["registration"]["card"]["card_version"] == 2
     repeat = post(body)

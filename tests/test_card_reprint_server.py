@@ -56,8 +56,8 @@ def _funded_member(tmp_path, url, server_dir) -> tuple[Registry, SyncClient, str
 def _snapshot(registry, reg_id: str) -> tuple:
     """Everything a reprint may touch on a device (the command line's log-in is audited too,
     so operator entries are left out)."""
-    return (desk.card_history(registry, reg_id), state.revocations(registry.db),
-            state.credential_payloads(registry.db),
+    return (desk.card_history(registry, reg_id), state.revocations(registry),
+            state.credential_payloads(registry),
             registry.db.execute("SELECT count(*) FROM audit_log "
                                 "WHERE entity != 'operator'").fetchone()[0],
             registry.db.execute("SELECT count(*) FROM card_events").fetchone()[0])
@@ -70,7 +70,7 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
     desk_dir, card_desk = _device(tmp_path, "desk", url, server_dir, "card_desk")
     sync_once(card_desk)
     assert card_desk.count(RegistrationFilter()) == 0  # it never held the registration
-    [first] = state.credential_payloads(card_desk.db)
+    [first] = state.credential_payloads(card_desk)
     assert first["card_version"] == 1
     card_desk.close()
 
@@ -97,7 +97,7 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
     history = desk.card_history(card_desk, reg_id)
     assert [(h["version"], h["reprint_reason"], bool(h["revoked_at"])) for h in history] == [
         (1, "", True), (2, "lost", False)]
-    cards = state.credential_payloads(card_desk.db)
+    cards = state.credential_payloads(card_desk)
     old_qr, new_qr = cards[0]["qr"], cards[1]["qr"]
     assert new_qr == server_side["registration"]["card"]["qr"]
     assert card_desk.audit_chain_ok()
@@ -109,7 +109,7 @@ def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(
     assert verify_text(old_qr, context).status is Status.REVOKED
     assert verify_text(new_qr, context).status is Status.VALID
     sync_once(field)
-    assert state.revocations(field.db) == [(first["serial"], 1)]
+    assert state.revocations(field) == [(first["serial"], 1)]
     for registry in (field, card_desk, other):
         registry.close()
 
@@ -134,7 +134,7 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
 
     # The raw API: a stale version is 409 with an Indonesian message; one of the two is needed;
     # `revision` keeps working; an enumerator may not ask.
-    token = state.token(desk_a.db)
+    token = state.token(desk_a)
     clerk = {"username": "loket.a", "display_name": "Petugas A"}
     post = lambda body, t=token: requests.post(  # noqa: E731
         f"{url}/api/v1/registrations/{reg_id}/card/reprint", json={"operator": clerk, **body},
@@ -173,7 +173,7 @@ def test_an_offline_reprint_says_so_and_changes_nothing(tmp_path, capsys, monkey
         sync_once(card_desk)
     # The server is gone now.
     before = _snapshot(card_desk, reg_id)
-    quick = SyncClient(url, state.token(card_desk.db), retry=RetryPolicy(attempts=2, base=0.01))
+    quick = SyncClient(url, state.token(card_desk), retry=RetryPolicy(attempts=2, base=0.01))
     with pytest.raises(Offline) as offline:
         card_steps.reprint_on_server(card_desk, reg_id, "lost", client=quick,
                                      operator="Petugas cetak")

@@ -53,7 +53,7 @@ def test_a_lost_enrolment_answer_is_answered_again_with_the_same_token(server, t
             result = enrol(registry, proxy.url, code, "Laptop Talang Banjar", client=client)
             client.close()
         assert len(answered) == 2  # the server answered twice; the first answer was lost
-        token = state.token(registry.db)
+        token = state.token(registry)
         assert token
         me = SyncClient(url, token)
         try:

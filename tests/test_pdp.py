@@ -158,7 +158,7 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         assert name not in copy and nik not in copy
 
         # A laptop that still held the old data cannot send it back.
-        held.version, held.device_id = 3, state.device_id(field.db)
+        held.version, held.device_id = 3, state.device_id(field)
         client = client_for(field)
         answer = client.push("erased-1", held.device_id, [
             {"record_id": person, "version": 3, "base_version": 2, "data": held.to_dict()}])

@@ -35,7 +35,7 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
     verify_and_fund(verifier, reg_id)
 
     sync_once(card_desk)  # the signed card arrives at the desk
-    cards = state.credential_payloads(card_desk.db)
+    cards = state.credential_payloads(card_desk)
     assert [c["id"] for c in cards] == [reg_id]
     clerk = v.OperatorRef("loket.ani", "Ani Loket")  # the operator logged in at the desk
     desk.record_printed(card_desk, [(cards[0]["serial"], cards[0]["card_version"])],
@@ -49,7 +49,7 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
     steps = {e["event"]: e for e in opened["events"]}
     for name in ("card_printed", "card_handed_over"):  # who and where, as recorded at the desk
         assert steps[name]["operator"] == {"username": "loket.ani", "display_name": "Ani Loket"}
-        assert steps[name]["device_id"] == state.device_id(card_desk.db)
+        assert steps[name]["device_id"] == state.device_id(card_desk)
     assert sync_once(card_desk).card_steps == 0  # each step goes up once
 
     sync_once(field)
@@ -99,7 +99,7 @@ def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
     assert (report.accepted, report.corrections) == (0, 1)
     assert after_push == [("funded", member)]
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
-    assert state.answer_for(field.db, reg_id).outcome == state.CORRECTION_PENDING
+    assert state.answer_for(field, reg_id).outcome == state.CORRECTION_PENDING
 
 
 def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_path, server):
@@ -113,13 +113,13 @@ def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_pat
     admin = SyncClient(url, answer["token"])
     row = verify_and_fund(admin, reg_id)
     sync_once(card_desk)
-    first = state.credential_payloads(card_desk.db)
+    first = state.credential_payloads(card_desk)
     assert [c["card_version"] for c in first] == [1]
     admin.call("POST", f"/registrations/{reg_id}/card/reprint",
                {"revision": row["revision"], "reason_code": "lost", "operator": VERIFIER})
     sync_once(card_desk)
-    assert [c["card_version"] for c in state.credential_payloads(card_desk.db)] == [1, 2]
-    assert state.revocations(card_desk.db) == [(first[0]["serial"], 1)]
+    assert [c["card_version"] for c in state.credential_payloads(card_desk)] == [1, 2]
+    assert state.revocations(card_desk) == [(first[0]["serial"], 1)]
     sync_once(field)  # the enumerator's device holds no cards, but learns the revocation list
-    assert state.revocations(field.db) == [(first[0]["serial"], 1)]
-    assert state.credential_payloads(field.db) == []
+    assert state.revocations(field) == [(first[0]["serial"], 1)]
+    assert state.credential_payloads(field) == []

@@ -67,7 +67,7 @@ def test_a_correction_goes_up_as_a_new_version(tmp_path, server):
     assert result.saved, result.validation
     report = _sync(device)
     assert (report.pushed, report.accepted) == (1, 1)
-    assert state.answer_for(device.db, reg_id).version == 2
+    assert state.answer_for(device, reg_id).version == 2
 
 
 def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, server):
@@ -82,7 +82,7 @@ def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, ser
                           [json.dumps(data), seq])
     report = _sync(device)
     assert (report.accepted, report.rejected, report.remaining) == (8, 1, 0)
-    rows = state.attention_rows(device.db)
+    rows = state.attention_rows(device)
     assert [r.record_id for r in rows] == [data["id"]]
     assert rows[0].outcome == "rejected" and rows[0].reason.startswith("Server menolak")
     assert not rows[0].fixed
@@ -94,9 +94,9 @@ def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, ser
         codes = [w.code for w in result.validation.warnings]
         result = device.save(reg, operator="Petugas", confirmed_warnings=codes)
     assert result.saved, result.validation
-    assert state.attention_rows(device.db)[0].fixed
+    assert state.attention_rows(device)[0].fixed
     assert _sync(device).accepted == 1
-    assert state.attention_rows(device.db) == []
+    assert state.attention_rows(device) == []
 
 
 def test_cancel_between_batches_loses_nothing(tmp_path, server):
@@ -127,11 +127,11 @@ def test_same_nik_on_two_devices_offline_one_accepted_both_flagged(tmp_path, ser
     assert (report_b.accepted, report_b.duplicates) == (0, 2)
     _sync(a)  # a learns through pull that its records now have a twin
     for device in (a, b):
-        rows = state.attention_rows(device.db)
+        rows = state.attention_rows(device)
         assert len(rows) == 2 and {r.outcome for r in rows} == {"duplicate"}
         assert all("ganda" in r.label for r in rows)
     b_ids = {r[0] for r in b.db.execute("SELECT id FROM workers")}
-    assert {state.answer_for(b.db, i).duplicate_of for i in b_ids} == {
+    assert {state.answer_for(b, i).duplicate_of for i in b_ids} == {
         r[0] for r in a.db.execute("SELECT id FROM workers")}
 
 
@@ -154,7 +154,7 @@ def test_offline_server_gives_indonesian_offline_error(tmp_path, server):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    client = SyncClient(dead, state.token(device.db))
+    client = SyncClient(dead, state.token(device))
     client.retry.attempts, client.retry.base = 2, 0.01
     with pytest.raises(Offline) as caught:
         run_sync(device, client)
@@ -169,7 +169,7 @@ def test_revoked_device_is_not_authorised(tmp_path, server):
     device = _device(tmp_path, server, "a", count=2)
     store = Store(server[1])
     try:
-        assert revoke_device(store, state.device_id(device.db))
+        assert revoke_device(store, state.device_id(device))
     finally:
         store.close()
     with pytest.raises(NotAuthorised) as caught:
@@ -212,7 +212,7 @@ def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
     # As if the key changed since c last synced: c holds hashes under a key that is no more.
     with c.db.atomic():
         c.set_setting("nik_hash_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
-        state.set_meta(c.db, "nik_hash_key_id", "old")
+        state.set_meta(c, "nik_hash_key_id", "old")
         c.db.execute("UPDATE known_registrations SET nik_hash = 'stale'")
     assert c.exact_nik(nik) == []
     report = _sync(c)
@@ -235,6 +235,6 @@ def test_a_version_that_differs_from_the_servers_is_flagged_as_conflict(tmp_path
         device.db.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
     report = _sync(device)
     assert (report.pushed, report.conflicts, report.remaining) == (1, 1, 0)
-    rows = state.attention_rows(device.db)
+    rows = state.attention_rows(device)
     assert [(r.record_id, r.outcome) for r in rows] == [(reg_id, "conflict")]
     assert rows[0].label.startswith("Konflik")

@@ -20,7 +20,7 @@ RECORDS = 300
 
 
 def _client(registry, url: str, attempts: int = 3, base: float = 0.01) -> SyncClient:
-    return SyncClient(url, state.token(registry.db), timeout=(2.0, 10.0),
+    return SyncClient(url, state.token(registry), timeout=(2.0, 10.0),
                       retry=RetryPolicy(attempts=attempts, base=base, cap=1.0,
                                         rng=random.Random(1)))
 

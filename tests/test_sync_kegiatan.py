@@ -117,7 +117,7 @@ def test_kegiatan_for_clips_what_the_api_would_refuse(tmp_path):
     plain = registry.add_event("Kampung Bahagia", None, "15.71.01.1001")
     records = [{"data": {"event_id": long_one.id}}, {"data": {"event_id": plain.id}},
                {"data": {"event_id": None}}, {"data": {"event_id": "unknown"}}]
-    events = {e["id"]: e for e in engine.kegiatan_for(registry.db, records)}
+    events = {e["id"]: e for e in engine.kegiatan_for(registry, records)}
     assert set(events) == {long_one.id, plain.id}
     assert len(events[long_one.id]["name"]) <= engine.KEGIATAN_NAME_MAX
     assert events[long_one.id]["held_on"] == "2026-11-24"

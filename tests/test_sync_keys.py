@@ -34,7 +34,7 @@ def test_a_card_desk_verifies_server_cards_after_one_sync(tmp_path):
 
         assert not (tmp_path / "desk" / "keys").exists()  # nothing trusted before the sync
         sync_once(desk)
-        qr = state.credential_payloads(desk.db)[0]["qr"]
+        qr = state.credential_payloads(desk)[0]["qr"]
 
     # The server is gone: the check is offline, with the key the sync left on the device.
     verdict = verify_text(qr, load_context(tmp_path / "desk", desk))

@@ -48,7 +48,7 @@ def _edit(registry, reg_id: str, **changes) -> None:
 
 
 def _attention(registry) -> dict[str, state.AttentionRow]:
-    return {row.record_id: row for row in state.attention_rows(registry.db)}
+    return {row.record_id: row for row in state.attention_rows(registry)}
 
 
 def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_path, server):
@@ -59,7 +59,7 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     first, second = _ids(old)
     new = enrolled_device(tmp_path / "baru.sqlite3", url, server_dir)
     admin = _client(server, "admin")
-    moved = v.transfer_records(admin, state.device_id(old.db), state.device_id(new.db),
+    moved = v.transfer_records(admin, state.device_id(old), state.device_id(new),
                                operator=ADMIN)
     assert moved["records"] == 2
 
@@ -67,13 +67,13 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     assert _ids(new) == [first, second]
     assert new.get(first).full_name == old.get(first).full_name
     assert new.get(first).nik == old.get(first).nik
-    assert new.outbox_count() == 0 and trust.is_own(new.db, first)
+    assert new.outbox_count() == 0 and trust.is_own(new, first)
     kegiatan = old.get(first).event_id  # the demo's records belong to a kegiatan
     assert kegiatan and kegiatan in {e.id: e.name for e in new.events()}
     sync_once(old)
-    assert trust.transferred_away(old.db) == {first: state.device_id(new.db),
-                                              second: state.device_id(new.db)}
-    assert not trust.is_own(old.db, first)
+    assert trust.transferred_away(old) == {first: state.device_id(new),
+                                              second: state.device_id(new)}
+    assert not trust.is_own(old, first)
 
     # The old laptop's late correction is refused alone: its new registration goes through.
     _edit(old, first, phone="081211112222")
@@ -92,7 +92,7 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     verifier = _client(server, "verifier")
     detail = v.registration_detail(verifier, second)["registration"]
     assert (detail["data"]["phone"], detail["version"]) == ("081233334444", 2)
-    assert detail["device_id"] == state.device_id(new.db)
+    assert detail["device_id"] == state.device_id(new)
     assert v.registration_detail(verifier, first)["registration"]["data"]["phone"] != (
         "081211112222")
     # The new owner's later version of the refused record does not hide the refusal on the old
@@ -133,7 +133,7 @@ def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_devic
     v.approve_correction(verifier, reg_id, seen["revision"], seen["version"], operator=OP)
     sync_once(field)
     assert reg_id not in _attention(field)
-    assert state.answer_for(field.db, reg_id).outcome == state.ACCEPTED
+    assert state.answer_for(field, reg_id).outcome == state.ACCEPTED
     assert (field.get(reg_id).status, field.get(reg_id).member_number) == ("funded", member)
     assert v.list_corrections(verifier)["total"] == 0
 
@@ -174,16 +174,16 @@ def test_an_approved_name_change_lists_the_card_for_reprint_at_the_desk(tmp_path
     _edit(field, reg_id, full_name="Nama Sesuai KTP Baru")
     sync_once(field)
     sync_once(desk)
-    assert trust.card_reprints_due(desk.db) == []  # nothing changes before approval
+    assert trust.card_reprints_due(desk) == []  # nothing changes before approval
     seen = v.correction_detail(verifier, reg_id)
     assert seen["changed"] == ["full_name"]
     v.approve_correction(verifier, reg_id, seen["revision"], seen["version"], operator=OP)
     sync_once(desk)
-    assert trust.card_reprints_due(desk.db) == [reg_id]
+    assert trust.card_reprints_due(desk) == [reg_id]
     v.card_reprint(verifier, reg_id, "data_corrected", operator=OP,
                    revision=v.registration_detail(verifier, reg_id)["registration"]["revision"])
     sync_once(desk)
-    assert trust.card_reprints_due(desk.db) == []
+    assert trust.card_reprints_due(desk) == []
 
 
 def test_a_duplicate_rejected_by_resolution_shows_ditolak_on_its_device(tmp_path, server):

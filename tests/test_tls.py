@@ -283,7 +283,7 @@ def test_a_stored_ca_serves_every_later_request(tls_server, pki, tmp_path, monke
             assert client.me()["role"] == "verifier"
         finally:
             client.close()
-        state_after = state.get_meta(registry.db, "server_ca_pem")
+        state_after = state.get_meta(registry, "server_ca_pem")
         assert state_after == pki.ca_pem
         # The watcher's checks use the stored CA; a client without it is not trusted.
         watcher = ReachabilityWatcher(lambda: client_for(registry), lambda: None)

@@ -81,7 +81,7 @@ def open_window(qtbot, worker):
 def set_device_role(qtbot, worker, role: str) -> None:
     def store(registry):
         with registry.db.atomic():
-            state.set_meta(registry.db, "device_role", role)
+            state.set_meta(registry, "device_role", role)
 
     run_job(qtbot, worker, store)
 

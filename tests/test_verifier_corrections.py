@@ -86,7 +86,7 @@ def test_a_heir_change_waits_then_is_approved_and_the_next_one_rejected(qtbot, s
     old_heir = owner.get(reg_id).heirs[0].name
     version = correct_heir(owner, reg_id, "Ahli Waris Baru")
     sync_once(owner)
-    assert state.answer_for(owner.db, reg_id).outcome == "correction_pending"
+    assert state.answer_for(owner, reg_id).outcome == "correction_pending"
 
     open_only_correction(qtbot, panel, reg_id)
     assert panel.correction["version"] == version and "heirs" in panel.correction["changed"]
@@ -117,7 +117,7 @@ def test_a_heir_change_waits_then_is_approved_and_the_next_one_rejected(qtbot, s
     assert approved and approved[-1]["operator"] == {"username": "sari.v",
                                                      "display_name": "Sari Verifikator"}
     sync_once(owner)
-    assert state.answer_for(owner.db, reg_id).outcome != "correction_rejected"
+    assert state.answer_for(owner, reg_id).outcome != "correction_rejected"
 
     # The next correction is rejected with a reason; the approved version stays in force.
     version = correct_heir(owner, reg_id, "Ahli Waris Salah")
@@ -137,7 +137,7 @@ def test_a_heir_change_waits_then_is_approved_and_the_next_one_rejected(qtbot, s
     assert wait_message(qtbot, panel).startswith("Tersimpan"), panel.message.text()
     assert panel.detail["data"]["heirs"][0]["name"] == "Ahli Waris Baru"
     sync_once(owner)
-    answer = state.answer_for(owner.db, reg_id)
+    answer = state.answer_for(owner, reg_id)
     assert answer.outcome == "correction_rejected"
     assert "Nama anak tidak sesuai KK" in answer.reason
 

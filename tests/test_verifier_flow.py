@@ -65,7 +65,7 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
     sync_once(b)
     known = dict(b.db.execute("SELECT id, status FROM known_registrations").fetchall())
     assert known == {funded_id: "funded", rejected_id: "rejected", waiting_id: "received"}
-    cards = [c for c in state.credential_payloads(b.db) if c["id"] == funded_id]
+    cards = [c for c in state.credential_payloads(b) if c["id"] == funded_id]
     assert len(cards) == 1 and cards[0]["member_number"] == member and cards[0]["qr"]
 
     # Device A (the enumerator) sees its own people: funded with the number, rejected with why.
@@ -75,7 +75,7 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
     assert status == "rejected"  # the enumerator reads the reason and the note
     assert reason == "Bukan penduduk / tidak berdomisili di kota ini: Alamat di luar Kota Jambi"
     assert _worker(a, waiting_id)[0] == "received"
-    attention = {r.record_id: r for r in state.attention_rows(a.db)}
+    attention = {r.record_id: r for r in state.attention_rows(a)}
     assert set(attention) == {rejected_id}
     assert "luar Kota Jambi" in attention[rejected_id].reason
 
@@ -91,7 +91,7 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
              reason_text="Nomor RT salah", operator=OP)
     sync_once(a)
     assert _worker(a, reg_id)[0] == "rejected"
-    assert [r.record_id for r in state.attention_rows(a.db)] == [reg_id]
+    assert [r.record_id for r in state.attention_rows(a)] == [reg_id]
 
     reg = a.get(reg_id)
     reg.rt = "007"
@@ -108,7 +108,7 @@ def test_reject_then_correct_on_the_device_then_resend_then_verify(tmp_path, ser
     v.verify(client, reg_id, row["revision"], operator=OP)
     sync_once(a)
     assert _worker(a, reg_id)[0] == "verified"
-    assert state.attention_rows(a.db) == []
+    assert state.attention_rows(a) == []
 
 
 def test_a_decision_on_a_registration_changed_since_it_was_opened_is_refused(tmp_path, server):

@@ -230,7 +230,7 @@ def test_a_revoked_verifier_is_told_clearly_and_nothing_is_decided(qtbot, panel,
     seen = _open(qtbot, panel, rows[0])
     store = Store(server[1])
     try:
-        assert revoke_device(store, state.device_id(panel.worker.readonly.db))
+        assert revoke_device(store, state.device_id(panel.worker.readonly))
     finally:
         store.close()
     _decide(qtbot, panel, panel.verify_button)
@@ -251,9 +251,9 @@ def test_a_conflicting_version_side_by_side_then_kept(qtbot, panel, tmp_path):
     reg_id = next(i["id"] for i in panel.model.items if not i["possible_duplicate"])
     data = a.get(reg_id).to_dict()
     # Version 2 edited from nothing newer than 0 (e.g. a laptop restored from an old backup).
-    data.update(street="Jl. Versi Lain No. 1", device_id=state.device_id(a.db), version=2)
+    data.update(street="Jl. Versi Lain No. 1", device_id=state.device_id(a), version=2)
     client = client_for(a)
-    answer = client.push(str(uuid.uuid4()), state.device_id(a.db),
+    answer = client.push(str(uuid.uuid4()), state.device_id(a),
                          [{"record_id": reg_id, "version": 2, "base_version": 0, "data": data}])
     client.close()
     a.close()

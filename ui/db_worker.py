@@ -126,7 +126,7 @@ class DbWorker(QObject):
         from storage.registry import Registry
         from sync.state import database_file
 
-        path = database_file(registry.db)
+        path = database_file(registry)
         return cls(
             lambda: registry,
             lambda: Registry.open_readonly(path, key=registry.key, vault=registry.vault),

@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         from sync.state import get_meta
 
         try:
-            role = get_meta(self.worker.readonly.db, "device_role")
+            role = get_meta(self.worker.readonly, "device_role")
         except Exception:  # noqa: BLE001 - a database without sync tables: not enrolled
             role = ""
         self.session.set_device_role(role)

@@ -48,9 +48,9 @@ def _panel_state(registry) -> dict:
         "server_url": registry.get_setting("server_url") or "",
         "enrolled": enrolment.is_enrolled(registry),
         "last_sync_at": registry.get_setting("last_sync_at") or "",
-        "rows": state.attention_rows(registry.db),
+        "rows": state.attention_rows(registry),
         "waiting": registry.outbox_count(),
-        "path": state.database_file(registry.db),
+        "path": state.database_file(registry),
         "key": registry.key,  # the sync thread's own connection opens the encrypted file too
         "trust": enrolment.trust_of(registry),  # the city's CA, plain http allowed: the watcher
     }
