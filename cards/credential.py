@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from cards import base45, textpack
 from cards.keys import key_id_bytes
+from storage.vocabulary import show_date
 
 # Card dates are calendar days in Kota Jambi: WIB (Asia/Jakarta), UTC+7 all year, no daylight
 # saving since 1964, so a fixed offset is exact and needs no time-zone database.
@@ -292,12 +293,12 @@ def _dated_verdict(card: CardData, kid: str, revoked, today: date) -> Verdict:
         )
         return Verdict(Status.REVOKED, message, card, kid)
     if today > card.valid_until:
-        message = f"Masa berlaku kartu sudah habis pada {card.valid_until:%d-%m-%Y}."
+        message = f"Masa berlaku kartu sudah habis pada {show_date(card.valid_until)}."
         return Verdict(Status.EXPIRED, message, card, kid)
     if today < card.valid_from:
-        message = f"Kartu belum berlaku; berlaku mulai {card.valid_from:%d-%m-%Y}."
+        message = f"Kartu belum berlaku; berlaku mulai {show_date(card.valid_from)}."
         return Verdict(Status.EXPIRED, message, card, kid)
-    message = f"Kartu sah. Berlaku {card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}."
+    message = f"Kartu sah. Berlaku {show_date(card.valid_from)} s.d. {show_date(card.valid_until)}."
     return Verdict(Status.VALID, message, card, kid)
 
 

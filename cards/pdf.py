@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from cards import layout as L
 from cards.qr import qr_operators
+from storage.vocabulary import show_date
 
 LAYOUTS = ("a4", "cr80")
 # Binary (zlib only) streams: ReportLab's ASCII85 step runs in pure Python when its C accelerator
@@ -167,7 +168,7 @@ class CardRenderer:
         c.drawString(box.x, box.top - 64.5, cohort)
         c.setFont(L.FONT, 6.5)
         c.drawString(box.x, box.top - 83.5,
-                     f"{card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}")
+                     f"{show_date(card.valid_from)} s.d. {show_date(card.valid_until)}")
         c.setFont(L.FONT, 4.5)
         label = self.config.labels.get("serial", "Seri")
         c.drawString(box.x, box.y + 1, f"{label} {card.serial:06d}-{card.version}")

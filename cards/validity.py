@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from storage.vocabulary import show_date
+
 
 @dataclass(frozen=True)
 class ValidityRule:
@@ -57,8 +59,8 @@ def short_validity_warning(valid_until: date | str, today: date | None = None,
     if left >= warn_below_days:
         return ""
     if left == 0:
-        return f"Masa berlaku kartu ini sudah habis pada {valid_until:%d-%m-%Y}."
-    return (f"Kartu ini hanya berlaku {left} hari lagi (sampai {valid_until:%d-%m-%Y}), "
+        return f"Masa berlaku kartu ini sudah habis pada {show_date(valid_until)}."
+    return (f"Kartu ini hanya berlaku {left} hari lagi (sampai {show_date(valid_until)}), "
             f"kurang dari {warn_below_days} hari.")
 
 
@@ -76,4 +78,4 @@ def batch_warning(valid_untils, today: date | None = None,
     if len(ends) == 1:
         return short_validity_warning(short[0], today, warn_below_days)
     return (f"{len(short)} dari {len(ends)} kartu berlaku kurang dari {warn_below_days} hari lagi "
-            f"(paling cepat sampai {short[0]:%d-%m-%Y}).")
+            f"(paling cepat sampai {show_date(short[0])}).")

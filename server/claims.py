@@ -27,6 +27,7 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import HEIR_RELATIONSHIPS, Status
+from storage.vocabulary import show_date
 
 RECORDED, CLAIMANT, SUBMITTED, PAID, HANDED_OVER = (
     "death_recorded", "claimant_chosen", "submitted", "paid", "handed_over")
@@ -111,7 +112,7 @@ def record_death(store: Store, device: Device, record_id: str, revision: int, di
             [record_id, died_on.isoformat(), place, certificate_no, reported_by, now, RECORDED,
              now],
         )
-        reason = f"Meninggal dunia {died_on:%d-%m-%Y}"
+        reason = f"Meninggal dunia {show_date(died_on)}"
         regs.touch(db, record_id, now, status=Status.DIED.value, reason_code="meninggal",
                    status_reason=reason)
         revoked = office.revoke_cards(db, record_id, now, office.REVOKE_DIED)
@@ -211,7 +212,7 @@ def submit(store: Store, device: Device, record_id: str, submitted_on: date, ref
         _update(db, record_id, now, submitted_on=submitted_on.isoformat(),
                 submission_ref=" ".join(reference.split()), stage=SUBMITTED)
         add_event(db, record_id, "claim_submitted", device, operator, now,
-                  reason=f"Diajukan ke BPJS Ketenagakerjaan {submitted_on:%d-%m-%Y}")
+                  reason=f"Diajukan ke BPJS Ketenagakerjaan {show_date(submitted_on)}")
 
     _step(store, record_id, apply)
 
@@ -228,7 +229,7 @@ def paid(store: Store, device: Device, record_id: str, paid_on: date, amount: in
         _not_before(paid_on, claim["submitted_on"], "pembayaran", "tanggal pengajuan")
         _update(db, record_id, now, paid_on=paid_on.isoformat(), amount=amount, stage=PAID)
         add_event(db, record_id, "claim_paid", device, operator, now,
-                  reason=f"Dibayar BPJS {paid_on:%d-%m-%Y}: Rp{amount:,}".replace(",", "."))
+                  reason=f"Dibayar BPJS {show_date(paid_on)}: Rp{amount:,}".replace(",", "."))
 
     _step(store, record_id, apply)
 
@@ -246,7 +247,7 @@ def handed_over(store: Store, device: Device, record_id: str, handed_over_on: da
                 handed_to=" ".join(received_by.split()) or claim["claimant_name"],
                 stage=HANDED_OVER)
         add_event(db, record_id, "claim_handed_over", device, operator, now,
-                  reason=f"Santunan JKM diserahkan {handed_over_on:%d-%m-%Y}")
+                  reason=f"Santunan JKM diserahkan {show_date(handed_over_on)}")
 
     _step(store, record_id, apply)
 

@@ -31,7 +31,7 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import STATUS_LABELS, Status
-from storage.vocabulary import utc_now_iso
+from storage.vocabulary import show_date, utc_now_iso
 
 # Registration.to_dict() fields that are the person's own (removed by an erasure). Region,
 # occupation, cohort, kegiatan and consent fields stay: they count in statistics and identify
@@ -69,7 +69,7 @@ def withdraw(store: Store, device: Device, record_id: str, revision: int, receiv
         db.execute("INSERT INTO withdrawals (record_id, received_on, ends_on, at) "
                    "VALUES (?,?,?,?)", [record_id, received_on.isoformat(), ends_on.isoformat(),
                                         now])
-        reason = f"Persetujuan ditarik; kepesertaan berakhir {ends_on:%d-%m-%Y}"
+        reason = f"Persetujuan ditarik; kepesertaan berakhir {show_date(ends_on)}"
         changes = {"status": Status.INACTIVE.value, "reason_code": "persetujuan_ditarik",
                    "status_reason": reason}
         if row["programme_end"] and row["programme_end"] > ends_on.isoformat():
@@ -133,7 +133,7 @@ def erase(store: Store, device: Device | None, record_id: str, operator: dict) -
             raise _refuse(
                 "pdp.retention",
                 f"Data belum dapat dihapus: masa simpan {days} hari sejak kepesertaan berakhir "
-                f"({ended_on(db, row):%d-%m-%Y}) baru lewat pada {first:%d-%m-%Y}.")
+                f"({show_date(ended_on(db, row))}) baru lewat pada {show_date(first)}.")
         _erase_rows(db, row, now)
         (seq,) = Store.next_seqs(db, "erasure", [record_id])
         db.execute("INSERT INTO erasures (seq, record_id, at) VALUES (?,?,?)",

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from storage import roles
 from storage.config import load_program_config
 from storage.models import HEIR_RELATIONSHIPS, STATUS_LABELS
+from storage.vocabulary import show_date
 from sync import claims as office
 from sync import enrol as enrolment
 from sync import verifier as api
@@ -501,7 +502,7 @@ class ClaimsPanel(QWidget):
             return
         day = _day(self.died_on)
         text = (f"Catat {verifier_confirm.who(self.detail)} meninggal dunia pada "
-                f"{day:%d-%m-%Y}?\n\nKartunya dicabut, status menjadi meninggal di semua "
+                f"{show_date(day)}?\n\nKartunya dicabut, status menjadi meninggal di semua "
                 "perangkat, dan kematian tidak dapat dicatat dua kali.")
         if not self.confirm("Catat kematian?", text, "Ya, catat"):
             return

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.labels import t
 from ui.registration_form import DRAFT_KEY, RegistrationForm
+from ui.timefmt import format_date
 
 
 def describe_when(saved_at: str) -> str:
@@ -23,7 +24,7 @@ def describe_when(saved_at: str) -> str:
         moment = datetime.fromisoformat(saved_at)
     except (TypeError, ValueError):
         return saved_at or "?"
-    return t("draft.when", day=moment.strftime("%d-%m-%Y"), clock=moment.strftime("%H:%M"))
+    return t("draft.when", day=format_date(moment), clock=moment.strftime("%H:%M"))
 
 
 def offer_text(draft: dict) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -478,7 +477,7 @@ class VerifierPanel(QWidget):
         self.events = {**self.events, **{e["id"]: e.get("name") or e["id"] for e in events}}
         labels = {}
         for e in events:
-            day = _date(e.get("held_on"))
+            day = format_date(e.get("held_on"))
             name = e.get("name") or e["id"]
             labels[e["id"]] = f"{name} ({day})" if day else name
         self._fill_lookup(self.event_combo, labels, ordered=True)
@@ -730,7 +729,7 @@ class VerifierPanel(QWidget):
             ("Nomor peserta", reg.get("member_number") or ""),
             ("Nama", data.get("full_name", "")),
             ("NIK", data.get("nik", "")),
-            ("Lahir", f"{data.get('birth_place', '')}, {_date(data.get('birth_date'))}"),
+            ("Lahir", f"{data.get('birth_place', '')}, {format_date(data.get('birth_date'))}"),
             ("Jenis kelamin", {"L": "Laki-laki", "P": "Perempuan"}.get(data.get("sex"), "")),
             ("Alamat", f"{data.get('street', '')} RT {data.get('rt', '')}/RW {data.get('rw', '')}"),
             ("Kelurahan", kel.name if kel else data.get("kelurahan_code", "")),
@@ -925,10 +924,3 @@ def _flags(item: dict) -> str:
     if item.get("correction_pending"):
         flags.append("koreksi menunggu verifikasi")
     return ", ".join(flags)
-
-
-def _date(value: str | None) -> str:
-    try:
-        return date.fromisoformat(value).strftime("%d-%m-%Y") if value else ""
-    except ValueError:
-        return value or ""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from cards import desk
 from cards.credential import Status, Verdict, display_name
 from cards.verify import load_context, verify_image, verify_text
+from storage.vocabulary import show_date
 
 TITLES = {
     Status.VALID: ("KARTU SAH", "#1b7f3b"),
@@ -108,7 +109,7 @@ class VerifyPanel(QWidget):
         if card is not None:
             self.details.setText(
                 f"Nama: {display_name(card)}\nNomor peserta: {card.member_number}\n"
-                f"Berlaku: {card.valid_from:%d-%m-%Y} s.d. {card.valid_until:%d-%m-%Y}\n"
+                f"Berlaku: {show_date(card.valid_from)} s.d. {show_date(card.valid_until)}\n"
                 f"Seri {card.serial}, versi {card.version}")
         else:
             self.details.setText("")
