@@ -149,15 +149,16 @@ def run_revocations(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from cards.desk import now_iso, revocation_list
+    from cards.desk import revocation_list
     from cards.verify import revocation_document
+    from storage.vocabulary import utc_now_iso
 
     try:
         registry = _open_registry(args, readonly=True, roles=None)
     except Refused as exc:
         return _refused(exc)
     try:
-        document = revocation_document(revocation_list(registry), now_iso())
+        document = revocation_document(revocation_list(registry), utc_now_iso())
     finally:
         registry.close()
     Path(args.out).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
@@ -203,15 +204,16 @@ def run_print(args: argparse.Namespace) -> int:
 
 
 def run_handover(args: argparse.Namespace) -> int:
-    from cards.desk import CardDeskError, mark_handed_over
+    from cards.desk import CardDeskError
+    from ops.cards import hand_over
 
     try:
         registry = _open_registry(args)
     except Refused as exc:
         return _refused(exc)
     try:
-        mark_handed_over(registry, args.registration_id, received_by=args.to,
-                         operator=args.operator_name)
+        hand_over(registry, args.registration_id, received_by=args.to,
+                  operator=args.operator_name)
     except CardDeskError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -223,25 +225,18 @@ def run_handover(args: argparse.Namespace) -> int:
 
 def run_reprint(args: argparse.Namespace) -> int:
     """An enrolled card desk asks the server (whose key every device trusts); a device without
-    a server (the demo) signs with its own demo key, as before."""
-    from cards.desk import CardDeskError, reprint
-    from cards.keys import ensure_demo_key
-    from sync.card_steps import reprint_on_server
+    a server (the demo) signs with its own demo key, as before (ops/cards.py)."""
+    from cards.desk import CardDeskError
+    from ops.cards import reprint
     from sync.client import SyncError
-    from sync.enrol import is_enrolled
 
     try:
         registry = _open_registry(args)
     except Refused as exc:
         return _refused(exc)
     try:
-        if is_enrolled(registry):
-            serial, version = reprint_on_server(registry, args.registration_id, args.reason,
-                                                operator=args.operator_name)
-        else:
-            signer = ensure_demo_key(_data_dir(args))
-            serial, version = reprint(registry, args.registration_id, args.reason,
-                                      operator=args.operator_name, signer=signer)
+        serial, version = reprint(registry, args.registration_id, args.reason,
+                                  operator=args.operator_name, data_dir=_data_dir(args))
     except (CardDeskError, SyncError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -11,12 +11,13 @@ import json
 import pytest
 
 from cards.verify import load_context, verify_text
+from ops.demo import CHOICE_FILE, MIN_COUNT, DemoChoice
 from storage.models import Status
 from storage.registry import RegistrationFilter
 from sync import verifier as api
 from sync.enrol import client_for
 from ui.app import build_window, open_worker
-from ui.demo_mode import CHOICE_FILE, MIN_COUNT, DemoChoice, DemoMode, install_demo
+from ui.demo_mode import DemoMode, install_demo
 
 WAIT = 30_000
 EVERY_STATUS = (Status.REGISTERED, Status.RECEIVED, Status.VERIFIED, Status.REJECTED,

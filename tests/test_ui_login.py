@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from ui import app as app_module
-from ui.db_worker import DbWorker
-from ui.demo_mode import (
+from ops.demo import (
     CHOICE_FILE,
     DEMO_OPERATORS,
     DEMO_PASSWORD,
     DemoChoice,
     create_demo_operators,
-    demo_hint,
 )
+from ui import app as app_module
+from ui.db_worker import DbWorker
+from ui.demo_mode import demo_hint
 from ui.login import FirstAdminDialog, LoginDialog
 
 PASSWORD = "rahasia-jambi"

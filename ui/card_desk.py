@@ -6,9 +6,10 @@ Printing rasterises that same PDF page by page (cards/raster.py) and paints the 
 QPrinter, also off the main thread, so the printed card is exactly the saved one. Only when the
 PDF or the print job is complete are the cards recorded as printed, through the DbWorker.
 
-A reprint on a desk enrolled with the server is asked of the server on the panel's thread pool
-(the database worker only reads the card version before and keeps the answer after); a device
-without a server signs it locally with its demo key.
+Hand-over and reprint are ops/cards.py, shared with the command line. A reprint on a desk
+enrolled with the server is asked of the server on the panel's thread pool (the database worker
+only reads the card version before and keeps the answer after); a device without a server signs
+it locally with its demo key.
 
 Every print, hand-over and reprint names the operator logged in to the window (ui/session.py),
 read on the main thread when the step starts, never inside a background job. Only an operator
@@ -58,14 +59,12 @@ from PySide6.QtWidgets import (
 )
 
 from cards import desk, validity
-from cards.keys import ensure_demo_key
 from cards.pdf import BatchCancelled, render_pdf
 from cards.raster import rasterise_page
+from ops import cards as card_ops
 from storage import roles
 from storage.models import COHORT_LABELS
-from sync import card_steps
 from sync.client import SyncError
-from sync.enrol import client_for, is_enrolled
 
 PAGE_SIZE = 200
 COLUMNS = ("Nama", "NIK", "Nomor peserta", "Kelompok", "Kelurahan", "Seri/versi", "Berlaku s.d.")
@@ -202,21 +201,6 @@ class _ServerCall(QRunnable):
             self.relay.failed.emit(self.number, exc)
         else:
             self.relay.done.emit(self.number, result)
-
-
-def _reprint_plan(registry, reg_id: str) -> tuple:
-    """On the database worker, reading only: ("local",) on a device without a server, or
-    ("server", client, card version held here) for the request to send."""
-    if not is_enrolled(registry):
-        return ("local",)
-    version = desk.current_card_version(registry, reg_id)  # before a client is made to close
-    return "server", client_for(registry), version
-
-
-def _local_reprint(registry, reg_id: str, reason: str, operator: str,
-                   data_dir: Path | None) -> tuple[int, int]:
-    signer = ensure_demo_key(data_dir or desk.data_dir_of(registry))
-    return desk.reprint(registry, reg_id, reason, operator=operator, signer=signer)
 
 
 def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event | None = None,
@@ -618,8 +602,8 @@ class CardDeskPanel(QWidget):
             return
         operator = self.who()
         self.worker.call(
-            lambda registry: desk.mark_handed_over(registry, reg_id, received_by=received_by,
-                                                   operator=operator),
+            lambda registry: card_ops.hand_over(registry, reg_id, received_by=received_by,
+                                                operator=operator),
             on_result=on_done, on_error=self._show_error, changes=True,
         )
 
@@ -643,38 +627,34 @@ class CardDeskPanel(QWidget):
 
         failed = lambda exc: self._reprint_failed(exc, on_error)  # noqa: E731
 
-        def planned(plan: tuple) -> None:
-            if plan[0] == "server":
-                self._send_reprint(reg_id, reason, plan[1], plan[2], operator, on_done, on_error)
+        def planned(plan: card_ops.ReprintPlan) -> None:
+            if plan.on_server:
+                self._send_reprint(plan, reason, operator, on_done, on_error)
                 return
-            self.worker.call(_local_reprint, reg_id, reason, operator, data_dir,
-                             on_result=lambda result: self._reprinted(result, on_done),
-                             on_error=failed, changes=True)
+            self.worker.call(
+                lambda registry: card_ops.reprint_locally(registry, reg_id, reason,
+                                                          operator=operator, data_dir=data_dir),
+                on_result=lambda result: self._reprinted(result, on_done),
+                on_error=failed, changes=True)
 
-        self.worker.call(_reprint_plan, reg_id, on_result=planned, on_error=failed)
+        self.worker.call(card_ops.plan_reprint, reg_id, on_result=planned, on_error=failed)
 
-    def _send_reprint(self, reg_id: str, reason: str, client, card_version: int, operator: Any,
+    def _send_reprint(self, plan: card_ops.ReprintPlan, reason: str, operator: Any,
                       on_done, on_error) -> None:
         self._reprinting = True
         self.reprint_button.setEnabled(False)
         self.note.setText("Meminta kartu baru ke server…")
-
-        def send() -> dict:
-            try:
-                return card_steps.send_reprint(client, reg_id, card_version, reason,
-                                               operator=operator)
-            finally:
-                client.close()
+        failed = lambda exc: self._reprint_failed(exc, on_error)  # noqa: E731
 
         def answered(answer: dict) -> None:
-            self.worker.call(lambda registry: card_steps.keep_reprint(
-                                 registry, reg_id, answer, card_version, reason,
-                                 operator=operator),
-                             on_result=lambda result: self._reprinted(result, on_done),
-                             on_error=lambda exc: self._reprint_failed(exc, on_error),
-                             changes=True)
+            self.worker.call(
+                lambda registry: card_ops.keep_answer(registry, plan, answer, reason,
+                                                      operator=operator),
+                on_result=lambda result: self._reprinted(result, on_done),
+                on_error=failed, changes=True)
 
-        self._start_call(send, answered, lambda exc: self._reprint_failed(exc, on_error))
+        self._start_call(lambda: card_ops.ask_server(plan, reason, operator=operator),
+                         answered, failed)
 
     def _reprinted(self, result: tuple[int, int], on_done) -> None:
         self._reprinting = False
