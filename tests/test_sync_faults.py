@@ -105,3 +105,29 @@ def test_server_killed_mid_batch_and_restarted(tmp_path):
         _assert_exactly_once(device, server_dir)
     finally:
         server.kill()
+
+
+def test_a_failed_push_keeps_attempts_and_reason_in_the_outbox(tmp_path):
+    import pytest
+    from sync_util import free_port
+
+    from sync.client import Offline
+
+    server_dir = tmp_path / "server"
+    with server_in_thread(server_dir) as url:
+        device = enrolled_device(tmp_path / "device.sqlite3", url, server_dir)
+        fill_demo_data(device, 5, seed=23)
+        # Nothing listens on this port: every batch fails as unreachable.
+        dead = _client(device, f"http://127.0.0.1:{free_port()}", attempts=1)
+        with pytest.raises(Offline):
+            run_sync(device, dead)
+        dead.close()
+        waiting = device.outbox_pending(10)
+        assert len(waiting) == 5
+        # Two unreachable batches in a row end the run; each try is counted once per entry.
+        assert {e.attempts for e in waiting} == {2}
+        assert {e.last_error for e in waiting} == {Offline.message}
+        client = _client(device, url)
+        report = run_sync(device, client)  # the link is back: the same entries go up
+        client.close()
+        assert report.remaining == 0 and report.accepted == 5
