@@ -27,7 +27,7 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import HEIR_RELATIONSHIPS, Status
-from storage.vocabulary import show_date
+from storage.vocabulary import REASON_DIED, show_date
 
 RECORDED, CLAIMANT, SUBMITTED, PAID, HANDED_OVER = (
     "death_recorded", "claimant_chosen", "submitted", "paid", "handed_over")
@@ -113,10 +113,10 @@ def record_death(store: Store, device: Device, record_id: str, revision: int, di
              now],
         )
         reason = f"Meninggal dunia {show_date(died_on)}"
-        regs.touch(db, record_id, now, status=Status.DIED.value, reason_code="meninggal",
+        regs.touch(db, record_id, now, status=Status.DIED.value, reason_code=REASON_DIED,
                    status_reason=reason)
-        revoked = office.revoke_cards(db, record_id, now, office.REVOKE_DIED)
-        add_event(db, record_id, "death_recorded", device, operator, now, "meninggal",
+        revoked = office.revoke_cards(db, record_id, now, REASON_DIED)
+        add_event(db, record_id, "death_recorded", device, operator, now, REASON_DIED,
                   reason + (f"; {revoked} kartu dicabut" if revoked else ""))
 
     decide(store, record_id, revision, apply)

@@ -19,7 +19,6 @@ from storage.models import Status
 # Statuses of a member whose cover is (or was until now) paid by the city.
 MEMBER_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
 ENDED_STATUSES = {Status.DIED.value, Status.INACTIVE.value}
-REVOKE_DIED, REVOKE_WITHDRAWN = "meninggal", "persetujuan_ditarik"
 
 
 def office_config():

@@ -31,7 +31,7 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import STATUS_LABELS, Status
-from storage.vocabulary import show_date, utc_now_iso
+from storage.vocabulary import REASON_ERASED, REASON_WITHDRAWN, show_date, utc_now_iso
 
 # Registration.to_dict() fields that are the person's own (removed by an erasure). Region,
 # occupation, cohort, kegiatan and consent fields stay: they count in statistics and identify
@@ -70,14 +70,14 @@ def withdraw(store: Store, device: Device, record_id: str, revision: int, receiv
                    "VALUES (?,?,?,?)", [record_id, received_on.isoformat(), ends_on.isoformat(),
                                         now])
         reason = f"Persetujuan ditarik; kepesertaan berakhir {show_date(ends_on)}"
-        changes = {"status": Status.INACTIVE.value, "reason_code": "persetujuan_ditarik",
+        changes = {"status": Status.INACTIVE.value, "reason_code": REASON_WITHDRAWN,
                    "status_reason": reason}
         if row["programme_end"] and row["programme_end"] > ends_on.isoformat():
             changes["programme_end"] = ends_on.isoformat()
         regs.touch(db, record_id, now, **changes)
-        revoked = office.revoke_cards(db, record_id, now, office.REVOKE_WITHDRAWN)
+        revoked = office.revoke_cards(db, record_id, now, REASON_WITHDRAWN)
         add_event(db, record_id, "consent_withdrawn", device, operator, now,
-                  "persetujuan_ditarik", reason + (f"; {revoked} kartu dicabut" if revoked else ""))
+                  REASON_WITHDRAWN, reason + (f"; {revoked} kartu dicabut" if revoked else ""))
 
     decide(store, record_id, revision, apply)
 
@@ -143,7 +143,7 @@ def erase(store: Store, device: Device | None, record_id: str, operator: dict) -
                                 "kpj_numbers"],
                      "ended_on": ended_on(db, row).isoformat()})
         office.audit(db, "pdp_erasure", device, operator, now, record_id=record_id, detail=tomb)
-        add_event(db, record_id, "erased", device, operator, now, "pdp_erasure",
+        add_event(db, record_id, "erased", device, operator, now, REASON_ERASED,
                   "Data pribadi dihapus atas permintaan (UU 27/2022)")
 
     with store.write() as db:  # the writer's connection: freed pages are zeroed meanwhile

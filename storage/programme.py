@@ -18,14 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-OFFICE_EVENTS = {"death_recorded", "claim_claimant", "claim_documents", "claim_submitted",
-                 "claim_paid", "claim_handed_over", "consent_withdrawn", "erased"}
-STEP_LABELS = {
-    "death_recorded": "Kematian dicatat", "claim_claimant": "Penerima klaim dipilih",
-    "claim_documents": "Dokumen klaim diperiksa", "claim_submitted": "Klaim diajukan ke BPJS",
-    "claim_paid": "Klaim dibayar BPJS", "claim_handed_over": "Santunan diserahkan",
-    "consent_withdrawn": "Persetujuan ditarik", "erased": "Data pribadi dihapus",
-}
+from storage.vocabulary import OFFICE_STEP_LABELS
+
+OFFICE_EVENTS = frozenset(OFFICE_STEP_LABELS)  # the programme office's steps a device keeps
 # Registration.to_dict() fields of the person (server/pdp.py PERSONAL_FIELDS).
 _BLANK = {"nik": "", "full_name": "", "birth_place": "", "birth_date": None, "sex": "",
           "street": "", "rt": "", "rw": "", "postal_code": "", "phone": "",
@@ -136,7 +131,7 @@ def office_steps(db, record_id: str) -> list[dict]:
     """The claim and PDP steps of a record, oldest first, with Indonesian labels."""
     rows = db.execute("SELECT event, at, by, reason FROM office_steps WHERE record_id = ? "
                       "ORDER BY at", [record_id]).fetchall()
-    return [{"event": e, "label": STEP_LABELS.get(e, e), "at": at, "by": by, "reason": reason}
+    return [{"event": e, "label": OFFICE_STEP_LABELS.get(e, e), "at": at, "by": by, "reason": reason}
             for e, at, by, reason in rows]
 
 
