@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
@@ -305,7 +305,3 @@ def _dated_verdict(card: CardData, kid: str, revoked, today: date) -> Verdict:
 def display_name(card: CardData) -> str:
     """The name as the verifier shows it: a shortened name ends with an ellipsis."""
     return card.name + ("…" if card.name_shortened else "")
-
-
-def with_version(card: CardData, version: int) -> CardData:
-    return replace(card, version=version)

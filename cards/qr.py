@@ -28,11 +28,6 @@ def qr_matrix(text: str) -> tuple[int, bytes]:
     return image.shape[0], bytes(memoryview(image))
 
 
-def qr_version(text: str) -> int:
-    size, _ = qr_matrix(text)
-    return (size - 17) // 4
-
-
 # Operator text for each run, by (modules per side, span in the padded matrix). A span fixes the
 # row, column and length, so there are at most a few ten thousand per size, and after a few hundred
 # cards nearly every run is found here instead of being formatted again.

@@ -167,11 +167,6 @@ def applied_migrations(db: Database) -> list[str]:
     return [m.name for m in MIGRATIONS.applied(db)]
 
 
-def schema_version(db: Database) -> int:
-    """How many migrations of this app's set the database has."""
-    return len(applied_migrations(db))
-
-
 def _inspect(path: Path, busy_timeout_ms: int, key: bytes | None = None) -> list[str]:
     """Applied migration names of an existing file, read without changing it."""
     with storage_errors():

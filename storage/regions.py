@@ -110,9 +110,6 @@ class RegionData:
     def is_province(self, pp: str) -> bool:
         return _plain(pp) in self.provinces
 
-    def province_name(self, pp: str) -> str:
-        return self.provinces.get(_plain(pp), "")
-
     def is_current_kabkota(self, ppkk: str) -> bool:
         return _plain(ppkk) in self.kabkota_current
 
