@@ -275,8 +275,8 @@ def _progress_line(started: float, label: str = "Data contoh"):
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
+    from ops.demo import fill_and_fund
     from storage.db import StorageError
-    from storage.demo import fill_demo_data
     from storage.paths import database_path
 
     if args.count < 1:
@@ -291,12 +291,9 @@ def run_demo_data(args: argparse.Namespace) -> int:
     try:
         registry = opened.registry
         try:
-            made: list[str] = []  # the demo funds only what it made, never an imported row
-            done = fill_demo_data(registry, args.count, seed=args.seed,
-                                  progress=_progress_line(time.perf_counter()), made=made)
-            from cards.demo import fund_demo_members  # lazy: only this command needs cards
-
-            funded = fund_demo_members(registry, path.parent, seed=args.seed, ids=made)
+            done, funded = fill_and_fund(registry, args.count, seed=args.seed,
+                                         data_dir=path.parent,
+                                         progress=_progress_line(time.perf_counter()))
         finally:
             registry.close()
     except StorageError as exc:
@@ -337,15 +334,14 @@ def run_import_csv(args: argparse.Namespace) -> int:
 
 
 def _import_list(args: argparse.Namespace, registry, operator: str):
+    """ops/imports.py's steps, as the window runs them, with the mapping from --map/--map-file."""
+    from ops.imports import event_named, import_list, open_list
     from storage import import_mapping as mapping_rules
-    from storage.import_run import GROUP_SIZE, run_import
-    from storage.import_table import load_table
-    from storage.registry import now_iso
+    from storage.import_run import GROUP_SIZE
 
-    table = load_table(args.file, sheet=args.sheet or None)
+    table, mapping, kept = open_list(registry, args.file, sheet=args.sheet or None)
     for notice in table.notices:
         print(notice, file=sys.stderr)
-    mapping, kept = mapping_rules.initial(registry, table.headers)
     pairs = []
     if args.map_file:
         pairs += mapping_rules.read_map_file(args.map_file)
@@ -363,17 +359,13 @@ def _import_list(args: argparse.Namespace, registry, operator: str):
     if described:
         print(("Pemetaan kolom (tersimpan dari impor sebelumnya): " if kept and not pairs
                else "Pemetaan kolom: ") + "; ".join(described), file=sys.stderr)
-    event_id = (_event_id(registry, args.event, operator)
+    event_id = (event_named(registry, args.event, operator)
                 if args.event and not args.dry_run else None)
-    report = run_import(registry, table, mapping, operator=operator, event_id=event_id,
-                        accept_warnings=args.accept_warnings, dry_run=args.dry_run,
-                        group_size=args.group_size or GROUP_SIZE,
-                        progress=_progress_line(time.perf_counter(),
-                                                "Uji coba" if args.dry_run else "Impor"))
-    if not args.dry_run and not mapping_rules.is_documented(table.headers):
-        mapping_rules.remember(registry, table.headers, mapping, source=table.name,
-                               now=now_iso())
-    return report
+    return import_list(registry, table, mapping, operator=operator, event_id=event_id,
+                       accept_warnings=args.accept_warnings, dry_run=args.dry_run,
+                       group_size=args.group_size or GROUP_SIZE,
+                       progress=_progress_line(time.perf_counter(),
+                                               "Uji coba" if args.dry_run else "Impor"))
 
 
 def _print_import_report(report) -> None:
@@ -395,13 +387,3 @@ def _print_import_report(report) -> None:
         print(f"  baris {row.line} ({row.nik_masked} {row.full_name}): {row.reasons[0]}")
     if len(report.skipped) > 20:
         print(f"  … dan {_id(len(report.skipped) - 20)} baris lain tidak didaftarkan.")
-
-
-def _event_id(registry, name: str, operator: str) -> str:
-    """The kegiatan with this name; created (held today) when there is none yet."""
-    from datetime import date
-
-    for event in registry.events():
-        if event.name == " ".join(name.split()):
-            return event.id
-    return registry.add_event(name, date.today(), operator=operator).id

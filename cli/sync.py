@@ -72,17 +72,17 @@ def run_sync_command(args) -> int:
 
 
 def run_enrol_command(args) -> int:
+    from ops.enrolment import enrol_device, read_ca_file
     from storage.db import StorageError
     from sync.client import SyncError
-    from sync.enrol import enrol, read_ca_file
 
     registry = None
     try:
         # The CA file first: a wrong path is reported before the operator's password is asked.
         ca_pem = read_ca_file(args.ca_file) if args.ca_file else ""
         registry = _open_registry(args, ENROLS)
-        result = enrol(registry, args.server, args.code, args.name, ca_pem=ca_pem,
-                       allow_insecure_http=args.allow_insecure_http)
+        result = enrol_device(registry, args.server, args.code, args.name, ca_pem=ca_pem,
+                              allow_insecure_http=args.allow_insecure_http)
     except Refused as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 2

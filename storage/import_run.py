@@ -194,30 +194,3 @@ class _DryJudge:
                     self.planned.add(reg)
                 verdicts.append((result, saved))
         return verdicts
-
-
-# --- the window's steps (run on its database thread) ---------------------------------------
-
-
-def open_list(registry, path, *, sheet: str | None = None, progress=None):
-    """(table, mapping to start from, whether it was remembered) for the import dialog."""
-    from storage.import_mapping import initial
-    from storage.import_table import load_table
-
-    table = load_table(path, sheet=sheet)
-    mapping, kept = initial(registry, table.headers)
-    return table, mapping, kept
-
-
-def import_and_remember(registry, table, mapping: list[str], *, operator: str,
-                        progress=None, cancel=None, **options) -> ImportReport:
-    """The import, then the mapping kept for the next list with these headers (unless the
-    headers are the documented ones: nothing to remember)."""
-    from storage.import_mapping import is_documented, remember
-    from storage.vocabulary import local_now_iso
-
-    report = run_import(registry, table, mapping, operator=operator, progress=progress,
-                        cancel=cancel, **options)
-    if not is_documented(table.headers):
-        remember(registry, table.headers, mapping, source=table.name, now=local_now_iso())
-    return report

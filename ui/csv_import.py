@@ -5,7 +5,7 @@ reading the file; then the import dialog (ui/import_dialog.py: the mapping step 
 run, whose counts are shown before anything is saved); then the import in groups, with progress
 and Batal. The result box lists the rows not registered, which can be saved as a CSV to fix.
 A list with the documented headings imported by a script (`accept_warnings` given) skips the
-dialog.
+dialog. The steps themselves are ops/imports.py's, the same as `main.py import`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ImportFlow(QObject):
         self.table = None
         self.dialog = None
         self.report = None
-        from storage.import_run import open_list
+        from ops.imports import open_list
 
         self.task = LongTask(window, window.worker, t("import.title"), t("import.reading"),
                              open_list, path)
@@ -78,10 +78,10 @@ class ImportFlow(QObject):
                 "group_size": self.group_size or GROUP_SIZE}
 
     def _dry_run(self, mapping: list[str], accept_warnings: bool) -> None:
-        from storage.import_run import run_import
+        from ops.imports import import_list
 
         options = self._options(accept_warnings)
-        job = functools.partial(run_import, operator=self.window.form.operator,
+        job = functools.partial(import_list, operator=self.window.form.operator,
                                 dry_run=True, **options)
         self.dialog.set_busy(True)
         self.task = LongTask(self.dialog, self.window.worker, t("import.title"),
@@ -101,9 +101,9 @@ class ImportFlow(QObject):
         self._start_import(mapping, accept_warnings)
 
     def _start_import(self, mapping: list[str], accept_warnings: bool) -> None:
-        from storage.import_run import import_and_remember
+        from ops.imports import import_list
 
-        job = functools.partial(import_and_remember, operator=self.window.form.operator,
+        job = functools.partial(import_list, operator=self.window.form.operator,
                                 **self._options(accept_warnings))
         self.task = LongTask(self.window, self.window.worker, t("import.title"),
                              t("import.progress"), job, self.table, mapping)

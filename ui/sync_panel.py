@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ops.enrolment import enrol_device
 from sync import enrol as enrolment
 from sync import state
 from sync.client import SyncClient, SyncError
@@ -54,13 +55,6 @@ def _panel_state(registry) -> dict:
         "key": registry.key,  # the sync thread's own connection opens the encrypted file too
         "trust": enrolment.trust_of(registry),  # the city's CA, plain http allowed: the watcher
     }
-
-
-def _enrol(registry, server_url: str, code: str, ca_file: str = "",
-           allow_insecure_http: bool = False) -> enrolment.Enrolment:
-    ca_pem = enrolment.read_ca_file(ca_file) if ca_file else ""
-    return enrolment.enrol(registry, server_url, code, ca_pem=ca_pem,
-                           allow_insecure_http=allow_insecure_http)
 
 
 class SyncThread(QThread):
@@ -233,9 +227,10 @@ class SyncPanel(QWidget):
             return
         self.enrol_button.setEnabled(False)
         self.status_label.setText("Mendaftarkan perangkat…")
-        self.worker.call(_enrol, url, code, self.ca_edit.text().strip(),
-                         self.insecure_check.isChecked(), on_result=self._enrolled,
-                         on_error=self._enrol_failed)
+        ca_file, insecure = self.ca_edit.text().strip(), self.insecure_check.isChecked()
+        self.worker.call(lambda registry: enrol_device(registry, url, code, ca_file=ca_file,
+                                                       allow_insecure_http=insecure),
+                         on_result=self._enrolled, on_error=self._enrol_failed)
 
     def _choose_ca_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Sertifikat CA kota", "",
