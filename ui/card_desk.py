@@ -64,18 +64,19 @@ from cards.raster import rasterise_page
 from ops import cards as card_ops
 from storage import roles
 from storage.models import COHORT_LABELS
+from storage.vocabulary import REPRINT_REASONS
 from sync.client import SyncError
+from ui.labels import t, term
+from ui.timefmt import format_date
 
 PAGE_SIZE = 200
-COLUMNS = ("Nama", "NIK", "Nomor peserta", "Kelompok", "Kelurahan", "Seri/versi", "Berlaku s.d.")
-VIEWS = {
-    "ready": ("Siap cetak", desk.members_ready_to_print, desk.count_ready_to_print),
-    "hand_over": ("Siap diserahkan", desk.cards_to_hand_over, desk.count_to_hand_over),
-    "all": ("Semua kartu", desk.current_cards, desk.count_current_cards),
+COLUMNS = ("name", "nik", "member", "cohort", "kelurahan", "serial", "valid_until")  # desk.col.*
+VIEWS = {  # titled by the label "desk.view.<key>"
+    "ready": (desk.members_ready_to_print, desk.count_ready_to_print),
+    "hand_over": (desk.cards_to_hand_over, desk.count_to_hand_over),
+    "all": (desk.current_cards, desk.count_current_cards),
 }
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-NOT_ALLOWED = ("Peran Anda tidak dapat mencetak, menyerahkan atau mencetak ulang kartu. "
-               "Tindakan ini untuk petugas loket kartu atau admin.")
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -99,10 +100,10 @@ class CardRowsModel(QAbstractTableModel):
         self.endResetModel()
 
     def total(self) -> int:
-        return VIEWS[self.view][2](self.reader, self.filters)
+        return VIEWS[self.view][1](self.reader, self.filters)
 
     def _page(self, offset: int) -> list[desk.CardRow]:
-        return VIEWS[self.view][1](self.reader, self.filters, offset=offset, limit=PAGE_SIZE)
+        return VIEWS[self.view][0](self.reader, self.filters, offset=offset, limit=PAGE_SIZE)
 
     def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -127,7 +128,7 @@ class CardRowsModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+            return t(f"desk.col.{COLUMNS[section]}")
         return None
 
     def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -141,15 +142,11 @@ class CardRowsModel(QAbstractTableModel):
         kelurahan = self.reader.regions.kelurahan(row.kelurahan_code)
         values = (
             row.full_name, row.nik_masked, row.member_number,
-            COHORT_LABELS.get(row.cohort, row.cohort),
+            term("cohort", row.cohort),
             kelurahan.name if kelurahan else row.kelurahan_code,
-            f"{row.serial}/{row.version}", _dmy(row.valid_until),
+            f"{row.serial}/{row.version}", format_date(row.valid_until),
         )
         return values[index.column()]
-
-
-def _dmy(iso: str) -> str:
-    return f"{iso[8:10]}-{iso[5:7]}-{iso[:4]}" if len(iso) >= 10 else iso
 
 
 class CardJob(QObject):
@@ -208,14 +205,14 @@ def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event 
     """Paint each PDF page, rasterised at `dpi`, over the whole paper; aborts on cancel."""
     painter = QPainter()
     if not painter.begin(printer):
-        raise OSError("Printer tidak dapat dibuka. Periksa printer, lalu coba lagi.")
+        raise OSError(t("desk.printer_failed"))
     try:
         for page in range(1, pages + 1):
             if cancel is not None and cancel.is_set():
                 printer.abort()
                 raise BatchCancelled()
             if page > 1 and not printer.newPage():
-                raise OSError("Printer berhenti di tengah pekerjaan.")
+                raise OSError(t("desk.printer_stopped"))
             image = QImage.fromData(rasterise_page(pdf, page, dpi), "PNG")
             # True size from the paper's corner (full-page mode): never stretched to the paper,
             # so a card stays 85.60 x 53.98 mm whatever paper the printer reports.
@@ -270,22 +267,22 @@ class CardDeskPanel(QWidget):
 
     def _build(self) -> None:
         self.view_box = QComboBox(self)
-        for key, (label, _, _) in VIEWS.items():
-            self.view_box.addItem(label, key)
+        for key in VIEWS:
+            self.view_box.addItem(t(f"desk.view.{key}"), key)
         self.kecamatan = QComboBox(self)
-        self.kecamatan.addItem("Semua kecamatan", "")
+        self.kecamatan.addItem(t("desk.all_kecamatan"), "")
         regions = self.worker.readonly.regions
         for kec in regions.kecamatan_list():
             self.kecamatan.addItem(kec.name, kec.code)
         self.kelurahan = QComboBox(self)
         self.cohort = QComboBox(self)
-        self.cohort.addItem("Semua kelompok", "")
-        for value, label in COHORT_LABELS.items():
-            self.cohort.addItem(label, value.value)
+        self.cohort.addItem(t("desk.all_cohorts"), "")
+        for value in COHORT_LABELS:
+            self.cohort.addItem(term("cohort", value.value), value.value)
         self.event = QComboBox(self)
         self._fill_events()
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Cari nama atau nomor peserta")
+        self.search.setPlaceholderText(t("desk.search"))
         self.search.setClearButtonEnabled(True)
         self._fill_kelurahan()
 
@@ -302,14 +299,14 @@ class CardDeskPanel(QWidget):
         self.note.setObjectName("card_note")
 
         self.layout_box = QComboBox(self)
-        self.layout_box.addItem("A4, 10 kartu per lembar", "a4")
-        self.layout_box.addItem("Printer kartu (CR80), satu kartu per halaman", "cr80")
-        self.select_all_button = QPushButton("Pilih &semua", self)
-        self.preview_button = QPushButton("&Pratinjau…", self)
-        self.print_button = QPushButton("&Cetak…", self)
-        self.save_button = QPushButton("Simpan sebagai &PDF…", self)
-        self.handover_button = QPushButton("Tandai sudah &diserahkan…", self)
-        self.reprint_button = QPushButton("Cetak &ulang…", self)
+        self.layout_box.addItem(t("desk.layout.a4"), "a4")
+        self.layout_box.addItem(t("desk.layout.cr80"), "cr80")
+        self.select_all_button = QPushButton(t("desk.select_all"), self)
+        self.preview_button = QPushButton(t("desk.preview"), self)
+        self.print_button = QPushButton(t("desk.print"), self)
+        self.save_button = QPushButton(t("desk.save_pdf"), self)
+        self.handover_button = QPushButton(t("desk.hand_over"), self)
+        self.reprint_button = QPushButton(t("desk.reprint"), self)
 
         filters = QHBoxLayout()
         for widget in (self.view_box, self.kecamatan, self.kelurahan, self.cohort, self.event):
@@ -344,7 +341,7 @@ class CardDeskPanel(QWidget):
     def _fill_kelurahan(self) -> None:
         self.kelurahan.blockSignals(True)
         self.kelurahan.clear()
-        self.kelurahan.addItem("Semua kelurahan", "")
+        self.kelurahan.addItem(t("desk.all_kelurahan"), "")
         code = self.kecamatan.currentData()
         if code:
             for kel in self.worker.readonly.regions.kelurahan_list(code):
@@ -355,8 +352,8 @@ class CardDeskPanel(QWidget):
     def _fill_events(self) -> None:
         """The kegiatan of the cards this desk holds (most registered on other devices, whose
         kegiatan names this device may not know). Refilled as cards arrive in sync."""
-        events = [("", "Semua kegiatan")] + [
-            (event_id, name or f"Kegiatan {event_id[-8:]} (dari perangkat lain)")
+        events = [("", t("desk.all_events"))] + [
+            (event_id, name or t("desk.other_event", code=event_id[-8:]))
             for event_id, name in desk.card_events(self.worker.readonly)
         ]
         current = [(self.event.itemData(i), self.event.itemText(i))
@@ -388,7 +385,8 @@ class CardDeskPanel(QWidget):
         self._fill_events()
         self.model.reload(self.view_box.currentData(), self.filters())
         view = self.view_box.currentData()
-        self.count_label.setText(f"{VIEWS[view][0]}: {self.model.total()} kartu")
+        self.count_label.setText(t("desk.count", view=t(f"desk.view.{view}"),
+                                   n=self.model.total()))
         ready = view == "ready"
         for button in (self.preview_button, self.print_button, self.save_button):
             button.setEnabled(ready)
@@ -426,14 +424,14 @@ class CardDeskPanel(QWidget):
         for button in (self.preview_button, self.print_button, self.save_button,
                        self.handover_button, self.reprint_button, self.select_all_button):
             button.setEnabled(False)
-        self.note.setText(NOT_ALLOWED)
+        self.note.setText(t("desk.not_allowed"))
 
     def _refuse(self) -> bool:
         """True (and says why) when the operator may not use the desk."""
         if self.allowed():
             return False
         self.apply_roles()
-        QMessageBox.warning(self, "Kartu", NOT_ALLOWED)
+        QMessageBox.warning(self, t("desk.title"), t("desk.not_allowed"))
         return True
 
     def select_all(self) -> None:
@@ -451,7 +449,7 @@ class CardDeskPanel(QWidget):
             return None
         ids = self.selected_ids()
         if not ids:
-            QMessageBox.information(self, "Kartu", "Pilih dulu peserta yang kartunya dicetak.")
+            QMessageBox.information(self, t("desk.title"), t("desk.choose_some"))
             return None
         return ids
 
@@ -465,14 +463,15 @@ class CardDeskPanel(QWidget):
         if not warning:
             return True
         yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
-        return QMessageBox.question(self, "Kartu", f"{warning}\n\nTetap cetak?", yes | no,
+        return QMessageBox.question(self, t("desk.title"),
+                                    t("desk.short_validity", warning=warning), yes | no,
                                     no) == yes
 
     def save_dialog(self) -> None:
         if (ids := self._need_selection()) is None or not self._short_validity_accepted(ids):
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Simpan kartu sebagai PDF", "kartu.pdf",
-                                              "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self, t("desk.save_title"), t("desk.pdf_name"),
+                                              t("desk.pdf_filter"))
         if path:
             self.start_batch(ids, Path(path))
 
@@ -497,7 +496,7 @@ class CardDeskPanel(QWidget):
         pdf = folder / "pratinjau.pdf"
         pages = render_pdf(cards, pdf, self.layout_box.currentData())  # one sheet: quick
         dialog = QPrintPreviewDialog(self)
-        dialog.setWindowTitle("Pratinjau kartu")
+        dialog.setWindowTitle(t("desk.preview_title"))
         dialog.paintRequested.connect(lambda printer: paint_pdf(printer, pdf, pages, dpi=150))
         self.preview_dialog = dialog
         dialog.open()
@@ -521,8 +520,9 @@ class CardDeskPanel(QWidget):
                          on_error=lambda exc: self._finish_error(exc, on_finished))
 
     def _run_job(self, job: CardJob, cards: list, on_finished, operator: Any) -> None:
-        self._progress = QProgressDialog("Menyiapkan kartu…", "Batal", 0, len(cards), self)
-        self._progress.setWindowTitle("Cetak kartu")
+        self._progress = QProgressDialog(t("desk.preparing"), t("progress.cancel"), 0, len(cards),
+                                         self)
+        self._progress.setWindowTitle(t("desk.print_title"))
         self._progress.setWindowModality(Qt.WindowModality.WindowModal)
         self._progress.setMinimumDuration(300)
         self._progress.setAutoClose(False)
@@ -553,7 +553,7 @@ class CardDeskPanel(QWidget):
         keys = [(c.serial, c.version) for c in cards]
 
         def recorded(count: int) -> None:
-            self.count_label.setText(f"{count} kartu dicatat sudah dicetak.")
+            self.count_label.setText(t("desk.printed", n=count))
             self.printed.emit(count)
             if on_finished:
                 on_finished(True)
@@ -565,14 +565,14 @@ class CardDeskPanel(QWidget):
     def _finish_error(self, exc: BaseException, on_finished) -> None:
         self._close_progress()
         if isinstance(exc, BatchCancelled):
-            self.count_label.setText("Dibatalkan. Tidak ada kartu yang dicatat sebagai dicetak.")
+            self.count_label.setText(t("desk.cancelled"))
         else:
             self._show_error(exc)
         if on_finished:
             on_finished(False)
 
     def _show_error(self, exc: BaseException) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Kartu", _message(exc),
+        box = QMessageBox(QMessageBox.Icon.Warning, t("desk.title"), _message(exc),
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("card_error_box")
         box.open()
@@ -585,15 +585,15 @@ class CardDeskPanel(QWidget):
             return None
         ids = self.selected_ids()
         if len(ids) != 1:
-            QMessageBox.information(self, "Kartu", "Pilih satu peserta.")
+            QMessageBox.information(self, t("desk.title"), t("desk.choose_one"))
             return None
         return ids[0]
 
     def hand_over_dialog(self) -> None:
         if (reg_id := self._one_selected()) is None:
             return
-        name, ok = QInputDialog.getText(self, "Penyerahan kartu",
-                                        "Nama penerima kartu (peserta atau wakilnya):")
+        name, ok = QInputDialog.getText(self, t("desk.hand_over_title"),
+                                        t("desk.hand_over_prompt"))
         if ok:
             self.hand_over(reg_id, name)
 
@@ -610,13 +610,12 @@ class CardDeskPanel(QWidget):
     def reprint_dialog(self) -> None:
         if (reg_id := self._one_selected()) is None:
             return
-        labels = list(desk.REPRINT_REASONS.values())
-        label, ok = QInputDialog.getItem(self, "Cetak ulang kartu",
-                                         "Alasan cetak ulang (kartu lama akan dicabut):",
-                                         labels, 0, False)
+        codes = list(REPRINT_REASONS)
+        shown = [t(f"reprint.{code}") for code in codes]
+        label, ok = QInputDialog.getItem(self, t("desk.reprint_title"), t("desk.reprint_prompt"),
+                                         shown, 0, False)
         if ok:
-            code = next(k for k, v in desk.REPRINT_REASONS.items() if v == label)
-            self.reprint(reg_id, code)
+            self.reprint(reg_id, codes[shown.index(label)])
 
     def reprint(self, reg_id: str, reason: str, on_done=None, on_error=None) -> None:
         """Reprint the current card; `on_done((serial, version))` once the new card is kept,
@@ -643,7 +642,7 @@ class CardDeskPanel(QWidget):
                       on_done, on_error) -> None:
         self._reprinting = True
         self.reprint_button.setEnabled(False)
-        self.note.setText("Meminta kartu baru ke server…")
+        self.note.setText(t("desk.reprint_asking"))
         failed = lambda exc: self._reprint_failed(exc, on_error)  # noqa: E731
 
         def answered(answer: dict) -> None:
@@ -660,15 +659,14 @@ class CardDeskPanel(QWidget):
         self._reprinting = False
         self.reprint_button.setEnabled(True)
         serial, version = result
-        self.note.setText(f"Kartu seri {serial} versi {version} siap dicetak; versi "
-                          "sebelumnya dicabut.")
+        self.note.setText(t("desk.reprinted", serial=serial, version=version))
         if on_done:
             on_done(result)
 
     def _reprint_failed(self, exc: BaseException, on_error) -> None:
         self._reprinting = False
         self.reprint_button.setEnabled(True)
-        self.note.setText("Cetak ulang belum dilakukan.")
+        self.note.setText(t("desk.reprint_not_done"))
         self._show_error(exc)
         if on_error:
             on_error(exc)
@@ -698,4 +696,4 @@ def _message(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, desk.CardDeskError | OSError | RuntimeError | ValueError) and str(exc):
         return str(exc)
-    return "Terjadi kesalahan saat menyiapkan kartu. Coba lagi; bila berulang, hubungi admin."
+    return t("desk.error")

@@ -97,16 +97,16 @@ class MainWindow(QMainWindow):
         self.registrations = RegistrationsView(worker, self)
         self.tabs.addTab(self.registrations, t("tab.list"))
         # Built when first shown (or first used): their imports (PDF, HTTP) would slow the start.
-        self._card_desk = self.add_lazy_panel("Kartu", self._make_card_desk)
-        self._verify_panel = self.add_lazy_panel("Periksa kartu", self._make_verify_panel)
-        self._verifier = self.add_lazy_panel("Verifikasi", self._make_verifier)
-        self._claims = self.add_lazy_panel("Klaim && PDP", self._make_claims)
+        self._card_desk = self.add_lazy_panel(t("tab.cards"), self._make_card_desk)
+        self._verify_panel = self.add_lazy_panel(t("tab.card_check"), self._make_verify_panel)
+        self._verifier = self.add_lazy_panel(t("tab.verifier"), self._make_verifier)
+        self._claims = self.add_lazy_panel(t("tab.claims"), self._make_claims)
         from ui.record_dialog import open_record
         from ui.sync_panel import SyncPanel
 
         self.sync_panel = SyncPanel(worker, self)
         self.sync_panel.open_record.connect(lambda rid: open_record(self, worker, rid))
-        self.add_panel("Sinkronisasi", self.sync_panel)
+        self.add_panel(t("tab.sync"), self.sync_panel)
         # The capability each tab needs (storage/roles.py); tabs others add need none.
         self._tab_capability: dict[QWidget, str] = {
             scroll: roles.REGISTER, self.registrations: roles.LIST,

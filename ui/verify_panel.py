@@ -22,15 +22,17 @@ from cards import desk
 from cards.credential import Status, Verdict, display_name
 from cards.verify import load_context, verify_image, verify_text
 from storage.vocabulary import show_date
+from ui.labels import t
 
-TITLES = {
-    Status.VALID: ("KARTU SAH", "#1b7f3b"),
-    Status.FORGED: ("KARTU PALSU ATAU DIUBAH", "#b3261e"),
-    Status.REVOKED: ("KARTU SUDAH DICABUT", "#b3261e"),
-    Status.EXPIRED: ("KARTU TIDAK BERLAKU", "#b85c00"),
-    Status.UNKNOWN_KEY: ("KUNCI TIDAK DIKENAL", "#b85c00"),
-    Status.NOT_A_CREDENTIAL: ("BUKAN KARTU PESERTA", "#555555"),
-    Status.UNREADABLE: ("KODE QR TIDAK TERBACA", "#555555"),
+# The verdict's colour; its title is the label "check.<status>".
+COLOURS = {
+    Status.VALID: "#1b7f3b",
+    Status.FORGED: "#b3261e",
+    Status.REVOKED: "#b3261e",
+    Status.EXPIRED: "#b85c00",
+    Status.UNKNOWN_KEY: "#b85c00",
+    Status.NOT_A_CREDENTIAL: "#555555",
+    Status.UNREADABLE: "#555555",
 }
 
 
@@ -47,10 +49,10 @@ class VerifyPanel(QWidget):
         self._data_dir = data_dir
         self.verdict: Verdict | None = None
         self.input = QLineEdit(self)
-        self.input.setPlaceholderText("Pindai kode QR kartu di sini, atau tempel teksnya lalu Enter")
+        self.input.setPlaceholderText(t("check.scan"))
         self.input.setClearButtonEnabled(True)
-        self.open_button = QPushButton("Buka gambar…", self)
-        self.title = QLabel("Menunggu kartu dipindai", self)
+        self.open_button = QPushButton(t("check.open_image"), self)
+        self.title = QLabel(t("check.waiting"), self)
         self.title.setObjectName("verdict_title")
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
@@ -83,8 +85,8 @@ class VerifyPanel(QWidget):
         return self.show_verdict(verify_text(text, self._context()))
 
     def open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Buka gambar kartu", "",
-                                              "Gambar (*.png *.jpg *.jpeg *.bmp *.webp)")
+        path, _ = QFileDialog.getOpenFileName(self, t("check.image_title"), "",
+                                              t("check.image_filter"))
         if path:
             self.check_image(Path(path))
 
@@ -97,7 +99,7 @@ class VerifyPanel(QWidget):
 
     def show_verdict(self, verdict: Verdict) -> Verdict:
         self.verdict = verdict
-        title, colour = TITLES[verdict.status]
+        title, colour = t(f"check.{verdict.status.value}"), COLOURS[verdict.status]
         self.frame.setStyleSheet(
             f"QFrame {{ border: 3px solid {colour}; border-radius: 6px; }}")
         self.title.setStyleSheet(
@@ -107,10 +109,10 @@ class VerifyPanel(QWidget):
         self.message.setStyleSheet("border: none;")
         card = verdict.card
         if card is not None:
-            self.details.setText(
-                f"Nama: {display_name(card)}\nNomor peserta: {card.member_number}\n"
-                f"Berlaku: {show_date(card.valid_from)} s.d. {show_date(card.valid_until)}\n"
-                f"Seri {card.serial}, versi {card.version}")
+            self.details.setText(t(
+                "check.card", name=display_name(card), number=card.member_number,
+                start=show_date(card.valid_from), until=show_date(card.valid_until),
+                serial=card.serial, version=card.version))
         else:
             self.details.setText("")
         self.details.setStyleSheet("border: none;")

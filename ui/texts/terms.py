@@ -1,0 +1,73 @@
+"""The programme's words in the window: reasons, cohorts, statuses and relationships.
+
+Their Indonesian is the shared vocabulary's and the domain's own (storage/vocabulary.py,
+storage/models.py), so it is never written twice; only the English is kept here. A label is
+read as `t("reject.<code>")`, `t("reprint.<code>")`, `t("cohort.<value>")`,
+`t("status.<value>")`, `t("relationship.<code>")` or through `term(kind, code)` in ui/labels.py.
+"""
+
+from __future__ import annotations
+
+from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
+from storage.vocabulary import OFFICE_STEP_LABELS, REJECT_REASONS, REPRINT_REASONS
+
+ENGLISH: dict[str, dict[str, str]] = {
+    "reject": {
+        "duplicate": "Registered twice (duplicate)",
+        "not_eligible_age": "Age outside the programme's limits",
+        "not_resident": "Not a resident / not living in this city",
+        "already_covered": "Already a BPJS Ketenagakerjaan member",
+        "income_not_eligible": "Income does not qualify",
+        "wrong_data": "Data does not match the documents (KTP/KK)",
+        "documents_incomplete": "Documents incomplete",
+        "other": "Another reason",
+    },
+    "reprint": {
+        "lost": "Card lost",
+        "damaged": "Card damaged",
+        "data_corrected": "Data corrected",
+        "other": "Another reason",
+    },
+    "cohort": {
+        "pekerja_rentan": "Vulnerable worker",
+        "petugas_keagamaan": "Religious worker",
+    },
+    "status": {
+        "registered": "Registered (on this device)",
+        "received": "Received by the server",
+        "verified": "Verified",
+        "rejected": "Rejected",
+        "funded": "Funded",
+        "card_printed": "Card printed",
+        "card_handed_over": "Card handed over",
+        "died": "Died",
+        "inactive": "Inactive",
+    },
+    "relationship": {
+        "suami": "Husband",
+        "istri": "Wife",
+        "anak": "Child",
+        "orang_tua": "Parent",
+        "saudara_kandung": "Sibling",
+        "lainnya": "Other",
+    },
+    "step": {
+        "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
+        "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
+        "claim_paid": "Claim paid by BPJS", "claim_handed_over": "Benefit handed over",
+        "consent_withdrawn": "Consent withdrawn", "erased": "Personal data erased",
+    },
+}
+INDONESIAN: dict[str, dict[str, str]] = {
+    "reject": REJECT_REASONS,
+    "reprint": REPRINT_REASONS,
+    "cohort": {str(k): v for k, v in COHORT_LABELS.items()},
+    "status": {str(k): v for k, v in STATUS_LABELS.items()},
+    "relationship": HEIR_RELATIONSHIPS,
+    "step": OFFICE_STEP_LABELS,
+}
+
+TEXT: dict[str, tuple[str, str]] = {
+    f"{kind}.{code}": (indonesian, ENGLISH[kind][code])
+    for kind, table in INDONESIAN.items() for code, indonesian in table.items()
+}
