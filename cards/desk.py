@@ -267,7 +267,7 @@ def reprint(registry: Registry, registration_id: str, reason: str, *, operator: 
 
     Signed locally with `signer` (the device's demo key): only for a device that is not
     enrolled with a server (the demo without a server). An enrolled desk asks the server
-    (sync.card_steps.reprint_on_server), whose key every device trusts, and keeps its answer
+    (ops/cards.py), whose key every device trusts, and keeps its answer
     with `store_server_reprint`. Returns the new (serial, version)."""
     if reason not in REPRINT_REASONS:
         raise CardDeskError("Pilih alasan cetak ulang.")

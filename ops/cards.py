@@ -28,19 +28,22 @@ class ReprintPlan:
     registration_id: str
     client: SyncClient | None = None
     card_version: int = 0
+    own_client: bool = True  # made for this reprint: closed once the server has answered
 
     @property
     def on_server(self) -> bool:
         return self.client is not None
 
 
-def plan_reprint(registry, registration_id: str) -> ReprintPlan:
+def plan_reprint(registry, registration_id: str, *,
+                 client: SyncClient | None = None) -> ReprintPlan:
     """Reads only. The card version is read before a client is made (nothing left to close
-    when the read fails)."""
+    when the read fails). A `client` given is used and left open (tests, other retries)."""
     if not is_enrolled(registry):
         return ReprintPlan(registration_id)
     version = desk.current_card_version(registry, registration_id)
-    return ReprintPlan(registration_id, client_for(registry), version)
+    return ReprintPlan(registration_id, client or client_for(registry), version,
+                       own_client=client is None)
 
 
 def ask_server(plan: ReprintPlan, reason: str, *, operator: Any) -> dict:
@@ -50,7 +53,8 @@ def ask_server(plan: ReprintPlan, reason: str, *, operator: Any) -> dict:
         return card_steps.send_reprint(plan.client, plan.registration_id, plan.card_version,
                                        reason, operator=operator)
     finally:
-        plan.client.close()
+        if plan.own_client:
+            plan.client.close()
 
 
 def keep_answer(registry, plan: ReprintPlan, answer: dict, reason: str, *,
@@ -68,10 +72,10 @@ def reprint_locally(registry, registration_id: str, reason: str, *, operator: An
 
 
 def reprint(registry, registration_id: str, reason: str, *, operator: Any,
-            data_dir: Path | None = None) -> tuple[int, int]:
+            data_dir: Path | None = None, client: SyncClient | None = None) -> tuple[int, int]:
     """The whole reprint on one thread (the command line): (serial, version) of the new card,
     the earlier versions revoked. On any failure nothing changes here."""
-    plan = plan_reprint(registry, registration_id)
+    plan = plan_reprint(registry, registration_id, client=client)
     if not plan.on_server:
         return reprint_locally(registry, registration_id, reason, operator=operator,
                                data_dir=data_dir)

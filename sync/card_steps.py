@@ -4,7 +4,7 @@
 A step leaves the desk's queue only when the server has answered for it: done, or refused with
 a reason (e.g. the card was reprinted meanwhile), which is logged.
 
-A reprint is not queued: an enrolled desk asks the server at once (`reprint_on_server`), naming
+A reprint is not queued: an enrolled desk asks the server at once (ops/cards.py), naming
 the card version it replaces, because only the server's key is trusted by every device. The
 answer carries the new card, which the desk keeps with the revocation of the earlier versions;
 the same credential and revocation reach every other device in pull. Each reprint asked carries
@@ -25,7 +25,6 @@ from storage.vocabulary import REPRINT_REASONS
 from sync import state
 from sync import verifier as api
 from sync.client import Cancelled, Offline, ProtocolError, SyncClient
-from sync.enrol import client_for
 
 log = logging.getLogger(__name__)
 
@@ -147,20 +146,3 @@ def keep_reprint(registry, registration_id: str, answer: dict, card_version: int
                                          reason_text=reason_text, holder=holder)
     except ValueError as exc:  # a credential this device cannot read
         raise ProtocolError(detail=f"unreadable reprint credential: {type(exc).__name__}") from exc
-
-
-def reprint_on_server(registry, registration_id: str, reason: str, *, operator: Any,
-                      reason_text: str = "", client: SyncClient | None = None) -> tuple[int, int]:
-    """An enrolled desk's reprint from start to end (the command line, tests): the card version
-    held here, the server's new card, kept here. On any failure nothing changes locally."""
-    card_version = desk.current_card_version(registry, registration_id)
-    own = client is None
-    client = client or client_for(registry)
-    try:
-        answer = send_reprint(client, registration_id, card_version, reason, operator=operator,
-                              reason_text=reason_text)
-    finally:
-        if own:
-            client.close()
-    return keep_reprint(registry, registration_id, answer, card_version, reason,
-                        operator=operator, reason_text=reason_text)

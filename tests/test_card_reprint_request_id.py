@@ -21,6 +21,7 @@ from sync_util import (
 )
 
 from cards import desk
+from ops import cards as card_ops
 from storage.demo import fill_demo_data
 from storage.paths import database_path
 from sync import card_steps, state
@@ -90,9 +91,8 @@ def test_a_lost_answer_is_answered_with_the_card_on_the_retry(tmp_path, server):
         client = SyncClient(proxy.url, state.token(card_desk),
                             retry=RetryPolicy(attempts=4, base=0.01))
         try:
-            serial, version = card_steps.reprint_on_server(card_desk, reg_id, "lost",
-                                                           operator="Petugas cetak",
-                                                           client=client)
+            serial, version = card_ops.reprint(card_desk, reg_id, "lost",
+                                               operator="Petugas cetak", client=client)
         finally:
             client.close()
 

@@ -24,6 +24,7 @@ from cards.credential import Status
 from cards.demo import fund_demo_members
 from cards.keys import DEMO_KEY_FILE
 from cards.verify import load_context, verify_text
+from ops import cards as card_ops
 from storage.demo import fill_demo_data
 from storage.paths import database_path
 from storage.registry import RegistrationFilter, Registry
@@ -121,16 +122,16 @@ def test_a_stale_card_version_is_refused_and_the_api_names_the_card(tmp_path, se
     _, desk_b = _device(tmp_path, "desk-b", url, server_dir, "card_desk")
     sync_once(desk_a)
     sync_once(desk_b)
-    assert card_steps.reprint_on_server(desk_a, reg_id, "damaged", operator="A")[1] == 2
+    assert card_ops.reprint(desk_a, reg_id, "damaged", operator="A")[1] == 2
 
     before = _snapshot(desk_b, reg_id)
     with pytest.raises(v.DecisionRefused) as refused:
-        card_steps.reprint_on_server(desk_b, reg_id, "lost", operator="B")
+        card_ops.reprint(desk_b, reg_id, "lost", operator="B")
     assert (refused.value.status, refused.value.code) == (409, "card.not_current")
     assert refused.value.message == card_steps.REPRINT_NOT_CURRENT
     assert _snapshot(desk_b, reg_id) == before
     sync_once(desk_b)  # after sync desk B holds version 2 and may replace it
-    assert card_steps.reprint_on_server(desk_b, reg_id, "lost", operator="B")[1] == 3
+    assert card_ops.reprint(desk_b, reg_id, "lost", operator="B")[1] == 3
 
     # The raw API: a stale version is 409 with an Indonesian message; one of the two is needed;
     # `revision` keeps working; an enumerator may not ask.
@@ -175,8 +176,7 @@ def test_an_offline_reprint_says_so_and_changes_nothing(tmp_path, capsys, monkey
     before = _snapshot(card_desk, reg_id)
     quick = SyncClient(url, state.token(card_desk), retry=RetryPolicy(attempts=2, base=0.01))
     with pytest.raises(Offline) as offline:
-        card_steps.reprint_on_server(card_desk, reg_id, "lost", client=quick,
-                                     operator="Petugas cetak")
+        card_ops.reprint(card_desk, reg_id, "lost", client=quick, operator="Petugas cetak")
     quick.close()
     assert "tidak dapat menghubungi server; coba lagi saat tersambung" in offline.value.message
     assert _snapshot(card_desk, reg_id) == before
