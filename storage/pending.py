@@ -36,7 +36,7 @@ class Pending:
 
     def similar(self, full_name: str, birth_date: date | None,
                 exclude_id: str | None = None) -> list:
-        from storage.registry import _names_alike
+        from storage.duplicates import _names_alike
 
         hits = self.registry.similar(full_name, birth_date, exclude_id)
         if birth_date is not None:
