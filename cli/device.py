@@ -241,22 +241,22 @@ def run_operators_passwd(args: argparse.Namespace) -> int:
     return _with_operators(args, work, own=True)
 
 
-def run_operators_unlock(args: argparse.Namespace) -> int:
-    def work(operators, now, by) -> int:
-        operators.unlock(args.username, now=now, by=by)
-        print(f"Kunci akun {args.username.strip().casefold()} dibuka.")
-        return 0
+def _account_step(method: str, done: str):
+    """The handler of `operators unlock|deactivate`: the step as an admin, then `done` naming
+    the account."""
+    def handler(args: argparse.Namespace) -> int:
+        def work(operators, now, by) -> int:
+            getattr(operators, method)(args.username, now=now, by=by)
+            print(done.format(args.username.strip().casefold()))
+            return 0
 
-    return _with_operators(args, work)
+        return _with_operators(args, work)
+
+    return handler
 
 
-def run_operators_deactivate(args: argparse.Namespace) -> int:
-    def work(operators, now, by) -> int:
-        operators.deactivate(args.username, now=now, by=by)
-        print(f"Akun {args.username.strip().casefold()} dinonaktifkan.")
-        return 0
-
-    return _with_operators(args, work)
+run_operators_unlock = _account_step("unlock", "Kunci akun {} dibuka.")
+run_operators_deactivate = _account_step("deactivate", "Akun {} dinonaktifkan.")
 
 
 def _id(number: int) -> str:
@@ -274,6 +274,24 @@ def _progress_line(started: float, label: str = "Data contoh"):
     return report
 
 
+def _on_device(args: argparse.Namespace, roles: tuple[str, ...], work, errors) -> int:
+    """`work(opened)` on the unlocked device database, closed after; 2 when it may not be opened
+    (storage/cli_auth.py), 1 with the Indonesian message for one of `errors`."""
+    try:
+        opened = unlock(args, roles=roles)
+    except Refused as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            return work(opened)
+        finally:
+            opened.registry.close()
+    except errors as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 1
+
+
 def run_demo_data(args: argparse.Namespace) -> int:
     from ops.demo import fill_and_fund
     from storage.db import StorageError
@@ -283,25 +301,16 @@ def run_demo_data(args: argparse.Namespace) -> int:
         print("Jumlah pekerja harus paling sedikit 1.", file=sys.stderr)
         return 2
     path = database_path(args.data_dir)
-    try:
-        opened = unlock(args, roles=ADMIN)
-    except Refused as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 2
-    try:
-        registry = opened.registry
-        try:
-            done, funded = fill_and_fund(registry, args.count, seed=args.seed,
-                                         data_dir=path.parent,
-                                         progress=_progress_line(time.perf_counter()))
-        finally:
-            registry.close()
-    except StorageError as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 1
-    print(f"{done} pekerja contoh ditambahkan ke {path}.")
-    print(f"{funded} di antaranya didanai dengan kartu contoh (kunci demo perangkat ini).")
-    return 0
+
+    def work(opened) -> int:
+        done, funded = fill_and_fund(opened.registry, args.count, seed=args.seed,
+                                     data_dir=path.parent,
+                                     progress=_progress_line(time.perf_counter()))
+        print(f"{done} pekerja contoh ditambahkan ke {path}.")
+        print(f"{funded} di antaranya didanai dengan kartu contoh (kunci demo perangkat ini).")
+        return 0
+
+    return _on_device(args, ADMIN, work, StorageError)
 
 
 def run_import_csv(args: argparse.Namespace) -> int:
@@ -310,27 +319,17 @@ def run_import_csv(args: argparse.Namespace) -> int:
     from storage.db import StorageError
     from storage.import_mapping import MappingError
 
-    try:
-        opened = unlock(args, roles=REGISTERS)
-    except Refused as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 2
-    try:
-        registry = opened.registry
-        try:
-            report = _import_list(args, registry, operator_name(opened))
-        finally:
-            registry.close()
-    except (StorageError, ImportFileError, MappingError) as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 1
-    _print_import_report(report)
-    if args.report and report.skipped:
-        from storage.csv_import import write_skipped
+    def work(opened) -> int:
+        report = _import_list(args, opened.registry, operator_name(opened))
+        _print_import_report(report)
+        if args.report and report.skipped:
+            from storage.csv_import import write_skipped
 
-        write_skipped(report, args.report)
-        print(f"Baris yang tidak didaftarkan ditulis ke {args.report}.")
-    return 0 if not report.skipped else 3
+            write_skipped(report, args.report)
+            print(f"Baris yang tidak didaftarkan ditulis ke {args.report}.")
+        return 0 if not report.skipped else 3
+
+    return _on_device(args, REGISTERS, work, (StorageError, ImportFileError, MappingError))
 
 
 def _import_list(args: argparse.Namespace, registry, operator: str):
