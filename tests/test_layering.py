@@ -2,6 +2,7 @@
 writes SQL (DESIGN.md §8), and imports point downwards: ui and cli → ops → the core."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,84 @@ def test_imports_point_downwards(package):
 def test_ops_reaches_the_server_package_only_for_the_demo_server():
     servers = [o for o in _offenders("ops", {"server"}) if not o.endswith(": server.local")]
     assert servers == []
+
+
+# --- one owner of the device database (docs/ARCHITECTURE.md "Packages") ----------------------
+
+# storage/ owns every statement on the device database, server/ those on its own; tests and
+# benchmarks reach in on purpose. Everything else goes through the registry and its stores.
+SQL_OWNERS = {"storage", "server", "tests", "bench"}
+# The project writes SQL keywords in capitals; a sentence ("Select a kegiatan") is not SQL.
+SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|WITH)\s")
+SQL_CALLS = {"execute", "executemany", "executescript"}
+SQL_MODULES = {"sqlite3", "sqlite_utils", "sqlcipher3"}
+
+
+def _python_files_outside_sql_owners() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.py")
+                  if p.relative_to(ROOT).parts[0] not in SQL_OWNERS | {".venv"}
+                  and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+                  and "egg-info" not in str(p))
+
+
+def sql_use(source: str) -> list[str]:
+    """What in this source speaks to a database directly: SQL text, cursor calls, a sqlite_utils
+    query or table, the registry's connection (`.db`, `.conn`), a database library's import."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if SQL_START.match(node.value):
+                found.append(f"SQL text {node.value.strip()[:30]!r}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            first = node.args[0] if node.args else None
+            if node.func.attr in SQL_CALLS or (
+                node.func.attr == "query" and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                found.append(f".{node.func.attr}(...)")
+        elif isinstance(node, ast.Attribute) and node.attr in {"db", "conn", "_db"}:
+            found.append(f".{node.attr}")
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and node.value.id == "db":
+            found.append("db[...]")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names]
+            found += [f"import {n}" for n in names if n.split(".")[0] in SQL_MODULES]
+    return found
+
+
+def test_sql_lives_in_storage_and_server_only():
+    offenders = [f"{path.relative_to(ROOT)}: {use}"
+                 for path in _python_files_outside_sql_owners()
+                 for use in sql_use(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("source", [
+    'rows = registry.db.execute("SELECT id FROM workers").fetchall()',
+    'cur.executemany(sql, rows)',
+    'x = "  INSERT INTO cards (serial) VALUES (?)"',
+    'for row in database.query("select 1"): pass',
+    'db["workers"].count',
+    'import sqlite3',
+    'from sqlite_utils import Database',
+    'registry.db.atomic()',
+])
+def test_the_sql_check_finds_each_kind_of_statement(source):
+    assert sql_use(source) != []
+
+
+def test_the_sql_check_leaves_the_registrys_own_api_alone():
+    # registry.query(filter) is the list's API, "Select a kegiatan" is a sentence.
+    source = ('page = registry.query(RegistrationFilter(), limit=10)\n'
+              'label = "Select a kegiatan"\nfrom storage.db import StorageError\n')
+    assert sql_use(source) == []
+
+
+def test_ui_never_imports_server():
+    offenders = []
+    for path in (ROOT / "ui").rglob("*.py"):
+        offenders += [f"{path.relative_to(ROOT)}: {name}" for name in _imported_modules(path)
+                      if name.split(".")[0] == "server"]
+    assert offenders == []
