@@ -1,5 +1,13 @@
-"""Entry point. `python main.py` opens the window (`ui/app.py`); subcommands (`cli/`) run the
-same code without one."""
+"""Entry point. `python main.py` opens the window; a subcommand runs the same code without one.
+
+Where a feature starts (each names the Qt-free code it runs, in `ops/` or a domain package):
+- the window: `ui/app.py` (log-in, then the window); every tab and menu is built in
+  `ui/main_window.py`, which names the module of each (`ui/card_desk.py`, `ui/sync_panel.py`,
+  `ui/csv_import.py`, `ui/demo_mode.py`, ...);
+- the command line: `cli/__init__.py` declares every subcommand, one module per family:
+  `cli/device.py` (demo-data, import, operators), `cli/cards.py` (cards ...), `cli/sync.py`
+  (sync, enrol), `cli/server.py` (server ...).
+"""
 
 from __future__ import annotations
 
