@@ -14,8 +14,9 @@ from sync.client import SyncClient
 from sync.engine import run_sync
 from sync.enrol import client_for
 from ui.db_worker import DbWorker
+from ui.labels import t
 from ui.session import Session
-from ui.verifier_panel import NOT_ENROLLED, VerifierPanel
+from ui.verifier_panel import VerifierPanel
 
 WAIT = 10_000
 SARI = Operator(id=7, username="sari.v", display_name="Verifikator Uji", role="verifikator",
@@ -197,7 +198,7 @@ def test_a_device_without_a_server_says_how_to_connect(qtbot, tmp_path):
     widget = VerifierPanel(worker)
     qtbot.addWidget(widget)
     widget.reload()
-    qtbot.waitUntil(lambda: widget.message.text() == NOT_ENROLLED, timeout=WAIT)
+    qtbot.waitUntil(lambda: widget.message.text() == t("ver.not_enrolled"), timeout=WAIT)
     widget.shutdown()
     worker.shutdown()
 

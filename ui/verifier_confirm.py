@@ -1,4 +1,4 @@
-"""The verifier's confirmations: a decision is asked once more, in Indonesian, with the safe
+"""The verifier's confirmations: a decision is asked once more, in the window's language, with the safe
 answer (*Batal*) as the default, so Enter or Esc never funds, rejects or resolves by accident.
 
 The texts name the registration (name and masked NIK, never the full NIK) and repeat what the
@@ -10,8 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from storage.models import mask_nik
-
-CANCEL = "Batal"
+from ui.labels import t
 
 
 def ask(parent: QWidget | None, title: str, text: str, yes_label: str) -> bool:
@@ -27,7 +26,7 @@ def make_box(parent: QWidget | None, title: str, text: str, yes_label: str) -> Q
                       parent)
     box.setObjectName("verifier_confirm")
     yes = box.addButton(yes_label, QMessageBox.ButtonRole.AcceptRole)
-    cancel = box.addButton(CANCEL, QMessageBox.ButtonRole.RejectRole)
+    cancel = box.addButton(t("confirm.cancel"), QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
     box.yes_button = yes  # what ask() compares the click with
@@ -43,35 +42,30 @@ def who(reg: dict) -> str:
 
 
 def fund_text(reg: dict) -> str:
-    return (f"Danai {who(reg)}?\n\nPendaftaran ini mendapat nomor peserta dan memakai satu "
-            "tempat dari kuota tahun program. Keputusan ini tidak dapat dibatalkan dari "
-            "aplikasi.")
+    return t("confirm.fund", who=who(reg))
 
 
 def reject_text(reg: dict, reason_label: str, note: str) -> str:
-    lines = [f"Tolak {who(reg)}?", "", f"Alasan: {reason_label}"]
-    lines.append(f"Keterangan: {note}" if note else "Keterangan: (tidak ada)")
-    lines += ["", "Petugas pendata akan melihat alasan dan keterangan ini."]
+    lines = [t("confirm.reject", who=who(reg)), "", t("confirm.reason", reason=reason_label)]
+    lines.append(t("confirm.note", note=note) if note else t("confirm.no_note"))
+    lines += ["", t("confirm.enumerator_sees")]
     return "\n".join(lines)
 
 
 def duplicate_text(kept: dict, others: list[dict]) -> str:
-    lines = [f"Pertahankan {who(kept)}?", ""]
+    lines = [t("confirm.keep", who=who(kept)), ""]
     if others:
-        lines.append("Yang berikut akan ditolak sebagai duplikat:")
+        lines.append(t("confirm.rejected_as_duplicates"))
         lines += [f"• {who(other)}" for other in others]
     return "\n".join(lines)
 
 
 def conflict_text(reg: dict, kept_label: str) -> str:
-    return (f"Selesaikan konflik versi {who(reg)}?\n\nYang dipertahankan: {kept_label}. "
-            "Versi lain tetap tersimpan di riwayat.")
+    return t("confirm.conflict", who=who(reg), kept=kept_label)
 
 
 def correction_text(reg: dict, approve: bool, changed: list[str], reason: str = "") -> str:
     fields = ", ".join(changed) or "—"
     if approve:
-        return (f"Setujui koreksi {who(reg)}?\n\nBagian yang berubah: {fields}.\n\n"
-                "Versi baru menjadi data yang berlaku (kartu, daftar peserta, ekspor).")
-    return (f"Tolak koreksi {who(reg)}?\n\nBagian yang berubah: {fields}.\nAlasan: {reason}\n\n"
-            "Versi sebelumnya tetap berlaku; petugas pendata melihat alasan ini.")
+        return t("confirm.approve_correction", who=who(reg), fields=fields)
+    return t("confirm.reject_correction", who=who(reg), fields=fields, reason=reason)

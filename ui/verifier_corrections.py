@@ -21,18 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# Registration.to_dict() keys → what the verifier reads.
-FIELD_LABELS = {
-    "nik": "NIK", "full_name": "Nama", "birth_place": "Tempat lahir",
-    "birth_date": "Tanggal lahir", "sex": "Jenis kelamin", "street": "Alamat", "rt": "RT",
-    "rw": "RW", "kecamatan_code": "Kecamatan", "kelurahan_code": "Kelurahan",
-    "postal_code": "Kode pos", "phone": "Nomor HP", "occupation_code": "Pekerjaan",
-    "cohort": "Kelompok", "monthly_income": "Penghasilan", "heirs": "Ahli waris",
-    "consent_given": "Persetujuan", "consent_version": "Persetujuan",
-    "consent_at": "Waktu persetujuan", "event_id": "Kegiatan", "notes": "Catatan",
-    "photo": "Foto",
-}
-CHOOSE_REASON = "— pilih alasan penolakan koreksi —"
+from ui.labels import TEXT, t, term
 
 
 class WrappedLabel(QLabel):
@@ -71,7 +60,8 @@ def changed_labels(changed: list[str]) -> list[str]:
     """The changed fields as the verifier reads them, each once, in the order given."""
     out: list[str] = []
     for name in changed:
-        label = FIELD_LABELS.get(name, name)
+        key = f"corr.field.{name}"  # Registration.to_dict() keys → what the verifier reads
+        label = t(key) if key in TEXT else name
         if label not in out:
             out.append(label)
     return out
@@ -93,15 +83,15 @@ class CorrectionBox(QGroupBox):
     reject = Signal(str, str)  # reason code, note
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Koreksi menunggu verifikasi", parent)
+        super().__init__(t("corr.title"), parent)
         self.setObjectName("correction_box")
         self.summary = WrappedLabel("", self)
-        self.approve_button = QPushButton("Setujui koreksi", self)
+        self.approve_button = QPushButton(t("corr.approve"), self)
         self.reason_combo = QComboBox(self)
         self.reason_combo.setObjectName("correction_reason")
         self.reason_edit = QLineEdit(self)
-        self.reason_edit.setPlaceholderText("keterangan untuk petugas pendata (boleh kosong)")
-        self.reject_button = QPushButton("Tolak koreksi", self)
+        self.reason_edit.setPlaceholderText(t("ver.note"))
+        self.reject_button = QPushButton(t("corr.reject"), self)
         grid = QGridLayout(self)
         grid.addWidget(self.summary, 0, 0, 1, 4)
         grid.addWidget(self.approve_button, 1, 0)
@@ -117,9 +107,9 @@ class CorrectionBox(QGroupBox):
 
     def set_reasons(self, reasons: dict[str, str]) -> None:
         self.reason_combo.clear()
-        self.reason_combo.addItem(CHOOSE_REASON, "")
+        self.reason_combo.addItem(t("corr.choose_reason"), "")
         for code, label in reasons.items():
-            self.reason_combo.addItem(label, code)
+            self.reason_combo.addItem(term("reject", code, label), code)
         self.reason_combo.setCurrentIndex(0)
 
     def show_correction(self, correction: dict | None, current_version: int | str) -> None:
@@ -128,10 +118,8 @@ class CorrectionBox(QGroupBox):
             self.hide()
             return
         fields = ", ".join(changed_labels(list(correction.get("changed") or []))) or "—"
-        self.summary.setText(
-            f"Petugas pendata mengirim versi {correction.get('version')} untuk menggantikan "
-            f"versi {current_version} yang berlaku. Bagian yang berubah: {fields}. Sampai "
-            "diputuskan, kartu, daftar peserta dan ekspor memakai versi yang berlaku.")
+        self.summary.setText(t("corr.summary", version=correction.get("version"),
+                               current=current_version, fields=fields))
         self.reason_combo.setCurrentIndex(0)
         self.reason_edit.clear()
         self.show()

@@ -48,13 +48,14 @@ from PySide6.QtWidgets import (
 )
 
 from storage import roles
-from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS, Status
+from storage.models import COHORT_LABELS, Status
 from storage.regions import load_regions
 from storage.vocabulary import REJECT_REASONS
 from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
 from ui import verifier_confirm
+from ui.labels import TEXT, t, term
 from ui.session import Session, session_of
 from ui.timefmt import format_date, format_time
 from ui.verifier_corrections import (
@@ -65,24 +66,11 @@ from ui.verifier_corrections import (
 )
 
 PAGE = 100
-EVENT_LABELS = {  # the decision and card events of the server (docs/SYNC_API.md §5)
-    "verified": "Diverifikasi", "rejected": "Ditolak", "funded": "Didanai",
-    "duplicate_resolved": "Duplikat diselesaikan", "conflict_resolved": "Konflik diselesaikan",
-    "card_printed": "Kartu dicetak", "card_handed_over": "Kartu diserahkan",
-    "card_reprinted": "Kartu dicetak ulang",
-}
-COLUMNS = ("Nama", "NIK", "Kelurahan", "Kelompok", "Pekerjaan", "Status", "Catatan", "Kegiatan",
-           "Diterima")
-UNMARKED = frozenset({"Versi", "Diterima server"})  # bookkeeping, never a change to mark
+# The list's columns, titled by the labels "ver.col.<name>".
+COLUMNS = ("name", "nik", "kelurahan", "cohort", "occupation", "status", "notes", "event",
+           "received")
+UNMARKED = frozenset({"version", "received"})  # bookkeeping, never a change to mark
 COLUMN_WIDTHS = (220, 125, 115, 105, 115, 115, 135, 140)  # the last column stretches
-NOT_ALLOWED = ("Anda masuk sebagai {role}: peran ini tidak dapat membuat keputusan verifikasi. "
-               "Keputusan hanya dapat dibuat oleh verifikator atau admin.")
-NO_OPERATOR = "Masuk dengan akun petugas dulu: setiap keputusan mencatat siapa yang membuatnya."
-CHOOSE_REASON = "— pilih alasan penolakan —"
-NOT_ENROLLED = (
-    "Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab Sinkronisasi "
-    "(atau pakai server lokal untuk mencoba), lalu buka tab ini lagi."
-)
 
 
 def _lookups(registry) -> dict:
@@ -136,7 +124,7 @@ class SummaryModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+            return t(f"ver.col.{COLUMNS[section]}")
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -196,13 +184,13 @@ class VerifierPanel(QWidget):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.quota_label = WrappedLabel("Kuota: memuat…", self)
+        self.quota_label = WrappedLabel(t("ver.quota_loading"), self)
         self.quota_label.setObjectName("quota_label")
         self.quota_label.setWordWrap(True)
         # Who decides: the logged-in operator, shown, never typed.
         self.who_label = QLabel("", self)
         self.who_label.setObjectName("verifier_who")
-        self.reload_button = QPushButton("Muat ulang", self)
+        self.reload_button = QPushButton(t("ver.reload"), self)
         self.reload_button.clicked.connect(self.reload)
         top = QHBoxLayout()
         top.addWidget(self.quota_label, 1)
@@ -232,38 +220,37 @@ class VerifierPanel(QWidget):
         return combo
 
     def _build_filters(self) -> QGroupBox:
-        box = QGroupBox("Saring", self)
+        box = QGroupBox(t("ver.filters"), self)
         grid = QGridLayout(box)
-        self.kecamatan_combo = self._combo("Semua kecamatan")
+        self.kecamatan_combo = self._combo(t("ver.all_kecamatan"))
         for kec in self.regions.kecamatan_list():
             self.kecamatan_combo.addItem(kec.name, kec.code)
-        self.kelurahan_combo = self._combo("Semua kelurahan")
+        self.kelurahan_combo = self._combo(t("ver.all_kelurahan"))
         self.kecamatan_combo.currentIndexChanged.connect(self._fill_kelurahan)
-        self.cohort_combo = self._combo("Semua kelompok")
-        for code, label in COHORT_LABELS.items():
-            self.cohort_combo.addItem(label, code.value)
-        self.occupation_combo = self._combo("Semua pekerjaan")
-        self.event_combo = self._combo("Semua kegiatan")
-        self.status_combo = self._combo("Semua status")
+        self.cohort_combo = self._combo(t("ver.all_cohorts"))
+        for code in COHORT_LABELS:
+            self.cohort_combo.addItem(term("cohort", code.value), code.value)
+        self.occupation_combo = self._combo(t("ver.all_occupations"))
+        self.event_combo = self._combo(t("ver.all_events"))
+        self.status_combo = self._combo(t("ver.all_statuses"))
         for status in (Status.RECEIVED, Status.VERIFIED, Status.REJECTED, Status.FUNDED,
                        Status.CARD_PRINTED, Status.CARD_HANDED_OVER):
-            self.status_combo.addItem(STATUS_LABELS[status], status.value)
+            self.status_combo.addItem(term("status", status.value), status.value)
         self.status_combo.setCurrentIndex(1)  # what waits for a decision
-        self.duplicate_check = QCheckBox("Hanya kemungkinan duplikat", self)
-        self.correction_check = QCheckBox("Hanya koreksi menunggu", self)
+        self.duplicate_check = QCheckBox(t("ver.only_duplicates"), self)
+        self.correction_check = QCheckBox(t("ver.only_corrections"), self)
         self.correction_check.setObjectName("correction_filter")
-        self.correction_check.setToolTip("Pendaftaran terverifikasi atau didanai yang datanya "
-                                         "dikoreksi petugas pendata dan menunggu verifikasi")
+        self.correction_check.setToolTip(t("ver.only_corrections_tip"))
         self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("cari nama…")
+        self.search_edit.setPlaceholderText(t("ver.search"))
         self.search_edit.returnPressed.connect(self._filters_changed)
-        widgets = (("Kecamatan", self.kecamatan_combo), ("Kelurahan", self.kelurahan_combo),
-                   ("Kelompok", self.cohort_combo), ("Pekerjaan", self.occupation_combo),
-                   ("Kegiatan", self.event_combo), ("Status", self.status_combo))
+        widgets = (("kecamatan", self.kecamatan_combo), ("kelurahan", self.kelurahan_combo),
+                   ("cohort", self.cohort_combo), ("occupation", self.occupation_combo),
+                   ("event", self.event_combo), ("status", self.status_combo))
         # Two rows of four: the filters take little height, the list keeps it.
-        widgets += (("Nama", self.search_edit),)
-        for i, (label, widget) in enumerate(widgets):
-            grid.addWidget(QLabel(label, box), i // 4, (i % 4) * 2)
+        widgets += (("name", self.search_edit),)
+        for i, (name, widget) in enumerate(widgets):
+            grid.addWidget(QLabel(t(f"ver.f.{name}"), box), i // 4, (i % 4) * 2)
             grid.addWidget(widget, i // 4, (i % 4) * 2 + 1)
         grid.addWidget(self.duplicate_check, 1, 6)
         grid.addWidget(self.correction_check, 1, 7)
@@ -300,9 +287,9 @@ class VerifierPanel(QWidget):
         for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
-        self.prev_button = QPushButton("‹ Sebelumnya", holder)
+        self.prev_button = QPushButton(t("ver.prev"), holder)
         self.prev_button.clicked.connect(lambda: self._page(-PAGE))
-        self.next_button = QPushButton("Berikutnya ›", holder)
+        self.next_button = QPushButton(t("ver.next"), holder)
         self.next_button.clicked.connect(lambda: self._page(PAGE))
         self.page_label = QLabel("", holder)
         paging = QHBoxLayout()
@@ -330,20 +317,20 @@ class VerifierPanel(QWidget):
         self.corrections.reject.connect(self.reject_correction)
         layout.addWidget(self.corrections)
 
-        self.verify_button = QPushButton("Verifikasi", holder)
+        self.verify_button = QPushButton(t("ver.verify"), holder)
         self.verify_button.clicked.connect(self.verify)
-        self.fund_button = QPushButton("Danai", holder)
+        self.fund_button = QPushButton(t("ver.fund"), holder)
         self.fund_button.clicked.connect(self.fund)
         self.reason_combo = QComboBox(holder)
         self.reason_combo.setObjectName("reject_reason")
         self._fill_reasons()
         self.reason_combo.currentIndexChanged.connect(lambda _i: self._set_actions())
         self.reason_edit = QLineEdit(holder)
-        self.reason_edit.setPlaceholderText("keterangan untuk petugas pendata (boleh kosong)")
-        self.reject_button = QPushButton("Tolak", holder)
+        self.reason_edit.setPlaceholderText(t("ver.note"))
+        self.reject_button = QPushButton(t("ver.reject"), holder)
         self.reject_button.clicked.connect(self.reject)
         self.keep_combo = QComboBox(holder)
-        self.resolve_button = QPushButton("Selesaikan duplikat", holder)
+        self.resolve_button = QPushButton(t("ver.resolve_duplicate"), holder)
         self.resolve_button.clicked.connect(self.resolve_duplicate)
         # The decisions on the registration itself; hidden while a correction waits (the
         # correction box decides then), so the two versions get the room.
@@ -352,7 +339,7 @@ class VerifierPanel(QWidget):
         actions.setContentsMargins(0, 0, 0, 0)
         actions.addWidget(self.verify_button, 0, 0)
         actions.addWidget(self.fund_button, 0, 1)
-        actions.addWidget(QLabel("Alasan penolakan:", holder), 1, 0)
+        actions.addWidget(QLabel(t("ver.reject_reason"), holder), 1, 0)
         actions.addWidget(self.reason_combo, 1, 1)
         actions.addWidget(self.reason_edit, 1, 2)
         actions.addWidget(self.reject_button, 1, 3)
@@ -360,7 +347,7 @@ class VerifierPanel(QWidget):
         self.keep_row = QWidget(self.decision_actions)
         keep = QHBoxLayout(self.keep_row)
         keep.setContentsMargins(0, 0, 0, 0)
-        keep.addWidget(QLabel("Pertahankan:", self.keep_row))
+        keep.addWidget(QLabel(t("ver.keep"), self.keep_row))
         keep.addWidget(self.keep_combo, 1)
         keep.addWidget(self.resolve_button)
         actions.addWidget(self.keep_row, 2, 0, 1, 4)
@@ -372,15 +359,15 @@ class VerifierPanel(QWidget):
     def _fill_reasons(self) -> None:
         """No reason is chosen for the verifier: the first entry asks for one."""
         self.reason_combo.clear()
-        self.reason_combo.addItem(CHOOSE_REASON, "")
+        self.reason_combo.addItem(t("ver.choose_reason"), "")
         for code, label in self.reject_reasons.items():
-            self.reason_combo.addItem(label, code)
+            self.reason_combo.addItem(term("reject", code, label), code)
         self.reason_combo.setCurrentIndex(0)
 
     def _fill_kelurahan(self) -> None:
         self.kelurahan_combo.blockSignals(True)
         self.kelurahan_combo.clear()
-        self.kelurahan_combo.addItem("Semua kelurahan", "")
+        self.kelurahan_combo.addItem(t("ver.all_kelurahan"), "")
         kecamatan = self.kecamatan_combo.currentData()
         if kecamatan:
             for kel in self.regions.kelurahan_list(kecamatan):
@@ -393,7 +380,7 @@ class VerifierPanel(QWidget):
              on_error: Callable | None = None) -> None:
         """Run `fn(client, *args)` on the pool; only the latest request of a kind is answered."""
         if self.client is None:
-            self._say(NOT_ENROLLED, error=True)
+            self._say(t("ver.not_enrolled"), error=True)
             return
         number = next(self._numbers)
         self._latest[kind] = number
@@ -417,7 +404,7 @@ class VerifierPanel(QWidget):
         if isinstance(exc, SyncError):
             self._say(exc.message, error=True)
         else:
-            self._say(f"Permintaan gagal ({type(exc).__name__}). Coba muat ulang.", error=True)
+            self._say(t("ver.failed", kind=type(exc).__name__), error=True)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #b00020;" if error else "")
@@ -447,7 +434,7 @@ class VerifierPanel(QWidget):
         self._fill_lookup(self.occupation_combo, self.occupations)
         self._fill_lookup(self.event_combo, self.events)
         if self.client is None:
-            self._say(NOT_ENROLLED, error=True)
+            self._say(t("ver.not_enrolled"), error=True)
             return
         self._run("reasons", api.reasons, on_done=self._got_reasons, on_error=lambda e: None)
         # The kegiatan of every device, from the server; this device's own stay meanwhile (and
@@ -538,7 +525,8 @@ class VerifierPanel(QWidget):
         self.model.set_items(list(answer.get("items", [])))
         shown = len(self.model.items)
         first = self.offset + 1 if shown else 0
-        self.page_label.setText(f"{first}–{self.offset + shown} dari {self.total} pendaftaran")
+        self.page_label.setText(t("ver.page", first=first, last=self.offset + shown,
+                                  total=self.total))
         self.prev_button.setEnabled(self.offset > 0)
         self.next_button.setEnabled(self.offset + shown < self.total)
         if self.detail is not None:
@@ -561,7 +549,7 @@ class VerifierPanel(QWidget):
             kel = self.regions.kelurahan(item.get("kelurahan_code") or "")
             return kel.name if kel else item.get("kelurahan_code") or ""
         if column == 3:
-            return COHORT_LABELS.get(item.get("cohort"), item.get("cohort") or "")
+            return term("cohort", item.get("cohort") or "")
         if column == 4:
             code = item.get("occupation_code") or ""
             return self.occupations.get(code, code)
@@ -594,13 +582,12 @@ class VerifierPanel(QWidget):
             self._set_actions()
             return
         self.this_view.setHtml(self._detail_html(self.detail, None, answer.get("events", [])))
-        others = [self._detail_html(d, self.detail, [], "Kemungkinan duplikat")
+        others = [self._detail_html(d, self.detail, [], t("ver.possible_duplicate"))
                   for d in self.duplicates]
         others += [self._detail_html(_conflict_as_detail(c), self.detail, [],
-                                     f"Versi {c['version']} yang berkonflik")
+                                     t("ver.conflicting", version=c["version"]))
                    for c in self.conflicts]
-        self.other_view.setHtml("".join(others) or
-                                "<p><i>Tidak ada pendaftaran lain dengan NIK yang sama.</i></p>")
+        self.other_view.setHtml("".join(others) or f"<p><i>{t('ver.no_duplicates')}</i></p>")
         self._fill_keep()
         self._set_actions()
 
@@ -610,35 +597,36 @@ class VerifierPanel(QWidget):
         current, correction = self.detail, self.correction or {}
         pending = pending_as_detail(current, correction)
         changed = changed_labels(list(correction.get("changed") or []))
-        heading = ("<p><b>Bagian yang berubah:</b> "
+        heading = (f"<p><b>{t('ver.changed')}</b> "
                    f"{html.escape(', '.join(changed) or '—')}</p>")
         self.this_view.setHtml(self._detail_html(
             current, pending, answer.get("events", []),
-            f"Yang berlaku sekarang (versi {current.get('version', '')})"))
+            t("ver.in_force", version=current.get("version", ""))))
         self.other_view.setHtml(heading + self._detail_html(
-            pending, current, [],
-            f"Koreksi menunggu verifikasi (versi {correction.get('version', '')})"))
+            pending, current, [], t("ver.pending", version=correction.get("version", ""))))
 
     def _fill_keep(self) -> None:
         """What "keep" may choose: a version in a conflict, else a member of a duplicate group."""
         self.keep_combo.clear()
         detail = self.detail or {}
         if self.conflicts:
-            self.resolve_button.setText("Selesaikan konflik")
-            self.keep_combo.addItem(f"Versi sekarang (versi {detail['version']})",
+            self.resolve_button.setText(t("ver.resolve_conflict"))
+            self.keep_combo.addItem(t("ver.keep_current", version=detail["version"]),
                                     (detail["version"], ""))
             for c in self.conflicts:
                 self.keep_combo.addItem(
-                    f"Versi {c['version']} di kanan (diterima {format_date(c.get('received_at'))})",
+                    t("ver.keep_right", version=c["version"],
+                      day=format_date(c.get("received_at"))),
                     (c["version"], c.get("device_id") or ""))
             return
-        self.resolve_button.setText("Selesaikan duplikat")
+        self.resolve_button.setText(t("ver.resolve_duplicate"))
         if detail.get("possible_duplicate"):
-            self.keep_combo.addItem(f"Pendaftaran ini ({detail['full_name']})", detail["id"])
+            self.keep_combo.addItem(t("ver.keep_this", name=detail["full_name"]), detail["id"])
             for other in self.duplicates:
                 if other["status"] != Status.REJECTED.value:
-                    self.keep_combo.addItem(f"Yang di kanan ({other['full_name']}, diterima "
-                                            f"{format_date(other.get('received_at'))})", other["id"])
+                    self.keep_combo.addItem(
+                        t("ver.keep_other", name=other["full_name"],
+                          day=format_date(other.get("received_at"))), other["id"])
 
     def _set_actions(self) -> None:
         status = (self.detail or {}).get("status", "")
@@ -676,48 +664,52 @@ class VerifierPanel(QWidget):
         """The window's operator changed (another one unlocked): show who decides now."""
         session = self.session()
         if session is None or session.operator is None:
-            self.who_label.setText("Belum masuk")
+            self.who_label.setText(t("ver.not_logged_in"))
         else:
-            self.who_label.setText(f"Keputusan atas nama: {session.display_name} "
-                                   f"({session.username})")
+            self.who_label.setText(t("ver.who", name=session.display_name,
+                                     username=session.username))
         self._set_actions()
 
     def _refusal(self) -> str:
         session = self.session()
         if session is None or session.operator is None:
-            return NO_OPERATOR
+            return t("ver.no_operator")
         from ui.session import role_label
 
-        return NOT_ALLOWED.format(role=role_label(session.operator.role).lower())
+        return t("ver.not_allowed", role=role_label(session.operator.role).lower())
 
     def _detail_html(self, reg: dict, compare: dict | None, events: list[dict],
-                     title: str = "Pendaftaran ini") -> str:
+                     title: str = "") -> str:
         """One registration as a table; values that differ from `compare` are marked red (and
         with ✎, so the mark does not rest on colour alone). The server's bookkeeping (version,
         time received) is never marked: it always differs."""
         rows = self._fields(reg)
         other = dict(self._fields(compare)) if compare else {}
-        out = [f"<h3>{title}</h3><table cellspacing='2'>"]
-        for label, value in rows:
-            differs = (compare is not None and label not in UNMARKED
-                       and other.get(label) != value)
+        out = [f"<h3>{title or t('ver.this')}</h3><table cellspacing='2'>"]
+        for name, value in rows:
+            differs = (compare is not None and name not in UNMARKED
+                       and other.get(name) != value)
             shown = html.escape(value) or "—"
             shown = f"<b style='color:#b00020'>✎ {shown}</b>" if differs else shown
-            out.append(f"<tr><td><i>{html.escape(label)}</i></td><td>{shown}</td></tr>")
+            label = html.escape(t(f"ver.d.{name}"))
+            out.append(f"<tr><td><i>{label}</i></td><td>{shown}</td></tr>")
         out.append("</table>")
         if events:
-            out.append("<p><b>Riwayat keputusan</b></p><ul>")
+            out.append(f"<p><b>{t('ver.history')}</b></p><ul>")
             for e in events:
                 why = f" — {html.escape(e['reason'])}" if e.get("reason") else ""
-                what = EVENT_LABELS.get(e.get("event", ""), e.get("event", ""))
-                out.append(f"<li>{html.escape(format_time(e.get('at')))} "
-                           f"{html.escape(what)} oleh {html.escape(e.get('by', ''))}{why}</li>")
+                event = e.get("event", "")
+                what = t(f"ver.event.{event}") if f"ver.event.{event}" in TEXT else event
+                line = t("ver.history_line", when=format_time(e.get("at")), what=what,
+                         who=e.get("by", ""))
+                out.append(f"<li>{html.escape(line)}{why}</li>")
             out.append("</ul>")
         return "".join(out)
 
     def _fields(self, reg: dict) -> list[tuple[str, str]]:
-        """The registration as label/value pairs. The detail shows the full NIK: the verifier
-        must compare it with the documents; lists never show it."""
+        """The registration as (field, value) pairs, each field titled by "ver.d.<field>". The
+        detail shows the full NIK: the verifier must compare it with the documents; lists never
+        show it."""
         data = reg.get("data") or {}
         kel = self.regions.kelurahan(data.get("kelurahan_code") or "")
         kec = self.regions.kecamatan(data.get("kecamatan_code") or "")
@@ -725,27 +717,27 @@ class VerifierPanel(QWidget):
         income = data.get("monthly_income")
         event = data.get("event_id") or ""
         return [
-            ("Status", _status_text(reg)),
-            ("Nomor peserta", reg.get("member_number") or ""),
-            ("Nama", data.get("full_name", "")),
-            ("NIK", data.get("nik", "")),
-            ("Lahir", f"{data.get('birth_place', '')}, {format_date(data.get('birth_date'))}"),
-            ("Jenis kelamin", {"L": "Laki-laki", "P": "Perempuan"}.get(data.get("sex"), "")),
-            ("Alamat", f"{data.get('street', '')} RT {data.get('rt', '')}/RW {data.get('rw', '')}"),
-            ("Kelurahan", kel.name if kel else data.get("kelurahan_code", "")),
-            ("Kecamatan", kec.name if kec else data.get("kecamatan_code", "")),
-            ("Nomor HP", data.get("phone", "")),
-            ("Pekerjaan", self.occupations.get(data.get("occupation_code"), "")
+            ("status", _status_text(reg)),
+            ("member", reg.get("member_number") or ""),
+            ("name", data.get("full_name", "")),
+            ("nik", data.get("nik", "")),
+            ("born", f"{data.get('birth_place', '')}, {format_date(data.get('birth_date'))}"),
+            ("sex", t(f"sex.{data['sex']}") if data.get("sex") in ("L", "P") else ""),
+            ("address", f"{data.get('street', '')} RT {data.get('rt', '')}/RW {data.get('rw', '')}"),
+            ("kelurahan", kel.name if kel else data.get("kelurahan_code", "")),
+            ("kecamatan", kec.name if kec else data.get("kecamatan_code", "")),
+            ("phone", data.get("phone", "")),
+            ("occupation", self.occupations.get(data.get("occupation_code"), "")
              or data.get("occupation_code", "")),
-            ("Kelompok", COHORT_LABELS.get(data.get("cohort"), data.get("cohort", ""))),
-            ("Penghasilan", f"Rp{income:,}".replace(",", ".") if income else ""),
-            ("Ahli waris", heirs),
-            ("Persetujuan", f"versi {data.get('consent_version', '')}"
-             if data.get("consent_given") else "belum"),
-            ("Kegiatan", reg.get("event_name") or self.events.get(event, event)),
-            ("Catatan", data.get("notes", "")),
-            ("Diterima server", format_time(reg.get("received_at"))),
-            ("Versi", str(reg.get("version", ""))),
+            ("cohort", term("cohort", data.get("cohort", ""))),
+            ("income", f"Rp{income:,}".replace(",", ".") if income else ""),
+            ("heirs", heirs),
+            ("consent", t("ver.consent_given", version=data.get("consent_version", ""))
+             if data.get("consent_given") else t("ver.consent_missing")),
+            ("event", reg.get("event_name") or self.events.get(event, event)),
+            ("notes", data.get("notes", "")),
+            ("received", format_time(reg.get("received_at"))),
+            ("version", str(reg.get("version", ""))),
         ]
 
     # --- decisions ---------------------------------------------------------------------------
@@ -769,7 +761,7 @@ class VerifierPanel(QWidget):
         for button in (self.verify_button, self.fund_button, self.reject_button,
                        self.resolve_button):
             button.setEnabled(False)
-        self._say("Mengirim keputusan ke server…")
+        self._say(t("ver.sending"))
         self._run("decision", lambda c: fn(c, reg_id, revision, *args, operator=operator,
                                            **kwargs),
                   on_done=self._decided, on_error=lambda exc: self._refused(reg_id, exc))
@@ -781,7 +773,7 @@ class VerifierPanel(QWidget):
         if self.detail is None or not self._may_or_say():
             return
         text = verifier_confirm.fund_text(self.detail)
-        if self.confirm("Danai pendaftaran?", text, "Ya, danai"):
+        if self.confirm(t("ver.ask.fund"), text, t("ver.yes.fund")):
             self._decide(api.fund)
 
     def reject(self) -> None:
@@ -789,12 +781,12 @@ class VerifierPanel(QWidget):
             return
         code = self.reason_combo.currentData() or ""
         if not code:
-            self._say("Pilih dulu alasan penolakan.", error=True)
+            self._say(t("ver.choose_reason_first"), error=True)
             self.reason_combo.setFocus()
             return
         note = self.reason_edit.text().strip()
         text = verifier_confirm.reject_text(self.detail, self.reason_combo.currentText(), note)
-        if self.confirm("Tolak pendaftaran?", text, "Ya, tolak"):
+        if self.confirm(t("ver.ask.reject"), text, t("ver.yes.reject")):
             self._decide(api.reject, code, reason_text=note)
 
     def resolve_duplicate(self) -> None:
@@ -804,14 +796,14 @@ class VerifierPanel(QWidget):
             return
         if isinstance(keep, tuple):
             text = verifier_confirm.conflict_text(self.detail, self.keep_combo.currentText())
-            if self.confirm("Selesaikan konflik?", text, "Ya, selesaikan"):
+            if self.confirm(t("ver.ask.conflict"), text, t("ver.yes.resolve")):
                 self._decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
             return
         others = [d for d in [self.detail, *self.duplicates]
                   if d["id"] != keep and d.get("status") != Status.REJECTED.value]
         kept = next((d for d in [self.detail, *self.duplicates] if d["id"] == keep), self.detail)
         text = verifier_confirm.duplicate_text(kept, others)
-        if self.confirm("Selesaikan duplikat?", text, "Ya, selesaikan"):
+        if self.confirm(t("ver.ask.duplicate"), text, t("ver.yes.resolve")):
             self._decide(api.resolve_duplicate, keep)
 
     def approve_correction(self) -> None:
@@ -820,7 +812,8 @@ class VerifierPanel(QWidget):
             return
         changed = changed_labels(list(correction.get("changed") or []))
         text = verifier_confirm.correction_text(self.detail, True, changed)
-        if self.confirm("Setujui koreksi?", text, "Ya, setujui"):
+        if self.confirm(t("ver.ask.approve_correction"), text,
+                        t("ver.yes.approve_correction")):
             self.corrections.set_busy()
             self._decide(api.approve_correction, int(correction["version"]))
 
@@ -830,13 +823,14 @@ class VerifierPanel(QWidget):
             return
         code = code or self.corrections.reason_combo.currentData() or ""
         if not code:
-            self._say("Pilih dulu alasan penolakan koreksi.", error=True)
+            self._say(t("ver.choose_correction_reason_first"), error=True)
             return
-        label = self.reject_reasons.get(code, code)
+        label = term("reject", code, self.reject_reasons.get(code, code))
         changed = changed_labels(list(correction.get("changed") or []))
         reason = f"{label}: {note}" if note else label
         text = verifier_confirm.correction_text(self.detail, False, changed, reason)
-        if self.confirm("Tolak koreksi?", text, "Ya, tolak koreksi"):
+        if self.confirm(t("ver.ask.reject_correction"), text,
+                        t("ver.yes.reject_correction")):
             self.corrections.set_busy()
             self._decide(api.reject_correction, int(correction["version"]), code,
                          reason_text=note)
@@ -851,9 +845,9 @@ class VerifierPanel(QWidget):
     def _decided(self, answer: dict) -> None:
         reg = answer["registration"]
         # Only the status word is lower-cased; the verifier's note stays as typed.
-        text = f"Tersimpan: {reg['full_name']} sekarang {_status_text(reg, lower=True)}."
+        text = t("ver.saved", name=reg["full_name"], status=_status_text(reg, lower=True))
         if reg.get("member_number") and reg["status"] == Status.FUNDED.value:
-            text += f" Nomor peserta {reg['member_number']}; kartu siap dicetak."
+            text += t("ver.saved_member", number=reg["member_number"])
         self._say(text)
         self.reason_edit.clear()
         self.reason_combo.setCurrentIndex(0)  # the next rejection's reason is chosen anew
@@ -874,7 +868,7 @@ class VerifierPanel(QWidget):
 
 def _heir_text(heir: dict) -> str:
     """ "Rina (istri, 0812…, NIK …)": every part of an heir, so a changed phone or NIK shows."""
-    parts = [HEIR_RELATIONSHIPS.get(heir.get("relationship"), heir.get("relationship") or "")]
+    parts = [term("relationship", heir.get("relationship") or "")]
     parts += [heir[k] for k in ("phone", "nik") if heir.get(k)]
     return f"{heir.get('name', '')} ({', '.join(p for p in parts if p)})"
 
@@ -896,19 +890,23 @@ def quota_text(answer: dict) -> str:
     year = answer.get("programme_year", "")
     if cohorts and all(c.get("shared") for c in cohorts):
         first = cohorts[0]
-        funded = " · ".join(f"{c.get('label') or c['cohort']} {_number(c['funded'])}"
+        funded = " · ".join(f"{_cohort_of(c)} {_number(c['funded'])}"
                             for c in cohorts)
-        return (f"Kuota tahun program {year} (bersama semua kelompok): "
-                f"{_number(first['left'])} dari {_number(first['places'])} tersisa — "
-                f"sudah didanai: {funded}")
-    parts = [f"{c.get('label') or c['cohort']}: {_number(c['left'])} dari "
-             f"{_number(c['places'])} tersisa" for c in cohorts]
-    return f"Kuota tahun program {year} — " + " · ".join(parts)
+        return t("ver.quota_shared", year=year, left=_number(first["left"]),
+                 places=_number(first["places"]), funded=funded)
+    parts = [t("ver.quota_cohort", cohort=_cohort_of(c), left=_number(c["left"]),
+               places=_number(c["places"])) for c in cohorts]
+    return t("ver.quota", year=year, parts=" · ".join(parts))
+
+
+def _cohort_of(quota: dict) -> str:
+    """A quota's cohort in the window's language (the server's label for one it names alone)."""
+    return term("cohort", quota["cohort"], quota.get("label") or quota["cohort"])
 
 
 def _status_text(item: dict, *, lower: bool = False) -> str:
     status = item.get("status", "")
-    text = STATUS_LABELS.get(status, status)
+    text = term("status", status)
     text = text.lower() if lower else text
     if status == Status.REJECTED.value and item.get("status_reason"):
         text += f": {item['status_reason']}"
@@ -918,9 +916,9 @@ def _status_text(item: dict, *, lower: bool = False) -> str:
 def _flags(item: dict) -> str:
     flags = []
     if item.get("possible_duplicate"):
-        flags.append("kemungkinan duplikat")
+        flags.append(t("ver.flag.duplicate"))
     if item.get("conflict"):
-        flags.append("konflik versi")
+        flags.append(t("ver.flag.conflict"))
     if item.get("correction_pending"):
-        flags.append("koreksi menunggu verifikasi")
+        flags.append(t("ver.flag.correction"))
     return ", ".join(flags)
