@@ -52,25 +52,19 @@ from PySide6.QtWidgets import (
 
 from storage import roles
 from storage.config import load_program_config
-from storage.models import HEIR_RELATIONSHIPS, STATUS_LABELS
+from storage.models import HEIR_RELATIONSHIPS
 from storage.vocabulary import show_date
 from sync import claims as office
 from sync import enrol as enrolment
 from sync import verifier as api
 from sync.client import SyncClient, SyncError
 from ui import verifier_confirm
+from ui.labels import TEXT, t, term
 from ui.session import Session, session_of
 from ui.timefmt import format_date
 from ui.verifier_panel import _Job, _Relay
 
-NOT_ENROLLED = ("Perangkat ini belum terhubung ke server pusat. Daftarkan perangkat di tab "
-                "Sinkronisasi, lalu buka tab ini lagi.")
-NOT_ALLOWED = ("Hanya verifikator atau admin yang masuk (login) dapat mencatat kematian, klaim "
-               "dan permintaan PDP.")
-OTHER_PERSON = "Orang lain (bukan ahli waris terdaftar)…"
-STATUS_FILTERS = (("", "Semua status"), ("funded", "Didanai"), ("card_printed", "Kartu dicetak"),
-                  ("card_handed_over", "Kartu diserahkan"), ("died", "Meninggal"),
-                  ("inactive", "Tidak aktif"))
+STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
 
 
 def _lookup(registry) -> SyncClient | None:
@@ -79,6 +73,16 @@ def _lookup(registry) -> SyncClient | None:
 
 def _rupiah(amount: int | None) -> str:
     return f"Rp{amount or 0:,}".replace(",", ".")
+
+
+def _relationship(heir: dict) -> str:
+    return term("relationship", heir.get("relationship") or "") if heir.get("relationship") else ""
+
+
+def _stage(claim: dict) -> str:
+    """The claim's stage in the window's language (the server's label for one unknown here)."""
+    key = f"claims.stage.{claim.get('stage', '')}"
+    return t(key) if key in TEXT else claim.get("stage_label", "")
 
 
 def _date_edit(parent: QWidget) -> QDateEdit:
@@ -114,7 +118,7 @@ class ClaimsPanel(QWidget):
         self.ask_save_path: Callable[[str, str], str] = lambda caption, name: (
             QFileDialog.getSaveFileName(self, caption, name)[0])
         self.ask_open_path: Callable[[str], str] = lambda caption: QFileDialog.getOpenFileName(
-            self, caption, "", "Berkas BPJS (*.xlsx *.csv)")[0]
+            self, caption, "", t("claims.kpj_filter"))[0]
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._numbers = itertools.count(1)
@@ -132,11 +136,12 @@ class ClaimsPanel(QWidget):
     def _build(self) -> None:
         self.who_label = QLabel("", self)
         self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("Cari nama peserta")
+        self.search_edit.setPlaceholderText(t("claims.search"))
         self.status_combo = QComboBox(self)
-        for code, label in STATUS_FILTERS:
-            self.status_combo.addItem(label, code)
-        self.search_button = QPushButton("Cari", self)
+        self.status_combo.addItem(t("claims.all_statuses"), "")
+        for code in STATUS_FILTERS:
+            self.status_combo.addItem(term("status", code), code)
+        self.search_button = QPushButton(t("claims.search_button"), self)
         self.results = QListWidget(self)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.summary = QTextBrowser(self)
@@ -156,9 +161,9 @@ class ClaimsPanel(QWidget):
         claim_page = QScrollArea(self)  # the claim's steps are taller than a laptop's screen
         claim_page.setWidget(self._claim_section())
         claim_page.setWidgetResizable(True)
-        self.sections.addTab(claim_page, "Kematian && klaim JKM")
-        self.sections.addTab(self._pdp_section(), "Permintaan PDP")
-        self.sections.addTab(self._bpjs_section(), "Berkas BPJS")
+        self.sections.addTab(claim_page, t("claims.tab.claim"))
+        self.sections.addTab(self._pdp_section(), t("claims.tab.pdp"))
+        self.sections.addTab(self._bpjs_section(), t("claims.tab.bpjs"))
         split = QSplitter(self)
         split.addWidget(left)
         split.addWidget(self.sections)
@@ -175,67 +180,67 @@ class ClaimsPanel(QWidget):
     def _claim_section(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        death = QGroupBox("Catat kematian", page)
+        death = QGroupBox(t("claims.death"), page)
         form = QFormLayout(death)
         self.died_on = _date_edit(death)
         self.death_place = QLineEdit(death)
         self.certificate_no = QLineEdit(death)
         self.reported_by = QLineEdit(death)
-        self.reported_by.setPlaceholderText("nama dan hubungan, mis. Siti (istri)")
-        self.death_button = QPushButton("Catat kematian…", death)
-        form.addRow("Tanggal meninggal", self.died_on)
-        form.addRow("Tempat meninggal", self.death_place)
-        form.addRow("Nomor akta kematian", self.certificate_no)
-        form.addRow("Dilaporkan oleh", self.reported_by)
+        self.reported_by.setPlaceholderText(t("claims.reported_by_hint"))
+        self.death_button = QPushButton(t("claims.death_button"), death)
+        form.addRow(t("claims.died_on"), self.died_on)
+        form.addRow(t("claims.death_place"), self.death_place)
+        form.addRow(t("claims.certificate"), self.certificate_no)
+        form.addRow(t("claims.reported_by"), self.reported_by)
         form.addRow("", self.death_button)
-        self.claim_label = QLabel("Pilih peserta di sebelah kiri.", page)
+        self.claim_label = QLabel(t("claims.choose_member"), page)
         self.claim_label.setWordWrap(True)
-        claimant = QGroupBox("Penerima klaim", page)
+        claimant = QGroupBox(t("claims.claimant"), page)
         form = QFormLayout(claimant)
         self.claimant_combo = QComboBox(claimant)
         self.other_name = QLineEdit(claimant)
         self.other_relationship = QComboBox(claimant)
-        for code, label in HEIR_RELATIONSHIPS.items():
-            self.other_relationship.addItem(label, code)
+        for code in HEIR_RELATIONSHIPS:
+            self.other_relationship.addItem(term("relationship", code), code)
         self.other_reason = QPlainTextEdit(claimant)
-        self.other_reason.setPlaceholderText("Alasan tertulis verifikator (wajib untuk orang lain)")
+        self.other_reason.setPlaceholderText(t("claims.other_reason_hint"))
         self.other_reason.setMaximumHeight(60)
-        self.claimant_button = QPushButton("Pilih penerima", claimant)
-        form.addRow("Penerima", self.claimant_combo)
-        form.addRow("Nama", self.other_name)
-        form.addRow("Hubungan", self.other_relationship)
-        form.addRow("Alasan", self.other_reason)
+        self.claimant_button = QPushButton(t("claims.claimant_button"), claimant)
+        form.addRow(t("claims.f.claimant"), self.claimant_combo)
+        form.addRow(t("claims.f.name"), self.other_name)
+        form.addRow(t("claims.f.relationship"), self.other_relationship)
+        form.addRow(t("claims.f.reason"), self.other_reason)
         form.addRow("", self.claimant_button)
-        docs = QGroupBox("Dokumen yang diminta BPJS", page)
+        docs = QGroupBox(t("claims.documents"), page)
         docs_layout = QVBoxLayout(docs)
         self.document_boxes: dict[str, QCheckBox] = {}
         for doc in self.documents:
             box = QCheckBox(doc.label, docs)
             self.document_boxes[doc.code] = box
             docs_layout.addWidget(box)
-        self.documents_button = QPushButton("Simpan daftar dokumen", docs)
+        self.documents_button = QPushButton(t("claims.documents_button"), docs)
         docs_layout.addWidget(self.documents_button)
-        steps = QGroupBox("Pengajuan, pembayaran, penyerahan", page)
+        steps = QGroupBox(t("claims.steps"), page)
         form = QFormLayout(steps)
         self.submitted_on, self.reference = _date_edit(steps), QLineEdit(steps)
-        self.submit_button = QPushButton("Catat diajukan ke BPJS", steps)
+        self.submit_button = QPushButton(t("claims.submit_button"), steps)
         self.paid_on, self.amount = _date_edit(steps), QSpinBox(steps)
         self.amount.setRange(1, 2_000_000_000)
         self.amount.setSingleStep(1_000_000)
         self.amount.setValue(self.benefit)
         self.amount.setPrefix("Rp ")
-        self.paid_button = QPushButton("Catat dibayar", steps)
+        self.paid_button = QPushButton(t("claims.paid_button"), steps)
         self.handed_on, self.received_by = _date_edit(steps), QLineEdit(steps)
-        self.received_by.setPlaceholderText("bawaan: penerima klaim")
-        self.handed_button = QPushButton("Catat diserahkan", steps)
-        form.addRow("Tanggal diajukan", self.submitted_on)
-        form.addRow("Nomor referensi BPJS", self.reference)
+        self.received_by.setPlaceholderText(t("claims.received_by_hint"))
+        self.handed_button = QPushButton(t("claims.handed_button"), steps)
+        form.addRow(t("claims.f.submitted_on"), self.submitted_on)
+        form.addRow(t("claims.f.reference"), self.reference)
         form.addRow("", self.submit_button)
-        form.addRow("Tanggal dibayar", self.paid_on)
-        form.addRow("Jumlah", self.amount)
+        form.addRow(t("claims.f.paid_on"), self.paid_on)
+        form.addRow(t("claims.f.amount"), self.amount)
         form.addRow("", self.paid_button)
-        form.addRow("Tanggal diserahkan", self.handed_on)
-        form.addRow("Diterima oleh", self.received_by)
+        form.addRow(t("claims.f.handed_on"), self.handed_on)
+        form.addRow(t("claims.f.received_by"), self.received_by)
         form.addRow("", self.handed_button)
         for widget in (death, self.claim_label, claimant, docs, steps):
             layout.addWidget(widget)
@@ -252,19 +257,15 @@ class ClaimsPanel(QWidget):
     def _pdp_section(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        explain = QLabel(
-            "Permintaan orang yang bersangkutan (UU 27/2022): salinan semua data yang disimpan "
-            "(PDF, tanpa disamarkan: serahkan hanya kepada orangnya), penarikan persetujuan "
-            "(kepesertaan berakhir di akhir bulan yang sudah dibayar, kartu dicabut), dan "
-            "penghapusan data pribadi sesudah masa simpan.", page)
+        explain = QLabel(t("claims.pdp_explain"), page)
         explain.setWordWrap(True)
-        self.copy_button = QPushButton("Buat salinan data (PDF)…", page)
+        self.copy_button = QPushButton(t("claims.copy_button"), page)
         self.withdraw_on = _date_edit(page)
-        self.withdraw_button = QPushButton("Catat penarikan persetujuan…", page)
-        self.erase_button = QPushButton("Hapus data pribadi…", page)
+        self.withdraw_button = QPushButton(t("claims.withdraw_button"), page)
+        self.erase_button = QPushButton(t("claims.erase_button"), page)
         form = QFormLayout()
         form.addRow("", self.copy_button)
-        form.addRow("Tanggal permintaan diterima", self.withdraw_on)
+        form.addRow(t("claims.f.request_received"), self.withdraw_on)
         form.addRow("", self.withdraw_button)
         form.addRow("", self.erase_button)
         layout.addWidget(explain)
@@ -278,9 +279,9 @@ class ClaimsPanel(QWidget):
     def _bpjs_section(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        self.export_full_button = QPushButton("Ekspor lengkap (XLSX)…", page)
-        self.export_delta_button = QPushButton("Ekspor perubahan sejak ekspor terakhir…", page)
-        self.kpj_button = QPushButton("Impor jawaban BPJS (nomor KPJ)…", page)
+        self.export_full_button = QPushButton(t("claims.export_full"), page)
+        self.export_delta_button = QPushButton(t("claims.export_delta"), page)
+        self.kpj_button = QPushButton(t("claims.kpj_button"), page)
         self.bpjs_report = QTextBrowser(page)
         for widget in (self.export_full_button, self.export_delta_button, self.kpj_button,
                        self.bpjs_report):
@@ -303,10 +304,10 @@ class ClaimsPanel(QWidget):
     def apply_roles(self) -> None:
         session = self.session()
         if session is None or session.operator is None:
-            self.who_label.setText("Belum masuk")
+            self.who_label.setText(t("claims.not_logged_in"))
         else:
-            self.who_label.setText(f"Dicatat atas nama: {session.display_name} "
-                                   f"({session.username})")
+            self.who_label.setText(t("claims.who", name=session.display_name,
+                                     username=session.username))
         self._set_actions()
 
     def _operator(self) -> dict[str, str]:
@@ -328,7 +329,7 @@ class ClaimsPanel(QWidget):
             self.client.close()
         self.client = client
         if client is None:
-            self._say(NOT_ENROLLED, error=True)
+            self._say(t("claims.not_enrolled"), error=True)
             return
         self.search()
 
@@ -340,7 +341,7 @@ class ClaimsPanel(QWidget):
     def _run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
              on_error: Callable | None = None) -> None:
         if self.client is None:
-            self._say(NOT_ENROLLED, error=True)
+            self._say(t("claims.not_enrolled"), error=True)
             return
         number = next(self._numbers)
         self._latest[kind] = number
@@ -361,7 +362,7 @@ class ClaimsPanel(QWidget):
         if isinstance(exc, SyncError):
             self._say(exc.message, error=True)
         else:
-            self._say(f"Permintaan gagal ({type(exc).__name__}). Coba lagi.", error=True)
+            self._say(t("claims.failed", kind=type(exc).__name__), error=True)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #b00020;" if error else "")
@@ -378,11 +379,11 @@ class ClaimsPanel(QWidget):
         self.items = page.get("items", [])
         self.results.clear()
         for item in self.items:
-            status = STATUS_LABELS.get(item["status"], item["status"])
+            status = term("status", item["status"])
             QListWidgetItem(f"{item['full_name']} · {item['nik_masked']} · {status}"
                             f"{' · ' + item['member_number'] if item['member_number'] else ''}",
                             self.results)
-        self._say(f"{page.get('total', 0)} pendaftaran ditemukan.")
+        self._say(t("claims.found", n=page.get("total", 0)))
 
     def _chosen(self, row: int) -> None:
         if 0 <= row < len(self.items):
@@ -413,32 +414,31 @@ class ClaimsPanel(QWidget):
         reg, claim = self.detail or {}, self.claim
         data = reg.get("data") or {}
         heirs = data.get("heirs") or []
-        status = STATUS_LABELS.get(reg.get("status", ""), reg.get("status", ""))
+        status = term("status", reg.get("status", ""))
+        named = ", ".join(f"{h['name']} ({_relationship(h)})" for h in heirs) or "—"
         lines = [f"<h3>{reg.get('full_name', '')}</h3>",
                  f"NIK {reg.get('nik_masked', '')} · {status} {reg.get('status_reason', '')}",
-                 f"<br>Nomor anggota: {reg.get('member_number') or '—'}",
-                 "<br>Ahli waris: " + (", ".join(
-                     f"{h['name']} ({HEIR_RELATIONSHIPS.get(h['relationship'], '')})"
-                     for h in heirs) or "—")]
+                 f"<br>{t('claims.member_number', number=reg.get('member_number') or '—')}",
+                 f"<br>{t('claims.heirs', heirs=named)}"]
         self.summary.setHtml("".join(lines))
         self.claimant_combo.blockSignals(True)
         self.claimant_combo.clear()
         for position, heir in enumerate(heirs):
             self.claimant_combo.addItem(
-                f"{heir['name']} ({HEIR_RELATIONSHIPS.get(heir['relationship'], '')})", position)
-        self.claimant_combo.addItem(OTHER_PERSON, None)
+                f"{heir['name']} ({_relationship(heir)})", position)
+        self.claimant_combo.addItem(t("claims.other_person"), None)
         self.claimant_combo.blockSignals(False)
         self._claimant_changed()
         if claim is None:
-            self.claim_label.setText("Belum ada kematian yang tercatat untuk peserta ini.")
+            self.claim_label.setText(t("claims.no_death"))
         else:
             done = sum(1 for d in claim["checklist"] if d["checked"])
-            text = (f"<b>{claim['stage_label']}</b> · meninggal {format_date(claim['died_on'])}"
-                    f" · dokumen {done}/{len(claim['checklist'])}")
+            text = t("claims.claim_line", stage=_stage(claim), day=format_date(claim["died_on"]),
+                     done=done, total=len(claim["checklist"]))
             if claim["claimant_name"]:
-                text += f" · penerima: {claim['claimant_name']}"
+                text += t("claims.claim_claimant", name=claim["claimant_name"])
             if claim["amount"]:
-                text += f" · dibayar {_rupiah(claim['amount'])}"
+                text += t("claims.claim_paid", amount=_rupiah(claim["amount"]))
             self.claim_label.setText(text)
             for item in claim["checklist"]:
                 if item["code"] in self.document_boxes:
@@ -469,16 +469,16 @@ class ClaimsPanel(QWidget):
 
     def _guard(self) -> bool:
         if not self.may_act():
-            self._say(NOT_ALLOWED, error=True)
+            self._say(t("claims.not_allowed"), error=True)
             return False
         if self.detail is None:
-            self._say("Pilih dulu pendaftarannya.", error=True)
+            self._say(t("claims.choose_first"), error=True)
             return False
         return True
 
     def _claim_step(self, fn: Callable, *args: Any, **kw: Any) -> None:
         """Send one claim step; the answer is the claim, shown at once."""
-        self._say("Mengirim ke server…")
+        self._say(t("claims.sending"))
         operator, record_id = self._operator(), self.detail["id"]
 
         def call(client):
@@ -487,7 +487,7 @@ class ClaimsPanel(QWidget):
         self._run("step", call, on_done=self._stepped)
 
     def _stepped(self, claim: dict) -> None:
-        self._say(f"Tersimpan: {claim['stage_label']}.")
+        self._say(t("claims.saved", stage=_stage(claim)))
         self.open(self.detail["id"])
 
     # --- the claim ---------------------------------------------------------------------------
@@ -498,13 +498,11 @@ class ClaimsPanel(QWidget):
         fields = (self.death_place.text().strip(), self.certificate_no.text().strip(),
                   self.reported_by.text().strip())
         if not all(fields):
-            self._say("Isi tempat meninggal, nomor akta kematian dan pelapor.", error=True)
+            self._say(t("claims.fill_death"), error=True)
             return
         day = _day(self.died_on)
-        text = (f"Catat {verifier_confirm.who(self.detail)} meninggal dunia pada "
-                f"{show_date(day)}?\n\nKartunya dicabut, status menjadi meninggal di semua "
-                "perangkat, dan kematian tidak dapat dicatat dua kali.")
-        if not self.confirm("Catat kematian?", text, "Ya, catat"):
+        text = t("claims.confirm.death", who=verifier_confirm.who(self.detail), day=show_date(day))
+        if not self.confirm(t("claims.ask.death"), text, t("claims.yes.record")):
             return
         self._claim_step(office.record_death, self.detail["revision"], died_on=day,
                          place=fields[0], certificate_no=fields[1], reported_by=fields[2])
@@ -545,7 +543,7 @@ class ClaimsPanel(QWidget):
     def make_copy(self) -> None:
         if not self._guard():
             return
-        path = self.ask_save_path("Simpan salinan data pribadi", "salinan-data-pribadi.pdf")
+        path = self.ask_save_path(t("claims.copy_title"), t("claims.copy_name"))
         if not path:
             return
         operator, record_id = self._operator(), self.detail["id"]
@@ -554,46 +552,40 @@ class ClaimsPanel(QWidget):
             Path(path).write_bytes(office.pdp_copy(client, record_id, operator=operator))
             return path
 
-        self._run("copy", call, on_done=lambda p: self._say(
-            f"Salinan disimpan di {p}. Serahkan hanya kepada orang yang bersangkutan."))
+        self._run("copy", call, on_done=lambda p: self._say(t("claims.copy_saved", path=p)))
 
     def withdraw(self) -> None:
         if not self._guard():
             return
         day = _day(self.withdraw_on)
-        text = (f"Catat penarikan persetujuan {verifier_confirm.who(self.detail)}?\n\n"
-                "Kepesertaannya berakhir di akhir bulan permintaan diterima dan kartunya "
-                "dicabut.")
-        if not self.confirm("Tarik persetujuan?", text, "Ya, catat"):
+        text = t("claims.confirm.withdraw", who=verifier_confirm.who(self.detail))
+        if not self.confirm(t("claims.ask.withdraw"), text, t("claims.yes.record")):
             return
         operator, record_id, revision = self._operator(), self.detail["id"], self.detail["revision"]
         self._run("withdraw", lambda client: office.withdraw_consent(
             client, record_id, revision, received_on=day, operator=operator),
-            on_done=lambda r: (self._say("Persetujuan ditarik; kepesertaan berakhir "
-                                         f"{format_date(r['ends_on'])}."), self.open(record_id)))
+            on_done=lambda r: (self._say(t("claims.withdrawn", day=format_date(r["ends_on"]))),
+                               self.open(record_id)))
 
     def erase(self) -> None:
         if not self._guard():
             return
-        text = (f"Hapus data pribadi {verifier_confirm.who(self.detail)} dari server dan semua "
-                "perangkat?\n\nNama, NIK, alamat, ahli waris dan riwayatnya dihapus; yang "
-                "tersisa hanya catatan audit bahwa data dihapus. Tidak dapat dibatalkan.")
-        if not self.confirm("Hapus data pribadi?", text, "Ya, hapus"):
+        text = t("claims.confirm.erase", who=verifier_confirm.who(self.detail))
+        if not self.confirm(t("claims.ask.erase"), text, t("claims.yes.erase")):
             return
         operator, record_id = self._operator(), self.detail["id"]
         self._run("erase", lambda client: office.erase(client, record_id, operator=operator),
-                  on_done=lambda t: (self._say("Data pribadi dihapus; perangkat lain "
-                                               "menghapusnya pada sinkronisasi berikutnya."),
-                                     self.open(record_id)))
+                  on_done=lambda _r: (self._say(t("claims.erased")), self.open(record_id)))
 
     # --- the BPJS file -----------------------------------------------------------------------
 
     def export(self, since_last: bool) -> None:
         if not self.may_act():
-            self._say(NOT_ALLOWED, error=True)
+            self._say(t("claims.not_allowed"), error=True)
             return
-        name = f"bpjs-{'perubahan' if since_last else 'lengkap'}-{date.today():%Y-%m-%d}.xlsx"
-        path = self.ask_save_path("Simpan berkas BPJS", name)
+        name = t("claims.export_name_delta" if since_last else "claims.export_name_full",
+                 day=f"{date.today():%Y-%m-%d}")
+        path = self.ask_save_path(t("claims.export_title"), name)
         if not path:
             return
         operator = self._operator()
@@ -604,13 +596,13 @@ class ClaimsPanel(QWidget):
             return done.headers.get("x-export-rows", "0"), done.sha256
 
         self._run("export", call, on_done=lambda r: self.bpjs_report.setPlainText(
-            f"Berkas ditulis ke {path}: {r[0]} baris.\nSHA-256 {r[1]} (tercatat di audit)."))
+            t("claims.exported", path=path, rows=r[0], sha=r[1])))
 
     def import_kpj(self) -> None:
         if not self.may_act():
-            self._say(NOT_ALLOWED, error=True)
+            self._say(t("claims.not_allowed"), error=True)
             return
-        path = self.ask_open_path("Pilih jawaban BPJS (XLSX atau CSV)")
+        path = self.ask_open_path(t("claims.kpj_title"))
         if not path:
             return
         operator = self._operator()
@@ -618,10 +610,10 @@ class ClaimsPanel(QWidget):
                   on_done=self._kpj_done)
 
     def _kpj_done(self, done: dict) -> None:
-        lines = [f"{done['rows']} baris dibaca: {done['taken']} nomor KPJ dicatat, "
-                 f"{done['unchanged']} sudah sama, {len(done['refused'])} ditolak."]
+        lines = [t("claims.kpj_done", rows=done["rows"], taken=done["taken"],
+                   unchanged=done["unchanged"], refused=len(done["refused"]))]
         for item in done["refused"]:
             who = item["nik_masked"] or item["member_number"] or "-"
-            lines.append(f"Baris {item['line']}: {who}, KPJ {item['kpj'] or '-'}: "
-                         f"{item['message']}")
+            lines.append(t("claims.kpj_refused", line=item["line"], who=who,
+                           kpj=item["kpj"] or "-", message=item["message"]))
         self.bpjs_report.setPlainText("\n".join(lines))
