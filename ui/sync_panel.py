@@ -36,9 +36,10 @@ from sync import state
 from sync.client import SyncClient, SyncError
 from sync.engine import PUSH, SyncReport, run_sync
 from sync.watcher import ReachabilityWatcher
+from ui.labels import t, term
 from ui.timefmt import format_time, zone_name
 
-COLUMNS = ("Nama", "NIK", "Keadaan", "Alasan")
+COLUMNS = ("name", "nik", "state", "reason")  # titled by "syncp.col.<name>"
 SAVE_DEBOUNCE = 15.0  # seconds after the last save before the automatic sync sends it
 SAVE_MAX_DELAY = 60.0  # and never later than this after the first save of a burst
 
@@ -76,7 +77,7 @@ class SyncThread(QThread):
         try:
             registry = Registry.open(self.db_path, key=self.key)
         except Exception as exc:  # noqa: BLE001 - shown to the operator, never raised on a thread
-            self.failed.emit(getattr(exc, "message", "") or "Basis data tidak dapat dibuka.")
+            self.failed.emit(getattr(exc, "message", "") or t("syncp.db_failed"))
             return
         client = enrolment.client_for(registry)
         try:
@@ -84,7 +85,7 @@ class SyncThread(QThread):
         except SyncError as exc:
             self.failed.emit(exc.message)
         except Exception as exc:  # noqa: BLE001 - same: the thread must report, not die
-            self.failed.emit(f"Sinkronisasi gagal: {type(exc).__name__}. Data tetap aman.")
+            self.failed.emit(t("syncp.failed", kind=type(exc).__name__))
         else:
             self.succeeded.emit(report)
         finally:
@@ -115,33 +116,31 @@ class SyncPanel(QWidget):
     # --- layout ------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.enrol_box = QGroupBox("Pendaftaran perangkat (sekali saja)", self)
+        self.enrol_box = QGroupBox(t("syncp.enrol_box"), self)
         form = QFormLayout(self.enrol_box)
         self.server_edit = QLineEdit(self.enrol_box)
-        self.server_edit.setPlaceholderText("misalnya https://jamsos.jambikota.go.id")
+        self.server_edit.setPlaceholderText(t("syncp.server_hint"))
         self.code_edit = QLineEdit(self.enrol_box)
-        self.code_edit.setPlaceholderText("kode dari admin, misalnya ABCD-EFGH-JKLM")
+        self.code_edit.setPlaceholderText(t("syncp.code_hint"))
         self.ca_edit = QLineEdit(self.enrol_box)
-        self.ca_edit.setPlaceholderText("opsional: berkas PEM bila kota memakai CA sendiri")
-        ca_button = QPushButton("Pilih…", self.enrol_box)
+        self.ca_edit.setPlaceholderText(t("syncp.ca_hint"))
+        ca_button = QPushButton(t("syncp.choose"), self.enrol_box)
         ca_button.clicked.connect(self._choose_ca_file)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(ca_button)
-        self.insecure_check = QCheckBox(
-            "Izinkan http tanpa enkripsi ke komputer lain (hanya jaringan tertutup)",
-            self.enrol_box)
-        self.enrol_button = QPushButton("Daftarkan perangkat", self.enrol_box)
+        self.insecure_check = QCheckBox(t("syncp.insecure"), self.enrol_box)
+        self.enrol_button = QPushButton(t("syncp.enrol"), self.enrol_box)
         self.enrol_button.clicked.connect(self._enrol_clicked)
-        form.addRow("Alamat server", self.server_edit)
-        form.addRow("Kode pendaftaran", self.code_edit)
-        form.addRow("Sertifikat CA kota", ca_row)
+        form.addRow(t("syncp.f.server"), self.server_edit)
+        form.addRow(t("syncp.f.code"), self.code_edit)
+        form.addRow(t("syncp.f.ca"), ca_row)
         form.addRow("", self.insecure_check)
         form.addRow("", self.enrol_button)
 
-        self.sync_button = QPushButton("Sinkronkan sekarang", self)
+        self.sync_button = QPushButton(t("syncp.sync_now"), self)
         self.sync_button.clicked.connect(self.start_sync)
-        self.cancel_button = QPushButton("Batalkan", self)
+        self.cancel_button = QPushButton(t("syncp.cancel"), self)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_sync)
         self.progress = QProgressBar(self)
@@ -156,7 +155,7 @@ class SyncPanel(QWidget):
         self.last_sync_label = QLabel("", self)
 
         self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([t(f"syncp.col.{name}") for name in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -164,7 +163,7 @@ class SyncPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
-        self.open_button = QPushButton("Buka dan perbaiki", self)
+        self.open_button = QPushButton(t("syncp.open"), self)
         self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))
 
         layout = QVBoxLayout(self)
@@ -172,7 +171,7 @@ class SyncPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         layout.addWidget(self.last_sync_label)
-        layout.addWidget(QLabel("Data yang perlu diperiksa (ditolak, NIK ganda, konflik, koreksi):", self))
+        layout.addWidget(QLabel(t("syncp.attention"), self))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.open_button)
 
@@ -188,10 +187,10 @@ class SyncPanel(QWidget):
         self.enrol_box.setVisible(not info["enrolled"])
         self.sync_button.setEnabled(info["enrolled"] and self.thread is None)
         last = info["last_sync_at"]
-        text = (f"Sinkronisasi terakhir yang berhasil: {format_time(last)} {zone_name()}."
-                if last else "Belum pernah sinkronisasi.")
+        text = (t("syncp.last", when=format_time(last), zone=zone_name())
+                if last else t("syncp.never"))
         if info["waiting"]:
-            text += f" {info['waiting']} data menunggu dikirim."
+            text += t("syncp.waiting", n=info["waiting"])
         self.last_sync_label.setText(text)  # the status line keeps the last run's outcome
         self._fill_table(info["rows"])
         if info["waiting"] > self._waiting_seen and self.watcher is not None:
@@ -203,8 +202,9 @@ class SyncPanel(QWidget):
     def _fill_table(self, rows: list[state.AttentionRow]) -> None:
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            reason = ("Sudah diperbaiki, menunggu dikirim. " if row.fixed else "") + row.reason
-            for j, text in enumerate((row.full_name, row.nik_masked, row.label, reason)):
+            reason = (t("syncp.fixed") if row.fixed else "") + row.reason
+            label = term("outcome", row.outcome, row.label)
+            for j, text in enumerate((row.full_name, row.nik_masked, label, reason)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)  # a long reason in full
                 item.setData(256, row.record_id)  # Qt.UserRole
@@ -223,32 +223,31 @@ class SyncPanel(QWidget):
     def _enrol_clicked(self) -> None:
         url, code = self.server_edit.text().strip(), self.code_edit.text().strip()
         if not url or not code:
-            self.status_label.setText("Isi alamat server dan kode pendaftaran terlebih dahulu.")
+            self.status_label.setText(t("syncp.fill_enrolment"))
             return
         self.enrol_button.setEnabled(False)
-        self.status_label.setText("Mendaftarkan perangkat…")
+        self.status_label.setText(t("syncp.enrolling"))
         ca_file, insecure = self.ca_edit.text().strip(), self.insecure_check.isChecked()
         self.worker.call(lambda registry: enrol_device(registry, url, code, ca_file=ca_file,
                                                        allow_insecure_http=insecure),
                          on_result=self._enrolled, on_error=self._enrol_failed)
 
     def _choose_ca_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Sertifikat CA kota", "",
-                                              "Sertifikat PEM (*.pem *.crt *.cer);;Semua (*)")
+        path, _ = QFileDialog.getOpenFileName(self, t("syncp.f.ca"), "", t("syncp.ca_filter"))
         if path:
             self.ca_edit.setText(path)
 
     def _enrolled(self, result: enrolment.Enrolment) -> None:
         self.enrol_button.setEnabled(True)
         self.code_edit.clear()
-        self.status_label.setText("Perangkat berhasil didaftarkan. Sinkronisasi dapat dimulai.")
+        self.status_label.setText(t("syncp.enrolled"))
         self.refresh()
         if self.watcher is not None:
             self.watcher.check_now()
 
     def _enrol_failed(self, exc: BaseException) -> None:
         self.enrol_button.setEnabled(True)
-        self.status_label.setText(getattr(exc, "message", "") or "Pendaftaran perangkat gagal.")
+        self.status_label.setText(getattr(exc, "message", "") or t("syncp.enrol_failed"))
 
     # --- sync --------------------------------------------------------------------------------
 
@@ -267,21 +266,21 @@ class SyncPanel(QWidget):
         self.thread.finished.connect(self._thread_done)
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status_label.setText("Sinkronisasi berjalan…")
+        self.status_label.setText(t("syncp.running"))
         self.progress.setRange(0, 0)
         self.thread.start()
 
     def cancel_sync(self) -> None:
         if self.thread is not None:
             self.thread.cancel.set()
-            self.status_label.setText("Membatalkan setelah paket yang sedang dikirim…")
+            self.status_label.setText(t("syncp.cancelling"))
 
     @Slot(int, int, str)
     def _progressed(self, done: int, total: int, phase: str) -> None:
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(min(done, total) if total else 0)
-        verb = "Mengirim data" if phase == PUSH else "Menerima perubahan dari server"
-        self.status_label.setText(f"{verb}: {done} dari {total}")
+        key = "syncp.sending" if phase == PUSH else "syncp.receiving"
+        self.status_label.setText(t(key, done=done, total=total))
 
     def _succeeded(self, report: SyncReport) -> None:
         self._waiting_seen = 0  # what waits now was saved during the run: it gets its nudge

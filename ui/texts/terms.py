@@ -3,13 +3,15 @@
 Their Indonesian is the shared vocabulary's and the domain's own (storage/vocabulary.py,
 storage/models.py), so it is never written twice; only the English is kept here. A label is
 read as `t("reject.<code>")`, `t("reprint.<code>")`, `t("cohort.<value>")`,
-`t("status.<value>")`, `t("relationship.<code>")` or through `term(kind, code)` in ui/labels.py.
+`t("status.<value>")`, `t("relationship.<code>")`, `t("outcome.<code>")` (a pushed record's
+answer, sync/state.py) or through `term(kind, code)` in ui/labels.py.
 """
 
 from __future__ import annotations
 
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
 from storage.vocabulary import OFFICE_STEP_LABELS, REJECT_REASONS, REPRINT_REASONS
+from sync.state import OUTCOME_LABELS
 
 ENGLISH: dict[str, dict[str, str]] = {
     "reject": {
@@ -51,6 +53,16 @@ ENGLISH: dict[str, dict[str, str]] = {
         "saudara_kandung": "Sibling",
         "lainnya": "Other",
     },
+    "outcome": {
+        "accepted": "Received by the server",
+        "duplicate": "Duplicate NIK: already registered on the server",
+        "rejected": "Rejected by the server: needs fixing",
+        "conflict": "Conflict: this record was also changed elsewhere",
+        "stale": "Old version: a newer version exists",
+        "refused": "Rejected by the server: owned by another device",
+        "correction_pending": "Correction waiting for verification",
+        "correction_rejected": "Correction rejected by the verifier",
+    },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
         "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
@@ -64,6 +76,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "cohort": {str(k): v for k, v in COHORT_LABELS.items()},
     "status": {str(k): v for k, v in STATUS_LABELS.items()},
     "relationship": HEIR_RELATIONSHIPS,
+    "outcome": OUTCOME_LABELS,
     "step": OFFICE_STEP_LABELS,
 }
 
