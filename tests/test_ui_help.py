@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QApplication
 
 from storage.operators import ROLES
 from ui import help as guides
+from ui.labels import t
 from ui.main_window import MainWindow
 
 
@@ -29,7 +30,7 @@ def test_the_help_menu_opens_each_guide_and_f1_the_own_one(qtbot, worker):
         menu = next(a.menu() for a in window.menuBar().actions() if "antuan" in a.text())
         titles = [a.text() for a in menu.actions() if a.text()]
         assert [title for title in titles if title.startswith("Panduan ")] == [
-            title + "…" for title in guides.GUIDES.values()]
+            t(f"guide.{role}") + "…" for role in guides.GUIDES]
         own = menu.actions()[0]
         assert own.shortcut().toString() == "F1"
         verifier = next(a for a in menu.actions() if a.objectName() == "guide_verifikator")

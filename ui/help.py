@@ -26,13 +26,8 @@ from ui import screen_fit
 from ui.labels import plain, t
 
 GUIDES_DIR = Path(__file__).resolve().parent.parent / "resources" / "guides"
-# Role (storage/operators.py ROLES) → its guide's title in the menu.
-GUIDES = {
-    "petugas": "Panduan petugas pendata",
-    "verifikator": "Panduan verifikator",
-    "loket_kartu": "Panduan loket kartu",
-    "admin": "Panduan admin",
-}
+# The roles (storage/operators.py ROLES) with a guide; its title is the label "guide.<role>".
+GUIDES = ("petugas", "verifikator", "loket_kartu", "admin")
 
 
 def app_version() -> str:
@@ -55,7 +50,7 @@ class GuideDialog(QDialog):
     def __init__(self, role: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("guide_dialog")
-        self.setWindowTitle(GUIDES.get(role, GUIDES["petugas"]))
+        self.setWindowTitle(t(f"guide.{role if role in GUIDES else 'petugas'}"))
         self.text = QTextBrowser(self)
         self.text.setObjectName("guide_text")
         self.text.setOpenExternalLinks(False)
@@ -91,8 +86,8 @@ def build_menu(window: QWidget, menu: QMenu) -> None:
     own.triggered.connect(lambda: open_guide(window, _current_role(window)))
     menu.addAction(own)
     menu.addSeparator()
-    for role, title in GUIDES.items():
-        action = QAction(title + "…", window)
+    for role in GUIDES:
+        action = QAction(t(f"guide.{role}") + "…", window)
         action.setObjectName(f"guide_{role}")
         action.triggered.connect(lambda _checked=False, r=role: open_guide(window, r))
         menu.addAction(action)

@@ -29,34 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.labels import language, t
+from ui.labels import t
 
 ERROR_STYLE = "color: #b00020;"
-
-# This module's own texts (Indonesian, English), beside ui/labels.py's.
-TEXTS = {
-    "forgot": ("&Lupa kata sandi? Pakai kunci pemulihan", "&Forgot the password? Use the recovery key"),
-    "recovery.title": ("Masuk dengan kunci pemulihan", "Log in with the recovery key"),
-    "recovery.intro": (
-        "Kunci pemulihan dibuat untuk admin pertama dan dicatat di kertas. Dengan kunci itu, "
-        "tetapkan kata sandi baru untuk salah satu akun petugas, lalu masuk dengan akun itu.",
-        "The recovery key was made for the first admin and written on paper. With it, set a "
-        "new password for one operator account, then log in with that account."),
-    "recovery.key": ("Kunci pemulihan", "Recovery key"),
-    "recovery.show_title": ("Kunci pemulihan", "Recovery key"),
-    "recovery.show_text": (
-        "<b>Salin kunci pemulihan ini ke kertas dan simpan di tempat aman.</b> Kunci ini "
-        "membuka basis data bila semua kata sandi terlupa. Kunci ini hanya ditampilkan sekali ini.",
-        "<b>Copy this recovery key to paper and keep it somewhere safe.</b> It opens the "
-        "database when every password is forgotten. It is shown this once only."),
-    "recovery.copied": ("Sudah saya salin ke kertas", "I have copied it to paper"),
-    "recovery.copy": ("Salin ke papan klip", "Copy to clipboard"),
-}
-
-
-def tx(key: str) -> str:
-    ind, eng = TEXTS[key]
-    return eng if language() == "en" else ind
 
 
 def keep_natural_size(widget: QWidget, width: int) -> None:
@@ -257,7 +232,7 @@ class LoginDialog(QDialog):
         row.addWidget(quit_button)
         row.addStretch(1)
         if folder is not None:
-            self.forgot_button = QPushButton(tx("forgot"), self)
+            self.forgot_button = QPushButton(t("recovery.forgot"), self)
             self.forgot_button.setObjectName("login_forgot")
             self.forgot_button.setAutoDefault(False)
             self.forgot_button.clicked.connect(self._recover)
@@ -482,10 +457,10 @@ class RecoveryDialog(QDialog):
 
         super().__init__(parent)
         self.setObjectName("recovery_dialog")
-        self.setWindowTitle(tx("recovery.title"))
+        self.setWindowTitle(t("recovery.title"))
         self.folder = folder
         self.opened: Any = None
-        intro = QLabel(tx("recovery.intro"), self)
+        intro = QLabel(t("recovery.intro"), self)
         intro.setWordWrap(True)
         self.key = QLineEdit(self)
         self.key.setObjectName("recovery_key")
@@ -498,7 +473,7 @@ class RecoveryDialog(QDialog):
         self.message = error_label(self)
         self.message.setObjectName("recovery_message")
         fields = QFormLayout()
-        fields.addRow(tx("recovery.key"), self.key)
+        fields.addRow(t("recovery.key"), self.key)
         fields.addRow(t("login.username"), self.username)
         fields.addRow(t("op.new_password"), self.new)
         fields.addRow(t("op.password_again"), self.repeat)
@@ -535,8 +510,8 @@ class RecoveryKeyDialog(QDialog):
     def __init__(self, text: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("recovery_key_dialog")
-        self.setWindowTitle(tx("recovery.show_title"))
-        intro = QLabel(tx("recovery.show_text"), self)
+        self.setWindowTitle(t("recovery.show_title"))
+        intro = QLabel(t("recovery.show_text"), self)
         intro.setWordWrap(True)
         self.key = QLabel(text.replace("-", "  "), self)
         self.key.setObjectName("recovery_key_text")
@@ -547,10 +522,10 @@ class RecoveryKeyDialog(QDialog):
         self.key.setFont(font)
         self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        copy = QPushButton(tx("recovery.copy"), self)
+        copy = QPushButton(t("recovery.copy"), self)
         copy.setAutoDefault(False)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
-        self.copied = QCheckBox(tx("recovery.copied"), self)
+        self.copied = QCheckBox(t("recovery.copied"), self)
         self.copied.setObjectName("recovery_copied")
         buttons = QDialogButtonBox(self)
         self.ok = buttons.addButton(t("btn.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
