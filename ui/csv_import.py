@@ -38,9 +38,7 @@ class ImportFlow(QObject):
         self.window = window
         self.scripted_accept = accept_warnings
         self.group_size = group_size
-        self.table = None
-        self.dialog = None
-        self.report = None
+        self.table = self.dialog = self.report = None  # the list read, its dialog, the outcome
         from ops.imports import open_list
 
         self.task = LongTask(window, window.worker, t("import.title"), t("import.reading"),
