@@ -165,7 +165,7 @@ def _show_report(window: Any, task: LongTask, report: Any) -> None:
 def _maybe_save(window: QWidget, box: QMessageBox, save: Any, report: Any) -> None:
     if save is None or box.clickedButton() is not save:
         return
-    path, _ = QFileDialog.getSaveFileName(window, t("import.save_report"), "ditolak.csv",
+    path, _ = QFileDialog.getSaveFileName(window, t("import.save_report"), t("import.report_name"),
                                           t("import.filter"))
     if path:
         from storage.csv_import import write_skipped

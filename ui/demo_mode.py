@@ -38,32 +38,13 @@ from ops.demo import (
     use_url,
 )
 from sync.client import SyncError
-
-OFFER_TITLE = "Coba seluruh sistem di komputer ini?"
-OFFER_TEXT = (
-    "Perangkat ini belum terhubung ke server pusat.\n\n"
-    "Untuk mencoba seluruh alur (mendaftar, sinkronisasi, verifikasi, pendanaan, cetak kartu, "
-    "dan pemeriksaan kartu), aplikasi dapat menjalankan server pusat di komputer ini saja, di "
-    "latar belakang. Server ini hanya dapat dihubungi dari komputer ini dan menyimpan datanya "
-    "sendiri. Perangkat ini akan didaftarkan ke server tersebut sebagai perangkat admin.\n\n"
-    "Jalankan server lokal sekarang?"
-)
-SEED_TITLE = "Isi data contoh?"
-SEED_TEXT = (
-    "Server lokal sudah berjalan dan perangkat ini sudah terdaftar.\n\n"
-    f"Isi {DEMO_COUNT} pendaftaran contoh (fiktif) di setiap tahap: terdaftar, diterima server, "
-    "terverifikasi, ditolak dengan alasan, kemungkinan duplikat, didanai dengan nomor peserta "
-    "dan kartu bertanda tangan, kartu dicetak, dan kartu diserahkan?\n\n"
-    "Semua dibuat lewat jalur yang sebenarnya: disimpan di perangkat, dikirim lewat "
-    "sinkronisasi, lalu diputuskan di server."
-)
+from ui.labels import t
 
 
 def demo_hint(reader, data_dir: Path | str | None) -> str:
     """The log-in dialog's hint in demo mode (this device uses the local demo server and its
     demo data was made): the demo accounts still active and their password. Else ""."""
     from storage.paths import data_dir as resolve
-    from ui.labels import t
 
     choice = DemoChoice.load(resolve(data_dir))
     if not (choice.local_server and choice.seeded):
@@ -102,12 +83,12 @@ class DemoMode(QObject):
 
     # dialogs (replaced in tests)
     def offer_box(self) -> tuple[QMessageBox, QCheckBox]:
-        box = QMessageBox(QMessageBox.Icon.Question, OFFER_TITLE, OFFER_TEXT,
+        box = QMessageBox(QMessageBox.Icon.Question, t("demo.offer_title"), t("demo.offer"),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                           self.window)
-        box.button(QMessageBox.StandardButton.Yes).setText("Ya, jalankan server lokal")
-        box.button(QMessageBox.StandardButton.No).setText("Tidak sekarang")
-        again = QCheckBox("Jangan tanyakan lagi", box)
+        box.button(QMessageBox.StandardButton.Yes).setText(t("demo.offer_yes"))
+        box.button(QMessageBox.StandardButton.No).setText(t("demo.offer_no"))
+        again = QCheckBox(t("demo.never_again"), box)
         box.setCheckBox(again)
         return box, again
 
@@ -118,7 +99,8 @@ class DemoMode(QObject):
         return accepted, again.isChecked()
 
     def ask_seed(self) -> bool:
-        answer = QMessageBox.question(self.window, SEED_TITLE, SEED_TEXT)
+        answer = QMessageBox.question(self.window, t("demo.seed_title"),
+                                        t("demo.seed", count=DEMO_COUNT))
         return answer == QMessageBox.StandardButton.Yes
 
     def tell(self, text: str) -> None:
@@ -146,7 +128,7 @@ class DemoMode(QObject):
         self._start_server()
 
     def _start_server(self) -> None:
-        self.tell("Menyalakan server lokal…")
+        self.tell(t("demo.starting"))
         self.server = local_server(self.data_dir, self.choice.port or None)
         server = self.server
 
@@ -191,20 +173,20 @@ class DemoMode(QObject):
             self.seed()
 
     def _ready(self) -> None:
-        self.tell(f"Server lokal berjalan di {self.server.url}.")
+        self.tell(t("demo.running", url=self.server.url))
         self.server_ready.emit(self.server.url)
 
     def seed(self) -> None:
         from ui.long_task import LongTask
 
         self.seeding.emit()
-        self.task = LongTask(self.window, self.worker, SEED_TITLE,
-                             "Membuat data contoh lewat server lokal…", seed_demo,
+        self.task = LongTask(self.window, self.worker, t("demo.seed_title"), t("demo.seeding"),
+                             seed_demo,
                              self.server.data_dir, self.count)
         self.task.finished.connect(self._seeded)
         # The task has shown the error; say that the demo data stopped there.
         self.task.failed.connect(lambda exc: self.failed.emit(
-            f"Data contoh tidak selesai dibuat: {_message(exc)}"))
+            t("demo.seed_failed", reason=_message(exc))))
 
     def _seeded(self, report: SeedReport | None) -> None:
         self.choice.seeded = True
@@ -216,7 +198,7 @@ class DemoMode(QObject):
     def _fail(self, text: str) -> None:
         self.tell(text)
         self.failed.emit(text)
-        QMessageBox.warning(self.window, "Server lokal", text) if self._fresh else None
+        QMessageBox.warning(self.window, t("demo.server"), text) if self._fresh else None
 
     def shutdown(self) -> None:
         if self.server is not None:
@@ -228,7 +210,7 @@ def _message(exc: BaseException) -> str:
         return exc.message
     if type(exc).__name__ == "StorageError":
         return str(exc)  # storage errors carry their own Indonesian explanation
-    return f"Pendaftaran ke server lokal gagal ({type(exc).__name__})."
+    return t("demo.enrol_failed", kind=type(exc).__name__)
 
 
 def install_demo(window: Any, worker: Any, data_dir: Path | str | None) -> DemoMode:
