@@ -237,6 +237,7 @@ def _cards_out(registry, groups: dict) -> None:
     """Print and hand over cards as the card desk does; the next sync reports both steps to the
     server (sync/card_steps.py)."""
     from cards import desk
+    from ops.cards import hand_over
 
     operator = DEMO_CARD_OPERATOR
     out = groups["card_printed"] + groups["card_handed_over"]
@@ -244,8 +245,8 @@ def _cards_out(registry, groups: dict) -> None:
     desk.record_printed(registry, [(rows[i].serial, rows[i].version) for i in out if i in rows],
                         operator=operator)
     for reg_id in groups["card_handed_over"]:
-        desk.mark_handed_over(registry, reg_id, received_by=registry.get(reg_id).full_name,
-                              operator=operator)
+        hand_over(registry, reg_id, received_by=registry.get(reg_id).full_name,
+                  operator=operator)
 
 
 def _push_twin(registry, server_data, ids: list[str]) -> None:
