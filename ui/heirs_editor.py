@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.models import HEIR_RELATIONSHIPS, Heir
-from ui.labels import t
+from ui.labels import t, term
 
 
 class HeirRow:
@@ -30,8 +30,8 @@ class HeirRow:
         self.relationship = QComboBox(parent)
         self.relationship.setObjectName("heir_relationship")
         self.relationship.addItem(t("choose"), "")
-        for key, label in HEIR_RELATIONSHIPS.items():
-            self.relationship.addItem(label, key)
+        for key in HEIR_RELATIONSHIPS:
+            self.relationship.addItem(term("relationship", key), key)
         self.phone = QLineEdit(parent)
         self.phone.setPlaceholderText(t("ph.phone"))
         self.phone.setObjectName("heir_phone")

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from storage import roles
-from storage.models import STATUS_LABELS, Registration
+from storage.models import Registration
 from ui import screen_fit
-from ui.labels import t
+from ui.labels import t, term
 from ui.registration_form import RegistrationForm
 from ui.registrations_model import format_timestamp
 from ui.session import may
@@ -61,7 +61,7 @@ class RecordDialog(QDialog):
         screen_fit.fit(self, screen_fit.RECORD_DIALOG)  # fits a 1366×768 laptop
 
     def _show_record(self, reg: Registration, history: list[Registration]) -> None:
-        lines = [t("record.status", status=STATUS_LABELS.get(reg.status, reg.status))]
+        lines = [t("record.status", status=term("status", reg.status))]
         if reg.status_reason:
             lines.append(t("record.reason", reason=reg.status_reason))
         if reg.member_number:

@@ -37,7 +37,7 @@ from storage.nik import check_nik, strip_separators
 from ui import errors
 from ui.form_fields import RupiahEdit, SearchableCombo, format_date, parse_date
 from ui.heirs_editor import HeirsEditor
-from ui.labels import plain, t
+from ui.labels import plain, t, term
 from ui.standard_buttons import confirm
 
 DRAFT_KEY = "registration_form"
@@ -148,8 +148,8 @@ class RegistrationForm(QWidget):
         for occ in self._reader.occupations():
             self.occupation.addItem(occ.name, occ.code)
         self.cohort = QComboBox(self)
-        for cohort, label in COHORT_LABELS.items():
-            self.cohort.addItem(label, cohort.value)
+        for cohort in COHORT_LABELS:
+            self.cohort.addItem(term("cohort", cohort.value), cohort.value)
         self.income = RupiahEdit(self)
         self.income.setPlaceholderText(t("ph.income"))
         self.heirs = HeirsEditor(self)

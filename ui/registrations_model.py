@@ -12,8 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from storage.models import STATUS_LABELS
-from ui.labels import t
+from ui.labels import t, term
 from ui.timefmt import format_date, format_time
 
 COLUMNS = ("nik", "full_name", "birth_date", "kelurahan", "event", "status", "sync", "updated")
@@ -158,7 +157,7 @@ class RegistrationsModel(QAbstractTableModel):
         if column == "event":
             return row.event_name or ""
         if column == "status":
-            return STATUS_LABELS.get(row.status, row.status)
+            return term("status", row.status)
         if column == "sync":
             return sync_label(row.sync_state or "")
         if column == "updated":

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.models import STATUS_LABELS
-from ui.labels import t
+from ui.labels import t, term
 from ui.record_dialog import open_record
 from ui.registrations_model import RegistrationsModel
 from ui.status_bar import thousands
@@ -55,8 +55,8 @@ class RegistrationsView(QWidget):
         self.status = QComboBox(self)
         self.status.setObjectName("filter_status")
         self.status.addItem(t("list.all_status"), "")
-        for status, label in STATUS_LABELS.items():
-            self.status.addItem(label, status.value)
+        for status in STATUS_LABELS:
+            self.status.addItem(term("status", status.value), status.value)
         self.count = QLabel(self)
         self.count.setObjectName("count")
         self.reload_events()
