@@ -1,10 +1,11 @@
-"""The one thread that owns writes to the local database.
+"""The one thread that owns writes to the local database: the database lane of ui/tasks.py.
 
 SQLite allows one writer; the window must never wait on it. Every write (and any read that may
 be slow) goes through `DbWorker.call`, which runs `fn(registry, *args)` on a dedicated QThread
 and hands the result or the exception back on the main thread through a queued signal. Quick
 reads for the list and the status bar use `worker.readonly`, a second, read-only connection
-(WAL lets it read while the writer writes).
+(WAL lets it read while the writer writes). Only database work runs here: a job that waits on
+the network runs on a `ui.tasks.Tasks` pool and sends its database steps back here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from ui.tasks import check_job
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +185,9 @@ class DbWorker(QObject):
         """Run `fn(registry, *args)` on the writer thread. `on_result(result)` or
         `on_error(exc)` is called later on the main thread; an error nobody handles is emitted
         as `error`. With `changes=True`, `changed` is emitted after success. Returns a job id,
-        or -1 when the worker has already shut down (a timer of a closing window)."""
+        or -1 when the worker has already shut down (a timer of a closing window). Jobs take
+        values, never widgets (`ui.tasks.check_job`: TypeError)."""
+        check_job(fn, args)
         if not self._running:
             log.warning("database job dropped: the worker has shut down")
             return -1

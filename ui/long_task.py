@@ -1,14 +1,14 @@
-"""Long work (demo-data import, bulk operations) off the main thread, with progress and cancel.
+"""Long work (demo-data import, bulk operations, the demo's data) with a progress dialog and a
+Cancel button: the window's face of `ui.tasks.LongRun`.
 
-The job runs on the database worker's thread as `fn(registry, *args, progress=..., cancel=...)`:
-`progress(done, total)` may be called from that thread (it only emits a queued signal) and
-`cancel` is a threading.Event the job checks between steps. What the job already committed stays.
+Given the database worker, the job runs on the writer as `fn(registry, *args, progress=...,
+cancel=...)`; without one (`worker=None`), on the long lane's own thread as `fn(*args, ...)`
+(work that opens its own connection, such as the demo's syncs). What the job already committed
+stays when it is cancelled.
 """
 
 from __future__ import annotations
 
-import inspect
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,14 +17,9 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ui import errors
 from ui.labels import t
+from ui.tasks import LongRun, TaskCancelled
 
-
-class TaskCancelled(Exception):
-    """Raised inside the job by its progress callback once the operator has cancelled."""
-
-
-class _Relay(QObject):
-    progress = Signal(int, int)
+__all__ = ["LongTask", "TaskCancelled"]
 
 
 class LongTask(QObject):
@@ -37,38 +32,24 @@ class LongTask(QObject):
     def __init__(self, parent: QWidget, worker: Any, title: str, label: str,
                  fn: Callable[..., Any], *args: Any):
         super().__init__(parent)
-        self.cancel_event = threading.Event()
-        self._relay = _Relay()
         self.dialog = QProgressDialog(label, t("progress.cancel"), 0, 0, parent)
         self.dialog.setWindowTitle(title)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(0)
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
-        self.dialog.canceled.connect(self.cancel_event.set)
-        self._relay.progress.connect(self._on_progress)
-        relay, cancel = self._relay, self.cancel_event
-
-        def progress(done: int, total: int) -> None:
-            relay.progress.emit(int(done), int(total))
-            if cancel.is_set():  # jobs without a cancel flag stop at their next progress step
-                raise TaskCancelled
-
-        accepts_cancel = "cancel" in inspect.signature(fn).parameters
-
-        def job(registry, *job_args):
-            extra = {"cancel": cancel} if accepts_cancel else {}
-            try:
-                return fn(registry, *job_args, progress=progress, **extra)
-            except TaskCancelled:
-                return None
-
+        self.run = LongRun(fn, *args, worker=worker, parent=self, start=False)
+        self.cancel_event = self.run.cancel_event
+        self.dialog.canceled.connect(self.run.cancel)
+        self.run.progress.connect(self._on_progress)
+        self.run.finished.connect(self._done)
+        self.run.failed.connect(self._error)
         self.dialog.show()
-        worker.call(job, *args, on_result=self._done, on_error=self._error, changes=True)
+        self.run.start()
 
     @property
     def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
+        return self.run.cancelled
 
     def _on_progress(self, done: int, total: int) -> None:
         if self.dialog.maximum() != total:
