@@ -74,7 +74,7 @@ def _registries(size: int, work: Path) -> tuple[Registry, Registry, bytes, float
 
 
 def _saves(plain: Registry, encrypted: Registry, n: int, seed: int) -> tuple[list, list]:
-    taken = {r[0] for r in plain.db.execute("SELECT nik FROM workers")}
+    taken = {r[0] for r in plain.db_for_tests.execute("SELECT nik FROM workers")}
     fresh = generate_workers(2 * (n + 10), seed=seed, as_of=AS_OF, taken_niks=taken)
     pairs = [(next(fresh), next(fresh)) for _ in range(n + 10)]
 
@@ -88,7 +88,8 @@ def _saves(plain: Registry, encrypted: Registry, n: int, seed: int) -> tuple[lis
 
 def _reads(plain: Registry, encrypted: Registry) -> dict[str, tuple[list, list]]:
     rng = random.Random(3)
-    niks = [r[0] for r in plain.db.execute("SELECT nik FROM workers ORDER BY random() LIMIT 210")]
+    niks = [r[0] for r in plain.db_for_tests.execute(
+        "SELECT nik FROM workers ORDER BY random() LIMIT 210")]
     names = [(RegistrationFilter(text=rng.choice(SEARCHES)),) for _ in range(210)]
     first = [(RegistrationFilter(),) for _ in range(110)]
     return {

@@ -88,14 +88,14 @@ def _device_rows(count: int) -> list[list[str]]:
     try:
         registry = Registry.open(folder / "device.sqlite3")
         fill_demo_data(registry, count, seed=12)
-        target = registry.db.execute("SELECT id FROM workers LIMIT 1").fetchone()[0]
+        target = registry.db_for_tests.execute("SELECT id FROM workers LIMIT 1").fetchone()[0]
         (extra,) = generate_workers(1, seed=13, as_of=date(2026, 11, 1))
         warnings = [w.code for w in registry.validate(extra).warnings]  # as the operator would
         started = time.perf_counter()
         result = registry.save(extra, operator="Pengukur", confirmed_warnings=warnings)
         saved = time.perf_counter() - started
         started = time.perf_counter()
-        with registry.db.atomic():
+        with registry.db_for_tests.atomic():
             programme.apply_items(registry, [{"kind": "erasure", "id": target,
                                               "at": "2031-12-01"}], "2031-12-01")
         erased = time.perf_counter() - started

@@ -77,7 +77,7 @@ def _cached_database(size: int) -> tuple[Path, float | None]:
         registry = Registry.open(partial)
         fill_demo_data(registry, size, seed=0, as_of=AS_OF, batch_size=5000)
         assert registry.count(RegistrationFilter()) == size
-        registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        registry.db_for_tests.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         registry.close()
         built = time.perf_counter() - started
         partial.rename(path)
@@ -111,7 +111,7 @@ def _write_only(registry: Registry, reg) -> float:
     hence the private method."""
     reg = clean_registration(reg)
     started = time.perf_counter()
-    with registry.db.atomic():
+    with registry.db_for_tests.atomic():
         registry._write_version(reg, "Bench")
     return time.perf_counter() - started
 
@@ -128,7 +128,7 @@ def _statements_only(registry: Registry, reg) -> float:
     entry = {"seq": 0, "at": now, "device_id": reg.device_id, "operator": "Bench",
              "action": "registration.create", "entity": "registration", "entity_id": reg.id,
              "detail": canonical_json({"version": 1, "nik": mask_nik(reg.nik)})}
-    conn = registry.db.conn
+    conn = registry.db_for_tests.conn
     started = time.perf_counter()
     conn.execute("BEGIN")
     row[1] = conn.execute(INSERT_VERSION, [reg.id, 1, "Bench", now, data]).lastrowid
@@ -137,7 +137,7 @@ def _statements_only(registry: Registry, reg) -> float:
     conn.execute("INSERT INTO outbox (seq) VALUES (?)", [row[1]])
     seq, prev = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
                              ).fetchone() or (0, GENESIS_HASH)
-    insert_audit(registry.db, {**entry, "seq": seq + 1}, prev)
+    insert_audit(registry.db_for_tests, {**entry, "seq": seq + 1}, prev)
     conn.execute("COMMIT")
     return time.perf_counter() - started
 
@@ -149,11 +149,11 @@ def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int
     rounds are not timed (caches, statement caches, the first pages of a new write-ahead
     log)."""
     rounds = n + WARM_UP
-    taken = {r[0] for r in registry.db.execute("SELECT nik FROM workers")}
+    taken = {r[0] for r in registry.db_for_tests.execute("SELECT nik FROM workers")}
     workers = list(generate_workers(3 * rounds, seed=99, as_of=AS_OF, taken_niks=taken))
-    columns = [r[1] for r in registry.db.execute("PRAGMA table_info(workers)")]
+    columns = [r[1] for r in registry.db_for_tests.execute("PRAGMA table_info(workers)")]
     saves, writes, statements, raws = [], [], [], []
-    wal = Path(f"{registry.db.execute('PRAGMA database_list').fetchone()[2]}-wal")
+    wal = Path(f"{registry.db_for_tests.execute('PRAGMA database_list').fetchone()[2]}-wal")
     # Frames appended per operation. Once SQLite checkpoints by itself and the log starts again
     # from its beginning the file stops growing: those operations are left out of the mean.
     pages: dict[str, list[int]] = {"save": [], "raw": []}
@@ -168,7 +168,8 @@ def _time_saves(registry: Registry, raw: sqlite3.Connection, n: int
         _count(pages["save"], _wal_frames(wal) - before)
         assert result.saved, result.validation.errors
         stored = result.registration
-        row = registry.db.execute("SELECT * FROM workers WHERE id = ?", [stored.id]).fetchone()
+        row = registry.db_for_tests.execute(
+            "SELECT * FROM workers WHERE id = ?", [stored.id]).fetchone()
         row = dict(zip(columns, row, strict=True))
         row["id"], row["seq"] = f"raw-{i}", -(i + 1)  # same row, its own key
         before = _wal_frames(wal)
@@ -217,7 +218,7 @@ def run(quick: bool) -> str:
         checkpoint = time.perf_counter() - started
 
         rng = random.Random(1)
-        niks = [r[0] for r in registry.db.execute(
+        niks = [r[0] for r in registry.db_for_tests.execute(
             "SELECT nik FROM workers ORDER BY random() LIMIT 200")]
         lookups = _time(registry.exact_nik, [(nik,) for nik in niks])
         names = [(RegistrationFilter(text=rng.choice(SEARCHES)),) for _ in range(200)]

@@ -200,9 +200,10 @@ def _pull_section(quick: bool, folder: Path) -> str:
         device = _device(folder, server.url, server_dir, 0, seed=99)
         client = _client(device, server.url)
         started = time.perf_counter()
-        raw = device.db.execute("SELECT count(*) FROM known_registrations").fetchone()[0]
+        raw = device.db_for_tests.execute("SELECT count(*) FROM known_registrations").fetchone()[0]
         elapsed, report = _timed_sync(device, client)
-        known = device.db.execute("SELECT count(*) FROM known_registrations").fetchone()[0] - raw
+        known = device.db_for_tests.execute(
+            "SELECT count(*) FROM known_registrations").fetchone()[0] - raw
         stats = client.stats
         client.close()
         # Baseline: applying the same number of hashes locally, no network.

@@ -49,7 +49,7 @@ def insert_audit(db: Database, entry: dict, prev_hash: str) -> str:
 class AuditLog:
     """The registry's audit methods (mixed into storage.registry.Registry)."""
 
-    db: Database
+    _db: Database
     device_id: str
 
     def append_audit(self, operator: str, action: str, entity: str, entity_id: str,
@@ -57,14 +57,14 @@ class AuditLog:
         """Append one chained audit entry inside the caller's transaction. Every part of the app
         that changes local data (cards, sync decisions) audits through here, so the chain stays
         one chain."""
-        last = self.db.execute(
+        last = self._db.execute(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         entry = {"seq": seq, "at": at, "device_id": self.device_id, "operator": operator,
                  "action": action, "entity": entity, "entity_id": entity_id,
                  "detail": canonical_json(detail)}
-        insert_audit(self.db, entry, prev)
+        insert_audit(self._db, entry, prev)
 
 
     def audit_chain_ok(self) -> bool:
@@ -72,7 +72,7 @@ class AuditLog:
         prev = GENESIS_HASH
         expected_seq = 1
         with storage_errors():
-            cursor = self.db.execute(
+            cursor = self._db.execute(
                 "SELECT seq, at, device_id, operator, action, entity, entity_id, detail, "
                 "prev_hash, hash FROM audit_log ORDER BY seq"
             )

@@ -198,7 +198,7 @@ def fill_demo_data(
     rng = random.Random(seed)
     event_ids = _demo_events(registry, as_of, rng)
     with storage_errors():
-        taken = {r[0] for r in registry.db.execute("SELECT nik FROM workers")}
+        taken = {r[0] for r in registry._db.execute("SELECT nik FROM workers")}
     workers = generate_workers(
         count, seed, as_of, event_ids=event_ids,
         consent_version=registry.config.for_date(as_of).consent_version,
@@ -209,11 +209,11 @@ def fill_demo_data(
     )
     done = 0
     # A big page cache while loading: every batch inserts into nine indexes at random places.
-    registry.db.execute("PRAGMA cache_size = -262144")
+    registry._db.execute("PRAGMA cache_size = -262144")
     try:
         done = _load(registry, workers, count, batch_size, progress, made)
     finally:
-        registry.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        registry._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return done
 
 
@@ -251,7 +251,7 @@ class Undecided:
 
 def undecided(registry: Registry) -> list[Undecided]:
     """Registrations registered, received or verified (not decided yet), in save order."""
-    rows = registry.db.execute(
+    rows = registry._db.execute(
         "SELECT id, full_name, cohort, operator, version FROM workers "
         "WHERE status IN (?, ?, ?) ORDER BY seq",
         [Status.REGISTERED.value, Status.RECEIVED.value, Status.VERIFIED.value],
@@ -261,7 +261,7 @@ def undecided(registry: Registry) -> list[Undecided]:
 
 def highest_member_number(registry: Registry, prefix: str) -> str | None:
     """The highest member number this device holds that starts with `prefix`."""
-    row = registry.db.execute(
+    row = registry._db.execute(
         "SELECT max(member_number) FROM workers WHERE member_number LIKE ?", [prefix + "%"]
     ).fetchone()
     return row[0] if row and row[0] else None

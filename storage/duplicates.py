@@ -45,12 +45,12 @@ def nik_hash(key_b64: str, nik: str) -> str:
 class DuplicateChecks:
     """The registry's duplicate checks (mixed into storage.registry.Registry)."""
 
-    db: Database  # and get_setting(name), the registry's
+    _db: Database  # and get_setting(name), the registry's
 
     def exact_nik(self, nik: str, exclude_id: str | None = None) -> list:
         """Registrations with this NIK: own records by plain NIK, the server's by keyed hash."""
         hits = []
-        rows = self.db.execute(
+        rows = self._db.execute(
             "SELECT id, full_name, birth_date, nik, status FROM workers WHERE nik = ? AND id != ?",
             [nik, exclude_id or ""],
         ).fetchall()
@@ -59,7 +59,7 @@ class DuplicateChecks:
             hits.append(_make_hit(rid, full_name, birth, mask_nik(nik_value), "local", status))
         key = self.get_setting("nik_hash_key")
         if key:
-            for rid, status in self.db.execute(
+            for rid, status in self._db.execute(
                 "SELECT id, status FROM known_registrations WHERE nik_hash = ? AND id != ?",
                 [nik_hash(key, nik), exclude_id or ""],
             ).fetchall():
@@ -75,14 +75,14 @@ class DuplicateChecks:
             return []
         wanted = name_key(full_name)
         alike = [
-            rowid for rowid, other_key in self.db.execute(
+            rowid for rowid, other_key in self._db.execute(
                 "SELECT rowid, name_key FROM workers WHERE birth_date = ?",  # index only
                 [birth_date.isoformat()],
             ) if _names_alike(wanted, other_key)
         ]
         hits = []
         for rowid in alike:
-            rid, other, nik, status = self.db.execute(
+            rid, other, nik, status = self._db.execute(
                 "SELECT id, full_name, nik, status FROM workers WHERE rowid = ?", [rowid]
             ).fetchone()
             if rid != exclude_id:
@@ -91,14 +91,15 @@ class DuplicateChecks:
 
 
     def _is_own(self, reg_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM workers WHERE id = ?", [reg_id]).fetchone() is not None
+        return self._db.execute(
+            "SELECT 1 FROM workers WHERE id = ?", [reg_id]).fetchone() is not None
 
 
     def remember_known(self, items: Iterable[KnownRegistration]) -> int:
         """Store or update registrations the server reported, for offline duplicate checks."""
         rows = [(k.id, k.nik_hash, k.status, k.source, k.updated_at) for k in items]
-        with storage_errors(), self.db.atomic():
-            self.db.conn.executemany(
+        with storage_errors(), self._db.atomic():
+            self._db.conn.executemany(
                 "INSERT INTO known_registrations (id, nik_hash, status, source, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET nik_hash = excluded.nik_hash,"
                 " status = excluded.status, source = excluded.source, "

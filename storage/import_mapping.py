@@ -199,7 +199,7 @@ def remembered(registry, headers: list[str]) -> list[str] | None:
     from storage.db import storage_errors
 
     with storage_errors():
-        row = registry.db.execute("SELECT mapping FROM import_mappings WHERE fingerprint = ?",
+        row = registry._db.execute("SELECT mapping FROM import_mappings WHERE fingerprint = ?",
                                   [fingerprint(headers)]).fetchone()
     if row is None:
         return None
@@ -215,8 +215,8 @@ def remember(registry, headers: list[str], mapping: list[str], *, source: str,
     are stored, never a row."""
     from storage.db import storage_errors
 
-    with storage_errors(), registry.db.atomic():
-        registry.db.execute(
+    with storage_errors(), registry._db.atomic():
+        registry._db.execute(
             "INSERT INTO import_mappings (fingerprint, headers, mapping, source, used_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET "
             "mapping = excluded.mapping, source = excluded.source, used_at = excluded.used_at",

@@ -155,7 +155,7 @@ def _audit(registry, table, report: ImportReport, operator: str, now: str) -> No
     detail = {"file": table.name, "sheet": table.sheet, "rows": report.total,
               "saved": report.imported, "counts": report.counts,
               "cancelled": report.cancelled}
-    with storage_errors(), registry.db.atomic():
+    with storage_errors(), registry._db.atomic():
         registry.append_audit(operator, "import.file", "import", table.fingerprint, detail, now)
 
 

@@ -65,7 +65,7 @@ def _nik_range(prefix: str) -> tuple[str, str]:
 class RegistrationLists:
     """The registry's list queries (mixed into storage.registry.Registry)."""
 
-    db: Database
+    _db: Database
     regions: object
 
     def _selection(self, flt: RegistrationFilter, *, ordered: bool = True
@@ -111,14 +111,14 @@ class RegistrationLists:
         Two steps: the page's sequence numbers from an index alone (cheap even deep into
         228,000 rows), then only that page's rows."""
         selection, params, seq = self._selection(flt or RegistrationFilter())
-        with storage_errors(), self.db.atomic():  # one snapshot for both steps
-            seqs = [r[0] for r in self.db.execute(
+        with storage_errors(), self._db.atomic():  # one snapshot for both steps
+            seqs = [r[0] for r in self._db.execute(
                 f"SELECT {seq} FROM {selection} ORDER BY {seq} DESC LIMIT ? OFFSET ?",
                 [*params, int(limit), max(0, int(offset))],
             )]
             if not seqs:
                 return []
-            rows = self.db.execute(
+            rows = self._db.execute(
                 "SELECT w.seq, w.id, w.nik, w.full_name, w.birth_date, w.kelurahan_code, e.name, "
                 f"w.status, {WAITING_FOR_SERVER}, "
                 "w.updated_at, w.version FROM workers w LEFT JOIN events e ON e.id = w.event_id "
@@ -141,18 +141,18 @@ class RegistrationLists:
     def count(self, flt: RegistrationFilter | None = None) -> int:
         selection, params, _ = self._selection(flt or RegistrationFilter(), ordered=False)
         with storage_errors():
-            return self.db.execute(f"SELECT count(*) FROM {selection}", params).fetchone()[0]
+            return self._db.execute(f"SELECT count(*) FROM {selection}", params).fetchone()[0]
 
 
     def stats(self, today: date) -> RegistryStats:
         """Registered today (device date), total, and saves waiting for the server."""
         start = today.isoformat()
         with storage_errors():
-            registered_today = self.db.execute(
+            registered_today = self._db.execute(
                 "SELECT count(*) FROM workers WHERE created_at >= ? AND created_at < ?",
                 [start, start + "~"],  # '~' sorts after the time part of every ISO timestamp
             ).fetchone()[0]
-            total = self.db.execute("SELECT count(*) FROM workers").fetchone()[0]
-            waiting = self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            total = self._db.execute("SELECT count(*) FROM workers").fetchone()[0]
+            waiting = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         return RegistryStats(registered_today, total, waiting)
 

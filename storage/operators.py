@@ -207,7 +207,7 @@ class Operators:
 
     def __init__(self, registry: Registry):
         self.registry = registry
-        self.db = registry.db
+        self._db = registry._db
         # An encrypted registry's key file (storage/vault.py): passwords wrap the database key
         # there, and log-in and lockout are checked there. None: a plain database (tests).
         self.vault = getattr(registry, "vault", None)
@@ -217,19 +217,19 @@ class Operators:
     def count(self, *, active_only: bool = True) -> int:
         sql = "SELECT count(*) FROM operators" + (" WHERE active = 1" if active_only else "")
         with storage_errors():
-            return self.db.execute(sql).fetchone()[0]
+            return self._db.execute(sql).fetchone()[0]
 
     def list(self, *, include_inactive: bool = True) -> list[Operator]:
         sql = f"SELECT {_COLUMNS} FROM operators"
         if not include_inactive:
             sql += " WHERE active = 1"
         with storage_errors():
-            rows = [_operator(r) for r in self.db.execute(sql + " ORDER BY username")]
+            rows = [_operator(r) for r in self._db.execute(sql + " ORDER BY username")]
         return [self._with_lockout(op) for op in rows]
 
     def get(self, username: str) -> Operator | None:
         with storage_errors():
-            row = self.db.execute(f"SELECT {_COLUMNS} FROM operators WHERE username = ?",
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM operators WHERE username = ?",
                                   [normalize_username(username)]).fetchone()
         return self._with_lockout(_operator(row)) if row else None
 
@@ -264,14 +264,14 @@ class Operators:
             raise OperatorError("role_invalid")
         check_password(password)
         digest = hash_password(password)  # slow: outside the transaction
-        with storage_errors(), self.db.atomic():
-            if self.db.execute("SELECT 1 FROM operators WHERE username = ?",
+        with storage_errors(), self._db.atomic():
+            if self._db.execute("SELECT 1 FROM operators WHERE username = ?",
                                [username]).fetchone():
                 raise OperatorError("username_taken")
-            if role != "admin" and not self.db.execute(
+            if role != "admin" and not self._db.execute(
                     "SELECT 1 FROM operators LIMIT 1").fetchone():
                 raise OperatorError("first_must_be_admin")
-            self.db.execute(
+            self._db.execute(
                 "INSERT INTO operators (username, display_name, role, password_hash, "
                 "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [username, display_name, role, digest, _iso(now), _iso(now)],
@@ -296,8 +296,8 @@ class Operators:
         digest = hash_password(new_password)
         action = "operator.password_change" if old_password is not None else \
             "operator.password_reset"
-        with storage_errors(), self.db.atomic():
-            self.db.execute(
+        with storage_errors(), self._db.atomic():
+            self._db.execute(
                 "UPDATE operators SET password_hash = ?, password_changed_at = ?, "
                 "failed_attempts = 0, locked_until = '' WHERE id = ?",
                 [digest, _iso(now), current.id],
@@ -312,22 +312,22 @@ class Operators:
         current = self._require(username)
         if not current.active:
             raise OperatorError("inactive")
-        with storage_errors(), self.db.atomic():
-            if current.is_admin and self.db.execute(
+        with storage_errors(), self._db.atomic():
+            if current.is_admin and self._db.execute(
                     "SELECT count(*) FROM operators WHERE role = 'admin' AND active = 1"
             ).fetchone()[0] <= 1:
                 raise OperatorError("last_admin")
             if self.vault is not None:  # first, so a crash leaves no password that opens it
                 self.vault.remove(self.registry.key, current.username)
-            self.db.execute("UPDATE operators SET active = 0 WHERE id = ?", [current.id])
+            self._db.execute("UPDATE operators SET active = 0 WHERE id = ?", [current.id])
             self._audit(by or current.username, "operator.deactivate", current.username, {}, now)
 
     def unlock(self, username: str, *, now: datetime, by: str = "") -> None:
         """Clear a lockout and the failure count."""
         now = _aware(now)
         current = self._require(username)
-        with storage_errors(), self.db.atomic():
-            self.db.execute("UPDATE operators SET failed_attempts = 0, locked_until = '' "
+        with storage_errors(), self._db.atomic():
+            self._db.execute("UPDATE operators SET failed_attempts = 0, locked_until = '' "
                             "WHERE id = ?", [current.id])
             self._audit(by or current.username, "operator.unlock", current.username,
                         {"was_locked": current.locked_at(now)}, now)
@@ -338,7 +338,7 @@ class Operators:
                      detail: dict | None = None) -> None:
         """An audited session event of a logged-in operator (log-out, screen locked)."""
         now = _aware(now)
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             self._audit(normalize_username(username), action, normalize_username(username),
                         detail or {}, now)
 
@@ -356,24 +356,24 @@ class Operators:
         max_failures = int(self.registry.get_setting("login_max_failures"))
         lock_minutes = int(self.registry.get_setting("login_lockout_minutes"))
         with storage_errors():
-            row = self.db.execute(
+            row = self._db.execute(
                 f"SELECT {_COLUMNS}, password_hash FROM operators WHERE username = ?",
                 [username]).fetchone()
         if row is None:
             verify_password(password, _DUMMY_HASH)  # same time as a real check
-            with storage_errors(), self.db.atomic():
+            with storage_errors(), self._db.atomic():
                 self._audit("", "operator.login_failed", "", {"known": False}, now)
             return _refused()
         account, stored = _operator(row[:-1]), row[-1]
         if account.locked_at(now):
-            with storage_errors(), self.db.atomic():
+            with storage_errors(), self._db.atomic():
                 self._audit(account.username, "operator.login_refused_locked", account.username,
                             {"locked_until": _iso(account.locked_until)}, now)
             return _locked(account.locked_until)
         password_ok = verify_password(password, stored)
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             if password_ok and account.active:
-                self.db.execute("UPDATE operators SET failed_attempts = 0, locked_until = '' "
+                self._db.execute("UPDATE operators SET failed_attempts = 0, locked_until = '' "
                                 "WHERE id = ?", [account.id])
                 self._audit(account.username, "operator.login", account.username, {}, now)
                 return LoginResult(True, "ok", "", operator=self._require(account.username))
@@ -384,14 +384,14 @@ class Operators:
             failures = account.failed_attempts + 1
             if failures >= max_failures:
                 until = now + timedelta(minutes=lock_minutes)
-                self.db.execute("UPDATE operators SET failed_attempts = 0, locked_until = ? "
+                self._db.execute("UPDATE operators SET failed_attempts = 0, locked_until = ? "
                                 "WHERE id = ?", [_iso(until), account.id])
                 self._audit(account.username, "operator.login_failed", account.username,
                             {"known": True, "failures": failures}, now)
                 self._audit(account.username, "operator.locked", account.username,
                             {"until": _iso(until), "failures": failures}, now)
                 return _locked(until)
-            self.db.execute("UPDATE operators SET failed_attempts = ? WHERE id = ?",
+            self._db.execute("UPDATE operators SET failed_attempts = ? WHERE id = ?",
                             [failures, account.id])
             self._audit(account.username, "operator.login_failed", account.username,
                         {"known": True, "failures": failures}, now)
@@ -410,7 +410,7 @@ class Operators:
         username = outcome.username
         if outcome.ok:
             account = self.get(username)
-            with storage_errors(), self.db.atomic():
+            with storage_errors(), self._db.atomic():
                 if outcome.failures_before:
                     self._audit(username, "operator.login_failed", username,
                                 {"known": True, "failures": outcome.failures_before}, now)
@@ -424,7 +424,7 @@ class Operators:
                                         self.registry.get_setting("login_max_failures"),
                                         self.registry.get_setting("login_lockout_minutes"))
             return LoginResult(True, "ok", "", operator=account)
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             if outcome.code in ("locked", "exhausted"):
                 self._audit("", "operator.login_refused_locked", "", {}, now)
             elif outcome.code == "bad_credentials":
@@ -436,7 +436,7 @@ class Operators:
 
     def _hash_of(self, username: str) -> str:
         with storage_errors():
-            row = self.db.execute("SELECT password_hash FROM operators WHERE username = ?",
+            row = self._db.execute("SELECT password_hash FROM operators WHERE username = ?",
                                   [normalize_username(username)]).fetchone()
         return row[0] if row else _DUMMY_HASH
 

@@ -31,12 +31,12 @@ class OutboxEntry:
 class Outbox:
     """The registry's outbox methods (mixed into storage.registry.Registry)."""
 
-    db: Database
+    _db: Database
 
     def outbox_pending(self, limit: int = 200) -> list[OutboxEntry]:
         """The oldest entries the server has not acknowledged yet."""
         with storage_errors():
-            rows = self.db.execute(
+            rows = self._db.execute(
                 "SELECT o.seq, v.record_id, v.version, v.data, v.saved_at, o.attempts, "
                 "o.last_error FROM outbox o JOIN worker_versions v ON v.seq = o.seq "
                 "ORDER BY o.seq LIMIT ?", [int(limit)]
@@ -46,14 +46,14 @@ class Outbox:
 
     def outbox_acknowledge(self, seqs: Iterable[int]) -> None:
         """The server has answered for these entries: they leave the outbox."""
-        with storage_errors(), self.db.atomic():
-            self.db.conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+        with storage_errors(), self._db.atomic():
+            self._db.conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
 
 
     def outbox_failed(self, seqs: Iterable[int], error: str) -> None:
         """A push attempt failed for these entries; they stay, with the reason."""
-        with storage_errors(), self.db.atomic():
-            self.db.conn.executemany(
+        with storage_errors(), self._db.atomic():
+            self._db.conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
                 [(error, s) for s in seqs],
             )
@@ -61,5 +61,5 @@ class Outbox:
 
     def outbox_count(self) -> int:
         with storage_errors():
-            return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            return self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
 

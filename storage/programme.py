@@ -29,7 +29,7 @@ _BLANK = {"nik": "", "full_name": "", "birth_place": "", "birth_date": None, "se
 
 def apply_items(registry, changes: list[dict], now: str) -> None:
     """KPJ numbers, claim and PDP steps, and erasures of one pull page."""
-    db = registry.db
+    db = registry._db
     kpj = [c for c in changes if c.get("kind") == "kpj" and c.get("id") and c.get("kpj")]
     if kpj:
         db.conn.executemany(
@@ -80,7 +80,7 @@ def _held(db, ids: set[str]) -> set[str]:
 
 def erase_record(registry, record_id: str, at: str) -> bool:
     """Remove the person's personal fields from this device. False when already done."""
-    db = registry.db
+    db = registry._db
     if db.execute("SELECT 1 FROM erased_records WHERE record_id = ?", [record_id]).fetchone():
         return False
     conn = db.conn

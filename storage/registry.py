@@ -76,7 +76,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
 
     def __init__(self, db: Database, *, device_id: str, readonly: bool = False,
                  key: bytes | None = None, vault=None):
-        self.db = db
+        self._db = db
         self.readonly = readonly
         self.device_id = device_id
         # The database key (None: a plain database) and the data folder's storage.vault.Vault,
@@ -129,21 +129,27 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
             raise
         return cls(db, device_id=device_id, readonly=True, key=key, vault=vault)
 
+    @property
+    def db_for_tests(self) -> Database:
+        """The connection itself, for tests and benchmarks that look at what was written. Every
+        other package goes through the registry and its stores (tests/test_layering.py)."""
+        return self._db
+
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file; never needed for durability."""
         with storage_errors():
-            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def tidy(self) -> None:
         """Upkeep for idle moments, kept out of the save an operator waits on (the window's
         writer thread runs it once no write has come for a few seconds): merge the small
         segments saves added to the name index, then checkpoint."""
         with storage_errors():
-            with self.db.atomic():
-                self.db.execute(
+            with self._db.atomic():
+                self._db.execute(
                     "INSERT INTO workers_fts (workers_fts, rank) VALUES ('merge', ?)",
                     [FTS_MERGE_PAGES],
                 )
@@ -168,20 +174,20 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
     @property
     def cards(self) -> CardStore:
         """The card desk's tables (storage/card_store.py)."""
-        return CardStore(self.db, self.append_audit)
+        return CardStore(self._db, self.append_audit)
 
     @property
     def sync(self) -> SyncStore:
         """Sync's state and its writes (storage/sync_store.py)."""
-        return SyncStore(self.db)
+        return SyncStore(self._db)
 
     def atomic(self):
         """One transaction around several stores' writes (a savepoint inside another)."""
-        return self.db.atomic()
+        return self._db.atomic()
 
     def database_file(self) -> str:
         """The file behind this connection, so another thread can open its own connection."""
-        for _seq, name, path in self.db.execute("PRAGMA database_list").fetchall():
+        for _seq, name, path in self._db.execute("PRAGMA database_list").fetchall():
             if name == "main":
                 return path
         return ""
@@ -195,7 +201,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
 
     def check_integrity(self) -> None:
         """StorageError("corrupt") unless SQLite's integrity check passes."""
-        check_integrity(self.db)
+        check_integrity(self._db)
 
     # --- validation and duplicates ----------------------------------------------------
 
@@ -225,7 +231,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         result = self.validate(reg, as_of=as_of)
         if result.errors or result.unconfirmed(frozenset(confirmed_warnings)):
             return SaveResult(False, None, result)
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             stored = self._write_version(reg, operator)
         return SaveResult(True, stored, result)
 
@@ -244,7 +250,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         from storage.validation import clean_registration, validate_registration
 
         results, fresh = [], []
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             if self._occupation_codes is None:
                 self._occupation_codes = frozenset(o.code for o in self.occupations())
             pending = Pending(self)
@@ -296,7 +302,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         reg.device_id = self.device_id
         reg.operator = operator
         reg.updated_at = now
-        insert_version(self.db, reg, operator=operator, now=now)
+        insert_version(self._db, reg, operator=operator, now=now)
         self.append_audit(operator, action, "registration", reg.id,
                            {"version": reg.version, "nik": mask_nik(reg.nik)}, now)
         return reg
@@ -306,7 +312,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
     def get(self, reg_id: str) -> Registration | None:
         """The current version, with the status the server gave it since."""
         with storage_errors():
-            row = self.db.execute(
+            row = self._db.execute(
                 "SELECT v.data, w.status, w.status_reason, w.member_number FROM workers w "
                 "JOIN worker_versions v ON v.record_id = w.id AND v.version = w.version "
                 "WHERE w.id = ?", [reg_id],
@@ -320,7 +326,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
     def history(self, reg_id: str) -> list[Registration]:
         """Every saved version, oldest first."""
         with storage_errors():
-            rows = self.db.execute(
+            rows = self._db.execute(
                 "SELECT data FROM worker_versions WHERE record_id = ? ORDER BY version", [reg_id]
             ).fetchall()
         return [Registration.from_dict(json.loads(r[0])) for r in rows]
@@ -329,7 +335,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
 
     def events(self) -> list[Event]:
         with storage_errors():
-            rows = self.db.execute(
+            rows = self._db.execute(
                 "SELECT id, name, held_on, kelurahan_code FROM events "
                 "ORDER BY held_on IS NULL, held_on DESC, name"
             ).fetchall()
@@ -342,8 +348,8 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
             raise ValueError("Nama kegiatan wajib diisi.")
         event = Event(new_id(), name, held_on, kelurahan_code)
         now = local_now_iso()
-        with storage_errors(), self.db.atomic():
-            self.db.execute(
+        with storage_errors(), self._db.atomic():
+            self._db.execute(
                 "INSERT INTO events (id, name, held_on, kelurahan_code, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [event.id, name, held_on.isoformat() if held_on else None, kelurahan_code, now],
@@ -356,14 +362,14 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         if not include_inactive:
             sql += " WHERE active = 1"
         with storage_errors():
-            rows = self.db.execute(sql + " ORDER BY name").fetchall()
+            rows = self._db.execute(sql + " ORDER BY name").fetchall()
         return [Occupation(r[0], r[1], bool(r[2]), bool(r[3])) for r in rows]
 
     def save_occupation(self, occupation: Occupation, *, operator: str = "") -> None:
         self._occupation_codes = None
         now = local_now_iso()
-        with storage_errors(), self.db.atomic():
-            self.db.execute(
+        with storage_errors(), self._db.atomic():
+            self._db.execute(
                 "INSERT INTO occupations (code, name, is_transport, active) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
                 "is_transport = excluded.is_transport, active = excluded.active",
@@ -380,8 +386,8 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
     # before a crash or a setting saved just before the connection closes is on disk.
 
     def save_draft(self, key: str, data: dict) -> None:
-        with storage_errors(), self.db.atomic():
-            self.db.execute(
+        with storage_errors(), self._db.atomic():
+            self._db.execute(
                 "INSERT INTO drafts (key, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
                 "DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
                 [key, json.dumps(data, ensure_ascii=False, default=str), local_now_iso()],
@@ -389,28 +395,28 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
 
     def load_draft(self, key: str) -> dict | None:
         with storage_errors():
-            row = self.db.execute("SELECT data FROM drafts WHERE key = ?", [key]).fetchone()
+            row = self._db.execute("SELECT data FROM drafts WHERE key = ?", [key]).fetchone()
         return json.loads(row[0]) if row else None
 
     def discard_draft(self, key: str) -> None:
-        with storage_errors(), self.db.atomic():
-            self.db.execute("DELETE FROM drafts WHERE key = ?", [key])
+        with storage_errors(), self._db.atomic():
+            self._db.execute("DELETE FROM drafts WHERE key = ?", [key])
 
     def draft_keys(self) -> list[str]:
         with storage_errors():
-            return [r[0] for r in self.db.execute("SELECT key FROM drafts ORDER BY updated_at")]
+            return [r[0] for r in self._db.execute("SELECT key FROM drafts ORDER BY updated_at")]
 
     def get_setting(self, name: str) -> Any:
         """The stored value of a declared setting, or its default."""
         setting = declared_settings.declared(name)
         with storage_errors():
-            value = read_setting(self.db, name)
+            value = read_setting(self._db, name)
         return setting.default if value is None else value
 
     def set_setting(self, name: str, value: Any) -> None:
         value = declared_settings.coerce(name, value)
-        with storage_errors(), self.db.atomic():
-            write_setting(self.db, name, value)
+        with storage_errors(), self._db.atomic():
+            write_setting(self._db, name, value)
 
     # --- decisions from the server ------------------------------------------------------
 
@@ -420,7 +426,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         Not a new version and not sent back: the server owns these fields. Audited.
         False when the registration is not on this device or nothing changed."""
         now = local_now_iso()
-        with storage_errors(), self.db.atomic():
+        with storage_errors(), self._db.atomic():
             current = self.get(reg_id)
             if current is None:
                 return False
@@ -428,7 +434,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
                 status, status_reason, member_number)
             if not changed:
                 return False
-            self.db.conn.execute(
+            self._db.conn.execute(
                 "UPDATE workers SET status = ?, status_reason = ?, member_number = ? WHERE id = ?",
                 [status, status_reason, member_number, reg_id],
             )

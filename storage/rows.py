@@ -51,7 +51,7 @@ def insert_version(db: Database, reg: Registration, *, operator: str, now: str) 
 def bulk_insert_versions(registry: Registry, regs: list[Registration], *, operator: str) -> None:
     """Insert new registrations (ids set, never saved before) in one transaction, with the same
     rows a save writes. For the demo loader: the caller guarantees validity and unique NIKs."""
-    db = registry.db
+    db = registry._db
     now = local_now_iso()
     with storage_errors(), db.atomic():
         last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()

@@ -34,7 +34,7 @@ def adopt(registry: Registry, data: dict, *, status: str, status_reason: str = "
     written) when this device already holds that version or a newer one."""
     reg = Registration.from_dict(data)
     reg.status, reg.status_reason, reg.member_number = status, status_reason, member_number
-    db = registry.db
+    db = registry._db
     db.execute("DELETE FROM transferred_records WHERE record_id = ?", [reg.id])
     held = db.execute("SELECT version FROM workers WHERE id = ?", [reg.id]).fetchone()
     if held is not None and held[0] >= reg.version:
@@ -54,7 +54,7 @@ def adopt(registry: Registry, data: dict, *, status: str, status_reason: str = "
 
 def mark_transferred(registry: Registry, record_id: str, to_device_id: str, at: str) -> None:
     """One of this device's records now belongs to `to_device_id` (kept for history)."""
-    db = registry.db
+    db = registry._db
     cur = db.execute(
         "INSERT INTO transferred_records (record_id, to_device_id, at) VALUES (?, ?, ?) "
         "ON CONFLICT (record_id) DO UPDATE SET to_device_id = excluded.to_device_id, "
@@ -68,12 +68,13 @@ def mark_transferred(registry: Registry, record_id: str, to_device_id: str, at: 
 
 def transferred_away(registry: Registry) -> dict[str, str]:
     """{record id: the device that owns it now} of records moved away from this device."""
-    return dict(registry.db.execute("SELECT record_id, to_device_id FROM transferred_records").fetchall())
+    return dict(registry._db.execute(
+        "SELECT record_id, to_device_id FROM transferred_records").fetchall())
 
 
 def is_own(registry: Registry, record_id: str) -> bool:
     """Held here and not moved to another device."""
-    return registry.db.execute(
+    return registry._db.execute(
         "SELECT 1 FROM workers w WHERE w.id = ? AND NOT EXISTS (SELECT 1 FROM "
         "transferred_records t WHERE t.record_id = w.id)", [record_id],
     ).fetchone() is not None
@@ -82,7 +83,7 @@ def is_own(registry: Registry, record_id: str) -> bool:
 def set_card_outdated(registry: Registry, flags: Iterable[tuple[str, bool]], at: str) -> None:
     """(record id, outdated) from the server: a member whose card prints data an approved
     correction changed waits in `card_reprints_due` until a reprint clears the flag."""
-    flags, db = list(flags), registry.db
+    flags, db = list(flags), registry._db
     held = {r[0] for r in db.execute("SELECT record_id FROM card_reprints_due")}
     # Only what changes: a full pull carries every registration, almost none flagged.
     db.conn.executemany(
@@ -97,5 +98,5 @@ def set_card_outdated(registry: Registry, flags: Iterable[tuple[str, bool]], at:
 
 def card_reprints_due(registry: Registry) -> list[str]:
     """Registration ids whose current card shows data corrected since (oldest flag first)."""
-    return [r[0] for r in registry.db.execute(
+    return [r[0] for r in registry._db.execute(
         "SELECT record_id FROM card_reprints_due ORDER BY at, record_id").fetchall()]

@@ -74,7 +74,7 @@ def _fill(folder, workers) -> None:
         registry.save_draft("registration", {"full_name": last.full_name, "nik": last.nik,
                                              "phone": last.phone,
                                              "heirs": [{"name": h.name} for h in last.heirs]})
-        with registry.db.atomic():
+        with registry.db_for_tests.atomic():
             state.set_meta(registry, "device_token", TOKEN)
             registry.set_setting("nik_hash_key", NIK_KEY)
     except BaseException:
@@ -101,10 +101,10 @@ def test_nothing_readable_in_the_data_folder_while_open_and_after_closing(tmp_pa
     clear = tmp_path.parent / f"{tmp_path.name}-clear"
     clear.mkdir()
     try:
-        opened.registry.db.execute("ATTACH DATABASE ? AS clear KEY ''",
+        opened.registry.db_for_tests.execute("ATTACH DATABASE ? AS clear KEY ''",
                                    [str(clear / "export.sqlite3")])
-        opened.registry.db.execute("SELECT sqlcipher_export('clear')").fetchall()
-        opened.registry.db.execute("DETACH DATABASE clear")
+        opened.registry.db_for_tests.execute("SELECT sqlcipher_export('clear')").fetchall()
+        opened.registry.db_for_tests.execute("DETACH DATABASE clear")
     finally:
         opened.registry.close()
     found = " ".join(_scan(clear))

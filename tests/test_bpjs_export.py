@@ -55,7 +55,7 @@ def _last_export(auditor: SyncClient) -> dict:
 
 
 def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
 
 def _edit(registry, reg_id: str, **changes) -> None:
@@ -198,12 +198,12 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
 
     sync_once(field)
     sync_once(stranger)
-    assert programme.kpj_of(field.db, a) == ("KPJ26000001", "2026-12-01")
+    assert programme.kpj_of(field.db_for_tests, a) == ("KPJ26000001", "2026-12-01")
     # Another enumerator's laptop does not collect the city's KPJ numbers.
-    assert stranger.db.execute("SELECT count(*) FROM member_kpj").fetchone()[0] == 0
-    assert programme.kpj_of(field.db, b) == ("KPJ26000002", "2026-12-01")
-    assert programme.kpj_of(field.db, unfunded) is None
-    assert programme.kpj_numbers(field.db, [a, b, unfunded])[a] == "KPJ26000001"
+    assert stranger.db_for_tests.execute("SELECT count(*) FROM member_kpj").fetchone()[0] == 0
+    assert programme.kpj_of(field.db_for_tests, b) == ("KPJ26000002", "2026-12-01")
+    assert programme.kpj_of(field.db_for_tests, unfunded) is None
+    assert programme.kpj_numbers(field.db_for_tests, [a, b, unfunded])[a] == "KPJ26000001"
 
 
 def test_a_file_that_is_not_a_kpj_answer_is_refused_whole(tmp_path, server):

@@ -30,7 +30,7 @@ def desk_registry(tmp_path):
 
 
 def _state(registry):
-    return registry.db.execute(
+    return registry.db_for_tests.execute(
         "SELECT serial, version, printed_at, handed_over_at FROM cards ORDER BY serial, version"
     ).fetchall()
 
@@ -145,7 +145,7 @@ def test_command_line_print_verify_and_public_key(tmp_path, capsys, monkeypatch)
     ids = [r.registration_id for r in desk.members_ready_to_print(registry)]
     text = desk.load_print_cards(registry, ids[:1])[0].qr_text
     desk.reprint(registry, ids[1], "lost", operator="cli", signer=ensure_demo_key(tmp_path))
-    revoked_text = registry.db.execute(
+    revoked_text = registry.db_for_tests.execute(
         "SELECT credential FROM cards WHERE registration_id = ? AND version = 1", [ids[1]]
     ).fetchone()[0]
     registry.close()

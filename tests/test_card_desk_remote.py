@@ -63,7 +63,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
     with server_in_thread(server_dir) as url:
         field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
         fill_demo_data(field, 6, seed=41)
-        ids = [r[0] for r in field.db.execute("SELECT id FROM workers ORDER BY seq")]
+        ids = [r[0] for r in field.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
         long_one = field.get(ids[0])
         long_one.full_name = LONG_NAME
         _save(field, long_one)
@@ -101,7 +101,7 @@ def test_a_card_desk_that_never_held_the_records_lists_prints_and_reports_them(t
                                       today=server_today())
         assert shortened.valid and shortened.card.name_shortened  # the QR holds less
         assert [c.name for c in desk.load_print_cards(card_desk, [ids[0]])] == [LONG_NAME]
-        raw = card_desk.db.execute("SELECT * FROM card_holders").fetchall()
+        raw = card_desk.db_for_tests.execute("SELECT * FROM card_holders").fetchall()
         assert not any(field.get(i).nik in repr(raw) for i in funded)
 
         # The desk's filters work on the holder's details.
@@ -213,7 +213,7 @@ def test_a_raw_nik_from_a_server_is_masked_and_an_older_server_falls_back_to_the
     desk.store_credential(registry, "reg-2", _credential(signer, 2, "BUDI"), holder={})
     rows = {r.registration_id: r for r in desk.current_cards(registry)}
     assert rows["reg-1"].nik_masked == mask_nik(NIK) != NIK
-    assert NIK not in repr(registry.db.execute("SELECT * FROM card_holders").fetchall())
+    assert NIK not in repr(registry.db_for_tests.execute("SELECT * FROM card_holders").fetchall())
     assert (rows["reg-2"].full_name, rows["reg-2"].cohort) == ("BUDI", "pekerja_rentan")
     registry.close()
 
@@ -221,7 +221,7 @@ def test_a_raw_nik_from_a_server_is_masked_and_an_older_server_falls_back_to_the
 def test_a_local_record_fills_the_holder_and_its_corrections_follow(tmp_path, signer):
     registry = Registry.open(tmp_path / "field.sqlite3")
     fill_demo_data(registry, 1, seed=43)
-    reg = registry.get(registry.db.execute("SELECT id FROM workers").fetchone()[0])
+    reg = registry.get(registry.db_for_tests.execute("SELECT id FROM workers").fetchone()[0])
     desk.store_credential(registry, reg.id, _credential(signer), holder=HOLDER)
     assert desk.count_ready_to_print(registry) == 0  # the local record is not funded
     registry.update_status(reg.id, "funded", member_number="JMB-2026-PR-000007")
@@ -257,7 +257,7 @@ def test_migration_fills_holders_of_local_cards_and_pulls_again_for_the_rest(tmp
     db.close()
 
     registry = Registry.open(path)
-    assert registry.db.execute(
+    assert registry.db_for_tests.execute(
         "SELECT registration_id, full_name, nik_masked, kelurahan_code FROM card_holders"
     ).fetchall() == [("reg-local", "Siti Aminah", mask_nik(NIK), "15.71.01.1001")]
     assert state.cursor(registry) == 0  # the server sends the other holder again

@@ -40,7 +40,7 @@ def _funded(tmp_path, url, server_dir, count: int = 1):
     field = _device(tmp_path, "field", url, server_dir, "enumerator")
     fill_demo_data(field, count, seed=71)
     sync_once(field)
-    ids = [r[0] for r in field.db.execute("SELECT id FROM workers ORDER BY id")]
+    ids = [r[0] for r in field.db_for_tests.execute("SELECT id FROM workers ORDER BY id")]
     verifier = verifier_client(url, server_dir)
     for reg_id in ids:
         verify_and_fund(verifier, reg_id)

@@ -48,7 +48,7 @@ def _funded_member(tmp_path, url, server_dir) -> tuple[Registry, SyncClient, str
     _, field = _device(tmp_path, "field", url, server_dir, "enumerator")
     fill_demo_data(field, 1, seed=61)
     sync_once(field)
-    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    reg_id = field.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
     verifier = verifier_client(url, server_dir)
     verify_and_fund(verifier, reg_id)
     return field, verifier, reg_id
@@ -59,9 +59,9 @@ def _snapshot(registry, reg_id: str) -> tuple:
     so operator entries are left out)."""
     return (desk.card_history(registry, reg_id), state.revocations(registry),
             state.credential_payloads(registry),
-            registry.db.execute("SELECT count(*) FROM audit_log "
+            registry.db_for_tests.execute("SELECT count(*) FROM audit_log "
                                 "WHERE entity != 'operator'").fetchone()[0],
-            registry.db.execute("SELECT count(*) FROM card_events").fetchone()[0])
+            registry.db_for_tests.execute("SELECT count(*) FROM card_events").fetchone()[0])
 
 
 def test_an_enrolled_desk_reprints_on_the_server_and_every_device_learns_it(

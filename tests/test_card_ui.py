@@ -174,8 +174,9 @@ def test_the_desk_warns_before_printing_a_card_valid_for_less_than_90_days(qtbot
     short = rows[1]
     soon = (TODAY + timedelta(days=30)).isoformat()
     done = []
-    worker.call(lambda reg: reg.db.execute("UPDATE cards SET valid_until = ? WHERE serial = ?",
-                                           [soon, short.serial]), on_result=done.append)
+    worker.call(lambda reg: reg.db_for_tests.execute(
+        "UPDATE cards SET valid_until = ? WHERE serial = ?", [soon, short.serial]),
+        on_result=done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=5_000)
     panel.refresh()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 12, timeout=5_000)

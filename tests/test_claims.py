@@ -32,7 +32,7 @@ def _client(server, role: str) -> SyncClient:
 
 
 def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
 
 def _refused(code: str, call, *args, **kw) -> v.DecisionRefused:
@@ -125,17 +125,18 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     sync_once(field)
     assert field.get(member).status == Status.DIED.value
     assert field.get(other).status == Status.RECEIVED.value
-    steps = [s["event"] for s in programme.office_steps(field.db, member)]
+    steps = [s["event"] for s in programme.office_steps(field.db_for_tests, member)]
     assert steps == ["death_recorded", "claim_claimant", "claim_claimant", "claim_documents",
                      "claim_documents", "claim_submitted", "claim_paid", "claim_handed_over"]
     assert all("Raden Mattaher" not in s["reason"] and "AKT-1571" not in s["reason"]
-               for s in programme.office_steps(field.db, member))
+               for s in programme.office_steps(field.db_for_tests, member))
     stranger = enrolled_device(tmp_path / "lain.sqlite3", url, server_dir)
     sync_once(stranger)  # another enumerator's laptop does not collect the city's deaths
-    assert stranger.db.execute("SELECT count(*) FROM office_steps").fetchone()[0] == 0
+    assert stranger.db_for_tests.execute("SELECT count(*) FROM office_steps").fetchone()[0] == 0
     assert desk_cards.count_ready_to_print(desk) == 1  # before it pulls the death
     sync_once(desk)
-    revoked = desk.db.execute("SELECT serial, version, reason FROM card_revocations").fetchall()
+    revoked = desk.db_for_tests.execute(
+        "SELECT serial, version, reason FROM card_revocations").fetchall()
     assert revoked == [(card["serial"], 1, "meninggal")]
     assert desk_cards.count_ready_to_print(desk) == 0  # the desk no longer offers the card
     assert desk_cards.count_current_cards(desk) == 0

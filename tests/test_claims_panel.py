@@ -29,7 +29,7 @@ def setup(qtbot, tmp_path, server):
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 1, seed=91)
     sync_once(field)
-    (member,) = [r[0] for r in field.db.execute("SELECT id FROM workers")]
+    (member,) = [r[0] for r in field.db_for_tests.execute("SELECT id FROM workers")]
     answer = SyncClient(url).enrol(enrol_code(server_dir, "verifier"), "Meja uji")
     verifier = SyncClient(url, answer["token"])
     verify_and_fund(verifier, member)

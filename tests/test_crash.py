@@ -30,7 +30,7 @@ from storage.demo import generate_workers
 from storage.registry import Registry
 
 registry = Registry.open(sys.argv[1], key=bytes.fromhex(sys.argv[3]))
-taken = {r[0] for r in registry.db.execute("SELECT nik FROM workers")}
+taken = {r[0] for r in registry.db_for_tests.execute("SELECT nik FROM workers")}
 print("ready", flush=True)
 saved = []
 for i, reg in enumerate(generate_workers(10**6, seed=int(sys.argv[2]), taken_niks=taken)):
@@ -73,7 +73,7 @@ def _run_and_kill(path: Path, seed: int, rng: random.Random) -> list[tuple[str, 
 def _check_after_crash(path: Path, reported: list[tuple[str, int]]) -> None:
     registry = Registry.open(path, key=KEY)
     try:
-        db = registry.db
+        db = registry.db_for_tests
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         for record_id, version in reported:
             assert version in [r.version for r in registry.history(record_id)], record_id
@@ -91,7 +91,7 @@ def _check_after_crash(path: Path, reported: list[tuple[str, int]]) -> None:
             "SELECT count(*) FROM workers w JOIN worker_versions v "
             "ON v.record_id = w.id AND v.version = w.version AND v.seq = w.seq"
         ).fetchone()[0]
-        assert current == registry.db["workers"].count
+        assert current == registry.db_for_tests["workers"].count
     finally:
         registry.close()
 
@@ -133,7 +133,7 @@ def _plain_template(folder: Path) -> int:
         fill_demo_data(registry, 3000, seed=5)
         registry.operators.add("admin", "Ibu Admin", "admin", "sandi-admin-1",
                                now=datetime.now(UTC))
-        return registry.db["workers"].count
+        return registry.db_for_tests["workers"].count
     finally:
         registry.close()
 
@@ -156,7 +156,7 @@ def _complete_after_kill(folder: Path, workers: int) -> str:
                                       datetime.now(UTC)).registry
     try:
         registry.check_integrity()
-        assert registry.db["workers"].count == workers
+        assert registry.db_for_tests["workers"].count == workers
         assert registry.audit_chain_ok()
     finally:
         registry.close()

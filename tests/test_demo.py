@@ -53,7 +53,7 @@ def test_fill_writes_every_part_and_stays_unique(registry):
                           progress=lambda done, total: calls.append((done, total))) == 700
     assert calls == [(300, 700), (600, 700), (700, 700)]
     fill_demo_data(registry, 300, seed=1, as_of=AS_OF)  # same seed again: still unique NIKs
-    db = registry.db
+    db = registry.db_for_tests
     assert registry.count(RegistrationFilter()) == 1000
     assert db.execute("SELECT count(DISTINCT nik) FROM workers").fetchone()[0] == 1000
     for table in ("worker_versions", "outbox", "heirs"):

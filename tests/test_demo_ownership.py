@@ -37,13 +37,13 @@ def import_rows(registry, tmp_path, count: int) -> set[str]:
             writer.writerow(as_row(reg, registry))
     report = import_csv(registry, path, operator=IMPORTER, as_of=AS_OF, accept_warnings=True)
     assert report.imported == count, report
-    return {r[0] for r in registry.db.execute("SELECT id FROM workers")}
+    return {r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers")}
 
 
 def snapshot(registry, ids: set[str]) -> dict:
     """Everything a demo step could change about a row: the current row, its versions, its
     outbox entries, its audit entries and its cards."""
-    db = registry.db
+    db = registry.db_for_tests
     out = {}
     for reg_id in sorted(ids):
         out[reg_id] = (
@@ -59,7 +59,7 @@ def snapshot(registry, ids: set[str]) -> dict:
 def test_demo_data_funds_only_what_it_made_and_audits_each_funding(registry, tmp_path):
     imported = import_rows(registry, tmp_path, 20)
     before = snapshot(registry, imported)
-    cards_before = registry.db.execute("SELECT count(*) FROM cards").fetchone()[0]
+    cards_before = registry.db_for_tests.execute("SELECT count(*) FROM cards").fetchone()[0]
 
     made: list[str] = []
     assert fill_demo_data(registry, 5, seed=4, as_of=AS_OF, made=made) == 5
@@ -68,11 +68,11 @@ def test_demo_data_funds_only_what_it_made_and_audits_each_funding(registry, tmp
     assert funded == 2  # 40 % of the five it made, not of the 25 rows there are
 
     assert snapshot(registry, imported) == before  # no imported row changed
-    rows = registry.db.execute(
+    rows = registry.db_for_tests.execute(
         "SELECT id, member_number FROM workers WHERE status = 'funded'").fetchall()
     assert {r[0] for r in rows} <= set(made) and len(rows) == 2
     for reg_id, number in rows:
-        audit = registry.db.execute(
+        audit = registry.db_for_tests.execute(
             "SELECT operator, detail FROM audit_log WHERE action = 'registration.status' "
             "AND entity_id = ?", [reg_id]).fetchall()
         assert len(audit) == 1, "each funding has its audit entry"
@@ -81,7 +81,7 @@ def test_demo_data_funds_only_what_it_made_and_audits_each_funding(registry, tmp
         assert json.loads(detail)["member_number"] == number
         assert json.loads(detail)["status"] == "funded"
     assert registry.audit_chain_ok()
-    cards = registry.db.execute("SELECT count(*) FROM cards").fetchone()[0]
+    cards = registry.db_for_tests.execute("SELECT count(*) FROM cards").fetchone()[0]
     assert cards == cards_before + 2
 
 
@@ -113,10 +113,10 @@ def test_the_demo_data_command_leaves_imported_rows_alone(tmp_path, monkeypatch,
     registry = encrypted_registry(tmp_path)
     try:
         assert snapshot(registry, imported) == before
-        funded = [r[0] for r in registry.db.execute(
+        funded = [r[0] for r in registry.db_for_tests.execute(
             "SELECT id FROM workers WHERE status = 'funded'")]
         assert len(funded) == 2 and not set(funded) & imported
-        audited = {r[0] for r in registry.db.execute(
+        audited = {r[0] for r in registry.db_for_tests.execute(
             "SELECT entity_id FROM audit_log WHERE action = 'registration.status'")}
         assert set(funded) <= audited
         assert registry.audit_chain_ok()

@@ -123,7 +123,7 @@ def sql_use(source: str) -> list[str]:
                 and isinstance(first.value, str)
             ):
                 found.append(f".{node.func.attr}(...)")
-        elif isinstance(node, ast.Attribute) and node.attr in {"db", "conn", "_db"}:
+        elif isinstance(node, ast.Attribute) and node.attr in {"db", "conn", "_db", "db_for_tests"}:
             found.append(f".{node.attr}")
         elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
                 and node.value.id == "db":

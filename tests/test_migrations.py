@@ -95,7 +95,7 @@ def test_from_every_earlier_version(tmp_path, stop_before):
 
     registry = Registry.open(path)
     try:
-        assert applied_migrations(registry.db) == NAMES
+        assert applied_migrations(registry.db_for_tests) == NAMES
         reg = registry.get(RECORD_ID)
         assert reg is not None and reg.full_name == "Siti Nurhaliza"
         assert [h.name for h in reg.heirs] == ["Ahmad"]
@@ -153,7 +153,7 @@ def test_settings_table_survives_reopen(tmp_path):
     registry = Registry.open(path)
     assert registry.device_id == device
     assert registry.get_setting("operator_name") == "Budi"
-    assert json.loads(registry.db.execute(
+    assert json.loads(registry.db_for_tests.execute(
         "SELECT value FROM settings WHERE name = 'device_id'").fetchone()[0]) == device
     registry.close()
 
@@ -181,16 +181,17 @@ def test_one_copy_per_version_keeps_outbox_status_and_batch(tmp_path):
         [entry] = registry.outbox_pending()
         assert entry.payload == json.loads(payload)
         assert (entry.attempts, entry.last_error) == (2, "offline")
-        version_seq = registry.db.execute("SELECT seq FROM worker_versions").fetchone()[0]
+        version_seq = registry.db_for_tests.execute("SELECT seq FROM worker_versions").fetchone()[0]
         assert entry.seq == version_seq
-        assert registry.db.execute("SELECT seqs FROM sync_batch").fetchone()[0] == \
+        assert registry.db_for_tests.execute("SELECT seqs FROM sync_batch").fetchone()[0] == \
             json.dumps([version_seq])
-        assert "data" not in registry.db["workers"].columns_dict
-        assert registry.db.execute("SELECT rowid = seq FROM workers").fetchone()[0] == 1
-        registry.db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
+        assert "data" not in registry.db_for_tests["workers"].columns_dict
+        assert registry.db_for_tests.execute("SELECT rowid = seq FROM workers").fetchone()[0] == 1
+        registry.db_for_tests.execute(
+            "INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
         assert [h.name for h in reg.heirs] == ["Ahmad"]
-        assert registry.db.execute("PRAGMA foreign_key_check").fetchall() == []
-        assert registry.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert registry.db_for_tests.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert registry.db_for_tests.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         registry.close()
 
@@ -224,7 +225,7 @@ def test_a_plain_database_of_every_earlier_version_is_upgraded_encrypted(tmp_pat
     assert opened.recovery_key  # the admin's log-in made one, shown once
     registry = opened.registry
     try:
-        assert applied_migrations(registry.db) == NAMES
+        assert applied_migrations(registry.db_for_tests) == NAMES
         assert registry.get(RECORD_ID).full_name == "Siti Nurhaliza"
         assert registry.audit_chain_ok()
         registry.check_integrity()

@@ -36,7 +36,7 @@ def ops(registry):
 
 
 def _audit(registry, action=None):
-    rows = registry.db.execute(
+    rows = registry.db_for_tests.execute(
         "SELECT operator, action, entity, entity_id, detail FROM audit_log ORDER BY seq"
     ).fetchall()
     return [r for r in rows if action is None or r[1] == action]
@@ -48,11 +48,11 @@ def test_hash_is_salted_scrypt_and_never_the_password(ops, registry):
     assert verify_password(PASSWORD, a) and verify_password(PASSWORD, b)
     assert not verify_password(PASSWORD + "x", a)
     assert not verify_password(PASSWORD, "garbage")
-    stored = [r[0] for r in registry.db.execute("SELECT password_hash FROM operators")]
+    stored = [r[0] for r in registry.db_for_tests.execute("SELECT password_hash FROM operators")]
     assert len(set(stored)) == 2  # same password, different salts
     salts = {h.split("$")[4] for h in stored}
     assert len(salts) == 2
-    dump = "\n".join(registry.db.conn.iterdump())
+    dump = "\n".join(registry.db_for_tests.conn.iterdump())
     assert PASSWORD not in dump
 
 
@@ -181,6 +181,6 @@ def test_an_older_database_gains_the_table_and_keeps_its_data(tmp_path):
     registry = Registry.open(path)
     try:
         assert registry.operators.count() == 0
-        assert "operators" in registry.db.table_names()
+        assert "operators" in registry.db_for_tests.table_names()
     finally:
         registry.close()

@@ -99,11 +99,11 @@ def test_passwd_unlock_and_deactivate(data, monkeypatch, capsys):
     opened = open_with_password(data, "admin", PASSWORD, now)
     registry = opened.registry
     try:
-        actions = [r[0] for r in registry.db.execute(
+        actions = [r[0] for r in registry.db_for_tests.execute(
             "SELECT action FROM audit_log WHERE entity = 'operator' ORDER BY seq")]
         assert {"operator.unlock", "operator.password_reset", "operator.deactivate"} <= set(
             actions)
-        actors = {r[0] for r in registry.db.execute(
+        actors = {r[0] for r in registry.db_for_tests.execute(
             "SELECT operator FROM audit_log WHERE action = 'operator.deactivate'")}
         assert actors == {"admin"}
         assert registry.audit_chain_ok()

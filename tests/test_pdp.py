@@ -42,7 +42,7 @@ def _client(url: str, server_dir: Path, role: str) -> SyncClient:
 
 
 def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
 
 def _edit(registry, reg_id: str, **changes) -> None:
@@ -101,7 +101,7 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         sync_once(desk)
         held = field.get(person)
         name, nik = held.full_name, held.nik
-        assert desk.db.execute("SELECT count(*) FROM card_holders WHERE full_name = ?",
+        assert desk.db_for_tests.execute("SELECT count(*) FROM card_holders WHERE full_name = ?",
                                [name]).fetchone()[0] == 1
 
         # The copy: everything, unmasked, with the history; only that it was made is audited.
@@ -136,12 +136,13 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         sync_once(field)
         sync_once(desk)
         assert field.get(person).status == Status.INACTIVE.value
-        assert desk.db.execute("SELECT reason FROM card_revocations").fetchall() == [
+        assert desk.db_for_tests.execute("SELECT reason FROM card_revocations").fetchall() == [
             ("persetujuan_ditarik",)]
 
         needles = [name, nik]
-        assert "workers.full_name" in _holding(field.db.conn, needles)  # the search finds it
-        assert "card_holders.full_name" in _holding(desk.db.conn, needles)
+        # the search finds it
+        assert "workers.full_name" in _holding(field.db_for_tests.conn, needles)
+        assert "card_holders.full_name" in _holding(desk.db_for_tests.conn, needles)
 
         # After the retention period: erased everywhere, a tombstone says what, when and who.
         monkeypatch.setattr(rules, "server_today", lambda: first)
@@ -168,11 +169,12 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
 
         sync_once(field)
         sync_once(desk)
-        assert programme.is_erased(field.db, person) and programme.is_erased(desk.db, person)
+        assert programme.is_erased(field.db_for_tests, person)
+        assert programme.is_erased(desk.db_for_tests, person)
         assert field.get(other).full_name  # the other person is untouched
         assert field.audit_chain_ok()
-        assert _holding(field.db.conn, needles) == []
-        assert _holding(desk.db.conn, needles) == []
+        assert _holding(field.db_for_tests.conn, needles) == []
+        assert _holding(desk.db_for_tests.conn, needles) == []
         field.close()
         desk.close()
     # The server's database, once it stopped: nothing of the person either, not even in the

@@ -74,7 +74,7 @@ def save_confirming(registry, reg):
 
 
 def counts(registry) -> dict:
-    return {t: registry.db[t].count for t in
+    return {t: registry.db_for_tests[t].count for t in
             ("workers", "worker_versions", "heirs", "audit_log", "outbox")}
 
 
@@ -108,7 +108,7 @@ def test_correction_is_a_new_version_and_history_is_kept(registry):
     assert registry.count(RegistrationFilter()) == 1
     assert [(e.record_id, e.version) for e in registry.outbox_pending(10)] == [
         (first.id, 1), (first.id, 2)]
-    assert registry.db["audit_log"].count == 2 and registry.audit_chain_ok()
+    assert registry.db_for_tests["audit_log"].count == 2 and registry.audit_chain_ok()
 
 
 def test_stale_correction_is_refused(registry):
@@ -196,10 +196,10 @@ def test_similar_name_same_birth_date_is_a_warning(registry):
 def test_audit_log_refuses_update_and_delete(registry):
     save(registry, make_reg())
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        registry.db.execute("UPDATE audit_log SET operator = 'Orang lain'")
+        registry.db_for_tests.execute("UPDATE audit_log SET operator = 'Orang lain'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        registry.db.execute("DELETE FROM audit_log")
-    assert registry.db["audit_log"].count == 1 and registry.audit_chain_ok()
+        registry.db_for_tests.execute("DELETE FROM audit_log")
+    assert registry.db_for_tests["audit_log"].count == 1 and registry.audit_chain_ok()
 
 
 @pytest.mark.parametrize("tamper", [
@@ -213,7 +213,7 @@ def test_tampering_breaks_the_chain(tmp_path, registry, tamper):
         save(registry, make_reg(nik=f"157101010190990{i + 1}", full_name=OTHER_NAMES[i]))
     assert registry.audit_chain_ok()
     copy_path = tmp_path / "copy.sqlite3"
-    registry.db.execute("PRAGMA wal_checkpoint(FULL)")
+    registry.db_for_tests.execute("PRAGMA wal_checkpoint(FULL)")
     shutil.copy(tmp_path / "r.sqlite3", copy_path)
     raw = sqlite3.connect(copy_path)
     raw.execute("DROP TRIGGER audit_log_no_update")
@@ -270,7 +270,7 @@ def test_drafts_and_settings_are_committed_at_once(tmp_path):
     writer = Registry.open(path)
     writer.save_draft("form", {"full_name": "Siti"})
     writer.set_setting("operator_name", "Budi")
-    assert not writer.db.conn.in_transaction
+    assert not writer.db_for_tests.conn.in_transaction
     other = sqlite3.connect(path)
     assert other.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
     assert other.execute("SELECT value FROM settings WHERE name = 'operator_name'").fetchone()[0] == '"Budi"'
@@ -373,8 +373,8 @@ def test_filters_and_paging_newest_first(filled):
 
 def test_full_disk_gives_storage_error_and_loses_nothing(registry):
     first = save(registry, make_reg())
-    pages = registry.db.execute("PRAGMA page_count").fetchone()[0]
-    registry.db.execute(f"PRAGMA max_page_count = {pages}")
+    pages = registry.db_for_tests.execute("PRAGMA page_count").fetchone()[0]
+    registry.db_for_tests.execute(f"PRAGMA max_page_count = {pages}")
     with pytest.raises(StorageError) as info:
         for reg in generate_workers(200, seed=3, as_of=AS_OF, consent_version="PDP-2026-01"):
             registry.save(reg, operator="Budi", as_of=AS_OF,
@@ -382,10 +382,10 @@ def test_full_disk_gives_storage_error_and_loses_nothing(registry):
     assert info.value.code == "disk_full"
     assert "penuh" in str(info.value)
     saved_before = registry.count(RegistrationFilter())
-    registry.db.execute("PRAGMA max_page_count = 1073741823")
+    registry.db_for_tests.execute("PRAGMA max_page_count = 1073741823")
     assert registry.get(first.id) == first
     assert registry.count(RegistrationFilter()) == saved_before
-    assert registry.outbox_count() == registry.db["worker_versions"].count
+    assert registry.outbox_count() == registry.db_for_tests["worker_versions"].count
     assert registry.audit_chain_ok()
     registry.check_integrity()
 
@@ -403,7 +403,7 @@ def test_damaged_pages_are_reported(tmp_path):
     path = tmp_path / "r.sqlite3"
     registry = Registry.open(path)
     for reg in generate_workers(300, seed=1, as_of=AS_OF, consent_version="PDP-2026-01"):
-        registry.db.execute("INSERT INTO drafts (key, data) VALUES (?, ?)",
+        registry.db_for_tests.execute("INSERT INTO drafts (key, data) VALUES (?, ?)",
                             [reg.nik, reg.full_name * 20])
     registry.close()
     data = bytearray(path.read_bytes())
@@ -415,7 +415,8 @@ def test_damaged_pages_are_reported(tmp_path):
         registry = Registry.open(path)
         try:
             registry.check_integrity()
-            registry.db.execute("SELECT count(*), sum(length(data)) FROM drafts").fetchone()
+            registry.db_for_tests.execute(
+                "SELECT count(*), sum(length(data)) FROM drafts").fetchone()
         finally:
             registry.close()
     assert info.value.code == "corrupt"
@@ -489,7 +490,8 @@ def test_checkpoint_empties_the_write_ahead_log(tmp_path, registry):
     wal = tmp_path / "r.sqlite3-wal"
     assert wal.stat().st_size > 0
     registry.checkpoint()
-    busy, log_frames, copied = registry.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    busy, log_frames, copied = registry.db_for_tests.execute(
+        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and log_frames == copied
 
 
@@ -500,12 +502,13 @@ def test_tidy_merges_the_name_index_segments_and_checkpoints(registry):
     for reg in workers:
         save_confirming(registry, reg)
     segments = "SELECT count(*) FROM workers_fts_data"
-    before = registry.db.execute(segments).fetchone()[0]
+    before = registry.db_for_tests.execute(segments).fetchone()[0]
     registry.tidy()
-    assert registry.db.execute(segments).fetchone()[0] < before
-    registry.db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
+    assert registry.db_for_tests.execute(segments).fetchone()[0] < before
+    registry.db_for_tests.execute(
+        "INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
     for reg in workers:
         found = registry.query(RegistrationFilter(text=reg.full_name))
         assert reg.full_name in [r.full_name for r in found]
-    _, frames, copied = registry.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    _, frames, copied = registry.db_for_tests.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert frames == copied

@@ -29,7 +29,7 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
     card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(field, 1, seed=31)
     sync_once(field)
-    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    reg_id = field.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
 
     verifier = verifier_client(url, server_dir)
     verify_and_fund(verifier, reg_id)
@@ -55,7 +55,7 @@ def test_printed_and_handed_over_reach_the_server_and_the_enumerator(tmp_path, s
     sync_once(field)
     assert field.get(reg_id).status == "card_handed_over"
     # Decisions that reach the device are audited there; the receipt ("received") is not one.
-    audited = [json.loads(d)["status"] for (d,) in field.db.execute(
+    audited = [json.loads(d)["status"] for (d,) in field.db_for_tests.execute(
         "SELECT detail FROM audit_log WHERE action = 'registration.status' AND entity_id = ?",
         [reg_id])]
     assert audited == ["card_handed_over"]
@@ -73,7 +73,7 @@ def test_correcting_a_funded_record_keeps_its_member_number(tmp_path, server):
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir, "enumerator")
     fill_demo_data(field, 1, seed=32)
     sync_once(field)
-    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    reg_id = field.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
     verifier = verifier_client(url, server_dir)
     member = verify_and_fund(verifier, reg_id)["member_number"]
     sync_once(field)
@@ -108,7 +108,7 @@ def test_a_reprint_on_the_server_brings_the_new_card_and_revokes_the_old(tmp_pat
     card_desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(field, 1, seed=33)
     sync_once(field)
-    reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+    reg_id = field.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
     answer = SyncClient(url).enrol(enrol_code(server_dir, "admin"), "Admin")
     admin = SyncClient(url, answer["token"])
     row = verify_and_fund(admin, reg_id)

@@ -34,7 +34,7 @@ def _sync(registry, **kwargs):
 
 
 def _statuses(registry) -> set[str]:
-    return {r[0] for r in registry.db.execute("SELECT DISTINCT status FROM workers")}
+    return {r[0] for r in registry.db_for_tests.execute("SELECT DISTINCT status FROM workers")}
 
 
 def test_push_then_pull_every_record_once_with_received_status(tmp_path, server):
@@ -57,7 +57,7 @@ def test_push_then_pull_every_record_once_with_received_status(tmp_path, server)
 def test_a_correction_goes_up_as_a_new_version(tmp_path, server):
     device = _device(tmp_path, server, "a", count=3)
     _sync(device)
-    reg_id = device.db.execute("SELECT id FROM workers LIMIT 1").fetchone()[0]
+    reg_id = device.db_for_tests.execute("SELECT id FROM workers LIMIT 1").fetchone()[0]
     reg = device.get(reg_id)
     reg.notes = "Alamat diperbaiki"
     result = device.save(reg, operator="Petugas", confirmed_warnings=["*"])
@@ -72,13 +72,13 @@ def test_a_correction_goes_up_as_a_new_version(tmp_path, server):
 
 def test_a_record_the_server_refuses_alone_never_blocks_the_others(tmp_path, server):
     device = _device(tmp_path, server, "a", count=9)
-    seq, payload = device.db.execute(
+    seq, payload = device.db_for_tests.execute(
         "SELECT o.seq, v.data FROM outbox o JOIN worker_versions v ON v.seq = o.seq "
         "ORDER BY o.seq LIMIT 1 OFFSET 4").fetchone()
     data = json.loads(payload)
     real_name, data["full_name"] = data["full_name"], "A" * 500  # over the API's length limit: the server answers 422
-    with device.db.atomic():
-        device.db.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
+    with device.db_for_tests.atomic():
+        device.db_for_tests.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
                           [json.dumps(data), seq])
     report = _sync(device)
     assert (report.accepted, report.rejected, report.remaining) == (8, 1, 0)
@@ -120,8 +120,8 @@ def test_cancel_between_batches_loses_nothing(tmp_path, server):
 def test_same_nik_on_two_devices_offline_one_accepted_both_flagged(tmp_path, server):
     a = _device(tmp_path, server, "a", count=2, seed=7)
     b = _device(tmp_path, server, "b", count=2, seed=7)  # same seed: the same two NIKs
-    assert {r[0] for r in a.db.execute("SELECT nik FROM workers")} == {
-        r[0] for r in b.db.execute("SELECT nik FROM workers")}
+    assert {r[0] for r in a.db_for_tests.execute("SELECT nik FROM workers")} == {
+        r[0] for r in b.db_for_tests.execute("SELECT nik FROM workers")}
     assert _sync(a).accepted == 2
     report_b = _sync(b)
     assert (report_b.accepted, report_b.duplicates) == (0, 2)
@@ -130,22 +130,22 @@ def test_same_nik_on_two_devices_offline_one_accepted_both_flagged(tmp_path, ser
         rows = state.attention_rows(device)
         assert len(rows) == 2 and {r.outcome for r in rows} == {"duplicate"}
         assert all("ganda" in r.label for r in rows)
-    b_ids = {r[0] for r in b.db.execute("SELECT id FROM workers")}
+    b_ids = {r[0] for r in b.db_for_tests.execute("SELECT id FROM workers")}
     assert {state.answer_for(b, i).duplicate_of for i in b_ids} == {
-        r[0] for r in a.db.execute("SELECT id FROM workers")}
+        r[0] for r in a.db_for_tests.execute("SELECT id FROM workers")}
 
 
 def test_fresh_device_catches_a_nik_registered_elsewhere_offline(tmp_path, server):
     a = _device(tmp_path, server, "a", count=3, seed=3)
     _sync(a)
-    nik = a.db.execute("SELECT nik FROM workers LIMIT 1").fetchone()[0]
+    nik = a.db_for_tests.execute("SELECT nik FROM workers LIMIT 1").fetchone()[0]
     c = _device(tmp_path, server, "c")
     report = _sync(c)
     assert report.pulled >= 3
     hits = c.exact_nik(nik)
     assert len(hits) == 1
     # Only the keyed hash travelled: the raw NIK is nowhere in c's database.
-    dump = "\n".join(c.db.conn.iterdump())
+    dump = "\n".join(c.db_for_tests.conn.iterdump())
     assert nik not in dump
 
 
@@ -205,15 +205,15 @@ def test_batch_size_setting_is_capped_at_the_api_limit(tmp_path, server):
 def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
     a = _device(tmp_path, server, "a", count=2, seed=12)
     _sync(a)
-    nik = a.db.execute("SELECT nik FROM workers LIMIT 1").fetchone()[0]
+    nik = a.db_for_tests.execute("SELECT nik FROM workers LIMIT 1").fetchone()[0]
     c = _device(tmp_path, server, "c")
     _sync(c)
     key = c.get_setting("nik_hash_key")
     # As if the key changed since c last synced: c holds hashes under a key that is no more.
-    with c.db.atomic():
+    with c.db_for_tests.atomic():
         c.set_setting("nik_hash_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
         state.set_meta(c, "nik_hash_key_id", "old")
-        c.db.execute("UPDATE known_registrations SET nik_hash = 'stale'")
+        c.db_for_tests.execute("UPDATE known_registrations SET nik_hash = 'stale'")
     assert c.exact_nik(nik) == []
     report = _sync(c)
     assert c.get_setting("nik_hash_key") == key
@@ -224,15 +224,15 @@ def test_a_replaced_nik_hash_key_means_rehash_and_pull_again(tmp_path, server):
 def test_a_version_that_differs_from_the_servers_is_flagged_as_conflict(tmp_path, server):
     device = _device(tmp_path, server, "a", count=1, seed=13)
     _sync(device)
-    seq, reg_id, payload = device.db.execute(
+    seq, reg_id, payload = device.db_for_tests.execute(
         "SELECT seq, record_id, data FROM worker_versions").fetchone()
     # As after restoring an old backup: version 1 again, but not the version 1 the server holds.
     data = json.loads(payload)
     data["notes"] = "Diisi ulang setelah pemulihan cadangan"
-    with device.db.atomic():
-        device.db.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
+    with device.db_for_tests.atomic():
+        device.db_for_tests.execute("UPDATE worker_versions SET data = ? WHERE seq = ?",
                           [json.dumps(data), seq])
-        device.db.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
+        device.db_for_tests.execute("INSERT INTO outbox (seq) VALUES (?)", [seq])
     report = _sync(device)
     assert (report.pushed, report.conflicts, report.remaining) == (1, 1, 0)
     rows = state.attention_rows(device)

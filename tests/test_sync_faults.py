@@ -39,9 +39,10 @@ def _assert_exactly_once(device, server_dir) -> None:
     assert device.outbox_count() == 0
     assert server_counts(server_dir) == (RECORDS, RECORDS)
     assert _versions_on_server(server_dir) == RECORDS  # no record stored twice, in any form
-    outcomes = {r[0] for r in device.db.execute("SELECT DISTINCT outcome FROM sync_answers")}
+    outcomes = {r[0] for r in device.db_for_tests.execute(
+        "SELECT DISTINCT outcome FROM sync_answers")}
     assert outcomes == {"accepted"}
-    statuses = {r[0] for r in device.db.execute("SELECT DISTINCT status FROM workers")}
+    statuses = {r[0] for r in device.db_for_tests.execute("SELECT DISTINCT status FROM workers")}
     assert statuses == {"received"}
 
 

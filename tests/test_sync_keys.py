@@ -28,7 +28,7 @@ def test_a_card_desk_verifies_server_cards_after_one_sync(tmp_path):
         desk = enrolled_device(tmp_path / "desk" / "r.sqlite3", url, server_dir, "card_desk")
         fill_demo_data(field, 1, seed=7)
         sync_once(field)
-        reg_id = field.db.execute("SELECT id FROM workers").fetchone()[0]
+        reg_id = field.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
         verifier = verifier_client(url, server_dir, "Verifikator")
         verify_and_fund(verifier, reg_id)
 

@@ -29,7 +29,7 @@ def _client(server, role: str) -> SyncClient:
 
 
 def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
 
 def _save(registry, reg) -> None:

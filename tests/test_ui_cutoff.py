@@ -47,7 +47,7 @@ def test_long_kegiatan_names_are_shown_whole_in_the_list(qtbot, worker):
 
     event = run(qtbot, worker, lambda r: r.add_event(LONG_EVENT, date(2026, 11, 20)))
     run(qtbot, worker, lambda r: fill_demo_data(r, 5, seed=3))
-    run(qtbot, worker, lambda r, eid: r.db.execute(
+    run(qtbot, worker, lambda r, eid: r.db_for_tests.execute(
         "UPDATE workers SET event_id = ?", [eid]) and None, event.id)
     view = RegistrationsView(worker)
     qtbot.addWidget(view)

@@ -338,7 +338,7 @@ def test_kegiatan_made_elsewhere_join_the_list_without_a_restart(qtbot, form, wo
                     timeout=3000)
     form.event.setCurrentIndex(form.event.findData(done[0].id))
     # Written by another connection (a sync thread, the demo): seen after its `changed`.
-    other = Registry.open(worker.readonly.db.conn.execute("PRAGMA database_list")
+    other = Registry.open(worker.readonly.db_for_tests.conn.execute("PRAGMA database_list")
                           .fetchone()[2])
     pulled = other.add_event("Kampung Bahagia RT 05", date(2026, 11, 24))
     other.close()

@@ -45,7 +45,7 @@ def add_operators(qtbot, worker):
 
 
 def audit_actions(worker):
-    return [r[0] for r in worker.readonly.db.execute(
+    return [r[0] for r in worker.readonly.db_for_tests.execute(
         "SELECT action FROM audit_log WHERE entity = 'operator' ORDER BY seq")]
 
 
@@ -73,7 +73,7 @@ def test_first_run_makes_the_admin_and_logs_it_in(qtbot, tmp_path, monkeypatch):
     operator = opened.operator
     assert (operator.username, operator.display_name, operator.role) == (
         "kepala.seksi", "Ibu Kepala Seksi", "admin")
-    db = opened.registry.db
+    db = opened.registry.db_for_tests
     assert [r[0] for r in db.execute("SELECT action FROM audit_log WHERE entity = 'operator' "
                                      "ORDER BY seq")] == ["operator.create", "operator.login"]
     stored = db.execute("SELECT password_hash FROM operators").fetchone()[0]
@@ -250,7 +250,7 @@ def test_the_admin_manages_operators(qtbot, window, worker):
     for action in ("operator.create", "operator.unlock", "operator.password_reset",
                    "operator.deactivate", "operator.locked"):
         assert action in actions
-    rows = worker.readonly.db.execute(
+    rows = worker.readonly.db_for_tests.execute(
         "SELECT operator FROM audit_log WHERE action = 'operator.deactivate'").fetchall()
     assert rows == [("admin",)]
 

@@ -80,7 +80,7 @@ def open_window(qtbot, worker):
 
 def set_device_role(qtbot, worker, role: str) -> None:
     def store(registry):
-        with registry.db.atomic():
+        with registry.db_for_tests.atomic():
             state.set_meta(registry, "device_role", role)
 
     run_job(qtbot, worker, store)
@@ -214,7 +214,7 @@ def test_a_role_that_does_not_register_reads_a_record_but_cannot_correct_it(
     from storage.demo import fill_demo_data
 
     run_job(qtbot, worker, lambda r: fill_demo_data(r, 1, seed=3))
-    reg_id = worker.readonly.db.execute("SELECT id FROM workers").fetchone()[0]
+    reg_id = worker.readonly.db_for_tests.execute("SELECT id FROM workers").fetchone()[0]
     window = open_window(operators["sari"])
     window.tabs.setCurrentWidget(window.registrations)
     window.registrations.refresh()
@@ -305,7 +305,7 @@ def test_the_card_desk_records_the_logged_in_operator(qtbot, worker, operators, 
     def funded(registry):
         fill_demo_data(registry, 4, seed=8)
         fund_demo_members(registry, tmp_path, share=1.0, seed=8)
-        return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+        return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
     ids = run_job(qtbot, worker, funded)
     window = open_window(operators["kiki"])
@@ -316,7 +316,7 @@ def test_the_card_desk_records_the_logged_in_operator(qtbot, worker, operators, 
     done = []
     desk_panel.hand_over(ids[0], "Siti", on_done=done.append)
     qtbot.waitUntil(lambda: len(done) == 1, timeout=WAIT)
-    rows = worker.readonly.db.execute(
+    rows = worker.readonly.db_for_tests.execute(
         "SELECT kind, operator, detail FROM card_events WHERE registration_id = ? "
         "ORDER BY rowid", [ids[0]]).fetchall()
     steps = {kind: (operator, json.loads(detail).get("operator_username"))

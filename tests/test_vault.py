@@ -244,7 +244,7 @@ def test_the_lock_screen_log_in_goes_through_the_key_file(folder):
     assert Vault(folder).lockout("budi", T0).failures == 1
     result = operators.log_in("budi", BUDI_PW, T0)
     assert result.ok and result.operator.username == "budi"
-    actions = [r[0] for r in opened.registry.db.execute(
+    actions = [r[0] for r in opened.registry.db_for_tests.execute(
         "SELECT action FROM audit_log WHERE entity = 'operator' ORDER BY seq")]
     assert actions[-3:] == ["operator.login_failed", "operator.login_failed", "operator.login"]
     opened.registry.close()

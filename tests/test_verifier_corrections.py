@@ -41,7 +41,7 @@ def setup(qtbot, tmp_path, server):
     owner = enrolled_device(tmp_path / "a.sqlite3", url, server_dir)
     fill_demo_data(owner, 2, seed=31)
     sync_once(owner)
-    reg_id = owner.db.execute("SELECT id FROM workers ORDER BY seq LIMIT 1").fetchone()[0]
+    reg_id = owner.db_for_tests.execute("SELECT id FROM workers ORDER BY seq LIMIT 1").fetchone()[0]
     desk = verifier_client(url, server_dir)
     funded = verify_and_fund(desk, reg_id)
     desk.close()

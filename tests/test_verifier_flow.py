@@ -32,7 +32,7 @@ def _worker(registry, reg_id: str) -> tuple[str, str, str]:
 
 
 def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db.execute("SELECT id FROM workers ORDER BY seq")]
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
 
 
 def _fresh(client, reg_id: str) -> dict:
@@ -63,7 +63,7 @@ def test_decisions_reach_the_registering_device_and_a_second_device(tmp_path, se
 
     # Device B (card desk) never registered these: it learns the statuses and the signed card.
     sync_once(b)
-    known = dict(b.db.execute("SELECT id, status FROM known_registrations").fetchall())
+    known = dict(b.db_for_tests.execute("SELECT id, status FROM known_registrations").fetchall())
     assert known == {funded_id: "funded", rejected_id: "rejected", waiting_id: "received"}
     cards = [c for c in state.credential_payloads(b) if c["id"] == funded_id]
     assert len(cards) == 1 and cards[0]["member_number"] == member and cards[0]["qr"]

@@ -223,7 +223,7 @@ def test_the_dry_run_counts_what_the_import_then_does(tmp_path, sample):
         assert registry.audit_chain_ok()
 
         # Every NIK that was saved is right, and nobody is there twice.
-        niks = [r[0] for r in registry.db.execute("SELECT nik FROM workers")]
+        niks = [r[0] for r in registry.db_for_tests.execute("SELECT nik FROM workers")]
         assert len(niks) == len(set(niks))
         assert set(niks) <= {r["nik"] for r in sample.rows} | {
             _other_nik(r["nik"]) for r in sample.rows}
@@ -273,7 +273,7 @@ def test_every_saved_row_has_its_version_audit_and_outbox_entry(tmp_path, sample
         report = run_import(registry, table, guess(table.headers), operator="Kantor",
                             as_of=AS_OF, group_size=500)
         saved = report.imported
-        db = registry.db
+        db = registry.db_for_tests
         assert db.execute("SELECT count(*) FROM worker_versions").fetchone()[0] == saved
         assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == saved
         assert db.execute("SELECT count(*) FROM audit_log WHERE action = "
@@ -343,7 +343,7 @@ def test_an_import_killed_halfway_loses_at_most_its_group_and_a_rerun_adds_the_r
         assert rerun.imported == planned.imported - before
         assert rerun.counts["already"] == planned.counts["already"] + before
         assert registry.count(RegistrationFilter()) == planned.imported  # nothing lost
-        niks = [r[0] for r in registry.db.execute("SELECT nik FROM workers")]
+        niks = [r[0] for r in registry.db_for_tests.execute("SELECT nik FROM workers")]
         assert len(niks) == len(set(niks))  # nobody twice
         assert registry.outbox_count() == planned.imported
         assert registry.audit_chain_ok()

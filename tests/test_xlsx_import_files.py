@@ -216,7 +216,8 @@ def test_a_mapping_is_remembered_for_the_same_headers(registry):
     assert fingerprint(other) == fingerprint(CITY_HEADERS)
     assert initial(registry, other) == (mapping, True)
     assert initial(registry, CITY_HEADERS[:-1])[1] is False
-    [stored] = registry.db.execute("SELECT headers, source FROM import_mappings").fetchall()
+    [stored] = registry.db_for_tests.execute(
+        "SELECT headers, source FROM import_mappings").fetchall()
     assert "No KTP" in stored[0] and stored[1] == "kel_talang_banjar.xlsx"
 
 
@@ -327,4 +328,4 @@ def test_a_failing_group_saves_nothing_of_it(registry, monkeypatch):
     with pytest.raises(StorageError):
         registry.save_many(regs, operator="Budi", as_of=AS_OF)
     assert registry.count(RegistrationFilter()) == 0 and registry.outbox_count() == 0
-    assert registry.db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+    assert registry.db_for_tests.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
