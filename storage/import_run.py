@@ -175,8 +175,9 @@ class _DryJudge:
         self.codes = frozenset(o.code for o in registry.occupations())
 
     def group(self, items) -> list[tuple[ValidationResult | None, bool]]:
+        from storage.cleaning import clean_registration
         from storage.db import storage_errors
-        from storage.validation import clean_registration, validate_registration
+        from storage.validation import validate_registration
 
         verdicts = []
         with storage_errors():

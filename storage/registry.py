@@ -225,7 +225,7 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
 
         Not saved while there are errors or warnings whose code is not in `confirmed_warnings`.
         """
-        from storage.validation import clean_registration
+        from storage.cleaning import clean_registration
 
         reg = clean_registration(reg)  # a copy: the caller's object is never changed
         result = self.validate(reg, as_of=as_of)
@@ -246,8 +246,9 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         (`bulk_insert_versions`). With `accept_warnings` every warning counts as confirmed
         (nobody is there to confirm them one by one). A failure rolls the whole group back.
         """
+        from storage.cleaning import clean_registration
         from storage.pending import Pending
-        from storage.validation import clean_registration, validate_registration
+        from storage.validation import validate_registration
 
         results, fresh = [], []
         with storage_errors(), self._db.atomic():

@@ -6,30 +6,30 @@ raises on any content of the record: whatever the enumerator typed, a verdict co
 
 The NIK's own rules live in `storage.nik`; the business rules (age limits, duplicates) are kept
 apart here, in their own functions, because they change with the programme, not with Dukcapil.
+What a save does to a record before it is judged is `storage.cleaning.clean_registration`.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from storage.cleaning import as_text as _text
+from storage.cleaning import clean_registration  # noqa: F401 - callers find it here too
 from storage.config import ProgramConfig, ProgramVersion
 from storage.models import (
     COHORT_LABELS,
     HEIR_RELATIONSHIPS,
     STATUS_LABELS,
-    Heir,
     Issue,
     Registration,
     Sex,
     ValidationResult,
 )
 from storage.nik import (
-    NIK_LENGTH,
     NikCheck,
     check_nik,
     compare_with_entered,
@@ -153,14 +153,6 @@ def check_age(birth_date: date | None, as_of: date, version: ProgramVersion) -> 
 
 
 # --- field rules ---------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    """Fields arrive from forms, files and the network: anything that is not text counts as
-    what it prints as, and None as empty."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -443,66 +435,3 @@ def validate_registration(
         result.errors += errors
         result.warnings += warnings
     return result
-
-
-# --- cleaning before save ------------------------------------------------------------------
-
-
-def _clean_nik(value: Any) -> Any:
-    """Separators go only when what is left is a 16-digit NIK; anything else stays as typed so
-    that the validator can say what is wrong with it."""
-    if not isinstance(value, str):
-        return value
-    compact = strip_separators(value)
-    if len(compact) == NIK_LENGTH and compact.isascii() and compact.isdigit():
-        return compact
-    return value.strip()
-
-
-def _clean_phone(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    result = check_phone(value)
-    return result.normalized if result.error is None else value.strip()
-
-
-def _clean_text(value: Any) -> Any:
-    return normalize_name(value) if isinstance(value, str) else value
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _clean_heir(heir: Any) -> Any:
-    if not isinstance(heir, Heir):
-        return heir
-    return Heir(
-        name=_clean_text(heir.name),
-        relationship=_strip(heir.relationship),
-        phone=_clean_phone(heir.phone),
-        nik=_clean_nik(heir.nik),
-    )
-
-
-def _is_blank_heir(heir: Any) -> bool:
-    return isinstance(heir, Heir) and not any(
-        _text(v).strip() for v in (heir.name, heir.relationship, heir.phone, heir.nik))
-
-
-def clean_registration(reg: Registration) -> Registration:
-    """A copy of `reg` as it should be stored: names trimmed and spaces collapsed (accents and
-    apostrophes kept), phones in 08… form, NIK separators removed, empty heir rows dropped.
-    Values that cannot be cleaned are left for the validator to report."""
-    cleaned = copy.copy(reg)  # shallow: heirs are rebuilt below, the rest is immutable
-    cleaned.nik = _clean_nik(reg.nik)
-    cleaned.full_name = _clean_text(reg.full_name)
-    cleaned.birth_place = _clean_text(reg.birth_place)
-    cleaned.street = _clean_text(reg.street)
-    cleaned.rt, cleaned.rw = _strip(reg.rt), _strip(reg.rw)
-    cleaned.postal_code = _strip(reg.postal_code)
-    cleaned.phone = _clean_phone(reg.phone)
-    cleaned.notes = _strip(reg.notes)
-    if isinstance(reg.heirs, list):
-        cleaned.heirs = [_clean_heir(h) for h in reg.heirs if not _is_blank_heir(h)]
-    return cleaned
