@@ -16,6 +16,7 @@ from pathlib import Path
 
 from storage.csv_import import MAX_FILE_BYTES, MAX_ROWS, ImportFileError
 from storage.import_mapping import fingerprint, known_field
+from storage.vocabulary import DATE_FORMAT
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -47,7 +48,7 @@ class SourceTable:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)  # a spreadsheet's numbers are floats: 3.0 is shown as 3
             elif isinstance(value, date):
-                value = value.strftime("%d-%m-%Y")
+                value = value.strftime(DATE_FORMAT)
             if value is not None and str(value).strip():
                 found.append(str(value).strip())
                 if len(found) >= limit:

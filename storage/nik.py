@@ -16,6 +16,7 @@ from datetime import date
 
 from storage.models import Issue, Sex
 from storage.regions import RegionData
+from storage.vocabulary import show_date
 
 NIK_LENGTH = 16
 ASCII_DIGITS = frozenset("0123456789")
@@ -41,9 +42,8 @@ def _issue(code: str, message: str, fld: str = "nik") -> Issue:
     return Issue(field=fld, code=f"nik.{code}", message=message)
 
 
-def fmt_date(d: date) -> str:
-    """Dates in messages are written the Indonesian way: 05-12-1985."""
-    return f"{d.day:02d}-{d.month:02d}-{d.year:04d}"
+# Dates in messages are written the Indonesian way, 05-12-1985: the vocabulary's format.
+fmt_date = show_date
 
 
 def strip_separators(raw: str) -> str:

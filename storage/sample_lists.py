@@ -16,6 +16,7 @@ from pathlib import Path
 from storage.csv_import import COLUMNS
 from storage.demo import generate_workers
 from storage.models import Registration
+from storage.vocabulary import show_date
 
 HEADER = [c.name for c in COLUMNS]
 
@@ -25,7 +26,7 @@ def office_row(reg: Registration, regions) -> dict[str, str]:
     heir = reg.heirs[0]
     return {
         "nik": reg.nik, "nama_lengkap": reg.full_name, "tempat_lahir": reg.birth_place,
-        "tanggal_lahir": reg.birth_date.strftime("%d-%m-%Y"), "jenis_kelamin": reg.sex,
+        "tanggal_lahir": show_date(reg.birth_date), "jenis_kelamin": reg.sex,
         "alamat": reg.street, "rt": reg.rt, "rw": reg.rw,
         "kecamatan": regions.kecamatan(reg.kecamatan_code).name,
         "kelurahan": regions.kelurahan(reg.kelurahan_code).name, "kode_pos": "",
