@@ -66,6 +66,7 @@ from storage import roles
 from storage.models import COHORT_LABELS
 from storage.vocabulary import REPRINT_REASONS
 from sync.client import SyncError
+from ui.combos import choices, kelurahan_choices, refill
 from ui.labels import t, term
 from ui.timefmt import format_date
 
@@ -339,34 +340,19 @@ class CardDeskPanel(QWidget):
         self.worker.changed.connect(self.refresh)
 
     def _fill_kelurahan(self) -> None:
-        self.kelurahan.blockSignals(True)
-        self.kelurahan.clear()
-        self.kelurahan.addItem(t("desk.all_kelurahan"), "")
-        code = self.kecamatan.currentData()
-        if code:
-            for kel in self.worker.readonly.regions.kelurahan_list(code):
-                self.kelurahan.addItem(kel.name, kel.code)
-        self.kelurahan.blockSignals(False)
+        refill(self.kelurahan, kelurahan_choices(
+            self.worker.readonly.regions, self.kecamatan.currentData(), t("desk.all_kelurahan")))
         self.refresh()
 
     def _fill_events(self) -> None:
         """The kegiatan of the cards this desk holds (most registered on other devices, whose
         kegiatan names this device may not know). Refilled as cards arrive in sync."""
-        events = [("", t("desk.all_events"))] + [
-            (event_id, name or t("desk.other_event", code=event_id[-8:]))
+        events = [(t("desk.all_events"), "")] + [
+            (name or t("desk.other_event", code=event_id[-8:]), event_id)
             for event_id, name in desk.card_events(self.worker.readonly)
         ]
-        current = [(self.event.itemData(i), self.event.itemText(i))
-                   for i in range(self.event.count())]
-        if events == current:
-            return
-        chosen = self.event.currentData() or ""
-        self.event.blockSignals(True)
-        self.event.clear()
-        for event_id, label in events:
-            self.event.addItem(label, event_id)
-        self.event.setCurrentIndex(max(0, self.event.findData(chosen)))
-        self.event.blockSignals(False)
+        if events != choices(self.event):
+            refill(self.event, events)
 
     # -- list -----------------------------------------------------------------------------
 

@@ -12,20 +12,19 @@ Find a registration on the server (name, status), then:
 - **Berkas BPJS**: the collective registration file (full, or the changes since the last one)
   and BPJS's answer with the KPJ numbers (rows that match nobody, or are refused, are listed).
 
-Every request runs on the panel's thread pool (the verifier panel's `_Job`/`_Relay`); who does it
-is the operator logged in to the window, never typed. Death, withdrawal and erasure are asked
+Every request runs on the panel's thread pool (ui/verifier_calls.py, shared with the verifier's
+tab); who does it is the operator logged in to the window, never typed. Death, withdrawal and erasure are asked
 once more with *Batal* as the default (ui/verifier_confirm.py).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QThreadPool
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -62,7 +61,7 @@ from ui import verifier_confirm
 from ui.labels import TEXT, t, term
 from ui.session import Session, session_of
 from ui.timefmt import format_date
-from ui.verifier_panel import _Job, _Relay
+from ui.verifier_calls import ServerCalls
 
 STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
 
@@ -119,14 +118,7 @@ class ClaimsPanel(QWidget):
             QFileDialog.getSaveFileName(self, caption, name)[0])
         self.ask_open_path: Callable[[str], str] = lambda caption: QFileDialog.getOpenFileName(
             self, caption, "", t("claims.kpj_filter"))[0]
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
-        self._numbers = itertools.count(1)
-        self._latest: dict[str, int] = {}
-        self._handlers: dict[str, tuple[Callable, Callable | None]] = {}
-        self.relay = _Relay(self)
-        self.relay.done.connect(self._job_done)
-        self.relay.failed.connect(self._job_failed)
+        self.calls = ServerCalls(self, self._show_error)
         self._loaded = False
         self._build()
         self.apply_roles()
@@ -334,7 +326,7 @@ class ClaimsPanel(QWidget):
         self.search()
 
     def shutdown(self) -> None:
-        self.pool.waitForDone(10_000)
+        self.calls.wait()
         if self.client is not None:
             self.client.close()
 
@@ -343,20 +335,7 @@ class ClaimsPanel(QWidget):
         if self.client is None:
             self._say(t("claims.not_enrolled"), error=True)
             return
-        number = next(self._numbers)
-        self._latest[kind] = number
-        self._handlers[kind] = (on_done, on_error)
-        self.pool.start(_Job(self.relay, kind, number, fn, (self.client, *args)))
-
-    def _job_done(self, kind: str, number: int, result: Any) -> None:
-        if self._latest.get(kind) == number:
-            self._handlers[kind][0](result)
-
-    def _job_failed(self, kind: str, number: int, exc: BaseException) -> None:
-        if self._latest.get(kind) != number:
-            return
-        on_error = self._handlers[kind][1]
-        (on_error or self._show_error)(exc)
+        self.calls.run(kind, fn, (self.client, *args), on_done=on_done, on_error=on_error)
 
     def _show_error(self, exc: BaseException) -> None:
         if isinstance(exc, SyncError):

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.labels import TEXT, t, term
+from ui.labels import t, term
+from ui.verifier_detail import changed_labels
 
 
 class WrappedLabel(QLabel):
@@ -56,23 +57,24 @@ class WrappedLabel(QLabel):
         self.updateGeometry()  # another width may need another number of lines
 
 
-def changed_labels(changed: list[str]) -> list[str]:
-    """The changed fields as the verifier reads them, each once, in the order given."""
-    out: list[str] = []
-    for name in changed:
-        key = f"corr.field.{name}"  # Registration.to_dict() keys → what the verifier reads
-        label = t(key) if key in TEXT else name
-        if label not in out:
-            out.append(label)
-    return out
+def rejection_inputs(parent: QWidget, name: str, reject_label: str
+                     ) -> tuple[QComboBox, QLineEdit, QPushButton]:
+    """A reason to choose (its combo named `name`), a note, and the button that rejects."""
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    note = QLineEdit(parent)
+    note.setPlaceholderText(t("ver.note"))
+    return combo, note, QPushButton(reject_label, parent)
 
 
-def pending_as_detail(current: dict, correction: dict) -> dict:
-    """The pending version in the shape the panel's detail view reads (the status and member
-    number are the registration's: a correction never changes them)."""
-    return {**current, "data": correction.get("data") or {},
-            "version": correction.get("version", ""),
-            "received_at": correction.get("received_at", "")}
+def fill_reasons(combo: QComboBox, first: str, reasons: dict[str, str]) -> None:
+    """The rejection reasons by code, after a first entry that asks for one: no reason is ever
+    chosen for the verifier."""
+    combo.clear()
+    combo.addItem(first, "")
+    for code, label in reasons.items():
+        combo.addItem(term("reject", code, label), code)
+    combo.setCurrentIndex(0)
 
 
 class CorrectionBox(QGroupBox):
@@ -87,11 +89,8 @@ class CorrectionBox(QGroupBox):
         self.setObjectName("correction_box")
         self.summary = WrappedLabel("", self)
         self.approve_button = QPushButton(t("corr.approve"), self)
-        self.reason_combo = QComboBox(self)
-        self.reason_combo.setObjectName("correction_reason")
-        self.reason_edit = QLineEdit(self)
-        self.reason_edit.setPlaceholderText(t("ver.note"))
-        self.reject_button = QPushButton(t("corr.reject"), self)
+        self.reason_combo, self.reason_edit, self.reject_button = rejection_inputs(
+            self, "correction_reason", t("corr.reject"))
         grid = QGridLayout(self)
         grid.addWidget(self.summary, 0, 0, 1, 4)
         grid.addWidget(self.approve_button, 1, 0)
@@ -106,11 +105,7 @@ class CorrectionBox(QGroupBox):
         self.hide()
 
     def set_reasons(self, reasons: dict[str, str]) -> None:
-        self.reason_combo.clear()
-        self.reason_combo.addItem(t("corr.choose_reason"), "")
-        for code, label in reasons.items():
-            self.reason_combo.addItem(term("reject", code, label), code)
-        self.reason_combo.setCurrentIndex(0)
+        fill_reasons(self.reason_combo, t("corr.choose_reason"), reasons)
 
     def show_correction(self, correction: dict | None, current_version: int | str) -> None:
         """Show the box for `correction` (None hides it); the reason starts unchosen."""
