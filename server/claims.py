@@ -27,14 +27,10 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import HEIR_RELATIONSHIPS, Status
-from storage.vocabulary import REASON_DIED, show_date
+from storage.vocabulary import CLAIM_STAGE_LABELS, REASON_DIED, show_date
 
 RECORDED, CLAIMANT, SUBMITTED, PAID, HANDED_OVER = (
     "death_recorded", "claimant_chosen", "submitted", "paid", "handed_over")
-STAGE_LABELS = {
-    RECORDED: "Kematian tercatat", CLAIMANT: "Penerima klaim dipilih",
-    SUBMITTED: "Diajukan ke BPJS", PAID: "Dibayar BPJS", HANDED_OVER: "Diserahkan ke ahli waris",
-}
 MIN_REASON = 10  # a written reason for a claimant who is not a registered heir
 _COLUMNS = ("record_id", "died_on", "death_place", "certificate_no", "reported_by",
             "recorded_at", "claimant_name", "claimant_relationship", "claimant_heir",
@@ -64,7 +60,7 @@ def claim_view(db, record_id: str) -> dict | None:
     checked = claim["documents"]
     claim["checklist"] = [{"code": d.code, "label": d.label, "checked": bool(checked.get(d.code))}
                           for d in office.office_config().claim_documents]
-    claim["stage_label"] = STAGE_LABELS.get(claim["stage"], claim["stage"])
+    claim["stage_label"] = CLAIM_STAGE_LABELS.get(claim["stage"], claim["stage"])
     claim["jkm_benefit_rupiah"] = office.office_config().jkm_benefit_rupiah
     return claim
 
@@ -263,7 +259,7 @@ def list_claims(store: Store, stage: str = "", limit: int = 200) -> list[dict]:
     rows = store.reader().execute(f"{sql} ORDER BY c.died_on DESC, c.record_id LIMIT ?",
                                   [*args, limit]).fetchall()
     keys = ("record_id", "died_on", "stage", "amount", "paid_on", "full_name", "member_number")
-    return [{**dict(zip(keys, r, strict=True)), "stage_label": STAGE_LABELS.get(r[2], r[2])}
+    return [{**dict(zip(keys, r, strict=True)), "stage_label": CLAIM_STAGE_LABELS.get(r[2], r[2])}
             for r in rows]
 
 

@@ -46,6 +46,13 @@ OFFICE_STEP_LABELS = {
     "consent_withdrawn": "Persetujuan ditarik", "erased": "Data pribadi dihapus",
 }
 
+# Where a JKM claim stands (server/claims.py stages → label).
+CLAIM_STAGE_LABELS = {
+    "death_recorded": "Kematian tercatat", "claimant_chosen": "Penerima klaim dipilih",
+    "submitted": "Diajukan ke BPJS", "paid": "Dibayar BPJS",
+    "handed_over": "Diserahkan ke ahli waris",
+}
+
 
 def rejection_reason(reason_code: str, reason_text: str) -> str:
     """What the enumerator reads: the reason's label, then the verifier's note as typed

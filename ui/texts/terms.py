@@ -4,13 +4,18 @@ Their Indonesian is the shared vocabulary's and the domain's own (storage/vocabu
 storage/models.py), so it is never written twice; only the English is kept here. A label is
 read as `t("reject.<code>")`, `t("reprint.<code>")`, `t("cohort.<value>")`,
 `t("status.<value>")`, `t("relationship.<code>")`, `t("outcome.<code>")` (a pushed record's
-answer, sync/state.py) or through `term(kind, code)` in ui/labels.py.
+answer, sync/state.py), `t("claims.stage.<stage>")` or through `term(kind, code)` in ui/labels.py.
 """
 
 from __future__ import annotations
 
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
-from storage.vocabulary import OFFICE_STEP_LABELS, REJECT_REASONS, REPRINT_REASONS
+from storage.vocabulary import (
+    CLAIM_STAGE_LABELS,
+    OFFICE_STEP_LABELS,
+    REJECT_REASONS,
+    REPRINT_REASONS,
+)
 from sync.state import OUTCOME_LABELS
 
 ENGLISH: dict[str, dict[str, str]] = {
@@ -63,6 +68,10 @@ ENGLISH: dict[str, dict[str, str]] = {
         "correction_pending": "Correction waiting for verification",
         "correction_rejected": "Correction rejected by the verifier",
     },
+    "claims.stage": {
+        "death_recorded": "Death recorded", "claimant_chosen": "Claimant chosen",
+        "submitted": "Sent to BPJS", "paid": "Paid by BPJS", "handed_over": "Handed over to the heirs",
+    },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
         "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
@@ -77,6 +86,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "status": {str(k): v for k, v in STATUS_LABELS.items()},
     "relationship": HEIR_RELATIONSHIPS,
     "outcome": OUTCOME_LABELS,
+    "claims.stage": CLAIM_STAGE_LABELS,
     "step": OFFICE_STEP_LABELS,
 }
 
