@@ -23,8 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, Heir, Registration
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 MAX_ROWS = 300_000  # more than a whole city: a file this long is not a registration list
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -279,7 +283,8 @@ def _cohort(text: str, default: str) -> str:
 # --- the whole file -----------------------------------------------------------------------
 
 
-def import_csv(registry, path: str | Path, *, operator: str, as_of: date | None = None,
+def import_csv(registry: Registry, path: str | Path, *, operator: str,
+               as_of: date | None = None,
                event_id: str | None = None, accept_warnings: bool = False,
                dry_run: bool = False, group_size: int | None = None,
                progress: Callable[[int, int], None] | None = None,

@@ -150,7 +150,7 @@ def generate_workers(
         )
 
 
-def _demo_events(registry, as_of: date, rng: random.Random) -> list[str]:
+def _demo_events(registry: Registry, as_of: date, rng: random.Random) -> list[str]:
     """Reuse the demo events already there, else make a few."""
     existing = [e.id for e in registry.events() if e.name.endswith("(CONTOH)")]
     if existing:
@@ -166,7 +166,7 @@ def _demo_events(registry, as_of: date, rng: random.Random) -> list[str]:
     return ids
 
 
-def _occupations_by_cohort(registry, as_of: date) -> dict[str, list[str]]:
+def _occupations_by_cohort(registry: Registry, as_of: date) -> dict[str, list[str]]:
     """Active occupation codes of the programme version in force, grouped by cohort."""
     active = {o.code for o in registry.occupations()}
     by_cohort: dict[str, list[str]] = {}
@@ -177,7 +177,7 @@ def _occupations_by_cohort(registry, as_of: date) -> dict[str, list[str]]:
 
 
 def fill_demo_data(
-    registry,
+    registry: Registry,
     count: int,
     *,
     seed: int = 0,
@@ -217,7 +217,7 @@ def fill_demo_data(
     return done
 
 
-def _load(registry, workers: Iterator[Registration], count: int, batch_size: int,
+def _load(registry: Registry, workers: Iterator[Registration], count: int, batch_size: int,
           progress: Callable[[int, int], None] | None, made: list[str] | None) -> int:
     from storage.registry import bulk_insert_versions
 

@@ -14,8 +14,12 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storage.csv_import import COLUMNS
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 NAMES = tuple(c.name for c in COLUMNS)
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)
@@ -194,7 +198,7 @@ def describe(headers: list[str], mapping: list[str]) -> list[str]:
 # --- remembered per source (migration 0013_import_mappings) --------------------------------
 
 
-def remembered(registry, headers: list[str]) -> list[str] | None:
+def remembered(registry: Registry, headers: list[str]) -> list[str] | None:
     """The mapping last used for a file with these headers, if any (and still usable)."""
     from storage.db import storage_errors
 
@@ -209,7 +213,7 @@ def remembered(registry, headers: list[str]) -> list[str] | None:
     return mapping
 
 
-def remember(registry, headers: list[str], mapping: list[str], *, source: str,
+def remember(registry: Registry, headers: list[str], mapping: list[str], *, source: str,
              now: str) -> None:
     """Keep `mapping` for files with these headers. Only the header labels and the file name
     are stored, never a row."""
@@ -225,7 +229,7 @@ def remember(registry, headers: list[str], mapping: list[str], *, source: str,
         )
 
 
-def initial(registry, headers: list[str]) -> tuple[list[str], bool]:
+def initial(registry: Registry, headers: list[str]) -> tuple[list[str], bool]:
     """The mapping to start from, and whether it was remembered from an earlier import."""
     kept = remembered(registry, headers)
     if kept is not None:

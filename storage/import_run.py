@@ -16,11 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 from storage.csv_import import ImportReport, SkippedRow, row_to_registration
 from storage.import_cells import cell_text
 from storage.import_mapping import column_letter
 from storage.models import Registration, ValidationResult, mask_nik
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 GROUP_SIZE = 500  # rows per transaction: ~0.3 s of work, so Cancel answers quickly
 
@@ -65,7 +69,8 @@ def classify(result: ValidationResult | None, problems: list[str]) -> str:
     return "warnings" if result.warnings else "new"
 
 
-def run_import(registry, table, mapping: list[str], *, operator: str, as_of: date | None = None,
+def run_import(registry: Registry, table, mapping: list[str], *, operator: str,
+               as_of: date | None = None,
                event_id: str | None = None, accept_warnings: bool = False,
                dry_run: bool = False, group_size: int = GROUP_SIZE,
                progress: Callable[[int, int], None] | None = None,
@@ -97,7 +102,7 @@ def run_import(registry, table, mapping: list[str], *, operator: str, as_of: dat
     return report
 
 
-def _row_maker(registry, as_of: date, event_id: str | None):
+def _row_maker(registry: Registry, as_of: date, event_id: str | None):
     """row -> (Registration, reading problems), with what every row shares looked up once."""
     from storage.vocabulary import local_now_iso
 
@@ -115,7 +120,7 @@ def _row_maker(registry, as_of: date, event_id: str | None):
     return make
 
 
-def _save_group(registry, items, operator: str, as_of: date, accept_warnings: bool):
+def _save_group(registry: Registry, items, operator: str, as_of: date, accept_warnings: bool):
     """Save the readable rows of one group in one transaction; a verdict per item."""
     readable = [reg for _line, reg, read_problems, problems in items
                 if not read_problems and not problems]
@@ -148,7 +153,7 @@ def _count(report: ImportReport, line: int, reg: Registration, problems: list[st
                                      str(reg.full_name).strip(), reasons, kind))
 
 
-def _audit(registry, table, report: ImportReport, operator: str, now: str) -> None:
+def _audit(registry: Registry, table, report: ImportReport, operator: str, now: str) -> None:
     """One entry for the import as a whole (each row has its own): which file, how it went."""
     from storage.db import storage_errors
 
@@ -165,7 +170,7 @@ def _audit(registry, table, report: ImportReport, operator: str, now: str) -> No
 class _DryJudge:
     """What `Registry.save_many` would decide for each row, without writing."""
 
-    def __init__(self, registry, as_of: date, accept_warnings: bool):
+    def __init__(self, registry: Registry, as_of: date, accept_warnings: bool):
         self.registry = registry
         self.as_of = as_of
         self.accept_warnings = accept_warnings

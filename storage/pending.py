@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import TYPE_CHECKING
 
 from storage.models import Registration, Status, mask_nik
 from storage.normalize import name_key
 
+if TYPE_CHECKING:
+    from storage.registry import Registry
+
 
 class Pending:
-    def __init__(self, registry):
+    def __init__(self, registry: Registry):
         self.registry = registry
         self.by_nik: dict[str, Registration] = {}
         self.by_birth: dict[date, list[tuple[str, Registration]]] = defaultdict(list)

@@ -17,8 +17,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from storage.vocabulary import OFFICE_STEP_LABELS
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from storage.registry import Registry
 
 OFFICE_EVENTS = frozenset(OFFICE_STEP_LABELS)  # the programme office's steps a device keeps
 # Registration.to_dict() fields of the person (server/pdp.py PERSONAL_FIELDS).
@@ -27,7 +33,7 @@ _BLANK = {"nik": "", "full_name": "", "birth_place": "", "birth_date": None, "se
           "monthly_income": None, "heirs": [], "notes": ""}
 
 
-def apply_items(registry, changes: list[dict], now: str) -> None:
+def apply_items(registry: Registry, changes: list[dict], now: str) -> None:
     """KPJ numbers, claim and PDP steps, and erasures of one pull page."""
     db = registry._db
     kpj = [c for c in changes if c.get("kind") == "kpj" and c.get("id") and c.get("kpj")]
@@ -64,7 +70,7 @@ def apply_items(registry, changes: list[dict], now: str) -> None:
         db.conn.execute("PRAGMA secure_delete = OFF")
 
 
-def _held(db, ids: set[str]) -> set[str]:
+def _held(db: Database, ids: set[str]) -> set[str]:
     """The ids among `ids` of registrations this device holds or keeps a card of."""
     found: set[str] = set()
     ids_list = sorted(ids)
@@ -78,7 +84,7 @@ def _held(db, ids: set[str]) -> set[str]:
     return found
 
 
-def erase_record(registry, record_id: str, at: str) -> bool:
+def erase_record(registry: Registry, record_id: str, at: str) -> bool:
     """Remove the person's personal fields from this device. False when already done."""
     db = registry._db
     if db.execute("SELECT 1 FROM erased_records WHERE record_id = ?", [record_id]).fetchone():
@@ -107,7 +113,7 @@ def erase_record(registry, record_id: str, at: str) -> bool:
     return True
 
 
-def kpj_numbers(db, ids: Iterable[str]) -> dict[str, str]:
+def kpj_numbers(db: Database, ids: Iterable[str]) -> dict[str, str]:
     """{record id: KPJ number} of the ids that have one (for lists and cards)."""
     ids = list(ids)
     found: dict[str, str] = {}
@@ -120,14 +126,14 @@ def kpj_numbers(db, ids: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def kpj_of(db, record_id: str) -> tuple[str, str] | None:
+def kpj_of(db: Database, record_id: str) -> tuple[str, str] | None:
     """(KPJ number, start date) of a member, or None."""
     row = db.execute("SELECT kpj, start_date FROM member_kpj WHERE record_id = ?",
                      [record_id]).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def office_steps(db, record_id: str) -> list[dict]:
+def office_steps(db: Database, record_id: str) -> list[dict]:
     """The claim and PDP steps of a record, oldest first, with Indonesian labels."""
     rows = db.execute("SELECT event, at, by, reason FROM office_steps WHERE record_id = ? "
                       "ORDER BY at", [record_id]).fetchall()
@@ -135,6 +141,6 @@ def office_steps(db, record_id: str) -> list[dict]:
             for e, at, by, reason in rows]
 
 
-def is_erased(db, record_id: str) -> bool:
+def is_erased(db: Database, record_id: str) -> bool:
     return db.execute("SELECT 1 FROM erased_records WHERE record_id = ?",
                       [record_id]).fetchone() is not None
