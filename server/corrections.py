@@ -18,31 +18,9 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import Registration, Status
-from storage.vocabulary import rejection_reason
+from storage.vocabulary import field_names, rejection_reason
 
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
-# Field names of Registration.to_dict() in the events' Indonesian reasons.
-FIELD_LABELS = {
-    "nik": "NIK", "full_name": "nama", "birth_place": "tempat lahir",
-    "birth_date": "tanggal lahir", "sex": "jenis kelamin", "street": "alamat", "rt": "RT",
-    "rw": "RW", "kecamatan_code": "kecamatan", "kelurahan_code": "kelurahan",
-    "postal_code": "kode pos", "phone": "telepon", "occupation_code": "pekerjaan",
-    "cohort": "kelompok", "monthly_income": "penghasilan", "heirs": "ahli waris",
-    "consent_version": "persetujuan", "consent_given": "persetujuan", "consent_at": "persetujuan",
-    "event_id": "kegiatan", "notes": "catatan",
-}
-
-
-def describe(fields: list[str]) -> str:
-    """"nama, ahli waris": the changed fields for people, each named once."""
-    labels: list[str] = []
-    for name in fields:
-        label = FIELD_LABELS.get(name, name)
-        if label not in labels:
-            labels.append(label)
-    return ", ".join(labels)
-
-
 def pending(row: dict) -> dict | None:
     """The correction waiting on a registration, with the fields it changes, or None."""
     if row["pending_version"] is None:
@@ -87,7 +65,7 @@ def approve(store: Store, device: Device, record_id: str, revision: int, version
         if card_changed and row["status"] in CARD_STATUSES:
             changes["card_outdated"] = 1
         regs.touch(db, record_id, now, **changes)
-        reason = f"Diubah: {describe(correction['changed']) or 'tidak ada'}"
+        reason = f"Diubah: {field_names(correction['changed']) or 'tidak ada'}"
         if changes.get("card_outdated"):
             reason += "; kartu perlu dicetak ulang (data diperbaiki)"
         if note.strip():

@@ -31,7 +31,13 @@ from server.decisions import add_event, decide
 from server.errors import ApiError
 from server.store import Store
 from storage.models import STATUS_LABELS, Status
-from storage.vocabulary import REASON_ERASED, REASON_WITHDRAWN, show_date, utc_now_iso
+from storage.vocabulary import (
+    FIELD_LABELS,
+    REASON_ERASED,
+    REASON_WITHDRAWN,
+    show_date,
+    utc_now_iso,
+)
 
 # Registration.to_dict() fields that are the person's own (removed by an erasure). Region,
 # occupation, cohort, kegiatan and consent fields stay: they count in statistics and identify
@@ -203,15 +209,17 @@ def _collect(db, record_id: str) -> dict:
             "claim": claims.claim_view(db, record_id), "kpj": kpj.kpj_of(db, record_id)}
 
 
-FIELD_LABELS = {
-    "nik": "NIK", "full_name": "Nama lengkap", "birth_place": "Tempat lahir",
-    "birth_date": "Tanggal lahir", "sex": "Jenis kelamin", "street": "Alamat", "rt": "RT",
-    "rw": "RW", "kecamatan_code": "Kecamatan (kode)", "kelurahan_code": "Kelurahan (kode)",
-    "postal_code": "Kode pos", "phone": "Nomor HP", "occupation_code": "Pekerjaan",
-    "cohort": "Kelompok", "monthly_income": "Penghasilan per bulan", "consent_version":
-    "Versi persetujuan", "consent_given": "Persetujuan diberikan", "consent_at":
-    "Waktu persetujuan", "notes": "Catatan",
-}
+# The fields the copy lists first, in this order (the heirs follow in a row of their own).
+COPY_FIELDS = ("nik", "full_name", "birth_place", "birth_date", "sex", "street", "rt", "rw",
+               "kecamatan_code", "kelurahan_code", "postal_code", "phone", "occupation_code",
+               "cohort", "monthly_income", "consent_version", "consent_given", "consent_at",
+               "notes")
+
+
+def _label(field: str) -> str:
+    """A field's name in the copy; a field that holds a code says so (Kecamatan (kode))."""
+    label = FIELD_LABELS.get(field, field)
+    return f"{label} (kode)" if field in ("kecamatan_code", "kelurahan_code") else label
 
 
 def _text(value) -> str:
@@ -262,8 +270,7 @@ def _render(held: dict) -> bytes:
                               "Pribadi). Dokumen ini memuat semua data yang disimpan server "
                               "Pemerintah Kota Jambi tentang Anda."), small),
              Spacer(1, 4 * mm), Paragraph("Data saat ini", styles["Heading2"])]
-    current = [["Data", "Isi"]] + [[FIELD_LABELS.get(k, k), data.get(k)]
-                                   for k in FIELD_LABELS if k in data]
+    current = [["Data", "Isi"]] + [[_label(k), data.get(k)] for k in COPY_FIELDS if k in data]
     current.append(["Ahli waris", data.get("heirs") or []])
     status = STATUS_LABELS.get(row["status"], row["status"])
     current += [["Status", f"{status} {row['status_reason']}".strip()],
@@ -278,7 +285,7 @@ def _render(held: dict) -> bytes:
         now = json.loads(text)
         changed = regs.changed_fields(before, now) if before else ["(data pertama)"]
         shown = "; ".join(c if c.startswith("(") else
-                          f"{FIELD_LABELS.get(c, c)}: {_text(now.get(c))}" for c in changed)
+                          f"{_label(c)}: {_text(now.get(c))}" for c in changed)
         versions.append([version, at[:16].replace("T", " "), outcome, shown])
         before = now
     story += [table(versions, [14 * mm, 30 * mm, 24 * mm, 102 * mm]), Spacer(1, 4 * mm),

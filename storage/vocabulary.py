@@ -53,6 +53,30 @@ CLAIM_STAGE_LABELS = {
     "handed_over": "Diserahkan ke ahli waris",
 }
 
+# The fields of a registration (Registration.to_dict()) as people read them: the verifier's
+# view of a correction, the reason "Diubah: …" the enumerator reads, the PDP copy.
+FIELD_LABELS = {
+    "nik": "NIK", "full_name": "Nama lengkap", "birth_place": "Tempat lahir",
+    "birth_date": "Tanggal lahir", "sex": "Jenis kelamin", "street": "Alamat", "rt": "RT",
+    "rw": "RW", "kecamatan_code": "Kecamatan", "kelurahan_code": "Kelurahan",
+    "postal_code": "Kode pos", "phone": "Nomor HP", "occupation_code": "Pekerjaan",
+    "cohort": "Kelompok", "monthly_income": "Penghasilan per bulan", "heirs": "Ahli waris",
+    "consent_version": "Versi persetujuan", "consent_given": "Persetujuan diberikan",
+    "consent_at": "Waktu persetujuan", "event_id": "Kegiatan", "notes": "Catatan",
+    "photo": "Foto",
+}
+
+
+def field_names(fields: list[str]) -> str:
+    """"nama lengkap, ahli waris": changed fields inside a sentence, each named once."""
+    names: list[str] = []
+    for field in fields:
+        label = FIELD_LABELS.get(field, field)
+        name = label if label[:2].isupper() else label[:1].lower() + label[1:]
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
 
 def rejection_reason(reason_code: str, reason_text: str) -> str:
     """What the enumerator reads: the reason's label, then the verifier's note as typed

@@ -1,10 +1,10 @@
-"""The programme's words in the window: reasons, cohorts, statuses and relationships.
+"""The programme's words in the window: reasons, cohorts, statuses, relationships, sync
+outcomes, claim stages, office steps and the fields of a registration.
 
 Their Indonesian is the shared vocabulary's and the domain's own (storage/vocabulary.py,
-storage/models.py), so it is never written twice; only the English is kept here. A label is
-read as `t("reject.<code>")`, `t("reprint.<code>")`, `t("cohort.<value>")`,
-`t("status.<value>")`, `t("relationship.<code>")`, `t("outcome.<code>")` (a pushed record's
-answer, sync/state.py), `t("claims.stage.<stage>")` or through `term(kind, code)` in ui/labels.py.
+storage/models.py, sync/state.py), so it is never written twice; only the English is kept
+here. A word is read as `t("<kind>.<code>")` (for example `t("reject.duplicate")`,
+`t("corr.field.phone")`) or through `term(kind, code)` in ui/labels.py.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
 from storage.vocabulary import (
     CLAIM_STAGE_LABELS,
+    FIELD_LABELS,
     OFFICE_STEP_LABELS,
     REJECT_REASONS,
     REPRINT_REASONS,
@@ -68,6 +69,15 @@ ENGLISH: dict[str, dict[str, str]] = {
         "correction_pending": "Correction waiting for verification",
         "correction_rejected": "Correction rejected by the verifier",
     },
+    "corr.field": {
+        "nik": "NIK", "full_name": "Full name", "birth_place": "Place of birth",
+        "birth_date": "Date of birth", "sex": "Sex", "street": "Address", "rt": "RT", "rw": "RW",
+        "kecamatan_code": "Kecamatan", "kelurahan_code": "Kelurahan", "postal_code": "Postal code",
+        "phone": "Phone", "occupation_code": "Occupation", "cohort": "Cohort",
+        "monthly_income": "Monthly income", "heirs": "Heirs", "consent_version": "Consent version",
+        "consent_given": "Consent given", "consent_at": "Time of consent", "event_id": "Event",
+        "notes": "Notes", "photo": "Photo",
+    },
     "claims.stage": {
         "death_recorded": "Death recorded", "claimant_chosen": "Claimant chosen",
         "submitted": "Sent to BPJS", "paid": "Paid by BPJS", "handed_over": "Handed over to the heirs",
@@ -86,6 +96,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "status": {str(k): v for k, v in STATUS_LABELS.items()},
     "relationship": HEIR_RELATIONSHIPS,
     "outcome": OUTCOME_LABELS,
+    "corr.field": FIELD_LABELS,
     "claims.stage": CLAIM_STAGE_LABELS,
     "step": OFFICE_STEP_LABELS,
 }
