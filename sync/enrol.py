@@ -36,35 +36,66 @@ def default_device_name() -> str:
     return f"Perangkat {platform.node() or 'tanpa nama'}"[:100]
 
 
+@dataclass
+class EnrolRequest:
+    """What an enrolment sends, made on the database's thread (`plan_enrolment`) so that the
+    request itself (`ask_server`) can wait on the network anywhere else."""
+
+    server_url: str
+    code: str
+    device_name: str
+    request_id: str
+    ca_pem: str = ""
+    allow_insecure_http: bool = False
+
+
 def enrol(registry, server_url: str, code: str, device_name: str = "", *,
           client: SyncClient | None = None, ca_pem: str = "",
           allow_insecure_http: bool = False) -> Enrolment:
     """Enrol this device and store what the server gave, in one transaction.
 
     `ca_pem` (see `read_ca_file`) and `allow_insecure_http` are kept with the enrolment and
-    used by every later request. The token stays in the local database, never shown or logged."""
+    used by every later request. The token stays in the local database, never shown or logged.
+    The three steps on one thread; the window runs them on different ones."""
+    request = plan_enrolment(registry, server_url, code, device_name, ca_pem=ca_pem,
+                             allow_insecure_http=allow_insecure_http)
+    return keep_enrolment(registry, request, ask_server(request, client=client))
+
+
+def plan_enrolment(registry, server_url: str, code: str, device_name: str = "", *,
+                   ca_pem: str = "", allow_insecure_http: bool = False) -> EnrolRequest:
+    """Check the address and make (or find) this code's request id: no network."""
     server_url = server_url.strip()
     if not server_url.lower().startswith(("http://", "https://")):
         raise SyncError("Alamat server harus diawali http:// atau https://, misalnya "
                         "https://jamsos.jambikota.go.id.", detail="server url without scheme")
     if plain_http_refused(server_url, allow_insecure_http):
         raise InsecureAddress(detail="enrolment over plain http to a non-loopback address")
+    return EnrolRequest(server_url, code.strip(), device_name.strip() or default_device_name(),
+                        request_id_for(registry, code), ca_pem, allow_insecure_http)
+
+
+def ask_server(request: EnrolRequest, *, client: SyncClient | None = None) -> dict:
+    """The server's answer, asked again once at once when it was lost (same request id).
+    Touches no database; a `client` given is used and left open."""
     own_client = client is None
-    client = client or SyncClient(server_url, ca_pem=ca_pem,
-                                  allow_insecure_http=allow_insecure_http)
-    request_id = request_id_for(registry, code)
+    client = client or SyncClient(request.server_url, ca_pem=request.ca_pem,
+                                  allow_insecure_http=request.allow_insecure_http)
+    ask = lambda: client.enrol(request.code, request.device_name, request.request_id)  # noqa: E731
     try:
-        for attempt in range(ATTEMPTS):
+        for _ in range(ATTEMPTS - 1):
             try:
-                answer = client.enrol(code.strip(), device_name.strip() or default_device_name(),
-                                      request_id)
-                break
+                return ask()
             except (Offline, ServerError):
-                if attempt == ATTEMPTS - 1:
-                    raise
+                pass  # the answer may have been lost: the same request id again
+        return ask()
     finally:
         if own_client:
             client.close()
+
+
+def keep_enrolment(registry, request: EnrolRequest, answer: dict) -> Enrolment:
+    """Keep what the server gave, in one transaction."""
     try:
         result = Enrolment(str(answer["device_id"]), str(answer.get("device_name", "")),
                            str(answer.get("role", "")))
@@ -72,15 +103,15 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
     except KeyError as exc:
         raise ProtocolError(detail="enrolment answer without device_id/token/key") from exc
     with registry.atomic():
-        registry.set_setting("server_url", server_url.rstrip("/"))
+        registry.set_setting("server_url", request.server_url.rstrip("/"))
         registry.set_setting("nik_hash_key", key)
         state.set_meta(registry, "device_id", result.device_id)
         state.set_meta(registry, "device_token", token)
         state.set_meta(registry, "device_role", result.role)
         state.set_meta(registry, "nik_hash_key_id", str(answer.get("nik_hash_key_id", "")))
         # A new enrolment replaces the old trust: no CA given means the system's CAs.
-        state.set_meta(registry, CA_META, ca_pem)
-        state.set_meta(registry, INSECURE_META, "1" if allow_insecure_http else "")
+        state.set_meta(registry, CA_META, request.ca_pem)
+        state.set_meta(registry, INSECURE_META, "1" if request.allow_insecure_http else "")
         state.save_cursor(registry, 0)  # a new enrolment starts the server feed from the beginning
     return result
 

@@ -113,19 +113,19 @@ def test_a_long_run_reports_progress_and_its_result(qtbot):
 
     steps = []
     run = LongRun(job, 5, start=False)
-    run.progress.connect(lambda done, total: steps.append((done, total)))
+    run.progress.connect(lambda done, total, phase: steps.append((done, total)))
     with qtbot.waitSignal(run.finished, timeout=3000) as blocker:
         run.start()
     assert blocker.args == ["done"]
     assert steps == [(i, 5) for i in range(1, 6)]
 
 
-def test_a_long_run_stops_when_cancelled(qtbot):
-    started, reached = threading.Event(), []
+def test_a_long_run_without_a_cancel_flag_stops_at_its_next_step(qtbot):
+    started, go_on, reached = threading.Event(), threading.Event(), []
 
-    def job(progress, cancel):
+    def job(progress):
         started.set()
-        cancel.wait(3)
+        go_on.wait(3)
         reached.append("after cancel")
         progress(1, 2)  # raises: the run was cancelled
         reached.append("never")
@@ -134,9 +134,25 @@ def test_a_long_run_stops_when_cancelled(qtbot):
     assert started.wait(3)
     with qtbot.waitSignal(run.finished, timeout=3000) as blocker:
         run.cancel()
+        go_on.set()
     assert blocker.args == [None] and run.cancelled
     assert reached == ["after cancel"]
     assert run.wait(1)
+
+
+def test_a_long_run_with_a_cancel_flag_ends_its_own_way(qtbot):
+    def job(progress, cancel):
+        cancel.wait(3)
+        progress(1, 2, "push")  # does not raise: the job checks its flag itself
+        return "stopped cleanly" if cancel.is_set() else "ran out"
+
+    phases = []
+    run = LongRun(job)
+    run.progress.connect(lambda done, total, phase: phases.append(phase))
+    with qtbot.waitSignal(run.finished, timeout=3000) as blocker:
+        run.cancel()
+    assert blocker.args == ["stopped cleanly"]
+    assert phases == ["push"]  # queued before the end, so reported before it
 
 
 def test_a_long_run_given_the_worker_is_database_work_on_the_writer(qtbot, worker):
@@ -162,3 +178,42 @@ def test_a_long_run_hands_its_failure_to_the_main_thread(qtbot):
     with qtbot.waitSignal(run.failed, timeout=3000) as blocker:
         run.start()
     assert str(blocker.args[0]) == "disk full"
+
+
+def test_via_network_keeps_the_writer_free_while_the_request_waits(qtbot, worker):
+    gate, threads, kept = threading.Event(), {}, []
+
+    def plan(registry, code):
+        threads["plan"] = threading.get_ident()
+        return code.upper()
+
+    def ask(planned):
+        threads["ask"] = threading.get_ident()
+        gate.wait(3)  # the server is slow
+        return planned + "!"
+
+    def keep(registry, planned, answer):
+        threads["keep"] = threading.get_ident()
+        return (planned, answer)
+
+    tasks = Tasks()
+    tasks.via_network(worker, plan, ask, keep, "abc", on_result=kept.append)
+    qtbot.waitUntil(lambda: "ask" in threads, timeout=3000)
+    other = []
+    worker.call(lambda registry: "saved", on_result=other.append)  # a save meanwhile
+    qtbot.waitUntil(lambda: other == ["saved"], timeout=3000)  # not behind the network
+    gate.set()
+    qtbot.waitUntil(lambda: kept == [("ABC", "ABC!")], timeout=3000)
+    assert threads["plan"] == threads["keep"]  # the writer
+    assert threads["ask"] not in (threads["plan"], threading.get_ident())
+
+
+def test_via_network_stops_at_the_first_failure(qtbot, worker):
+    def ask(planned):
+        raise ConnectionError("offline")
+
+    failures, kept = [], []
+    Tasks().via_network(worker, lambda registry: 1, ask, lambda r, p, a: kept.append(a),
+                        on_error=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=3000)
+    assert isinstance(failures[0], ConnectionError) and kept == []

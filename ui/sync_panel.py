@@ -1,17 +1,17 @@
 """The sync panel: enrol the device once, sync on demand or when the server becomes reachable,
 follow progress, cancel, and see the records the server refused so they can be fixed.
 
-The sync itself runs on its own QThread with its own Registry connection (WAL lets it write
-beside the window's writer thread), so the window never waits on the network. Reads of the sync
-state and the enrolment go through the DbWorker.
+The sync itself is a `LongRun` (ui/tasks.py) on the long lane with its own Registry connection
+(WAL lets it write beside the window's writer thread), so the window never waits on the network.
+Reads of the sync state go through the DbWorker; the enrolment's request goes on the panel's
+pool between its two database steps, so saves never wait behind the network.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ops.enrolment import enrol_device
+from ops import enrolment as enrol_ops
 from sync import enrol as enrolment
 from sync import state
 from sync.client import SyncClient, SyncError
 from sync.engine import PUSH, SyncReport, run_sync
 from sync.watcher import ReachabilityWatcher
 from ui.labels import t, term
+from ui.tasks import LongRun, Tasks
 from ui.timefmt import format_time, zone_name
 
 COLUMNS = ("name", "nik", "state", "reason")  # titled by "syncp.col.<name>"
@@ -58,39 +59,25 @@ def _panel_state(registry) -> dict:
     }
 
 
-class SyncThread(QThread):
-    """One sync run on its own thread and its own database connection."""
+def sync_job(db_path: str, key: bytes | None, *, progress, cancel) -> SyncReport | str:
+    """One sync run with its own database connection (a LongRun off the writer): the report,
+    or the Indonesian message of what went wrong."""
+    from storage.registry import Registry
 
-    progressed = Signal(int, int, str)
-    succeeded = Signal(object)  # SyncReport
-    failed = Signal(str)  # Indonesian message
-
-    def __init__(self, db_path: str, parent: QObject | None = None, key: bytes | None = None):
-        super().__init__(parent)
-        self.db_path = db_path
-        self.key = key
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        from storage.registry import Registry
-
-        try:
-            registry = Registry.open(self.db_path, key=self.key)
-        except Exception as exc:  # noqa: BLE001 - shown to the operator, never raised on a thread
-            self.failed.emit(getattr(exc, "message", "") or t("syncp.db_failed"))
-            return
-        client = enrolment.client_for(registry)
-        try:
-            report = run_sync(registry, client, progress=self.progressed.emit, cancel=self.cancel)
-        except SyncError as exc:
-            self.failed.emit(exc.message)
-        except Exception as exc:  # noqa: BLE001 - same: the thread must report, not die
-            self.failed.emit(t("syncp.failed", kind=type(exc).__name__))
-        else:
-            self.succeeded.emit(report)
-        finally:
-            client.close()
-            registry.close()
+    try:
+        registry = Registry.open(db_path, key=key)
+    except Exception as exc:  # noqa: BLE001 - shown to the operator, never raised on a thread
+        return getattr(exc, "message", "") or t("syncp.db_failed")
+    client = enrolment.client_for(registry)
+    try:
+        return run_sync(registry, client, progress=progress, cancel=cancel)
+    except SyncError as exc:
+        return exc.message
+    except Exception as exc:  # noqa: BLE001 - same: the run must report, not die
+        return t("syncp.failed", kind=type(exc).__name__)
+    finally:
+        client.close()
+        registry.close()
 
 
 class SyncPanel(QWidget):
@@ -104,7 +91,8 @@ class SyncPanel(QWidget):
     def __init__(self, worker: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.thread: SyncThread | None = None
+        self.tasks = Tasks(self)  # the enrolment's request
+        self.thread: LongRun | None = None  # the running sync
         self.watcher: ReachabilityWatcher | None = None
         self._info: dict = {}
         self._waiting_seen = 0  # records waiting at the last look: more means a new save
@@ -228,9 +216,12 @@ class SyncPanel(QWidget):
         self.enrol_button.setEnabled(False)
         self.status_label.setText(t("syncp.enrolling"))
         ca_file, insecure = self.ca_edit.text().strip(), self.insecure_check.isChecked()
-        self.worker.call(lambda registry: enrol_device(registry, url, code, ca_file=ca_file,
-                                                       allow_insecure_http=insecure),
-                         on_result=self._enrolled, on_error=self._enrol_failed)
+        self.tasks.via_network(
+            self.worker,
+            lambda registry: enrol_ops.plan(registry, url, code, ca_file=ca_file,
+                                            allow_insecure_http=insecure),
+            enrol_ops.ask, enrol_ops.keep, kind="enrol",
+            on_result=self._enrolled, on_error=self._enrol_failed)
 
     def _choose_ca_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, t("syncp.f.ca"), "", t("syncp.ca_filter"))
@@ -259,11 +250,12 @@ class SyncPanel(QWidget):
         """Start a sync in the background (ignored while one runs or before enrolment)."""
         if self.thread is not None or not self._info.get("enrolled"):
             return
-        self.thread = SyncThread(self._info["path"], self, key=self._info.get("key"))
-        self.thread.progressed.connect(self._progressed)
-        self.thread.succeeded.connect(self._succeeded)
-        self.thread.failed.connect(self._failed)
-        self.thread.finished.connect(self._thread_done)
+        self.thread = LongRun(sync_job, self._info["path"], self._info.get("key"), parent=self,
+                              start=False)
+        self.thread.progress.connect(self._progressed)
+        self.thread.finished.connect(self._ended)
+        self.thread.failed.connect(lambda exc: self._ended(
+            t("syncp.failed", kind=type(exc).__name__)))
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status_label.setText(t("syncp.running"))
@@ -272,8 +264,15 @@ class SyncPanel(QWidget):
 
     def cancel_sync(self) -> None:
         if self.thread is not None:
-            self.thread.cancel.set()
+            self.thread.cancel()
             self.status_label.setText(t("syncp.cancelling"))
+
+    def _ended(self, result: SyncReport | str) -> None:
+        if isinstance(result, str):
+            self._failed(result)
+        else:
+            self._succeeded(result)
+        self._thread_done()
 
     @Slot(int, int, str)
     def _progressed(self, done: int, total: int, phase: str) -> None:
@@ -327,5 +326,5 @@ class SyncPanel(QWidget):
             self.watcher.stop()
             self.watcher = None
         if self.thread is not None:
-            self.thread.cancel.set()
+            self.thread.cancel()
             self.thread.wait()

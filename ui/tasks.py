@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
@@ -71,6 +72,9 @@ class _Main(QObject):
 
     @Slot(object, object)
     def _run(self, fn: Callable, args: tuple) -> None:
+        owner = getattr(fn, "__self__", None)
+        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+            return  # its window has closed meanwhile: nobody is left to answer
         fn(*args)
 
 
@@ -129,27 +133,47 @@ class Tasks(QObject):
         if kind is not None:
             self._latest[kind] = number
         self._open += 1
-
-        def answer(ok: bool, value: Any) -> None:
-            self._open -= 1
-            if kind is not None and self._latest.get(kind) != number:
-                return  # a newer request of this kind was made: this answer is stale
-            handler = on_result if ok else (on_error or self.on_error)
-            if handler is not None:
-                handler(value)
-            elif not ok:
-                log.warning("background job failed: %s", type(value).__name__)
+        handlers = (on_result, on_error or self.on_error)
 
         def body() -> None:
             try:
                 result = fn(*args)
             except Exception as exc:  # noqa: BLE001 - handed to the main thread, never lost
-                to_main(answer, False, exc)
+                to_main(self._answer, number, kind, handlers[1], exc)
             else:
-                to_main(answer, True, result)
+                to_main(self._answer, number, kind, handlers[0], result)
 
         self.pool.start(_Job(body))
         return number
+
+    def _answer(self, number: int, kind: str | None, handler: Callable | None,
+                value: Any) -> None:
+        self._open -= 1
+        if kind is not None and self._latest.get(kind) != number:
+            return  # a newer request of this kind was made: this answer is stale
+        if handler is not None:
+            handler(value)
+        elif isinstance(value, BaseException):
+            log.warning("background job failed: %s", type(value).__name__)
+
+    def via_network(self, worker: Any, plan: Callable, ask: Callable, keep: Callable,
+                    *args: Any, kind: str | None = None,
+                    on_result: Callable[[Any], None] | None = None,
+                    on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Database, network, database, so the writer never waits on the network:
+        `plan(registry, *args)` on the writer, `ask(planned)` on this pool,
+        `keep(registry, planned, answer)` on the writer (a write). The first failure ends it."""
+        failed = on_error or self.on_error
+
+        def kept(planned: Any, answer: Any) -> None:
+            worker.call(keep, planned, answer, on_result=on_result, on_error=failed,
+                        changes=True)
+
+        def planned(value: Any) -> None:
+            self.run(ask, value, kind=kind, on_result=lambda answer: kept(value, answer),
+                     on_error=failed)
+
+        worker.call(plan, *args, on_result=planned, on_error=failed)
 
     def forget(self, kind: str) -> None:
         """Drop the answer of the running request of `kind` (the panel moved on)."""
@@ -187,11 +211,11 @@ class LongRun(QObject):
 
     Given a `worker`, the job is database work and runs on the writer as
     `fn(registry, *args, ...)`, with `changes=True`; else on the long lane's own thread.
-    `progress(done, total)` may be called from the job's thread; once cancelled it raises
-    TaskCancelled (a job without a `cancel` flag stops at its next step), and the run finishes
-    with None. `finished(result)` or `failed(exc)` on the main thread; `wait()` for the end."""
+    `progress(done, total, phase="")` may be called from the job's thread. A job that takes
+    `cancel` checks it itself; for one that does not, `progress` raises TaskCancelled once
+    cancelled, and the run finishes with None. `finished(result)` or `failed(exc)` on the main thread; `wait()` for the end."""
 
-    progress = Signal(int, int)
+    progress = Signal(int, int, str)  # done, total, phase ("" unless the job names one)
     finished = Signal(object)
     failed = Signal(object)
 
@@ -224,13 +248,14 @@ class LongRun(QObject):
         """Block until the job's body has returned (its signal may still be queued)."""
         return self._ended.wait(timeout)
 
-    def _report(self, done: int, total: int) -> None:
-        to_main(self._progressed, int(done), int(total))
-        if self.cancel_event.is_set():
+    def _report(self, done: int, total: int, phase: str = "") -> None:
+        to_main(self._progressed, int(done), int(total), str(phase))
+        if self.cancel_event.is_set() and not self._checks_cancel:
             raise TaskCancelled
 
     def _job(self, *args: Any) -> Any:
-        extra = {"cancel": self.cancel_event} if _takes_cancel(self.fn) else {}
+        self._checks_cancel = _takes_cancel(self.fn)
+        extra = {"cancel": self.cancel_event} if self._checks_cancel else {}
         try:
             return self.fn(*args, progress=self._report, **extra)
         except TaskCancelled:
@@ -246,9 +271,9 @@ class LongRun(QObject):
         else:
             to_main(self._finish, result)
 
-    def _progressed(self, done: int, total: int) -> None:
+    def _progressed(self, done: int, total: int, phase: str) -> None:
         if not self.done:
-            self.progress.emit(done, total)
+            self.progress.emit(done, total, phase)
 
     def _finish(self, result: Any) -> None:
         self.done = True
