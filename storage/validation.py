@@ -87,32 +87,33 @@ def _describe_hit(hit: Any) -> str:
     return ", ".join(parts)
 
 
+def _hits_issue(fld: str, code: str, hits: list, text: str) -> Issue:
+    """One issue naming the first hit and how many more there are."""
+    more = f" (dan {len(hits) - 1} lainnya)" if len(hits) > 1 else ""
+    return Issue(fld, code, text.format(hit=_describe_hit(hits[0]), more=more))
+
+
 def check_duplicates(
     nik: str, full_name: str, birth_date: date | None, exclude_id: str, finder: DuplicateFinder
 ) -> tuple[list[Issue], list[Issue]]:
     """An exact NIK match is an error (vector 47); a similar name with the same birth date is a
     warning, because two people can share both."""
-    errors, warnings = [], []
     exact = list(finder.exact_nik(nik, exclude_id)) if nik else []
-    if exact:
-        more = f" (dan {len(exact) - 1} lainnya)" if len(exact) > 1 else ""
-        errors.append(Issue(
-            "nik", "duplicate.nik",
-            f"NIK ini sudah terdaftar: {_describe_hit(exact[0])}{more}. Satu orang hanya "
-            "boleh didaftarkan sekali; buka data yang sudah ada untuk memperbaikinya.",
-        ))
+    errors = [_hits_issue(
+        "nik", "duplicate.nik", exact,
+        "NIK ini sudah terdaftar: {hit}{more}. Satu orang hanya boleh didaftarkan sekali; buka "
+        "data yang sudah ada untuk memperbaikinya.",
+    )] if exact else []
     seen = {getattr(h, "registration_id", None) for h in exact}
     similar = [
         h for h in (finder.similar(full_name, birth_date, exclude_id) if full_name else [])
         if getattr(h, "registration_id", None) not in seen
     ]
-    if similar:
-        more = f" (dan {len(similar) - 1} lainnya)" if len(similar) > 1 else ""
-        warnings.append(Issue(
-            "full_name", "duplicate.similar",
-            f"Mungkin sudah terdaftar: {_describe_hit(similar[0])}{more} — nama mirip dan "
-            "tanggal lahir sama. Periksa KTP; konfirmasi bila ini orang yang berbeda.",
-        ))
+    warnings = [_hits_issue(
+        "full_name", "duplicate.similar", similar,
+        "Mungkin sudah terdaftar: {hit}{more} — nama mirip dan tanggal lahir sama. Periksa KTP; "
+        "konfirmasi bila ini orang yang berbeda.",
+    )] if similar else []
     return errors, warnings
 
 
