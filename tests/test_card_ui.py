@@ -18,7 +18,7 @@ from cards.credential import Status
 from cards.demo import fund_demo_members
 from storage.demo import fill_demo_data
 from storage.registry import Registry
-from ui import card_desk
+from ui import card_dialogs, card_printing
 from ui.card_desk import CardDeskPanel
 from ui.db_worker import DbWorker
 from ui.verify_panel import VerifyPanel
@@ -75,19 +75,19 @@ def test_save_pdf_records_printed_and_cancel_records_nothing(qtbot, worker, tmp_
     qtbot.addWidget(panel)
     _select(panel, range(10))
     ids = panel.selected_ids()
-    real_render = card_desk.render_pdf
+    real_render = card_printing.render_pdf
 
     def cancelled_render(cards, out, layout, *, progress=None, cancel=None):
         cancel.set()  # the operator presses "Batal" as the batch starts
         return real_render(cards, out, layout, progress=progress, cancel=cancel)
 
-    monkeypatch.setattr(card_desk, "render_pdf", cancelled_render)
+    monkeypatch.setattr(card_printing, "render_pdf", cancelled_render)
     out = tmp_path / "batal.pdf"
     assert _run_batch(qtbot, panel, ids, out) is False
     assert not out.exists()
     assert desk.count_ready_to_print(worker.readonly) == 12
     assert "Dibatalkan" in panel.count_label.text()
-    monkeypatch.setattr(card_desk, "render_pdf", real_render)
+    monkeypatch.setattr(card_printing, "render_pdf", real_render)
     out = tmp_path / "kartu.pdf"
     assert _run_batch(qtbot, panel, ids, out) is True
     assert out.exists()
@@ -100,7 +100,7 @@ def test_print_through_a_printer_then_hand_over_and_reprint(qtbot, worker, tmp_p
     qtbot.addWidget(panel)
     panel.layout_box.setCurrentIndex(panel.layout_box.findData("cr80"))
     reg_id = panel.model.rows[0].registration_id
-    printer = card_desk.printer_for("cr80")
+    printer = card_printing.printer_for("cr80")
     size = printer.pageLayout().fullRect(QPageLayout.Unit.Millimeter)
     assert abs(size.width() - 85.60) < 0.1 and abs(size.height() - 53.98) < 0.1
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -181,10 +181,10 @@ def test_the_desk_warns_before_printing_a_card_valid_for_less_than_90_days(qtbot
     panel.refresh()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 12, timeout=5_000)
     asked, answers = [], [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
-    monkeypatch.setattr(card_desk.QMessageBox, "question",
+    monkeypatch.setattr(card_dialogs.QMessageBox, "question",
                         lambda *a: (asked.append(a), answers.pop(0))[1])
     out = tmp_path / "kartu.pdf"
-    monkeypatch.setattr(card_desk.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(card_dialogs.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(out), "PDF (*.pdf)"))
     _select(panel, range(3))
     assert short.registration_id in panel.selected_ids()

@@ -161,7 +161,7 @@ def test_tabs_follow_the_operator_who_unlocks(qtbot, operators, open_window):
 def test_the_card_desk_refuses_a_role_that_is_not_the_desk(qtbot, worker, operators,
                                                            open_window, monkeypatch):
     warnings = []
-    monkeypatch.setattr("ui.card_desk.QMessageBox.warning",
+    monkeypatch.setattr("ui.card_dialogs.QMessageBox.warning",
                         lambda *args, **kwargs: warnings.append(args[2]))
     window = open_window(operators["budi"])
     desk_panel = window.card_desk  # reached although its tab is hidden
