@@ -4,7 +4,8 @@ of a registration's life made the real way (saved here, pushed by sync, decided 
 verifier's API, cards printed and handed over, everything pulled back). Also the command line's
 `demo-data` (fictitious workers, some funded with demo cards).
 
-Qt-free: the window (ui/demo_mode.py) runs these on its database worker and shows the outcome."""
+Qt-free: the window (ui/demo_mode.py) runs the database steps on its writer, and the waits on
+the network (the enrolment's request, the demo data's syncs) off it, and shows the outcome."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ops.enrolment import Enrolment, enrol_device
+from ops import enrolment as enrol_ops
 from server.local import LocalServer, LocalServerError, make_enrol_code, server_dir
 from storage.demo import fill_demo_data
 from storage.ids import new_id
@@ -91,8 +92,12 @@ def local_server(data_dir: Path | str, port: int | None = None) -> LocalServer:
 # --- the work (runs on the database worker's thread) -----------------------------------------
 
 
-def enrol_local(registry, url: str, code: str) -> Enrolment:
-    return enrol_device(registry, url, code, "Komputer demo (server lokal)")
+DEMO_DEVICE_NAME = "Komputer demo (server lokal)"
+
+
+def plan_local(registry, url: str, code: str) -> enrol_ops.EnrolRequest:
+    """The demo's enrolment, first step (then ops/enrolment.py `ask` and `keep`)."""
+    return enrol_ops.plan(registry, url, code, DEMO_DEVICE_NAME)
 
 
 def use_url(registry, url: str) -> bool:
@@ -163,6 +168,20 @@ def seed_demo(registry, server_data: Path | str, count: int = DEMO_COUNT, *, pro
         client.close()
     report.counts = {_label(k): v for k, v in report.counts.items()}
     return report
+
+
+def seed_demo_apart(db_path: Path | str, key: bytes | None, server_data: Path | str,
+                    count: int = DEMO_COUNT, *, progress=None,
+                    cancel: threading.Event | None = None) -> SeedReport:
+    """`seed_demo` on a connection of its own (WAL lets it write beside the window's writer),
+    so that the writer's thread stays free for saves while the demo waits on its syncs."""
+    from storage.registry import Registry
+
+    registry = Registry.open(db_path, key=key)
+    try:
+        return seed_demo(registry, server_data, count, progress=progress, cancel=cancel)
+    finally:
+        registry.close()
 
 
 def create_demo_operators(registry, now: datetime) -> list[str]:

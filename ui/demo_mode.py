@@ -9,19 +9,21 @@ device, pushed by sync, decided through the verifier's API, cards printed and ha
 everything pulled back. On the next start the local server is started again by itself.
 
 The choice is kept in `demo.json` in the data directory. The steps that do the work (the local
-server, `enrol_local`, `seed_demo`) are Qt-free, in ops/demo.py; this module asks, runs them on
-the database worker's thread and shows the outcome.
+server, the enrolment, `seed_demo`) are Qt-free, in ops/demo.py; this module asks, runs them
+through ui/tasks.py and shows the outcome: the server's start and the enrolment's request on a
+pool, the enrolment's database steps on the writer, and the demo data (three syncs) as a long
+run with a connection of its own, so that the writer never waits on the network.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
+from ops import enrolment as enrol_ops
 from ops.demo import (
     DEMO_COUNT,
     DEMO_OPERATORS,
@@ -29,16 +31,17 @@ from ops.demo import (
     DEMO_ROLE,
     DemoChoice,
     LocalServer,
-    LocalServerError,
     SeedReport,
-    enrol_local,
     is_enrolled,
     local_server,
-    seed_demo,
+    plan_local,
+    seed_demo_apart,
     use_url,
 )
+from sync import state
 from sync.client import SyncError
 from ui.labels import t
+from ui.tasks import Tasks
 
 
 def demo_hint(reader, data_dir: Path | str | None) -> str:
@@ -67,7 +70,6 @@ class DemoMode(QObject):
     seeding = Signal()  # demo data is about to be made
     seeded = Signal(object)  # SeedReport
     failed = Signal(str)  # Indonesian message
-    _started = Signal(object)  # LocalServer or LocalServerError, from the starting thread
 
     def __init__(self, window: QWidget, worker: Any, data_dir: Path | str,
                  count: int = DEMO_COUNT):
@@ -78,8 +80,8 @@ class DemoMode(QObject):
         self.choice = DemoChoice.load(self.data_dir)
         self.server: LocalServer | None = None
         self.task = None
+        self.tasks = Tasks(self)  # the server's start, the enrolment's request
         self._fresh = False  # True when the user just accepted the offer
-        self._started.connect(self._server_started)
 
     # dialogs (replaced in tests)
     def offer_box(self) -> tuple[QMessageBox, QCheckBox]:
@@ -130,22 +132,10 @@ class DemoMode(QObject):
     def _start_server(self) -> None:
         self.tell(t("demo.starting"))
         self.server = local_server(self.data_dir, self.choice.port or None)
-        server = self.server
+        self.tasks.run(self.server.start, on_result=self._server_started,
+                       on_error=lambda exc: self._fail(str(exc)))
 
-        def run() -> None:
-            try:
-                server.start()
-            except LocalServerError as exc:
-                self._started.emit(exc)
-            else:
-                self._started.emit(server)
-
-        threading.Thread(target=run, name="local-server-start", daemon=True).start()
-
-    def _server_started(self, result: object) -> None:
-        if isinstance(result, LocalServerError):
-            self._fail(str(result))
-            return
+    def _server_started(self, _result: object = None) -> None:
         server = self.server
         if self.choice.port != server.port or not self.choice.local_server:
             self.choice.port, self.choice.local_server = server.port, True
@@ -164,8 +154,9 @@ class DemoMode(QObject):
 
     def _enrol(self) -> None:
         code = self.server.enrol_code(DEMO_ROLE)
-        self.worker.call(enrol_local, self.server.url, code, on_result=self._enrolled,
-                         on_error=lambda exc: self._fail(_message(exc)))
+        self.tasks.via_network(self.worker, plan_local, enrol_ops.ask, enrol_ops.keep,
+                               self.server.url, code, changes=False, on_result=self._enrolled,
+                               on_error=lambda exc: self._fail(_message(exc)))
 
     def _enrolled(self, _enrolment) -> None:
         self._ready()
@@ -177,18 +168,25 @@ class DemoMode(QObject):
         self.server_ready.emit(self.server.url)
 
     def seed(self) -> None:
+        self.seeding.emit()
+        self.worker.call(lambda registry: (state.database_file(registry), registry.key),
+                         on_result=self._seed_apart,
+                         on_error=lambda exc: self.failed.emit(
+                             t("demo.seed_failed", reason=_message(exc))))
+
+    def _seed_apart(self, database: tuple) -> None:
         from ui.long_task import LongTask
 
-        self.seeding.emit()
-        self.task = LongTask(self.window, self.worker, t("demo.seed_title"), t("demo.seeding"),
-                             seed_demo,
-                             self.server.data_dir, self.count)
+        path, key = database
+        self.task = LongTask(self.window, None, t("demo.seed_title"), t("demo.seeding"),
+                             seed_demo_apart, path, key, self.server.data_dir, self.count)
         self.task.finished.connect(self._seeded)
         # The task has shown the error; say that the demo data stopped there.
         self.task.failed.connect(lambda exc: self.failed.emit(
             t("demo.seed_failed", reason=_message(exc))))
 
     def _seeded(self, report: SeedReport | None) -> None:
+        self.worker.changed.emit()  # written on the run's own connection: the views refresh
         self.choice.seeded = True
         self.choice.save(self.data_dir)
         report = report or SeedReport(cancelled=True)

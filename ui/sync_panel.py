@@ -220,7 +220,7 @@ class SyncPanel(QWidget):
             self.worker,
             lambda registry: enrol_ops.plan(registry, url, code, ca_file=ca_file,
                                             allow_insecure_http=insecure),
-            enrol_ops.ask, enrol_ops.keep, kind="enrol",
+            enrol_ops.ask, enrol_ops.keep, kind="enrol", changes=False,
             on_result=self._enrolled, on_error=self._enrol_failed)
 
     def _choose_ca_file(self) -> None:

@@ -157,17 +157,18 @@ class Tasks(QObject):
             log.warning("background job failed: %s", type(value).__name__)
 
     def via_network(self, worker: Any, plan: Callable, ask: Callable, keep: Callable,
-                    *args: Any, kind: str | None = None,
+                    *args: Any, kind: str | None = None, changes: bool = True,
                     on_result: Callable[[Any], None] | None = None,
                     on_error: Callable[[BaseException], None] | None = None) -> None:
         """Database, network, database, so the writer never waits on the network:
         `plan(registry, *args)` on the writer, `ask(planned)` on this pool,
-        `keep(registry, planned, answer)` on the writer (a write). The first failure ends it."""
+        `keep(registry, planned, answer)` on the writer (`changes`: a write the views show).
+        The first failure ends it."""
         failed = on_error or self.on_error
 
         def kept(planned: Any, answer: Any) -> None:
             worker.call(keep, planned, answer, on_result=on_result, on_error=failed,
-                        changes=True)
+                        changes=changes)
 
         def planned(value: Any) -> None:
             self.run(ask, value, kind=kind, on_result=lambda answer: kept(value, answer),
