@@ -204,7 +204,7 @@ def run_operators_add(args: argparse.Namespace) -> int:
 
 
 def run_operators_list(args: argparse.Namespace) -> int:
-    from storage.operators import format_clock
+    from storage.vocabulary import show_clock
 
     def work(operators, now, by) -> int:
         rows = operators.list()
@@ -217,7 +217,7 @@ def run_operators_list(args: argparse.Namespace) -> int:
             if not op.active:
                 state = "nonaktif"
             elif op.locked_at(now):
-                state = f"terkunci sampai {format_clock(op.locked_until)}"
+                state = f"terkunci sampai {show_clock(op.locked_until)}"
             elif op.failed_attempts:
                 state = f"aktif, {op.failed_attempts} kali salah"
             else:

@@ -56,7 +56,8 @@ def _device_info(store: Store, device: Device) -> dict:
 def _core_routes(router: APIRouter) -> None:
     @router.get("/health", response_model=Health, tags=["umum"])
     def health() -> dict:
-        return {"status": "ok", "api_version": API_VERSION, "server_time": utc_now_iso(precise=True)}
+        return {"status": "ok", "api_version": API_VERSION,
+                "server_time": utc_now_iso(precise=True)}
 
     @router.get("/keys", response_model=Keys, tags=["umum"])
     def keys(request: Request) -> dict:

@@ -60,7 +60,8 @@ def create_enrol_code(store: Store, role: str, note: str = "") -> str:
         db.execute(
             "INSERT INTO enrol_codes (code_hash, role, note, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [_hash(normalize_code(code)), role, note, utc_now_iso(precise=True), expires.isoformat()],
+            [_hash(normalize_code(code)), role, note, utc_now_iso(precise=True),
+             expires.isoformat()],
         )
     return code
 

@@ -238,8 +238,8 @@ def copy_pdf(store: Store, device: Device, record_id: str, operator: dict) -> by
     held = _collect(db, record_id)
     body = _render(held)
     with store.write() as wdb:
-        office.audit(wdb, "pdp_copy", device, operator, utc_now_iso(precise=True), record_id=record_id,
-                     detail={"pages_bytes": len(body)})
+        office.audit(wdb, "pdp_copy", device, operator, utc_now_iso(precise=True),
+                     record_id=record_id, detail={"pages_bytes": len(body)})
     return body
 
 
@@ -265,8 +265,8 @@ def _render(held: dict) -> bytes:
 
     row, data = held["row"], held["data"]
     story = [Paragraph("Salinan data pribadi", styles["Title"]),
-             Paragraph(escape(f"Dibuat {utc_now_iso(precise=True)[:16].replace('T', ' ')} UTC atas permintaan "
-                              "yang bersangkutan (UU 27/2022 tentang Pelindungan Data "
+             Paragraph(escape(f"Dibuat {utc_now_iso()[:16].replace('T', ' ')} UTC atas "
+                              "permintaan yang bersangkutan (UU 27/2022 tentang Pelindungan Data "
                               "Pribadi). Dokumen ini memuat semua data yang disimpan server "
                               "Pemerintah Kota Jambi tentang Anda."), small),
              Spacer(1, 4 * mm), Paragraph("Data saat ini", styles["Heading2"])]

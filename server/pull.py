@@ -144,5 +144,6 @@ def _remember(store: Store, device: Device, from_seq: int, to_seq: int) -> None:
         db.execute(
             "INSERT INTO pulls (device_id, from_seq, to_seq, with_credentials, at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [device.id, from_seq, to_seq, int(device.role in CREDENTIAL_ROLES), utc_now_iso(precise=True)],
+            [device.id, from_seq, to_seq, int(device.role in CREDENTIAL_ROLES),
+             utc_now_iso(precise=True)],
         )

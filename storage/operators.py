@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage.db import storage_errors
+from storage.vocabulary import show_clock, utc_iso
 
 if TYPE_CHECKING:
     from storage.registry import Registry
@@ -172,10 +173,6 @@ def _b64(raw: bytes) -> str:
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _parse(text: str) -> datetime | None:
     if not text:
         return None
@@ -187,11 +184,6 @@ def _aware(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now
-
-
-def format_clock(moment: datetime) -> str:
-    """13.05: the local time of day, as Indonesian texts write it."""
-    return moment.astimezone().strftime("%H.%M")
 
 
 # --- the accounts ------------------------------------------------------------------------------
@@ -274,7 +266,7 @@ class Operators:
             self._db.execute(
                 "INSERT INTO operators (username, display_name, role, password_hash, "
                 "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [username, display_name, role, digest, _iso(now), _iso(now)],
+                [username, display_name, role, digest, utc_iso(now), utc_iso(now)],
             )
             self._audit(by or username, "operator.create", username,
                         {"role": role, "display_name": display_name}, now)
@@ -300,7 +292,7 @@ class Operators:
             self._db.execute(
                 "UPDATE operators SET password_hash = ?, password_changed_at = ?, "
                 "failed_attempts = 0, locked_until = '' WHERE id = ?",
-                [digest, _iso(now), current.id],
+                [digest, utc_iso(now), current.id],
             )
             self._audit(by or current.username, action, current.username, {}, now)
         if self.vault is not None and current.active:  # re-wrap: the old password opens nothing
@@ -368,7 +360,7 @@ class Operators:
         if account.locked_at(now):
             with storage_errors(), self._db.atomic():
                 self._audit(account.username, "operator.login_refused_locked", account.username,
-                            {"locked_until": _iso(account.locked_until)}, now)
+                            {"locked_until": utc_iso(account.locked_until)}, now)
             return _locked(account.locked_until)
         password_ok = verify_password(password, stored)
         with storage_errors(), self._db.atomic():
@@ -385,11 +377,11 @@ class Operators:
             if failures >= max_failures:
                 until = now + timedelta(minutes=lock_minutes)
                 self._db.execute("UPDATE operators SET failed_attempts = 0, locked_until = ? "
-                                "WHERE id = ?", [_iso(until), account.id])
+                                "WHERE id = ?", [utc_iso(until), account.id])
                 self._audit(account.username, "operator.login_failed", account.username,
                             {"known": True, "failures": failures}, now)
                 self._audit(account.username, "operator.locked", account.username,
-                            {"until": _iso(until), "failures": failures}, now)
+                            {"until": utc_iso(until), "failures": failures}, now)
                 return _locked(until)
             self._db.execute("UPDATE operators SET failed_attempts = ? WHERE id = ?",
                             [failures, account.id])
@@ -457,7 +449,7 @@ def _refused() -> LoginResult:
 
 
 def _locked(until: datetime) -> LoginResult:
-    return LoginResult(False, "locked", MESSAGES["locked"].format(until=format_clock(until)),
+    return LoginResult(False, "locked", MESSAGES["locked"].format(until=show_clock(until)),
                        locked_until=until)
 
 

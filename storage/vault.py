@@ -24,6 +24,7 @@ from pathlib import Path
 from storage import crypto
 from storage import keyfile as kf
 from storage.paths import DATABASE_NAME, KEYFILE_NAME, private_dir
+from storage.vocabulary import show_clock, utc_iso
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -84,10 +85,6 @@ class Lockout:
 
 def normalize_username(username: str) -> str:
     return (username or "").strip().casefold()
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _parse(text: str) -> datetime | None:
@@ -405,7 +402,7 @@ class Vault:
                                          data.body["chain_length"]) or 0
         if failures % data.body["max_failures"] == 0:
             until = now + timedelta(minutes=data.body["lock_minutes"])
-            entry["locked_until"] = _iso(until)
+            entry["locked_until"] = utc_iso(until)
             kf.write(self.keyfile_path, data)
             if failures >= data.body["chain_length"]:
                 return Unlock(False, "exhausted", MESSAGES["exhausted"],
@@ -457,8 +454,8 @@ def _refused() -> Unlock:
 
 
 def _locked(until: datetime) -> Unlock:
-    clock = until.astimezone().strftime("%H.%M")
-    return Unlock(False, "locked", MESSAGES["locked"].format(until=clock), locked_until=until)
+    return Unlock(False, "locked", MESSAGES["locked"].format(until=show_clock(until)),
+                  locked_until=until)
 
 
 # --- opening the database -----------------------------------------------------------------------

@@ -112,13 +112,23 @@ TIME_FORMAT = "%d-%m-%Y %H:%M"
 def utc_now_iso(*, precise: bool = False) -> str:
     """Now in UTC as ISO text: to the second, or to the microsecond (`precise`, the server's
     stamps, which order events written in the same second)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "seconds")
+    return utc_iso(datetime.now(UTC), precise=precise)
+
+
+def utc_iso(moment: datetime, *, precise: bool = False) -> str:
+    """A moment (with its zone) in UTC as ISO text, to the second unless `precise`."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds" if precise else "seconds")
 
 
 def local_now_iso() -> str:
     """Now with this computer's offset, to the second: the device's own records, whose date
     part is the device's day (registered today, drafts)."""
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def show_clock(moment: datetime) -> str:
+    """13.05: a moment's local time of day, as Indonesian texts write it."""
+    return moment.astimezone().strftime("%H.%M")
 
 
 def show_date(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import typing
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from server import schemas
@@ -50,6 +50,14 @@ def test_clock_stamps():
     assert local.date() == date.today()
 
 
+def test_a_moment_in_utc_and_its_local_clock():
+    moment = datetime(2026, 12, 1, 18, 4, 30, 123456, tzinfo=timezone(timedelta(hours=7)))
+    assert v.utc_iso(moment) == "2026-12-01T11:04:30+00:00"
+    assert v.utc_iso(moment, precise=True) == "2026-12-01T11:04:30.123456+00:00"
+    assert v.show_clock(moment) == moment.astimezone().strftime("%H.%M")
+    assert re.fullmatch(r"\d\d\.\d\d", v.show_clock(moment))
+
+
 def test_show_date():
     assert v.show_date(date(1985, 8, 17)) == "17-08-1985"
     assert v.show_date("2026-12-01T18:04:00+07:00") == "01-12-2026"
@@ -60,7 +68,8 @@ def test_show_date():
 def test_each_word_is_defined_once():
     """No second table of these words (or a second clock helper) outside the vocabulary."""
     pattern = re.compile(r"^(REJECT_REASONS|REPRINT_REASONS|COHORT_CODES|MEMBER_CITY)\s*=|"
-                         r"^def (now_iso|utc_now_iso|local_now_iso)\b|"
+                         r"^def (_?now_iso|utc_now_iso|local_now_iso|_iso|utc_iso|format_clock|"
+                         r"show_clock|fmt_date|show_date)\b|"
                          r'"(Kartu hilang|Terdaftar ganda \(duplikat\))"', re.M)
     found = []
     for package in ("storage", "cards", "sync", "server", "ui", "cli", "ops"):

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.operators import MIN_PASSWORD_LENGTH, ROLES, format_clock
+from storage.operators import MIN_PASSWORD_LENGTH, ROLES
+from storage.vocabulary import show_clock
 from ui.labels import plain, t
 from ui.login import (
     ask_password,
@@ -65,7 +66,7 @@ def state_text(operator: Any, now: datetime) -> str:
     if not operator.active:
         return t("ops.inactive")
     if operator.locked_at(now):
-        return t("ops.locked", clock=format_clock(operator.locked_until))
+        return t("ops.locked", clock=show_clock(operator.locked_until))
     if operator.failed_attempts:
         return t("ops.failures", n=operator.failed_attempts)
     return t("ops.active")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.store import Store
 from storage.operators import hash_password, verify_password
+from storage.vocabulary import utc_iso
 
 ROLES = {
     "pimpinan": "Pimpinan (angka agregat saja)",
@@ -79,10 +80,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -106,7 +103,7 @@ def add_user(store: Store, username: str, display_name: str, role: str, password
     if not display_name.strip():
         raise AccountError("name_empty")
     _check_password(password)
-    now = _iso(_now())
+    now = utc_iso(_now(), precise=True)
     with store.write() as db:
         if db.execute("SELECT 1 FROM dashboard_users WHERE username = ?", [username]).fetchone():
             raise AccountError("username_taken")
@@ -125,7 +122,7 @@ def set_password(store: Store, username: str, password: str) -> None:
         found = db.execute(
             "UPDATE dashboard_users SET password_hash = ?, failed_attempts = 0, locked_until = '',"
             " updated_at = ? WHERE username = ?",
-            [hash_password(password), _iso(_now()), username.strip().casefold()],
+            [hash_password(password), utc_iso(_now(), precise=True), username.strip().casefold()],
         ).rowcount
         if not found:
             raise AccountError("not_found")
@@ -135,7 +132,7 @@ def set_password(store: Store, username: str, password: str) -> None:
 def disable_user(store: Store, username: str) -> None:
     """The account can no longer log in; its sessions end now."""
     username = username.strip().casefold()
-    now = _iso(_now())
+    now = utc_iso(_now(), precise=True)
     with store.write() as db:
         found = db.execute(
             "UPDATE dashboard_users SET disabled_at = ?, updated_at = ? WHERE username = ? "
@@ -180,19 +177,21 @@ def log_in(store: Store, username: str, password: str) -> tuple[Session, str]:
     with store.write() as db:
         db.execute("UPDATE dashboard_users SET failed_attempts = 0, locked_until = '' "
                    "WHERE username = ?", [username])
-        db.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", [_iso(now)])
+        stamp = utc_iso(now, precise=True)
+        db.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", [stamp])
         db.execute(
             "INSERT INTO dashboard_sessions (token_hash, username, csrf_token, created_at, "
             "last_seen_at, expires_at) VALUES (?,?,?,?,?,?)",
-            [_token_hash(token), username, csrf, _iso(now), _iso(now),
-             _iso(now + SESSION_MAX)],
+            [_token_hash(token), username, csrf, stamp, stamp,
+             utc_iso(now + SESSION_MAX, precise=True)],
         )
     return Session(User(username, name, role), csrf), token
 
 
 def _count_failure(store: Store, username: str, failures: int, now: datetime) -> None:
     failures += 1
-    locked = _iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES else ""
+    until = now + timedelta(minutes=LOCK_MINUTES)
+    locked = utc_iso(until, precise=True) if failures >= MAX_FAILURES else ""
     with store.write() as db:
         db.execute(
             "UPDATE dashboard_users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
@@ -223,7 +222,7 @@ def session_of(store: Store, token: str | None) -> Session | None:
     if now - datetime.fromisoformat(last_seen) > timedelta(minutes=1):  # fewer writes
         with store.write() as db:
             db.execute("UPDATE dashboard_sessions SET last_seen_at = ? WHERE token_hash = ?",
-                       [_iso(now), key])
+                       [utc_iso(now, precise=True), key])
     return Session(User(username, name, role), csrf)
 
 
