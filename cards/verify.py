@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -19,6 +20,9 @@ from PIL import Image, UnidentifiedImageError
 
 from cards.credential import Status, Verdict, verify_credential
 from cards.keys import trusted_keys
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 
 @dataclass
@@ -31,7 +35,7 @@ class VerifyContext:
     revocations_known: bool = True  # False: no list at all, so "valid" cannot mean "not revoked"
 
 
-def load_context(data_dir: Path | None = None, registry=None,
+def load_context(data_dir: Path | None = None, registry: Registry | None = None,
                  revocation_file: Path | None = None) -> VerifyContext:
     """Keys from resources/keys and the data directory; revocations from the device database
     (kept current by sync) and/or a file exported by a device that syncs."""

@@ -18,13 +18,16 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cards import desk
 from storage.vocabulary import REPRINT_REASONS
 from sync import state
 from sync import verifier as api
 from sync.client import Cancelled, Offline, ProtocolError, SyncClient
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,8 @@ REPRINT_FORBIDDEN = (
 )
 
 
-def push_card_steps(registry, client: SyncClient, cancel: threading.Event | None = None) -> int:
+def push_card_steps(registry: Registry, client: SyncClient,
+                    cancel: threading.Event | None = None) -> int:
     """Send the desk's pending printed / handed-over steps; returns how many were answered."""
     if state.get_meta(registry, "device_role") not in CARD_ROLES:
         return 0
@@ -131,8 +135,8 @@ def _refuses_request_id(exc: ProtocolError) -> bool:
     )
 
 
-def keep_reprint(registry, registration_id: str, answer: dict, card_version: int, reason: str,
-                 *, operator: Any, reason_text: str = "") -> tuple[int, int]:
+def keep_reprint(registry: Registry, registration_id: str, answer: dict, card_version: int,
+                 reason: str, *, operator: Any, reason_text: str = "") -> tuple[int, int]:
     """Keep the server's answer to `send_reprint`: the new card with its holder, and the
     revocation of the earlier versions. Returns the new (serial, version)."""
     detail = answer.get("registration") if isinstance(answer, dict) else None

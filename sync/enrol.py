@@ -8,6 +8,7 @@ import platform
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync import state
 from sync.client import (
@@ -19,6 +20,9 @@ from sync.client import (
     SyncError,
 )
 from sync.trust import parse_ca_pem, plain_http_refused
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 ATTEMPTS = 2  # a lost answer is asked again at once with the same request id
 CA_META = "server_ca_pem"  # the city's CA certificate (PEM), kept in the encrypted database
@@ -49,7 +53,7 @@ class EnrolRequest:
     allow_insecure_http: bool = False
 
 
-def enrol(registry, server_url: str, code: str, device_name: str = "", *,
+def enrol(registry: Registry, server_url: str, code: str, device_name: str = "", *,
           client: SyncClient | None = None, ca_pem: str = "",
           allow_insecure_http: bool = False) -> Enrolment:
     """Enrol this device and store what the server gave, in one transaction.
@@ -62,7 +66,7 @@ def enrol(registry, server_url: str, code: str, device_name: str = "", *,
     return keep_enrolment(registry, request, ask_server(request, client=client))
 
 
-def plan_enrolment(registry, server_url: str, code: str, device_name: str = "", *,
+def plan_enrolment(registry: Registry, server_url: str, code: str, device_name: str = "", *,
                    ca_pem: str = "", allow_insecure_http: bool = False) -> EnrolRequest:
     """Check the address and make (or find) this code's request id: no network."""
     server_url = server_url.strip()
@@ -94,7 +98,7 @@ def ask_server(request: EnrolRequest, *, client: SyncClient | None = None) -> di
             client.close()
 
 
-def keep_enrolment(registry, request: EnrolRequest, answer: dict) -> Enrolment:
+def keep_enrolment(registry: Registry, request: EnrolRequest, answer: dict) -> Enrolment:
     """Keep what the server gave, in one transaction."""
     try:
         result = Enrolment(str(answer["device_id"]), str(answer.get("device_name", "")),
@@ -116,7 +120,7 @@ def keep_enrolment(registry, request: EnrolRequest, answer: dict) -> Enrolment:
     return result
 
 
-def request_id_for(registry, code: str) -> str:
+def request_id_for(registry: Registry, code: str) -> str:
     """This device's request id for this code: made once and kept (in the encrypted database),
     so the retry after a lost answer, even from a new attempt later, sends the same one and
     the server answers it with the same device and token (docs/SYNC_API.md §3)."""
@@ -145,18 +149,18 @@ def read_ca_file(path: str | Path) -> str:
                         "(-----BEGIN CERTIFICATE-----).", detail="CA file not PEM") from exc
 
 
-def trust_of(registry) -> dict:
+def trust_of(registry: Registry) -> dict:
     """How this device trusts its server, as `SyncClient` keyword arguments."""
     return {"ca_pem": state.get_meta(registry, CA_META, ""),
             "allow_insecure_http": state.get_meta(registry, INSECURE_META, "") == "1"}
 
 
-def client_for(registry, **kwargs) -> SyncClient:
+def client_for(registry: Registry, **kwargs) -> SyncClient:
     """A client for the enrolled server, with this device's token and its trust (NotAuthorised
     on use if the device was never enrolled)."""
     return SyncClient(registry.get_setting("server_url") or "", state.token(registry),
                       **{**trust_of(registry), **kwargs})
 
 
-def is_enrolled(registry) -> bool:
+def is_enrolled(registry: Registry) -> bool:
     return bool(state.token(registry) and registry.get_setting("server_url"))

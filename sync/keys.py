@@ -7,6 +7,7 @@ it signs does. Only public keys travel; the private key never leaves the server.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cards.desk import data_dir_of
 from cards.keys import key_id, save_public_key
 from sync.client import ProtocolError, SyncClient
+
+if TYPE_CHECKING:
+    from storage.registry import Registry
 
 
 def trust_server_keys(client: SyncClient, data_dir: Path) -> int:
@@ -34,7 +38,7 @@ def trust_server_keys(client: SyncClient, data_dir: Path) -> int:
     return saved
 
 
-def trust_server_keys_of(registry, client: SyncClient) -> int:
+def trust_server_keys_of(registry: Registry, client: SyncClient) -> int:
     """The same, into the data directory of `registry`'s database file."""
     folder = data_dir_of(registry)
     return trust_server_keys(client, folder) if folder is not None else 0
