@@ -3,8 +3,8 @@ or "Simpan sebagai PDF", hand-over and reprints.
 
 The panel builds the tab, filters its list and starts the steps; each concern is a module of its
 own: the list is `ui/card_model.py`, the steps (print a batch, hand over, reprint) are
-`ui/card_steps.py`, printing off the main thread `ui/card_printing.py`, the reprint asked of the
-server `ui/card_calls.py`, and every question and message to the operator `ui/card_dialogs.py`.
+`ui/card_steps.py`, printing off the main thread `ui/card_printing.py` (the reprint's request and the
+batch run through `ui/tasks.py`), and every question and message to the operator `ui/card_dialogs.py`.
 
 Every print, hand-over and reprint names the operator logged in to the window (ui/session.py),
 read on the main thread when the step starts, never inside a background job. Only an operator

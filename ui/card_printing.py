@@ -1,14 +1,15 @@
-"""Printing cards off the main thread: `CardJob` makes the PDF (cards.pdf.render_pdf) and, for
+"""Printing cards off the main thread: `make_cards` makes the PDF (cards.pdf.render_pdf) and, for
 printing, rasterises that same PDF page by page (cards/raster.py) and paints the pages on the
-QPrinter, so the printed card is exactly the saved one. It runs on its own QThread and reports
-progress, `done` or `failed` (BatchCancelled when the operator cancelled)."""
+QPrinter, so the printed card is exactly the saved one. The desk runs it as a `LongRun`
+(ui/tasks.py), which reports progress, the end, or the failure (BatchCancelled when the operator
+cancelled)."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRectF, QSizeF, Signal, Slot
+from PySide6.QtCore import QRectF, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
@@ -17,32 +18,14 @@ from cards.raster import rasterise_page
 from ui.labels import t
 
 
-class CardJob(QObject):
-    """Makes the PDF and, for printing, paints its pages on a QPrinter; runs on its own thread.
-
-    `done(pages)` after everything was produced, `failed(exc)` otherwise (BatchCancelled when
-    the operator cancelled)."""
-
-    progress = Signal(int, int)
-    done = Signal(int)
-    failed = Signal(object)
-
-    def __init__(self, cards: list, out: Path, layout: str, printer: QPrinter | None = None):
-        super().__init__()
-        self.cards, self.out, self.layout, self.printer = cards, Path(out), layout, printer
-        self.cancel = threading.Event()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            pages = render_pdf(self.cards, self.out, self.layout,
-                               progress=lambda d, t: self.progress.emit(d, t), cancel=self.cancel)
-            if self.printer is not None:
-                paint_pdf(self.printer, self.out, pages, self.cancel)
-        except Exception as exc:  # handed to the main thread, which shows it
-            self.failed.emit(exc)
-            return
-        self.done.emit(pages)
+def make_cards(cards: list, out: Path, layout: str, printer: QPrinter | None = None, *,
+               progress, cancel: threading.Event) -> int:
+    """The PDF and, for printing, its pages painted on `printer`: the number of pages. Runs as a
+    `LongRun` (ui/tasks.py) off the main thread; BatchCancelled when the operator cancelled."""
+    pages = render_pdf(cards, Path(out), layout, progress=progress, cancel=cancel)
+    if printer is not None:
+        paint_pdf(printer, Path(out), pages, cancel)
+    return pages
 
 
 def paint_pdf(printer: QPrinter, pdf: Path, pages: int, cancel: threading.Event | None = None,

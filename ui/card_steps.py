@@ -3,9 +3,10 @@ or the print job made off the main thread, then the cards recorded as printed th
 DbWorker), handing a card over, and reprinting one.
 
 Hand-over and reprint are ops/cards.py, shared with the command line. A reprint on a desk
-enrolled with the server is asked of the server on the desk's pool (ui/card_calls.py; the
+enrolled with the server is asked of the server on the desk's pool (a `ui.tasks.Tasks`; the
 database worker only reads the card version before and keeps the answer after); a device
-without a server signs it locally with its demo key.
+without a server signs it locally with its demo key. The batch's PDF and printing run as a
+`LongRun` (ui/card_printing.py `make_cards`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QProgressDialog
 
@@ -23,9 +24,9 @@ from cards import desk
 from cards.pdf import BatchCancelled
 from ops import cards as card_ops
 from ui import card_dialogs
-from ui.card_calls import CardCalls
-from ui.card_printing import CardJob
+from ui.card_printing import make_cards
 from ui.labels import t
+from ui.tasks import LongRun, Tasks
 
 if TYPE_CHECKING:
     from ui.card_desk import CardDeskPanel
@@ -40,9 +41,8 @@ class CardSteps:
     def __init__(self, panel: CardDeskPanel):
         self.panel = panel
         self.worker = panel.worker
-        self.calls = CardCalls(panel)
-        self._job: CardJob | None = None
-        self._thread: QThread | None = None
+        self.calls = Tasks(panel, threads=1)  # the reprint asked of the server
+        self._job: LongRun | None = None  # the batch being made
         self._progress: QProgressDialog | None = None
         self.reprinting = False  # a reprint asked of the server waits for its answer
 
@@ -53,24 +53,21 @@ class CardSteps:
         """Load the cards, make the PDF (and print it) off the main thread, then record them."""
         def loaded(cards: list) -> None:
             target = out or Path(tempfile.mkdtemp(prefix="cetak-kartu-")) / "kartu.pdf"
-            self._run_job(CardJob(cards, target, layout, printer), cards, on_finished, operator)
+            job = LongRun(make_cards, cards, target, layout, printer, parent=self.panel,
+                          start=False)
+            self._run_job(job, cards, on_finished, operator)
 
         self.worker.call(desk.load_print_cards, ids, on_result=loaded,
                          on_error=lambda exc: self._finish_error(exc, on_finished))
 
-    def _run_job(self, job: CardJob, cards: list, on_finished: Finished, operator: Any) -> None:
+    def _run_job(self, job: LongRun, cards: list, on_finished: Finished, operator: Any) -> None:
         self._progress = self._progress_dialog(len(cards))
-        self._progress.canceled.connect(job.cancel.set)
-        thread = QThread(self.panel)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
-        job.progress.connect(lambda done, total: self._progress.setValue(done))
-        job.done.connect(lambda pages: self._job_done(cards, on_finished, operator))
+        self._progress.canceled.connect(job.cancel)
+        job.progress.connect(lambda done, total, _phase: self._progress.setValue(done))
+        job.finished.connect(lambda pages: self._job_done(cards, on_finished, operator))
         job.failed.connect(lambda exc: self._finish_error(exc, on_finished))
-        for signal in (job.done, job.failed):
-            signal.connect(thread.quit)
-        self._job, self._thread = job, thread
-        thread.start()
+        self._job = job
+        job.start()
 
     def _progress_dialog(self, total: int) -> QProgressDialog:
         progress = QProgressDialog(t("desk.preparing"), t("progress.cancel"), 0, total,
@@ -150,8 +147,8 @@ class CardSteps:
                 on_result=lambda result: self._reprinted(result, on_done),
                 on_error=failed, changes=True)
 
-        self.calls.start(lambda: card_ops.ask_server(plan, reason, operator=operator),
-                         answered, failed)
+        self.calls.run(lambda: card_ops.ask_server(plan, reason, operator=operator),
+                       on_result=answered, on_error=failed)
 
     def _set_reprinting(self, waiting: bool, note: str) -> None:
         self.reprinting = waiting

@@ -184,7 +184,7 @@ class Tasks(QObject):
         """A job runs, or its answer has not reached the main thread yet."""
         return self._open > 0
 
-    def wait(self, msecs: int = 10_000) -> bool:
+    def wait(self, msecs: int = 30_000) -> bool:
         """Let running jobs end (their answers still come through the event loop)."""
         return self.pool.waitForDone(msecs)
 
