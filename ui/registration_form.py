@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from storage.models import COHORT_LABELS, Issue, Registration, ValidationResult, mask_nik
 from storage.nik import check_nik, strip_separators
+from storage.vocabulary import local_now_iso
 from ui import errors
 from ui.form_fields import RupiahEdit, SearchableCombo, format_date, parse_date
 from ui.heirs_editor import HeirsEditor
@@ -727,7 +728,7 @@ class RegistrationForm(QWidget):
             heirs=[vars(h) for h in self.heirs.heirs()],
             consent_given=self.consent.isChecked(),
             event_id=self.event.currentData() or "",
-            saved_at=datetime.now().isoformat(timespec="seconds"),
+            saved_at=local_now_iso(),
             operator=self.operator_name(),
         )
         return data
