@@ -15,7 +15,7 @@ Find a registration on the server (name, status), then:
 The panel finds and shows a registration and says who may act; its sections are built by
 `ui/claims_sections.py`, their buttons run `ui/claims_steps.py`, its texts are
 `ui/claims_text.py` (pure). Every request runs on the panel's thread pool
-(`ui/verifier_calls.py`, shared with the verifier's tab); who does it is the operator logged
+(a `ui.tasks.Tasks`, as in the verifier's tab); who does it is the operator logged
 in to the window, never typed.
 """
 
@@ -53,7 +53,7 @@ from ui.claims_steps import ClaimSteps
 from ui.claims_text import claim_text, heir_label, result_line, summary_html
 from ui.labels import t, term
 from ui.session import Session, session_of
-from ui.verifier_calls import ServerCalls
+from ui.tasks import Tasks
 
 STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
 
@@ -84,7 +84,7 @@ class ClaimsPanel(QWidget):
             QFileDialog.getSaveFileName(self, caption, name)[0])
         self.ask_open_path: Callable[[str], str] = lambda caption: QFileDialog.getOpenFileName(
             self, caption, "", t("claims.kpj_filter"))[0]
-        self.calls = ServerCalls(self, self.show_error)
+        self.calls = Tasks(self, on_error=self.show_error)  # latest request of a kind wins
         self.steps = ClaimSteps(self)
         self._loaded = False
         self._build()
@@ -204,7 +204,8 @@ class ClaimsPanel(QWidget):
         if self.client is None:
             self.say(t("claims.not_enrolled"), error=True)
             return
-        self.calls.run(kind, fn, (self.client, *args), on_done=on_done, on_error=on_error)
+        self.calls.run(fn, self.client, *args, kind=kind, on_result=on_done,
+                       on_error=on_error)
 
     def show_error(self, exc: BaseException) -> None:
         if isinstance(exc, SyncError):

@@ -6,7 +6,7 @@ The panel puts the parts together and loads: the list is `ui/verifier_model.py`,
 `ui/verifier_filters.py`, what a registration reads like `ui/verifier_detail.py` (pure HTML
 from data), the decisions `ui/verifier_decisions.py`, a waiting correction
 `ui/verifier_corrections.py`. Every HTTP request runs on the panel's thread pool
-(`ui/verifier_calls.py`); results come back to the main thread through a queued signal, and only
+(a `ui.tasks.Tasks`); results come back to the main thread through a queued signal, and only
 the latest request of each kind is answered.
 """
 
@@ -37,7 +37,7 @@ from sync.client import SyncClient, SyncError
 from ui import verifier_confirm
 from ui.labels import t
 from ui.session import Session, session_of
-from ui.verifier_calls import ServerCalls
+from ui.tasks import Tasks
 from ui.verifier_corrections import CorrectionBox, WrappedLabel
 from ui.verifier_decisions import DecisionBar, Decisions
 from ui.verifier_detail import Names, correction_html, detail_html, others_html, quota_text
@@ -88,7 +88,7 @@ class VerifierPanel(QWidget):
         self.duplicates: list[dict] = []
         self.conflicts: list[dict] = []
         self.correction: dict | None = None  # the correction waiting on the one shown
-        self.calls = ServerCalls(self, self.show_error)
+        self.calls = Tasks(self, on_error=self.show_error)  # latest request of a kind wins
         self.pool = self.calls.pool
         self.decisions = Decisions(self)
         self._loaded = False
@@ -219,7 +219,8 @@ class VerifierPanel(QWidget):
         if self.client is None:
             self.say(t("ver.not_enrolled"), error=True)
             return
-        self.calls.run(kind, fn, (self.client, *args), on_done=on_done, on_error=on_error)
+        self.calls.run(fn, self.client, *args, kind=kind, on_result=on_done,
+                       on_error=on_error)
 
     def show_error(self, exc: BaseException) -> None:
         if isinstance(exc, SyncError):
