@@ -1,7 +1,8 @@
 """Reachability watcher: a thread that checks the server's health with backoff and calls back when
 the server becomes reachable (DESIGN.md §5: sync starts by itself when the network returns).
 
-Qt-free: the window wraps the callback in a signal; the command line does not need it."""
+Qt-free: the window wraps the callback in a signal and runs the watching loop on its task pool
+(ui/tasks.py); without a runner, `start()` gives it a thread of its own."""
 
 from __future__ import annotations
 
@@ -58,17 +59,24 @@ class ReachabilityWatcher:
         self._probe_now = True
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sync-watcher", daemon=True)
+        self._started = False
+        self._ended = threading.Event()
         self._rng = random.Random()
 
-    def start(self) -> None:
-        self._thread.start()
+    def start(self, runner: Callable[[Callable[[], None]], object] | None = None) -> None:
+        """Start watching: `runner(loop)` puts the loop on a thread of the caller's choice (the
+        window's task pool); without one, on a daemon thread of its own."""
+        self._started = True
+        if runner is None:
+            threading.Thread(target=self.run, name="sync-watcher", daemon=True).start()
+        else:
+            runner(self.run)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        if self._started:
+            self._ended.wait(timeout)
 
     def check_now(self) -> None:
         """Skip the current wait (e.g. the server address was just changed)."""
@@ -114,7 +122,14 @@ class ReachabilityWatcher:
         except Exception:
             log.exception("sync watcher callback failed")
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """The watching loop, until `stop()`."""
+        try:
+            self._watch()
+        finally:
+            self._ended.set()
+
+    def _watch(self) -> None:
         wait = self.min_wait
         next_probe = 0.0
         while not self._stop.is_set():

@@ -174,3 +174,20 @@ def test_a_save_while_offline_waits_for_the_server():
         assert calls == [] and watcher.reachable is False  # checked, nobody answered
     finally:
         watcher.stop()
+
+
+def test_a_runner_places_the_loop_and_stop_waits_for_its_end():
+    threads, names = [], []
+
+    def runner(loop):  # as the window's task pool does: the loop on a thread it chose
+        def body():
+            names.append(threading.current_thread().name)
+            loop()
+        threads.append(threading.Thread(target=body, name="chosen"))
+        threads[0].start()
+
+    watcher = ReachabilityWatcher(lambda: None, lambda: None, min_wait=0.01)
+    watcher.start(runner=runner)
+    watcher.stop(timeout=2)
+    threads[0].join(1)
+    assert names == ["chosen"] and not threads[0].is_alive()  # the loop ran there, and ended

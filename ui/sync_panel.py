@@ -9,6 +9,7 @@ pool between its two database steps, so saves never wait behind the network.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
@@ -80,6 +81,15 @@ def sync_job(db_path: str, key: bytes | None, *, progress, cancel) -> SyncReport
         registry.close()
 
 
+def _watch_client(latest: list[dict]) -> SyncClient | None:
+    """The watcher's client (on the watcher's thread): from the plain dict the main thread
+    stored last, never from a widget."""
+    info = latest[0]
+    if not info.get("server_url") or not info.get("enrolled"):
+        return None
+    return SyncClient(info["server_url"], **info.get("trust", {}))
+
+
 class SyncPanel(QWidget):
     """`SyncPanel(worker)`; `open_record(record_id)` is emitted when the operator asks to fix a
     record. `start_watching()` starts the automatic sync; `shutdown()` stops it."""
@@ -91,10 +101,11 @@ class SyncPanel(QWidget):
     def __init__(self, worker: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.tasks = Tasks(self)  # the enrolment's request
+        self.tasks = Tasks(self, threads=2)  # the reachability watcher, the enrolment's request
         self.thread: LongRun | None = None  # the running sync
         self.watcher: ReachabilityWatcher | None = None
         self._info: dict = {}
+        self._latest: list[dict] = [{}]  # what the watcher's loop reads, never the widget
         self._waiting_seen = 0  # records waiting at the last look: more means a new save
         self._build()
         self._reachable.connect(self._auto_sync)
@@ -170,6 +181,7 @@ class SyncPanel(QWidget):
 
     def _show_state(self, info: dict) -> None:
         self._info = info
+        self._latest[0] = info  # the watcher's copy: a plain value, swapped whole
         if not self.server_edit.text():
             self.server_edit.setText(info["server_url"])
         self.enrol_box.setVisible(not info["enrolled"])
@@ -307,15 +319,15 @@ class SyncPanel(QWidget):
             timing.setdefault("repeat", 300.0)  # while online, pulls come every few minutes
             timing.setdefault("debounce", SAVE_DEBOUNCE)  # and saves go up within seconds
             timing.setdefault("max_delay", SAVE_MAX_DELAY)
-            self.watcher = ReachabilityWatcher(self._watch_client, self._reachable.emit, **timing)
-            self.watcher.start()
+            watcher = ReachabilityWatcher(partial(_watch_client, self._latest),
+                                          self._reachable.emit, **timing)
+            # A panel closed without shutdown() still ends the loop, before its pool waits on it.
+            self.destroyed.connect(lambda *_: watcher.stop())
+            watcher.start(runner=self.tasks.run)  # its loop on the panel's pool
+            self.watcher = watcher
 
     def _watch_client(self) -> SyncClient | None:
-        # Runs on the watcher's thread: only reads the plain dict the main thread stored.
-        url = self._info.get("server_url", "")
-        if not url or not self._info.get("enrolled"):
-            return None
-        return SyncClient(url, **self._info.get("trust", {}))
+        return _watch_client(self._latest)
 
     def _auto_sync(self) -> None:
         self.start_sync()
