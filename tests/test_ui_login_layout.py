@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QMainWindow, QStackedWidget
 
-from ui.login import FirstAdminDialog, LockScreen, LoginDialog, RecoveryDialog, RecoveryKeyDialog
+from ui.lock_screen import LockScreen
+from ui.login import FirstAdminDialog, LoginDialog, RecoveryDialog, RecoveryKeyDialog
 
 
 class NoWorker:

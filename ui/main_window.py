@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
     # -- the logged-in operator, locking --------------------------------------------------
 
     def _start_session(self) -> None:
-        from ui.login import LockScreen
+        from ui.lock_screen import LockScreen
 
         self.lock_screen = LockScreen(self.worker, self)
         self.lock_screen.unlocked.connect(self.unlock)
@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
         self.form.setFocus()
 
     def _record_event(self, action: str) -> None:
-        from ui.login import now_utc
+        from ui.login_parts import now_utc
 
         username = self.session.username
         self.worker.call(lambda r, u, a, now: r.operators.record_event(u, a, now=now),
@@ -399,7 +399,8 @@ class MainWindow(QMainWindow):
                 panel.widget().apply_roles()
 
     def change_own_password(self) -> None:
-        from ui.login import ask_password, change_password_job, error_text, now_utc
+        from ui.login import ask_password, change_password_job
+        from ui.login_parts import error_text, now_utc
 
         if self.session.operator is None:
             return

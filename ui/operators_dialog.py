@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,16 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.operators import MIN_PASSWORD_LENGTH, ROLES
+from storage.operators import ROLES
 from storage.vocabulary import show_clock
 from ui.labels import plain, t
-from ui.login import (
-    ask_password,
+from ui.login import ask_password
+from ui.login_parts import (
     error_label,
     error_text,
+    form,
+    new_password_edits,
     now_utc,
     ok_cancel_form,
-    password_edit,
     passwords_ok,
 )
 from ui.session import Session, role_label
@@ -83,16 +83,11 @@ class AddOperatorDialog(QDialog):
         self.role = QComboBox(self)
         for role in ROLES:
             self.role.addItem(role_label(role), role)
-        self.password = password_edit(self, "add_password")
-        self.password.setPlaceholderText(t("op.password_rule", n=MIN_PASSWORD_LENGTH))
-        self.repeat = password_edit(self, "add_repeat")
+        self.password, self.repeat = new_password_edits(self, "add_password", "add_repeat")
         self.message = error_label(self)
-        fields = QFormLayout()
-        fields.addRow(t("login.username"), self.username)
-        fields.addRow(t("op.display_name"), self.display_name)
-        fields.addRow(t("op.role"), self.role)
-        fields.addRow(t("login.password"), self.password)
-        fields.addRow(t("op.password_again"), self.repeat)
+        fields = form([("login.username", self.username), ("op.display_name", self.display_name),
+                       ("op.role", self.role), ("login.password", self.password),
+                       ("op.password_again", self.repeat)])
         ok_cancel_form(self, fields, self.message)
 
     def _check(self) -> None:
