@@ -14,9 +14,9 @@ Find a registration on the server (name, status), then:
 
 The panel finds and shows a registration and says who may act; its sections are built by
 `ui/claims_sections.py`, their buttons run `ui/claims_steps.py`, its texts are
-`ui/claims_text.py` (pure). Every request runs on the panel's thread pool
-(a `ui.tasks.Tasks`, as in the verifier's tab); who does it is the operator logged
-in to the window, never typed.
+`ui/claims_text.py` (pure). Every request runs on the panel's thread pool through
+`ui/server_link.py`, as in the verifier's tab; who does it is the operator logged in to the
+window, never typed.
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ from storage.config import load_program_config
 from sync import claims as office
 from sync import enrol as enrolment
 from sync import verifier as api
-from sync.client import SyncClient, SyncError
+from sync.client import SyncClient
 from ui import claims_sections, verifier_confirm
 from ui.claims_steps import ClaimSteps
 from ui.claims_text import claim_text, heir_label, result_line, summary_html
 from ui.labels import t, term
+from ui.server_link import ServerLink
 from ui.session import Session, session_of
-from ui.tasks import Tasks
 
 STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
 
@@ -70,7 +70,6 @@ class ClaimsPanel(QWidget):
         super().__init__(parent)
         self.worker = worker
         self._session = session
-        self.client: SyncClient | None = None
         self.detail: dict | None = None  # the registration chosen, as the server sent it
         self.claim: dict | None = None
         self.items: list[dict] = []
@@ -84,7 +83,10 @@ class ClaimsPanel(QWidget):
             QFileDialog.getSaveFileName(self, caption, name)[0])
         self.ask_open_path: Callable[[str], str] = lambda caption: QFileDialog.getOpenFileName(
             self, caption, "", t("claims.kpj_filter"))[0]
-        self.calls = Tasks(self, on_error=self.show_error)  # latest request of a kind wins
+        self.message = QLabel("", self)  # what the server answered, or why not
+        self.message.setWordWrap(True)
+        self.message.setObjectName("claims_message")
+        self.link = ServerLink(self, self.message, "claims")
         self.steps = ClaimSteps(self)
         self._loaded = False
         self._build()
@@ -94,9 +96,6 @@ class ClaimsPanel(QWidget):
 
     def _build(self) -> None:
         self.who_label = QLabel("", self)
-        self.message = QLabel("", self)
-        self.message.setWordWrap(True)
-        self.message.setObjectName("claims_message")
         split = QSplitter(self)
         split.addWidget(self._build_search())
         split.addWidget(self._build_sections())
@@ -186,36 +185,25 @@ class ClaimsPanel(QWidget):
         self.worker.call(_lookup, on_result=self._connected)
 
     def _connected(self, client: SyncClient | None) -> None:
-        if self.client is not None:
-            self.client.close()
-        self.client = client
-        if client is None:
-            self.say(t("claims.not_enrolled"), error=True)
-            return
-        self.search()
+        if self.link.use(client):
+            self.search()
 
-    def shutdown(self) -> None:
-        self.calls.wait()
-        if self.client is not None:
-            self.client.close()
+    @property
+    def client(self) -> SyncClient | None:
+        return self.link.client
 
     def run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
             on_error: Callable | None = None) -> None:
-        if self.client is None:
-            self.say(t("claims.not_enrolled"), error=True)
-            return
-        self.calls.run(fn, self.client, *args, kind=kind, on_result=on_done,
-                       on_error=on_error)
+        self.link.run(kind, fn, *args, on_done=on_done, on_error=on_error)
 
     def show_error(self, exc: BaseException) -> None:
-        if isinstance(exc, SyncError):
-            self.say(exc.message, error=True)
-        else:
-            self.say(t("claims.failed", kind=type(exc).__name__), error=True)
+        self.link.show_error(exc)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020;" if error else "")
-        self.message.setText(text)
+        self.link.say(text, error=error)
+
+    def shutdown(self) -> None:
+        self.link.shutdown()
 
     # --- finding a registration ------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ duplicate, fund within the quota with the places left per cohort.
 The panel puts the parts together and loads: the list is `ui/verifier_model.py`, the filters
 `ui/verifier_filters.py`, what a registration reads like `ui/verifier_detail.py` (pure HTML
 from data), the decisions `ui/verifier_decisions.py`, a waiting correction
-`ui/verifier_corrections.py`. Every HTTP request runs on the panel's thread pool
-(a `ui.tasks.Tasks`); results come back to the main thread through a queued signal, and only
-the latest request of each kind is answered.
+`ui/verifier_corrections.py`. Every HTTP request runs on the panel's thread pool through
+`ui/server_link.py` (a `ui.tasks.Tasks`); results come back to the main thread through a queued
+signal, and only the latest request of each kind is answered.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from storage.regions import load_regions
 from storage.vocabulary import REJECT_REASONS
 from sync import enrol as enrolment
 from sync import verifier as api
-from sync.client import SyncClient, SyncError
+from sync.client import SyncClient
 from ui import verifier_confirm
 from ui.labels import t
+from ui.server_link import ServerLink
 from ui.session import Session, session_of
-from ui.tasks import Tasks
 from ui.verifier_corrections import CorrectionBox, WrappedLabel
 from ui.verifier_decisions import DecisionBar, Decisions
 from ui.verifier_detail import Names, correction_html, detail_html, others_html, quota_text
@@ -79,7 +79,6 @@ class VerifierPanel(QWidget):
         # Asks before a decision; replaced in tests. (title, text, yes_label) -> bool
         self.confirm: Callable[[str, str, str], bool] = (
             lambda title, text, yes: verifier_confirm.ask(self, title, text, yes))
-        self.client: SyncClient | None = None
         self.names = Names(load_regions())
         self.reject_reasons: dict[str, str] = dict(REJECT_REASONS)
         self.offset = 0
@@ -88,8 +87,10 @@ class VerifierPanel(QWidget):
         self.duplicates: list[dict] = []
         self.conflicts: list[dict] = []
         self.correction: dict | None = None  # the correction waiting on the one shown
-        self.calls = Tasks(self, on_error=self.show_error)  # latest request of a kind wins
-        self.pool = self.calls.pool
+        self.message = WrappedLabel("", self)  # what the server answered, or why not
+        self.message.setObjectName("verifier_message")
+        self.message.setWordWrap(True)
+        self.link = ServerLink(self, self.message, "ver")
         self.decisions = Decisions(self)
         self._loaded = False
         self._build()
@@ -120,9 +121,6 @@ class VerifierPanel(QWidget):
         splitter.setSizes([420, 380])
         self.splitter = splitter
         layout.addWidget(splitter, 1)
-        self.message = WrappedLabel("", self)
-        self.message.setObjectName("verifier_message")
-        self.message.setWordWrap(True)
         layout.addWidget(self.message)
 
     def _build_top(self) -> QHBoxLayout:
@@ -213,32 +211,25 @@ class VerifierPanel(QWidget):
 
     # --- background requests -----------------------------------------------------------------
 
+    @property
+    def client(self) -> SyncClient | None:
+        return self.link.client
+
     def run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
             on_error: Callable | None = None) -> None:
-        """Run `fn(client, *args)` on the pool; only the latest request of a kind is answered."""
-        if self.client is None:
-            self.say(t("ver.not_enrolled"), error=True)
-            return
-        self.calls.run(fn, self.client, *args, kind=kind, on_result=on_done,
-                       on_error=on_error)
+        self.link.run(kind, fn, *args, on_done=on_done, on_error=on_error)
 
     def show_error(self, exc: BaseException) -> None:
-        if isinstance(exc, SyncError):
-            self.say(exc.message, error=True)
-        else:
-            self.say(t("ver.failed", kind=type(exc).__name__), error=True)
+        self.link.show_error(exc)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020;" if error else "")
-        self.message.setText(text)
+        self.link.say(text, error=error)
 
     def busy(self) -> bool:
-        return self.calls.busy()
+        return self.link.busy()
 
     def shutdown(self) -> None:
-        self.calls.wait()
-        if self.client is not None:
-            self.client.close()
+        self.link.shutdown()
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -248,15 +239,12 @@ class VerifierPanel(QWidget):
         self.worker.call(_lookups, on_result=self._connected)
 
     def _connected(self, lookups: dict) -> None:
-        if self.client is not None:
-            self.client.close()
-        self.client = lookups["client"]
+        enrolled = self.link.use(lookups["client"])
         self.names.occupations = lookups["occupations"]
         self.names.events = lookups["events"]
         self.filters.fill_lookup(self.occupation_combo, self.names.occupations)
         self.filters.fill_lookup(self.event_combo, self.names.events)
-        if self.client is None:
-            self.say(t("ver.not_enrolled"), error=True)
+        if not enrolled:
             return
         self.run("reasons", api.reasons, on_done=self._got_reasons, on_error=lambda e: None)
         # The kegiatan of every device, from the server; this device's own stay meanwhile (and
