@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.labels import t
+from ui.labels import t, term
 
 _LONG_NUMBER = re.compile(r"\d{10,}")
 
@@ -135,7 +135,8 @@ class ImportDialog(QDialog):
             combo.addItem(t("import.not_imported"), "")
             for column in self.columns:
                 mark = " *" if column.required else ""
-                hint = f" — {column.help}" if column.help else ""
+                hint = term("import_hint", column.name, column.help) if column.help else ""
+                hint = f" — {hint}" if hint else ""
                 combo.addItem(f"{column.name}{mark}{hint}", column.name)
             combo.setCurrentIndex(max(combo.findData(mapping[row] if row < len(mapping)
                                                      else ""), 0))

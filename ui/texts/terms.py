@@ -9,6 +9,7 @@ here. A word is read as `t("<kind>.<code>")` (for example `t("reject.duplicate")
 
 from __future__ import annotations
 
+from storage.csv_import import COLUMNS as IMPORT_COLUMNS
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
 from storage.vocabulary import (
     CLAIM_STAGE_LABELS,
@@ -80,7 +81,21 @@ ENGLISH: dict[str, dict[str, str]] = {
     },
     "claims.stage": {
         "death_recorded": "Death recorded", "claimant_chosen": "Claimant chosen",
-        "submitted": "Sent to BPJS", "paid": "Paid by BPJS", "handed_over": "Handed over to the heirs",
+        "submitted": "Sent to BPJS", "paid": "Paid by BPJS",
+        "handed_over": "Handed over to the heirs",
+    },
+    "import_hint": {
+        "nik": "16 digits as on the KTP", "nama_lengkap": "as on the KTP",
+        "tanggal_lahir": "DD-MM-YYYY or YYYY-MM-DD; empty: from the NIK",
+        "jenis_kelamin": "L or P; empty: from the NIK", "alamat": "street and number",
+        "kecamatan": "Kemendagri code (15.71.01) or name",
+        "kelurahan": "Kemendagri code (15.71.01.1001) or name",
+        "kode_pos": "empty: from the region data", "no_hp": "08… or +62 8…",
+        "pekerjaan": "code or name from the occupation list",
+        "kelompok": "pekerja_rentan or petugas_keagamaan; empty: from the occupation",
+        "penghasilan": "rupiah per month, dots allowed",
+        "ahli_waris_hubungan": ", ".join(HEIR_RELATIONSHIPS),
+        "persetujuan": "ya: the consent form is signed",
     },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
@@ -98,6 +113,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "outcome": OUTCOME_LABELS,
     "corr.field": FIELD_LABELS,
     "claims.stage": CLAIM_STAGE_LABELS,
+    "import_hint": {c.name: c.help for c in IMPORT_COLUMNS if c.help},  # what a column holds
     "step": OFFICE_STEP_LABELS,
 }
 
