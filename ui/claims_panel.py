@@ -52,7 +52,7 @@ from ui import claims_sections, verifier_confirm
 from ui.claims_steps import ClaimSteps
 from ui.claims_text import claim_text, heir_label, result_line, summary_html
 from ui.labels import t, term
-from ui.server_link import ServerLink
+from ui.server_link import OnlineTab, ServerLink
 from ui.session import Session, session_of
 
 STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
@@ -62,7 +62,7 @@ def _lookup(registry) -> SyncClient | None:
     return enrolment.client_for(registry) if enrolment.is_enrolled(registry) else None
 
 
-class ClaimsPanel(QWidget):
+class ClaimsPanel(ClaimSteps, OnlineTab, QWidget):
     """The *Klaim & PDP* tab."""
 
     def __init__(self, worker: Any, parent: QWidget | None = None, *,
@@ -87,7 +87,6 @@ class ClaimsPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setObjectName("claims_message")
         self.link = ServerLink(self, self.message, "claims")
-        self.steps = ClaimSteps(self)
         self._loaded = False
         self._build()
         self.apply_roles()
@@ -188,23 +187,6 @@ class ClaimsPanel(QWidget):
         if self.link.use(client):
             self.search()
 
-    @property
-    def client(self) -> SyncClient | None:
-        return self.link.client
-
-    def run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
-            on_error: Callable | None = None) -> None:
-        self.link.run(kind, fn, *args, on_done=on_done, on_error=on_error)
-
-    def show_error(self, exc: BaseException) -> None:
-        self.link.show_error(exc)
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        self.link.say(text, error=error)
-
-    def shutdown(self) -> None:
-        self.link.shutdown()
-
     # --- finding a registration ------------------------------------------------------------------
 
     def search(self) -> None:
@@ -285,38 +267,3 @@ class ClaimsPanel(QWidget):
             button.setEnabled(allowed and chosen)
         for button in (self.export_full_button, self.export_delta_button, self.kpj_button):
             button.setEnabled(allowed)
-
-    # --- the steps (ui/claims_steps.py) ------------------------------------------------------
-
-    def record_death(self) -> None:
-        self.steps.record_death()
-
-    def choose_claimant(self) -> None:
-        self.steps.choose_claimant()
-
-    def save_documents(self) -> None:
-        self.steps.save_documents()
-
-    def submit(self) -> None:
-        self.steps.submit()
-
-    def paid(self) -> None:
-        self.steps.paid()
-
-    def handed_over(self) -> None:
-        self.steps.handed_over()
-
-    def make_copy(self) -> None:
-        self.steps.make_copy()
-
-    def withdraw(self) -> None:
-        self.steps.withdraw()
-
-    def erase(self) -> None:
-        self.steps.erase()
-
-    def export(self, since_last: bool) -> None:
-        self.steps.export(since_last)
-
-    def import_kpj(self) -> None:
-        self.steps.import_kpj()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage.vocabulary import show_date
 from sync import claims as office
@@ -19,27 +19,22 @@ from ui.claims_text import kpj_report, stage
 from ui.labels import t
 from ui.timefmt import format_date
 
-if TYPE_CHECKING:
-    from ui.claims_panel import ClaimsPanel
-
 
 class ClaimSteps:
-    """The steps on the registration the panel shows (and the BPJS file, on none)."""
-
-    def __init__(self, panel: ClaimsPanel):
-        self.panel = panel
+    """The steps on the registration shown (and the BPJS file, on none), mixed into
+    ClaimsPanel: each reads the panel's inputs, asks, and sends through its requests."""
 
     def _ask(self, what: str, yes: str) -> bool:
         """The step's question, naming the registration by name and masked NIK."""
-        text = t(f"claims.confirm.{what}", who=verifier_confirm.who(self.panel.detail),
-                 day=show_date(day(self.panel.died_on)))
-        return self.panel.confirm(t(f"claims.ask.{what}"), text, t(f"claims.yes.{yes}"))
+        text = t(f"claims.confirm.{what}", who=verifier_confirm.who(self.detail),
+                 day=show_date(day(self.died_on)))
+        return self.confirm(t(f"claims.ask.{what}"), text, t(f"claims.yes.{yes}"))
 
     # --- the claim ---------------------------------------------------------------------------
 
     def _claim_step(self, fn: Callable, *args: Any, **kw: Any) -> None:
         """Send one claim step; the answer is the claim, shown at once."""
-        panel = self.panel
+        panel = self
         panel.say(t("claims.sending"))
         operator, record_id = panel.operator(), panel.detail["id"]
 
@@ -49,11 +44,11 @@ class ClaimSteps:
         panel.run("step", call, on_done=self._stepped)
 
     def _stepped(self, claim: dict) -> None:
-        self.panel.say(t("claims.saved", stage=stage(claim)))
-        self.panel.open(self.panel.detail["id"])
+        self.say(t("claims.saved", stage=stage(claim)))
+        self.open(self.detail["id"])
 
     def record_death(self) -> None:
-        panel = self.panel
+        panel = self
         if not panel.guard():
             return
         fields = (panel.death_place.text().strip(), panel.certificate_no.text().strip(),
@@ -67,7 +62,7 @@ class ClaimSteps:
                              certificate_no=fields[1], reported_by=fields[2])
 
     def choose_claimant(self) -> None:
-        panel = self.panel
+        panel = self
         if not panel.guard():
             return
         position = panel.claimant_combo.currentData()
@@ -79,30 +74,30 @@ class ClaimSteps:
                          reason=panel.other_reason.toPlainText())
 
     def save_documents(self) -> None:
-        boxes = self.panel.document_boxes
-        if self.panel.guard():
+        boxes = self.document_boxes
+        if self.guard():
             self._claim_step(office.check_documents,
                              {code: box.isChecked() for code, box in boxes.items()})
 
     def submit(self) -> None:
-        if self.panel.guard():
-            self._claim_step(office.submit_claim, submitted_on=day(self.panel.submitted_on),
-                             reference=self.panel.reference.text().strip())
+        if self.guard():
+            self._claim_step(office.submit_claim, submitted_on=day(self.submitted_on),
+                             reference=self.reference.text().strip())
 
     def paid(self) -> None:
-        if self.panel.guard():
-            self._claim_step(office.claim_paid, paid_on=day(self.panel.paid_on),
-                             amount=self.panel.amount.value())
+        if self.guard():
+            self._claim_step(office.claim_paid, paid_on=day(self.paid_on),
+                             amount=self.amount.value())
 
     def handed_over(self) -> None:
-        if self.panel.guard():
-            self._claim_step(office.claim_handed_over, handed_over_on=day(self.panel.handed_on),
-                             received_by=self.panel.received_by.text().strip())
+        if self.guard():
+            self._claim_step(office.claim_handed_over, handed_over_on=day(self.handed_on),
+                             received_by=self.received_by.text().strip())
 
     # --- PDP ---------------------------------------------------------------------------------
 
     def make_copy(self) -> None:
-        panel = self.panel
+        panel = self
         if not panel.guard():
             return
         path = panel.ask_save_path(t("claims.copy_title"), t("claims.copy_name"))
@@ -117,7 +112,7 @@ class ClaimSteps:
         panel.run("copy", call, on_done=lambda p: panel.say(t("claims.copy_saved", path=p)))
 
     def withdraw(self) -> None:
-        panel = self.panel
+        panel = self
         if not panel.guard() or not self._ask("withdraw", "record"):
             return
         received_on = day(panel.withdraw_on)
@@ -129,7 +124,7 @@ class ClaimSteps:
                                panel.open(record_id)))
 
     def erase(self) -> None:
-        panel = self.panel
+        panel = self
         if not panel.guard() or not self._ask("erase", "erase"):
             return
         operator, record_id = panel.operator(), panel.detail["id"]
@@ -139,13 +134,13 @@ class ClaimSteps:
     # --- the BPJS file -----------------------------------------------------------------------
 
     def _may_or_say(self) -> bool:
-        if self.panel.may_act():
+        if self.may_act():
             return True
-        self.panel.say(t("claims.not_allowed"), error=True)
+        self.say(t("claims.not_allowed"), error=True)
         return False
 
     def export(self, since_last: bool) -> None:
-        panel = self.panel
+        panel = self
         if not self._may_or_say():
             return
         name = t("claims.export_name_delta" if since_last else "claims.export_name_full",
@@ -164,7 +159,7 @@ class ClaimSteps:
             t("claims.exported", path=path, rows=r[0], sha=r[1])))
 
     def import_kpj(self) -> None:
-        panel = self.panel
+        panel = self
         if not self._may_or_say():
             return
         path = panel.ask_open_path(t("claims.kpj_title"))

@@ -60,3 +60,30 @@ class ServerLink:
         self.calls.wait()
         if self.client is not None:
             self.client.close()
+
+
+class OnlineTab:
+    """Mixed into an online tab that keeps its ServerLink as `link`: the tab's own names for
+    the link's client, requests and message line (its steps and the tests use them)."""
+
+    link: ServerLink
+
+    @property
+    def client(self) -> SyncClient | None:
+        return self.link.client
+
+    def run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
+            on_error: Callable | None = None) -> None:
+        self.link.run(kind, fn, *args, on_done=on_done, on_error=on_error)
+
+    def show_error(self, exc: BaseException) -> None:
+        self.link.show_error(exc)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.link.say(text, error=error)
+
+    def busy(self) -> bool:
+        return self.link.busy()
+
+    def shutdown(self) -> None:
+        self.link.shutdown()

@@ -14,7 +14,7 @@ in the meantime; the panel then says so and shows the registration as it is now.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,9 +33,6 @@ from ui.labels import t, term
 from ui.timefmt import format_date
 from ui.verifier_corrections import fill_reasons, rejection_inputs
 from ui.verifier_detail import changed_labels, saved_text
-
-if TYPE_CHECKING:
-    from ui.verifier_panel import VerifierPanel
 
 
 class DecisionBar(QWidget):
@@ -131,122 +128,120 @@ class DecisionBar(QWidget):
 
 
 class Decisions:
-    """The decisions on the registration the panel shows; each asks, sends and shows the
-    answer through the panel."""
-
-    def __init__(self, panel: VerifierPanel):
-        self.panel = panel
+    """The decisions on the registration shown, mixed into VerifierPanel: each reads the
+    panel's state (`detail`, `duplicates`, `correction`) and its bar, asks, sends through the
+    panel's requests and shows the answer."""
 
     # --- who decides -------------------------------------------------------------------------
 
     def may_decide(self) -> bool:
         """A logged-in operator whose role (and this device's) allows verifying."""
-        session = self.panel.session()
+        session = self.session()
         return (session is not None and session.operator is not None
                 and session.may(roles.VERIFY))
 
-    def refusal(self) -> str:
+    def _refusal(self) -> str:
         from ui.session import role_label
 
-        session = self.panel.session()
+        session = self.session()
         if session is None or session.operator is None:
             return t("ver.no_operator")
         return t("ver.not_allowed", role=role_label(session.operator.role).lower())
 
-    def may_or_say(self) -> bool:
+    def _may_or_say(self) -> bool:
         if self.may_decide():
             return True
-        self.panel.say(self.refusal(), error=True)
-        self.panel.set_actions()
+        self.say(self._refusal(), error=True)
+        self.set_actions()
         return False
 
     def operator_ref(self) -> dict[str, str] | None:
         """Who decides, read here on the main thread (never inside a job); None when nobody
         may decide (the refusal is shown)."""
-        if not self.may_or_say():
+        if not self._may_or_say():
             return None
-        return self.panel.session().operator_ref()
+        return self.session().operator_ref()
 
     # --- the decisions -----------------------------------------------------------------------
 
-    def ready(self) -> dict | None:
+    def _ready(self) -> dict | None:
         """The registration shown, when there is one and the operator may decide on it."""
-        detail = self.panel.detail
-        return detail if detail is not None and self.may_or_say() else None
+        detail = self.detail
+        return detail if detail is not None and self._may_or_say() else None
 
-    def ask(self, what: str, text: str, yes: str) -> bool:
-        return self.panel.confirm(t(f"ver.ask.{what}"), text, t(f"ver.yes.{yes}"))
+    def _ask(self, what: str, text: str, yes: str) -> bool:
+        return self.confirm(t(f"ver.ask.{what}"), text, t(f"ver.yes.{yes}"))
 
     def verify(self) -> None:
-        self.decide(api.verify)
+        self._decide(api.verify)
 
     def fund(self) -> None:
-        if (detail := self.ready()) and self.ask("fund", verifier_confirm.fund_text(detail),
+        if (detail := self._ready()) and self._ask("fund", verifier_confirm.fund_text(detail),
                                                  "fund"):
-            self.decide(api.fund)
+            self._decide(api.fund)
 
     def reject(self) -> None:
-        bar = self.panel.decision_bar
-        if (detail := self.ready()) is None:
+        bar = self.decision_bar
+        if (detail := self._ready()) is None:
             return
         code = bar.reason_combo.currentData() or ""
         if not code:
-            self.panel.say(t("ver.choose_reason_first"), error=True)
+            self.say(t("ver.choose_reason_first"), error=True)
             bar.reason_combo.setFocus()
             return
         note = bar.reason_edit.text().strip()
         text = verifier_confirm.reject_text(detail, bar.reason_combo.currentText(), note)
-        if self.ask("reject", text, "reject"):
-            self.decide(api.reject, code, reason_text=note)
+        if self._ask("reject", text, "reject"):
+            self._decide(api.reject, code, reason_text=note)
 
     def resolve_duplicate(self) -> None:
         """Keep the choice of the combo: a version in a conflict, or one of a duplicate group."""
-        combo = self.panel.decision_bar.keep_combo
+        combo = self.decision_bar.keep_combo
         keep = combo.currentData()
-        if self.panel.detail is None or not keep or (detail := self.ready()) is None:
+        if self.detail is None or not keep or (detail := self._ready()) is None:
             return
         if isinstance(keep, tuple):
             text = verifier_confirm.conflict_text(detail, combo.currentText())
-            if self.ask("conflict", text, "resolve"):
-                self.decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
+            if self._ask("conflict", text, "resolve"):
+                self._decide(api.resolve_conflict, keep[0], keep_device_id=keep[1])
             return
-        group = [detail, *self.panel.duplicates]
+        group = [detail, *self.duplicates]
         others = [d for d in group if d["id"] != keep and d.get("status") != Status.REJECTED.value]
         kept = next((d for d in group if d["id"] == keep), detail)
-        if self.ask("duplicate", verifier_confirm.duplicate_text(kept, others), "resolve"):
-            self.decide(api.resolve_duplicate, keep)
+        if self._ask("duplicate", verifier_confirm.duplicate_text(kept, others), "resolve"):
+            self._decide(api.resolve_duplicate, keep)
 
     def approve_correction(self) -> None:
-        correction = self.panel.correction
-        if self.panel.detail is None or not correction or (detail := self.ready()) is None:
+        correction = self.correction
+        if self.detail is None or not correction or (detail := self._ready()) is None:
             return
         changed = changed_labels(list(correction.get("changed") or []))
         text = verifier_confirm.correction_text(detail, True, changed)
-        if self.ask("approve_correction", text, "approve_correction"):
-            self.panel.corrections.set_busy()
-            self.decide(api.approve_correction, int(correction["version"]))
+        if self._ask("approve_correction", text, "approve_correction"):
+            self.corrections.set_busy()
+            self._decide(api.approve_correction, int(correction["version"]))
 
     def reject_correction(self, code: str = "", note: str = "") -> None:
-        correction = self.panel.correction
-        if self.panel.detail is None or not correction or (detail := self.ready()) is None:
+        correction = self.correction
+        if self.detail is None or not correction or (detail := self._ready()) is None:
             return
-        code = code or self.panel.corrections.reason_combo.currentData() or ""
+        code = code or self.corrections.reason_combo.currentData() or ""
         if not code:
-            self.panel.say(t("ver.choose_correction_reason_first"), error=True)
+            self.say(t("ver.choose_correction_reason_first"), error=True)
             return
-        label = term("reject", code, self.panel.reject_reasons.get(code, code))
+        label = term("reject", code, self.reject_reasons.get(code, code))
         changed = changed_labels(list(correction.get("changed") or []))
         reason = f"{label}: {note}" if note else label
         text = verifier_confirm.correction_text(detail, False, changed, reason)
-        if self.ask("reject_correction", text, "reject_correction"):
-            self.panel.corrections.set_busy()
-            self.decide(api.reject_correction, int(correction["version"]), code,
+        if self._ask("reject_correction", text, "reject_correction"):
+            self.corrections.set_busy()
+            self._decide(api.reject_correction, int(correction["version"]), code,
                         reason_text=note)
 
     # --- sending and the answer --------------------------------------------------------------
 
-    def decide(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
-        panel = self.panel
+    def _decide(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
+        panel = self
         if panel.detail is None or (operator := self.operator_ref()) is None:
             return
         reg_id, revision = panel.detail["id"], int(panel.detail["revision"])
@@ -254,22 +249,22 @@ class Decisions:
         panel.say(t("ver.sending"))
         panel.run("decision", lambda c: fn(c, reg_id, revision, *args, operator=operator,
                                            **kwargs),
-                  on_done=self.decided, on_error=lambda exc: self.refused(reg_id, exc))
+                  on_done=self._decided, on_error=lambda exc: self._refused(reg_id, exc))
 
-    def decided(self, answer: dict) -> None:
+    def _decided(self, answer: dict) -> None:
         reg = answer["registration"]
-        self.panel.say(saved_text(reg))
-        self.panel.decision_bar.reset_reason()
-        self.panel.got_detail(answer)
-        self.panel.decided.emit(reg["id"], reg["status"])
-        self.panel.refresh_quota()
-        self.panel.refresh_list()
+        self.say(saved_text(reg))
+        self.decision_bar.reset_reason()
+        self.got_detail(answer)
+        self.decided.emit(reg["id"], reg["status"])
+        self.refresh_quota()
+        self.refresh_list()
 
-    def refused(self, reg_id: str, exc: BaseException) -> None:
-        self.panel.show_error(exc)
+    def _refused(self, reg_id: str, exc: BaseException) -> None:
+        self.show_error(exc)
         if isinstance(exc, api.DecisionRefused) and exc.stale:
             # Show what it is now, so the verifier decides on the current version.
-            self.panel.open_registration(reg_id)
-            self.panel.refresh_list()
+            self.open_registration(reg_id)
+            self.refresh_list()
         else:
-            self.panel.set_actions()
+            self.set_actions()

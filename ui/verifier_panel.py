@@ -33,10 +33,9 @@ from storage.regions import load_regions
 from storage.vocabulary import REJECT_REASONS
 from sync import enrol as enrolment
 from sync import verifier as api
-from sync.client import SyncClient
 from ui import verifier_confirm
 from ui.labels import t
-from ui.server_link import ServerLink
+from ui.server_link import OnlineTab, ServerLink
 from ui.session import Session, session_of
 from ui.verifier_corrections import CorrectionBox, WrappedLabel
 from ui.verifier_decisions import DecisionBar, Decisions
@@ -65,7 +64,7 @@ def _row(stretched: QWidget, *rest: QWidget) -> QHBoxLayout:
     return row
 
 
-class VerifierPanel(QWidget):
+class VerifierPanel(Decisions, OnlineTab, QWidget):
     """`VerifierPanel(worker)`. `reload()` fetches the list, the quota and the reasons;
     `open_registration(id)` shows one; the decision methods act on the one shown."""
 
@@ -91,7 +90,6 @@ class VerifierPanel(QWidget):
         self.message.setObjectName("verifier_message")
         self.message.setWordWrap(True)
         self.link = ServerLink(self, self.message, "ver")
-        self.decisions = Decisions(self)
         self._loaded = False
         self._build()
         self.filters.changed.connect(self._filters_changed)
@@ -211,26 +209,6 @@ class VerifierPanel(QWidget):
 
     # --- background requests -----------------------------------------------------------------
 
-    @property
-    def client(self) -> SyncClient | None:
-        return self.link.client
-
-    def run(self, kind: str, fn: Callable, *args: Any, on_done: Callable,
-            on_error: Callable | None = None) -> None:
-        self.link.run(kind, fn, *args, on_done=on_done, on_error=on_error)
-
-    def show_error(self, exc: BaseException) -> None:
-        self.link.show_error(exc)
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        self.link.say(text, error=error)
-
-    def busy(self) -> bool:
-        return self.link.busy()
-
-    def shutdown(self) -> None:
-        self.link.shutdown()
-
     # --- loading -----------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -345,7 +323,7 @@ class VerifierPanel(QWidget):
 
     _set_actions = set_actions  # the name the role tests call
 
-    # --- who decides, and the decisions (ui/verifier_decisions.py) ---------------------------
+    # --- who decides (the decisions: ui/verifier_decisions.py) ------------------------------
 
     def session(self) -> Session | None:
         return self._session or session_of(self)
@@ -359,27 +337,3 @@ class VerifierPanel(QWidget):
             self.who_label.setText(t("ver.who", name=session.display_name,
                                      username=session.username))
         self.set_actions()
-
-    def may_decide(self) -> bool:
-        return self.decisions.may_decide()
-
-    def operator_ref(self) -> dict[str, str] | None:
-        return self.decisions.operator_ref()
-
-    def verify(self) -> None:
-        self.decisions.verify()
-
-    def fund(self) -> None:
-        self.decisions.fund()
-
-    def reject(self) -> None:
-        self.decisions.reject()
-
-    def resolve_duplicate(self) -> None:
-        self.decisions.resolve_duplicate()
-
-    def approve_correction(self) -> None:
-        self.decisions.approve_correction()
-
-    def reject_correction(self, code: str = "", note: str = "") -> None:
-        self.decisions.reject_correction(code, note)
