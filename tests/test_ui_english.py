@@ -332,3 +332,50 @@ def test_the_indonesian_window_speaks_indonesian_with_indonesian_standard_button
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                | QDialogButtonBox.StandardButton.Cancel, window)
     assert sorted(b.text() for b in buttons.buttons()) == ["Batal", "OK"]
+
+
+def test_the_english_verifier_shows_a_registration_and_its_duplicate_in_english(
+        qtbot, tmp_path, server):
+    """Against the real server: the list, the quota, the server's reasons and the detail of a
+    registration beside its same-NIK duplicate, all in English."""
+    from sync_util import enrolled_device
+
+    from storage.demo import fill_demo_data
+    from storage.operators import Operator
+    from sync.engine import run_sync
+    from sync.enrol import client_for
+    from ui.db_worker import DbWorker
+    from ui.session import Session
+    from ui.verifier_panel import VerifierPanel
+
+    url, server_dir = server
+    for name, count in (("a", 2), ("b", 1)):  # b's worker is a's first: a same-NIK pair
+        device = enrolled_device(tmp_path / f"{name}.sqlite3", url, server_dir)
+        fill_demo_data(device, count, seed=21)
+        client = client_for(device)
+        run_sync(device, client)
+        client.close()
+        device.close()
+    enrolled_device(tmp_path / "v.sqlite3", url, server_dir, "verifier").close()
+    worker = DbWorker.for_path(tmp_path / "v.sqlite3")
+    worker.start()
+    verifier = Operator(id=7, username="sari.v", display_name="Sari", role="verifikator",
+                        active=True, failed_attempts=0, locked_until=None, created_at="")
+    labels.set_language("en")
+    try:
+        panel = VerifierPanel(worker, session=Session(verifier))
+        qtbot.addWidget(panel)
+        panel.reload()
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.reason_combo.count() > 1, timeout=WAIT)
+        row = next(i for i, item in enumerate(panel.model.items) if item["possible_duplicate"])
+        panel.table.selectRow(row)
+        qtbot.waitUntil(lambda: bool(panel.duplicates), timeout=WAIT)
+        assert "Possible duplicate" in panel.other_view.toPlainText()
+        assert "Registered twice (duplicate)" in [panel.reason_combo.itemText(i)
+                                                  for i in range(panel.reason_combo.count())]
+        assert indonesian_in(panel) == []
+        panel.shutdown()
+    finally:
+        labels.set_language("id")
+        worker.shutdown()
