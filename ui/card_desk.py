@@ -223,23 +223,22 @@ class CardDeskPanel(QWidget):
         card_dialogs.say_not_allowed(self)
         return True
 
-    def _need_selection(self) -> list[str] | None:
+    def _chosen(self, *, one: bool = False) -> list[str] | None:
+        """The cards chosen, when the operator may act on them and chose some (or exactly
+        one); else None, and the operator is told why."""
         if self._refuse():
             return None
         ids = self.selected_ids()
-        if not ids:
-            card_dialogs.tell(self, "desk.choose_some")
+        if (len(ids) != 1) if one else (not ids):
+            card_dialogs.tell(self, "desk.choose_one" if one else "desk.choose_some")
             return None
         return ids
 
+    def _need_selection(self) -> list[str] | None:
+        return self._chosen()
+
     def _one_selected(self) -> str | None:
-        if self._refuse():
-            return None
-        ids = self.selected_ids()
-        if len(ids) != 1:
-            card_dialogs.tell(self, "desk.choose_one")
-            return None
-        return ids[0]
+        return ids[0] if (ids := self._chosen(one=True)) else None
 
     # -- printing -------------------------------------------------------------------------
 
@@ -288,23 +287,20 @@ class CardDeskPanel(QWidget):
 
     # -- hand-over and reprint ----------------------------------------------------------
 
+    def _ask_about_one(self, ask: Callable, then: Callable) -> None:
+        """For the one card chosen: ask the operator, then act on the answer (None: cancelled)."""
+        if (reg_id := self._one_selected()) is not None and (answer := ask(self)) is not None:
+            then(reg_id, answer)
+
     def hand_over_dialog(self) -> None:
-        if (reg_id := self._one_selected()) is None:
-            return
-        name = card_dialogs.ask_received_by(self)
-        if name is not None:
-            self.hand_over(reg_id, name)
+        self._ask_about_one(card_dialogs.ask_received_by, self.hand_over)
 
     def hand_over(self, reg_id: str, received_by: str, on_done=None) -> None:
         if not self._refuse():
             self.steps.hand_over(reg_id, received_by, self.who(), on_done)
 
     def reprint_dialog(self) -> None:
-        if (reg_id := self._one_selected()) is None:
-            return
-        reason = card_dialogs.ask_reprint_reason(self)
-        if reason is not None:
-            self.reprint(reg_id, reason)
+        self._ask_about_one(card_dialogs.ask_reprint_reason, self.reprint)
 
     def reprint(self, reg_id: str, reason: str, on_done=None, on_error=None) -> None:
         """Reprint the current card; `on_done((serial, version))` once the new card is kept,

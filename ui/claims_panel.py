@@ -53,7 +53,7 @@ from ui.claims_steps import ClaimSteps
 from ui.claims_text import claim_text, heir_label, result_line, summary_html
 from ui.labels import t, term
 from ui.server_link import OnlineTab, ServerLink
-from ui.session import Session, session_of
+from ui.session import Session
 
 STATUS_FILTERS = ("funded", "card_printed", "card_handed_over", "died", "inactive")
 
@@ -142,21 +142,13 @@ class ClaimsPanel(ClaimSteps, OnlineTab, QWidget):
 
     # --- who acts ----------------------------------------------------------------------------
 
-    def session(self) -> Session | None:
-        return self._session or session_of(self)
-
     def may_act(self) -> bool:
         session = self.session()
         return session is not None and session.operator is not None and session.may(
             roles.VERIFY)
 
     def apply_roles(self) -> None:
-        session = self.session()
-        if session is None or session.operator is None:
-            self.who_label.setText(t("claims.not_logged_in"))
-        else:
-            self.who_label.setText(t("claims.who", name=session.display_name,
-                                     username=session.username))
+        self.show_who()
         self._set_actions()
 
     def operator(self) -> dict[str, str]:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +34,7 @@ from ui.login_parts import (
     error_text,
     form,
     keep_natural_size,
+    named_edit,
     new_password_edits,
     now_utc,
     ok_cancel_form,
@@ -121,10 +121,8 @@ class FirstAdminDialog(QDialog):
         self.folder = folder
         self.operator: Any = None
         self.opened: Any = None  # storage.unlock.Opened: the new database, unlocked
-        self.username = QLineEdit(self)
-        self.username.setObjectName("first_username")
-        self.display_name = QLineEdit(self)
-        self.display_name.setObjectName("first_display_name")
+        self.username = named_edit(self, "first_username")
+        self.display_name = named_edit(self, "first_display_name")
         self.password, self.repeat = new_password_edits(self, "first_password", "first_repeat")
         self.message = error_label(self)
         self.message.setObjectName("first_message")
@@ -232,11 +230,9 @@ class RecoveryDialog(QDialog):
         intro = titled(self, "recovery_dialog", "recovery.title", "recovery.intro")
         self.folder = folder
         self.opened: Any = None
-        self.key = QLineEdit(self)
-        self.key.setObjectName("recovery_key")
+        self.key = named_edit(self, "recovery_key")
         self.key.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
-        self.username = QLineEdit(self)
-        self.username.setObjectName("recovery_username")
+        self.username = named_edit(self, "recovery_username")
         self.new, self.repeat = new_password_edits(self, "recovery_password", "recovery_repeat")
         self.message = error_label(self)
         self.message.setObjectName("recovery_message")

@@ -52,9 +52,15 @@ def error_text(exc: BaseException) -> str:
     return t("error.unexpected", kind=type(exc).__name__)
 
 
-def password_edit(parent: QWidget, name: str) -> QLineEdit:
+def named_edit(parent: QWidget, name: str) -> QLineEdit:
+    """An input with the object name tests and the style sheet find it by."""
     edit = QLineEdit(parent)
     edit.setObjectName(name)
+    return edit
+
+
+def password_edit(parent: QWidget, name: str) -> QLineEdit:
+    edit = named_edit(parent, name)
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setMaxLength(256)
     return edit

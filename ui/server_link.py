@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from sync.client import SyncClient, SyncError
 from ui.labels import t
+from ui.session import Session, session_of
 from ui.tasks import Tasks
 
 
@@ -67,6 +68,20 @@ class OnlineTab:
     the link's client, requests and message line (its steps and the tests use them)."""
 
     link: ServerLink
+    who_label: QLabel
+    _session: Session | None  # given to the tab, else the window's (found through the parents)
+
+    def session(self) -> Session | None:
+        return self._session or session_of(self)
+
+    def show_who(self) -> None:
+        """Who acts in this tab: the operator logged in to the window, shown, never typed."""
+        session, texts = self.session(), self.link.texts
+        if session is None or session.operator is None:
+            self.who_label.setText(t(f"{texts}.not_logged_in"))
+        else:
+            self.who_label.setText(t(f"{texts}.who", name=session.display_name,
+                                     username=session.username))
 
     @property
     def client(self) -> SyncClient | None:

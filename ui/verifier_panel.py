@@ -17,9 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -36,7 +34,8 @@ from sync import verifier as api
 from ui import verifier_confirm
 from ui.labels import t
 from ui.server_link import OnlineTab, ServerLink
-from ui.session import Session, session_of
+from ui.session import Session
+from ui.tables import list_table
 from ui.verifier_corrections import CorrectionBox, WrappedLabel
 from ui.verifier_decisions import DecisionBar, Decisions
 from ui.verifier_detail import Names, correction_html, detail_html, others_html, quota_text
@@ -147,18 +146,9 @@ class VerifierPanel(Decisions, OnlineTab, QWidget):
         self.table = QTableView(holder)
         self.table.setObjectName("verifier_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
         # Fixed starting widths the verifier may drag: the name is never squeezed by a long
         # note or kegiatan, which are cut with "…" and shown whole in the detail.
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        list_table(self.table, COLUMN_WIDTHS)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
         layout.addWidget(self.table, 1)
         layout.addLayout(self._build_paging(holder))
@@ -325,15 +315,7 @@ class VerifierPanel(Decisions, OnlineTab, QWidget):
 
     # --- who decides (the decisions: ui/verifier_decisions.py) ------------------------------
 
-    def session(self) -> Session | None:
-        return self._session or session_of(self)
-
     def apply_roles(self) -> None:
         """The window's operator changed (another one unlocked): show who decides now."""
-        session = self.session()
-        if session is None or session.operator is None:
-            self.who_label.setText(t("ver.not_logged_in"))
-        else:
-            self.who_label.setText(t("ver.who", name=session.display_name,
-                                     username=session.username))
+        self.show_who()
         self.set_actions()
