@@ -217,3 +217,17 @@ def test_via_network_stops_at_the_first_failure(qtbot, worker):
                         on_error=failures.append)
     qtbot.waitUntil(lambda: bool(failures), timeout=3000)
     assert isinstance(failures[0], ConnectionError) and kept == []
+
+
+def test_no_other_way_to_start_a_thread_in_the_window():
+    """ui/tasks.py and the writer (ui/db_worker.py) are the only places in ui/ that make
+    threads; every tab runs its background work through them."""
+    import re
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parent.parent / "ui"
+    pattern = re.compile(r"\b(QThread|QThreadPool|QRunnable|threading\.Thread|"
+                         r"ThreadPoolExecutor|QtConcurrent|moveToThread)\b")
+    found = {path.name for path in ui.rglob("*.py")
+             if pattern.search(path.read_text(encoding="utf-8"))}
+    assert found == {"tasks.py", "db_worker.py"}, found
