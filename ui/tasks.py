@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
@@ -101,15 +101,6 @@ def to_main(fn: Callable, *args: Any) -> None:
 # --- the network lane ------------------------------------------------------------------------
 
 
-class _Job(QRunnable):
-    def __init__(self, body: Callable[[], None]):
-        super().__init__()
-        self.body = body
-
-    def run(self) -> None:
-        self.body()
-
-
 class Tasks(QObject):
     """A pool for work that touches no database (HTTP, files, rendering). `run` returns a job
     number; `on_result(result)` or `on_error(exc)` (else `on_error` given here) runs on the main
@@ -143,7 +134,7 @@ class Tasks(QObject):
             else:
                 to_main(self._answer, number, kind, handlers[0], result)
 
-        self.pool.start(_Job(body))
+        self.pool.start(body)  # PySide wraps the callable in a QRunnable of its own
         return number
 
     def _answer(self, number: int, kind: str | None, handler: Callable | None,
@@ -243,7 +234,7 @@ class LongRun(QObject):
             self.worker.call(self._job, *self.args, on_result=self._finish,
                              on_error=self._fail, changes=True)
         else:
-            _long_lane().start(_Job(self._body))
+            _long_lane().start(self._body)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job's body has returned (its signal may still be queued)."""
