@@ -205,7 +205,8 @@ class LongRun(QObject):
     `fn(registry, *args, ...)`, with `changes=True`; else on the long lane's own thread.
     `progress(done, total, phase="")` may be called from the job's thread. A job that takes
     `cancel` checks it itself; for one that does not, `progress` raises TaskCancelled once
-    cancelled, and the run finishes with None. `finished(result)` or `failed(exc)` on the main thread; `wait()` for the end."""
+    cancelled, and the run finishes with None. `finished(result)` or `failed(exc)` on the
+    main thread; `wait()` for the end."""
 
     progress = Signal(int, int, str)  # done, total, phase ("" unless the job names one)
     finished = Signal(object)
