@@ -51,7 +51,7 @@ class LongTask(QObject):
     def cancelled(self) -> bool:
         return self.run.cancelled
 
-    def _on_progress(self, done: int, total: int) -> None:
+    def _on_progress(self, done: int, total: int, _phase: str = "") -> None:
         if self.dialog.maximum() != total:
             self.dialog.setMaximum(max(total, 0))
         self.dialog.setValue(min(done, total) if total else 0)
