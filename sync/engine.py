@@ -57,6 +57,18 @@ KEGIATAN_NAME_MAX = 200
 KEGIATAN_CODE_MAX = 40
 _API_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
+# The sentences of a run's summary (SyncReport.summary), filled from the report's fields.
+SUMMARY_TEXTS = {
+    "pushed": "Terkirim {pushed} data: {accepted} diterima, {duplicates} NIK ganda, "
+              "{rejected} ditolak, {conflicts} konflik.",
+    "pulled": "Diterima dari server: {pulled} perubahan.",
+    "refused": "{refused} data ditolak karena milik perangkat lain.",
+    "corrections": "{corrections} koreksi menunggu verifikasi.",
+    "card_steps": "Langkah kartu terkirim: {card_steps}.",
+    "remaining": "Masih menunggu dikirim: {remaining} data.",
+    "cancelled": "Sinkronisasi dibatalkan; tidak ada data yang hilang.",
+}
+
 
 @dataclass
 class SyncReport:
@@ -76,23 +88,21 @@ class SyncReport:
     finished_at: str = ""
     errors: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One Indonesian paragraph for the command line and the window."""
-        parts = [
-            f"Terkirim {self.pushed} data: {self.accepted} diterima, {self.duplicates} NIK ganda, "
-            f"{self.rejected} ditolak, {self.conflicts} konflik.",
-            f"Diterima dari server: {self.pulled} perubahan.",
-        ]
+    def summary(self, texts: dict[str, str] = SUMMARY_TEXTS) -> str:
+        """One paragraph for the command line and the window: Indonesian, or in the window's
+        language when it passes its own `texts` (the same keys, ui/texts/terms.py)."""
+        say = {key: text.format(**vars(self)) for key, text in texts.items()}
+        parts = [say["pushed"], say["pulled"]]
         if self.refused:
-            parts.insert(1, f"{self.refused} data ditolak karena milik perangkat lain.")
+            parts.insert(1, say["refused"])
         if self.corrections:
-            parts.insert(1, f"{self.corrections} koreksi menunggu verifikasi.")
+            parts.insert(1, say["corrections"])
         if self.card_steps:
-            parts.append(f"Langkah kartu terkirim: {self.card_steps}.")
+            parts.append(say["card_steps"])
         if self.remaining:
-            parts.append(f"Masih menunggu dikirim: {self.remaining} data.")
+            parts.append(say["remaining"])
         if self.cancelled:
-            parts.append("Sinkronisasi dibatalkan; tidak ada data yang hilang.")
+            parts.append(say["cancelled"])
         return " ".join(parts)
 
 

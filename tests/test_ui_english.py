@@ -33,6 +33,7 @@ from test_ui_sizes import FACTORIES
 
 from storage.config import load_program_config
 from storage.regions import load_regions
+from sync.engine import SyncReport
 from ui import app as app_module
 from ui import labels
 from ui.login import PasswordDialog
@@ -277,6 +278,11 @@ def test_the_english_window_shows_no_indonesian_label(qtbot, window_in):
     assert labels.language() == "en"
     assert window.visible_tabs() == ["Registration", "Registered Workers", "Cards",
                                      "Check a card", "Verification", "Claims && PDP", "Sync"]
+    # A sync's outcome is said in the window's language too.
+    window.sync_panel._succeeded(SyncReport(pushed=3, accepted=1, duplicates=1, rejected=1,
+                                            refused=1, corrections=1, card_steps=1, remaining=2,
+                                            cancelled=True))
+    assert window.sync_panel.status_label.text().startswith("Sent 3 records")
     assert indonesian_in(window) == []
     operators = window.manage_operators()
     assert operators is not None and indonesian_in(operators) == []

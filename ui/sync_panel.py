@@ -35,7 +35,7 @@ from ops import enrolment as enrol_ops
 from sync import enrol as enrolment
 from sync import state
 from sync.client import SyncClient, SyncError
-from sync.engine import PUSH, SyncReport, run_sync
+from sync.engine import PUSH, SUMMARY_TEXTS, SyncReport, run_sync
 from sync.watcher import ReachabilityWatcher
 from ui.labels import t, term
 from ui.tasks import LongRun, Tasks
@@ -295,7 +295,8 @@ class SyncPanel(QWidget):
 
     def _succeeded(self, report: SyncReport) -> None:
         self._waiting_seen = 0  # what waits now was saved during the run: it gets its nudge
-        self.status_label.setText(report.summary())
+        self.status_label.setText(report.summary(
+            {key: t(f"sync_report.{key}") for key in SUMMARY_TEXTS}))
         self.sync_finished.emit(report)
 
     def _failed(self, message: str) -> None:

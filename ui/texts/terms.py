@@ -18,6 +18,7 @@ from storage.vocabulary import (
     REJECT_REASONS,
     REPRINT_REASONS,
 )
+from sync.engine import SUMMARY_TEXTS
 from sync.state import OUTCOME_LABELS
 
 ENGLISH: dict[str, dict[str, str]] = {
@@ -97,6 +98,16 @@ ENGLISH: dict[str, dict[str, str]] = {
         "ahli_waris_hubungan": ", ".join(HEIR_RELATIONSHIPS),
         "persetujuan": "ya: the consent form is signed",
     },
+    "sync_report": {
+        "pushed": "Sent {pushed} records: {accepted} accepted, {duplicates} duplicate NIK, "
+                  "{rejected} rejected, {conflicts} conflicts.",
+        "pulled": "Received from the server: {pulled} changes.",
+        "refused": "{refused} records refused as another device's.",
+        "corrections": "{corrections} corrections waiting for verification.",
+        "card_steps": "Card steps sent: {card_steps}.",
+        "remaining": "Still waiting to be sent: {remaining} records.",
+        "cancelled": "Sync cancelled; no data was lost.",
+    },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
         "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
@@ -114,6 +125,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "corr.field": FIELD_LABELS,
     "claims.stage": CLAIM_STAGE_LABELS,
     "import_hint": {c.name: c.help for c in IMPORT_COLUMNS if c.help},  # what a column holds
+    "sync_report": SUMMARY_TEXTS,
     "step": OFFICE_STEP_LABELS,
 }
 
