@@ -78,16 +78,47 @@ class Status(StrEnum):
     UNREADABLE = "unreadable"  # an image without a readable QR code (cards/verify.py)
 
 
+# What a verdict says, by its reason; filled from `verdict_values` (a window in another
+# language says the same by the reason's key).
+VERDICT_TEXTS = {
+    "not_a_credential": "Ini bukan kode kartu peserta Jamsostek Kota Jambi.",
+    "damaged": "Kode kartu rusak atau telah diubah. Kartu ini TIDAK dapat dipercaya.",
+    "unknown_key": "Kartu ditandatangani dengan kunci yang tidak dikenal perangkat ini ({kid}). "
+                   "Perbarui daftar kunci, lalu periksa lagi.",
+    "bad_signature": "Tanda tangan kartu tidak sah: kartu ini palsu atau datanya telah diubah.",
+    "revoked": "Kartu ini sudah dicabut (seri {serial}, versi {version}); sudah ada kartu "
+               "pengganti. Jangan diterima.",
+    "expired": "Masa berlaku kartu sudah habis pada {until}.",
+    "not_yet": "Kartu belum berlaku; berlaku mulai {start}.",
+    "valid": "Kartu sah. Berlaku {start} s.d. {until}.",
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: Status
     message: str  # Indonesian, for the person holding the scanner
     card: CardData | None = None  # only when the signature is valid
     key_id: str = ""
+    reason: str = ""  # the key of its message in VERDICT_TEXTS ("" for another message)
 
     @property
     def valid(self) -> bool:
         return self.status is Status.VALID
+
+
+def verdict_values(card: CardData | None, key_id: str = "") -> dict[str, object]:
+    """What a verdict's message is filled with."""
+    if card is None:
+        return {"kid": key_id}
+    return {"kid": key_id, "serial": card.serial, "version": card.version,
+            "start": show_date(card.valid_from), "until": show_date(card.valid_until)}
+
+
+def _verdict(status: Status, reason: str, card: CardData | None = None,
+             key_id: str = "") -> Verdict:
+    message = VERDICT_TEXTS[reason].format(**verdict_values(card, key_id))
+    return Verdict(status, message, card, key_id, reason)
 
 
 RevocationCheck = Callable[[int, int], bool]
@@ -228,7 +259,7 @@ def verify_credential(
     today = today or wib_today()
     text = scanned_text(text)
     if not text.startswith(PREFIX):
-        return Verdict(Status.NOT_A_CREDENTIAL, "Ini bukan kode kartu peserta Jamsostek Kota Jambi.")
+        return _verdict(Status.NOT_A_CREDENTIAL, "not_a_credential")
     try:
         if len(text) > QR_TEXT_MAX:
             raise ValueError("longer than a version 7-M code holds")
@@ -238,23 +269,12 @@ def verify_credential(
         payload, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
         kid, card = decode_payload(payload)
     except ValueError:
-        return Verdict(
-            Status.FORGED, "Kode kartu rusak atau telah diubah. Kartu ini TIDAK dapat dipercaya."
-        )
+        return _verdict(Status.FORGED, "damaged")
     keys = _keys_for(trusted_keys, kid.hex())
     if not keys:
-        return Verdict(
-            Status.UNKNOWN_KEY,
-            f"Kartu ditandatangani dengan kunci yang tidak dikenal perangkat ini ({kid.hex()}). "
-            "Perbarui daftar kunci, lalu periksa lagi.",
-            key_id=kid.hex(),
-        )
+        return _verdict(Status.UNKNOWN_KEY, "unknown_key", key_id=kid.hex())
     if not any(signature_valid(key, signature, payload) for key in keys):
-        return Verdict(
-            Status.FORGED,
-            "Tanda tangan kartu tidak sah: kartu ini palsu atau datanya telah diubah.",
-            key_id=kid.hex(),
-        )
+        return _verdict(Status.FORGED, "bad_signature", key_id=kid.hex())
     return _dated_verdict(card, kid.hex(), revoked, today)
 
 
@@ -287,19 +307,12 @@ def _keys_for(trusted_keys, kid: str) -> list[Ed25519PublicKey]:
 
 def _dated_verdict(card: CardData, kid: str, revoked, today: date) -> Verdict:
     if _is_revoked(revoked, card):
-        message = (
-            f"Kartu ini sudah dicabut (seri {card.serial}, versi {card.version}); "
-            "sudah ada kartu pengganti. Jangan diterima."
-        )
-        return Verdict(Status.REVOKED, message, card, kid)
+        return _verdict(Status.REVOKED, "revoked", card, kid)
     if today > card.valid_until:
-        message = f"Masa berlaku kartu sudah habis pada {show_date(card.valid_until)}."
-        return Verdict(Status.EXPIRED, message, card, kid)
+        return _verdict(Status.EXPIRED, "expired", card, kid)
     if today < card.valid_from:
-        message = f"Kartu belum berlaku; berlaku mulai {show_date(card.valid_from)}."
-        return Verdict(Status.EXPIRED, message, card, kid)
-    message = f"Kartu sah. Berlaku {show_date(card.valid_from)} s.d. {show_date(card.valid_until)}."
-    return Verdict(Status.VALID, message, card, kid)
+        return _verdict(Status.EXPIRED, "not_yet", card, kid)
+    return _verdict(Status.VALID, "valid", card, kid)
 
 
 def display_name(card: CardData) -> str:

@@ -385,3 +385,40 @@ def test_the_english_verifier_shows_a_registration_and_its_duplicate_in_english(
     finally:
         labels.set_language("id")
         worker.shutdown()
+
+
+def test_the_english_card_desk_and_card_check_with_funded_members(qtbot, tmp_path):
+    """With cards to print: the desk's rows, and a scanned card's verdict, in English."""
+    from datetime import date
+
+    from cards import desk
+    from cards.demo import fund_demo_members
+    from storage.demo import fill_demo_data
+    from storage.registry import Registry
+    from ui.card_desk import CardDeskPanel
+    from ui.db_worker import DbWorker
+    from ui.verify_panel import VerifyPanel
+
+    path = tmp_path / "registry.sqlite3"
+    registry = Registry.open(path)
+    fill_demo_data(registry, 6, seed=5, as_of=date.today())
+    fund_demo_members(registry, tmp_path, share=0.5, seed=2, today=date.today())
+    registry.close()
+    worker = DbWorker.for_path(path)
+    worker.start()
+    labels.set_language("en")
+    try:
+        cards = CardDeskPanel(worker)
+        check = VerifyPanel(worker)
+        for panel in (cards, check):
+            qtbot.addWidget(panel)
+        assert cards.model.rowCount() > 0
+        reg_id = desk.members_ready_to_print(worker.readonly)[0].registration_id
+        check.input.setText(desk.load_print_cards(worker.readonly, [reg_id])[0].qr_text)
+        assert check.submit().valid
+        assert check.title.text() == "VALID CARD"
+        assert check.message.text().startswith("Valid card. Valid ")
+        assert indonesian_in(cards) == [] and indonesian_in(check) == []
+    finally:
+        labels.set_language("id")
+        worker.shutdown()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cards import desk
-from cards.credential import Status, Verdict, display_name
+from cards.credential import Status, Verdict, display_name, verdict_values
 from cards.verify import load_context, verify_image, verify_text
 from storage.vocabulary import show_date
 from ui.labels import t
@@ -105,7 +105,9 @@ class VerifyPanel(QWidget):
         self.title.setStyleSheet(
             f"font-size: 20px; font-weight: bold; color: {colour}; border: none;")
         self.title.setText(title)
-        self.message.setText(verdict.message)
+        self.message.setText(t(f"verdict.{verdict.reason}",
+                               **verdict_values(verdict.card, verdict.key_id))
+                             if verdict.reason else verdict.message)
         self.message.setStyleSheet("border: none;")
         card = verdict.card
         if card is not None:

@@ -9,6 +9,7 @@ here. A word is read as `t("<kind>.<code>")` (for example `t("reject.duplicate")
 
 from __future__ import annotations
 
+from cards.credential import VERDICT_TEXTS
 from storage.csv_import import COLUMNS as IMPORT_COLUMNS
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
 from storage.vocabulary import (
@@ -108,6 +109,19 @@ ENGLISH: dict[str, dict[str, str]] = {
         "remaining": "Still waiting to be sent: {remaining} records.",
         "cancelled": "Sync cancelled; no data was lost.",
     },
+    "verdict": {
+        "not_a_credential": "This is not a Jamsostek Kota Jambi member card code.",
+        "damaged": "The card's code is damaged or was altered. This card can NOT be trusted.",
+        "unknown_key": "The card was signed with a key this device does not know ({kid}). "
+                       "Update the key list, then check again.",
+        "bad_signature": "The card's signature is not valid: the card is forged or its data "
+                         "was altered.",
+        "revoked": "This card was revoked (serial {serial}, version {version}); a replacement "
+                   "card exists. Do not accept it.",
+        "expired": "The card's validity ended on {until}.",
+        "not_yet": "The card is not valid yet; valid from {start}.",
+        "valid": "Valid card. Valid {start} to {until}.",
+    },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
         "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
@@ -126,6 +140,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "claims.stage": CLAIM_STAGE_LABELS,
     "import_hint": {c.name: c.help for c in IMPORT_COLUMNS if c.help},  # what a column holds
     "sync_report": SUMMARY_TEXTS,
+    "verdict": VERDICT_TEXTS,
     "step": OFFICE_STEP_LABELS,
 }
 
