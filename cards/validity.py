@@ -46,10 +46,22 @@ def days_left(valid_until: date, today: date) -> int:
     return max(0, (valid_until - today).days + 1)
 
 
+# The desk's warnings, filled from the card's end and days left (a window in another language
+# passes the same keys in its own words).
+WARNING_TEXTS = {
+    "expired": "Masa berlaku kartu ini sudah habis pada {until}.",
+    "short": "Kartu ini hanya berlaku {left} hari lagi (sampai {until}), kurang dari {below} "
+             "hari.",
+    "batch": "{short} dari {total} kartu berlaku kurang dari {below} hari lagi (paling cepat "
+             "sampai {until}).",
+}
+
+
 def short_validity_warning(valid_until: date | str, today: date | None = None,
-                           warn_below_days: int = ValidityRule.warn_below_days) -> str:
-    """An Indonesian warning for the desk when a card printed today would be valid for fewer
-    than `warn_below_days` days, or "" when it is not."""
+                           warn_below_days: int = ValidityRule.warn_below_days,
+                           texts: dict[str, str] = WARNING_TEXTS) -> str:
+    """A warning for the desk (Indonesian unless other `texts`) when a card printed today
+    would be valid for fewer than `warn_below_days` days, or "" when it is not."""
     from cards.credential import wib_today
 
     if isinstance(valid_until, str):
@@ -59,13 +71,13 @@ def short_validity_warning(valid_until: date | str, today: date | None = None,
     if left >= warn_below_days:
         return ""
     if left == 0:
-        return f"Masa berlaku kartu ini sudah habis pada {show_date(valid_until)}."
-    return (f"Kartu ini hanya berlaku {left} hari lagi (sampai {show_date(valid_until)}), "
-            f"kurang dari {warn_below_days} hari.")
+        return texts["expired"].format(until=show_date(valid_until))
+    return texts["short"].format(left=left, until=show_date(valid_until), below=warn_below_days)
 
 
 def batch_warning(valid_untils, today: date | None = None,
-                  warn_below_days: int = ValidityRule.warn_below_days) -> str:
+                  warn_below_days: int = ValidityRule.warn_below_days,
+                  texts: dict[str, str] = WARNING_TEXTS) -> str:
     """One warning for a batch about to be printed: how many of its cards are valid for fewer
     than `warn_below_days` days and the earliest end, or "" when none is."""
     from cards.credential import wib_today
@@ -76,6 +88,6 @@ def batch_warning(valid_untils, today: date | None = None,
     if not short:
         return ""
     if len(ends) == 1:
-        return short_validity_warning(short[0], today, warn_below_days)
-    return (f"{len(short)} dari {len(ends)} kartu berlaku kurang dari {warn_below_days} hari lagi "
-            f"(paling cepat sampai {show_date(short[0])}).")
+        return short_validity_warning(short[0], today, warn_below_days, texts)
+    return texts["batch"].format(short=len(short), total=len(ends), below=warn_below_days,
+                                 until=show_date(short[0]))

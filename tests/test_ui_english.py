@@ -422,3 +422,30 @@ def test_the_english_card_desk_and_card_check_with_funded_members(qtbot, tmp_pat
     finally:
         labels.set_language("id")
         worker.shutdown()
+
+
+def test_the_desks_short_validity_question_in_english(qtbot, monkeypatch):
+    from datetime import date, timedelta
+
+    from ui import card_dialogs
+
+    asked = []
+
+    def question(parent, title, text, buttons, default):
+        asked.append((title, text))
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(card_dialogs.QMessageBox, "question", question)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    soon = (date.today() + timedelta(days=10)).isoformat()
+    labels.set_language("en")
+    try:
+        assert not card_dialogs.short_validity_accepted(parent, [soon])
+        assert not card_dialogs.short_validity_accepted(parent, [soon, soon])
+    finally:
+        labels.set_language("id")
+    assert asked[0][0] == "Cards"
+    assert re.match(r"This card is valid for only 1[01] more days \(until ", asked[0][1])
+    assert asked[1][1].startswith("2 of 2 cards are valid for fewer than")
+    assert all(text.endswith("Print anyway?") for _title, text in asked)

@@ -33,7 +33,9 @@ def short_validity_accepted(parent: QWidget, valid_until: list[str]) -> bool:
     """Asks before printing a card valid for less than the configured 90 days (No is the
     default); True when there is none or the operator goes on."""
     rule = validity.rule_for(date.today())
-    warning = validity.batch_warning(valid_until, warn_below_days=rule.warn_below_days)
+    texts = {key: t(f"validity.{key}") for key in validity.WARNING_TEXTS}
+    warning = validity.batch_warning(valid_until, warn_below_days=rule.warn_below_days,
+                                     texts=texts)
     if not warning:
         return True
     yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No

@@ -10,6 +10,7 @@ here. A word is read as `t("<kind>.<code>")` (for example `t("reject.duplicate")
 from __future__ import annotations
 
 from cards.credential import VERDICT_TEXTS
+from cards.validity import WARNING_TEXTS as VALIDITY_WARNINGS
 from storage.csv_import import COLUMNS as IMPORT_COLUMNS
 from storage.models import COHORT_LABELS, HEIR_RELATIONSHIPS, STATUS_LABELS
 from storage.vocabulary import (
@@ -122,6 +123,13 @@ ENGLISH: dict[str, dict[str, str]] = {
         "not_yet": "The card is not valid yet; valid from {start}.",
         "valid": "Valid card. Valid {start} to {until}.",
     },
+    "validity": {
+        "expired": "This card's validity ended on {until}.",
+        "short": "This card is valid for only {left} more days (until {until}), fewer than "
+                 "{below} days.",
+        "batch": "{short} of {total} cards are valid for fewer than {below} more days (the "
+                 "earliest until {until}).",
+    },
     "step": {
         "death_recorded": "Death recorded", "claim_claimant": "Claimant chosen",
         "claim_documents": "Claim documents checked", "claim_submitted": "Claim sent to BPJS",
@@ -141,6 +149,7 @@ INDONESIAN: dict[str, dict[str, str]] = {
     "import_hint": {c.name: c.help for c in IMPORT_COLUMNS if c.help},  # what a column holds
     "sync_report": SUMMARY_TEXTS,
     "verdict": VERDICT_TEXTS,
+    "validity": VALIDITY_WARNINGS,
     "step": OFFICE_STEP_LABELS,
 }
 
