@@ -255,9 +255,9 @@ def test_an_already_registered_nik_is_flagged_while_typing(qtbot, form, worker):
 
 
 def test_a_new_event_is_created_and_becomes_the_current_one(qtbot, form, worker, monkeypatch):
-    from ui import registration_form
+    from ui import form_event_consent
 
-    monkeypatch.setattr(registration_form.QInputDialog, "getText",
+    monkeypatch.setattr(form_event_consent.QInputDialog, "getText",
                         lambda *args, **kwargs: ("  Kampung Bahagia   Legok ", True))
     qtbot.mouseClick(form.event_new, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.event.currentText().startswith("Kampung Bahagia Legok"),

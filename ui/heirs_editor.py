@@ -19,6 +19,9 @@ from PySide6.QtWidgets import (
 from storage.models import HEIR_RELATIONSHIPS, Heir
 from ui.labels import t, term
 
+# An heir's inputs in typing order (HeirRow's attributes; the parts a draft's heir may hold).
+HEIR_PARTS = ("name", "relationship", "phone", "nik")
+
 
 class HeirRow:
     """The widgets of one heir."""
@@ -47,7 +50,7 @@ class HeirRow:
         self.remove.setObjectName("heir_remove")
 
     def inputs(self) -> list[QWidget]:
-        return [self.name, self.relationship, self.phone, self.nik]
+        return [getattr(self, part) for part in HEIR_PARTS]
 
     def widgets(self) -> list[QWidget]:
         return [*self.inputs(), self.remove]
