@@ -38,7 +38,10 @@ VALIDATE_DELAY_MS = 300
 
 class RegistrationForm(FormKeyboard, FieldBehaviours, EventAndConsent, FormIssues, FormSaving,
                        QWidget):
-    """Registers a new worker, or (with `editing`) corrects one: a correction is a new version."""
+    """Registers a new worker, or (with `editing`) corrects one: a correction is a new version.
+
+    Each declared field's widget is the form's attribute of that name (`form.nik`, `form.heirs`);
+    the parts mixed in use them by those names."""
 
     saved = Signal(object)  # the saved Registration
     message = Signal(str)  # a short note for the status bar
