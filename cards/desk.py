@@ -219,7 +219,7 @@ def load_print_cards(registry: Registry, registration_ids: Sequence[str]) -> lis
                 cohort_text=_cohort_text(r.cohort, r.occupation_name),
                 valid_from=date.fromisoformat(r.valid_from),
                 valid_until=date.fromisoformat(r.valid_until),
-                serial=r.serial, version=r.version, qr_text=r.credential,
+                serial=r.serial, version=r.version, qr_text=r.credential, kpj=r.kpj,
             ))
     return cards
 

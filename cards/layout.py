@@ -55,6 +55,10 @@ class Box:
 SAFE = Box(SAFE_MM * mm, SAFE_MM * mm, CARD_W - 2 * SAFE_MM * mm, CARD_H - 2 * SAFE_MM * mm)
 HEADER_H = 12 * mm
 QR_BOX = Box(SAFE.right - QR_SIZE, SAFE.y + 1 * mm, QR_SIZE, QR_SIZE)
+# The back: the shared text above, and a strip at the foot for the member's KPJ number (drawn
+# per card, only when the member has one; the front has no room left for it).
+KPJ_PT = 6.0
+BACK_TEXT_BOX = Box(SAFE.x, SAFE.y + KPJ_PT * 1.6, SAFE.w, SAFE.h - KPJ_PT * 1.6)
 TEXT_BOX = Box(SAFE.x, SAFE.y, QR_BOX.x - 2.5 * mm - SAFE.x, CARD_H - HEADER_H - 1 * mm - SAFE.y)
 
 

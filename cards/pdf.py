@@ -50,6 +50,7 @@ class PrintCard:
     serial: int
     version: int
     qr_text: str
+    kpj: str = ""  # BPJS's KPJ number: a line at the foot of the back, only when there is one
 
 
 def _fit_line(text: str, font: str, size: float, min_size: float, width: float):
@@ -72,8 +73,9 @@ class CardRenderer:
         self.cut_outline = cut_outline
         self.colour = HexColor(config.colour)
         self._forms_ready = False
+        # The back's shared text keeps clear of the strip at its foot where a KPJ goes.
         self._back_lines = L.fit_paragraphs(
-            config.back_title, config.back_paragraphs, config.back_footer, L.SAFE
+            config.back_title, config.back_paragraphs, config.back_footer, L.BACK_TEXT_BOX
         )
 
     def _define_forms(self) -> None:
@@ -173,13 +175,20 @@ class CardRenderer:
         label = self.config.labels.get("serial", "Seri")
         c.drawString(box.x, box.y + 1, f"{label} {card.serial:06d}-{card.version}")
 
-    def back(self, x: float, y: float) -> None:
+    def back(self, x: float, y: float, card: PrintCard | None = None) -> None:
         if not self._forms_ready:
             self._define_forms()
-        self.c.saveState()
-        self.c.translate(x, y)
-        self.c.doForm("card_back")
-        self.c.restoreState()
+        c = self.c
+        c.saveState()
+        c.translate(x, y)
+        c.doForm("card_back")
+        if card is not None and card.kpj:
+            label = self.config.labels.get("kpj", "No. KPJ BPJS Ketenagakerjaan")
+            text, size = _fit_line(f"{label}: {card.kpj}", L.FONT_BOLD, L.KPJ_PT, 4.0, L.SAFE.w)
+            c.setFillColor(self.colour)
+            c.setFont(L.FONT_BOLD, size)
+            c.drawString(L.SAFE.x, L.SAFE.y + 1, text)
+        c.restoreState()
 
 
 def _crop_marks(c: Canvas) -> None:
@@ -207,8 +216,8 @@ def draw_a4(c: Canvas, r: CardRenderer, cards: Sequence[PrintCard], progress, ca
             r.front(card, x, y, next(qrs))
         _crop_marks(c)
         c.showPage()
-        for _, (x, y) in zip(sheet, L.a4_back_slots(), strict=False):
-            r.back(x, y)
+        for card, (x, y) in zip(sheet, L.a4_back_slots(), strict=False):
+            r.back(x, y, card)
         _crop_marks(c)
         c.showPage()
         pages += 2
@@ -222,7 +231,7 @@ def draw_cr80(c: Canvas, r: CardRenderer, cards: Sequence[PrintCard], progress, 
         _check(cancel)
         r.front(card, 0, 0, next(qrs))
         c.showPage()
-        r.back(0, 0)
+        r.back(0, 0, card)
         c.showPage()
         if progress and (i % 10 == 9 or i == len(cards) - 1):
             progress(i + 1, len(cards))

@@ -56,6 +56,7 @@ class CardRow:
     kecamatan_code: str = ""
     occupation_code: str = ""
     event_name: str = ""  # "" when this device does not know the kegiatan
+    kpj: str = ""  # BPJS's KPJ number, once pulled (storage/programme.py)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class PrintRow:
     serial: int
     version: int
     credential: str
+    kpj: str = ""  # printed on the card's back when the member has one
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,9 @@ _ROW_SQL = (
     "SELECT c.registration_id, h.nik_masked, h.full_name, c.member_number, h.cohort, "
     "h.kelurahan_code, h.event_id, c.serial, c.version, c.valid_until, "
     "coalesce(c.printed_at, ''), coalesce(c.handed_over_at, ''), h.kecamatan_code, "
-    "h.occupation_code, coalesce(e.name, '')" + _FROM +
+    "h.occupation_code, coalesce(e.name, ''), coalesce(j.kpj, '')" + _FROM +
     " LEFT JOIN events e ON e.id = h.event_id"
+    " LEFT JOIN member_kpj j ON j.record_id = c.registration_id"
 )
 _PRINTABLE = ", ".join(f"'{s}'" for s in PRINTABLE_STATUSES)
 # The desk's lists. A worker this device registered must be in a printable status. A card known
@@ -274,8 +277,10 @@ class CardStore:
         rows = self._db.execute(
             "SELECT c.registration_id, h.full_name, c.member_number, h.cohort, "
             "coalesce(o.name, ''), c.valid_from, c.valid_until, c.serial, c.version, "
-            "c.credential FROM cards c JOIN card_holders h ON h.registration_id = c.registration_id "
+            "c.credential, coalesce(j.kpj, '') FROM cards c "
+            "JOIN card_holders h ON h.registration_id = c.registration_id "
             "LEFT JOIN occupations o ON o.code = h.occupation_code "
+            "LEFT JOIN member_kpj j ON j.record_id = c.registration_id "
             f"WHERE c.registration_id IN ({marks}) AND {_CURRENT}", list(registration_ids),
         ).fetchall()
         return {r[0]: PrintRow(*r) for r in rows}

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from storage.db import storage_errors
 from storage.models import mask_nik
+from storage.programme import kpj_numbers, kpj_of
 from storage.rows import WAITING_FOR_SERVER
 
 NIK_INDEX_MIN_DIGITS = 8  # NIK prefixes at least this long are looked up in the NIK index
@@ -41,6 +42,7 @@ class RegistrationRow:
     sync_state: str  # "pending" while an outbox entry waits, else "synced"
     updated_at: str
     version: int = 0
+    kpj: str = ""  # BPJS's KPJ number, once the server has sent it (storage/programme.py)
 
 
 @dataclass
@@ -125,7 +127,17 @@ class RegistrationLists:
                 f"WHERE w.seq IN ({', '.join('?' * len(seqs))})", seqs,
             ).fetchall()
         by_seq = {r[0]: r[1:] for r in rows}
-        return [self._row(by_seq[s]) for s in seqs if s in by_seq]
+        page = [self._row(by_seq[s]) for s in seqs if s in by_seq]
+        with storage_errors():
+            kpj = kpj_numbers(self._db, [row.id for row in page])  # one query for the page
+        for row in page:
+            row.kpj = kpj.get(row.id, "")
+        return page
+
+    def kpj_of(self, reg_id: str) -> tuple[str, str] | None:
+        """(KPJ number, start of cover) of a registration, or None (the record window)."""
+        with storage_errors():
+            return kpj_of(self._db, reg_id)
 
 
     def _row(self, r: tuple) -> RegistrationRow:

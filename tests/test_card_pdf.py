@@ -205,14 +205,18 @@ def test_boxes_inside_the_safe_area_and_back_text_fits():
         assert safe.x <= box.x and box.right <= safe.right
         assert safe.y <= box.y and box.top <= safe.top
     assert L.TEXT_BOX.right < L.QR_BOX.x
+    # The back's text box leaves the strip at the foot for a KPJ line, inside the safe area.
+    back = L.BACK_TEXT_BOX
+    assert (back.x, back.w, back.top) == (safe.x, safe.w, safe.top)
+    assert back.y - safe.y >= L.KPJ_PT * 1.5
     config = L.load_config()
     size, lines = L.fit_paragraphs(config.back_title, config.back_paragraphs,
-                                   config.back_footer, safe)
+                                   config.back_footer, back)
     assert size >= 4.5  # still readable
     for font, text, offset in lines:
         scale = 1.3 if font == L.FONT_BOLD and offset < size * 2 else 1.0
-        assert L.text_width(text, font, size * scale) <= safe.w
-        assert offset <= safe.h
+        assert L.text_width(text, font, size * scale) <= back.w
+        assert offset <= back.h
     assert any("175" in text for _, text, _ in lines)
     assert any("Rp42 juta" in text for _, text, _ in lines)
 

@@ -41,7 +41,7 @@ from ui.card_steps import CardSteps
 from ui.combos import choices, kelurahan_choices, refill
 from ui.labels import t, term
 
-COLUMN_WIDTHS = (260, 150, 170, 140, 160, 90)  # the last column stretches
+COLUMN_WIDTHS = (260, 150, 170, 140, 160, 90, 100)  # the last column stretches
 
 
 class CardDeskPanel(QWidget):

@@ -13,7 +13,8 @@ from ui.labels import t, term
 from ui.timefmt import format_date
 
 PAGE_SIZE = 200
-COLUMNS = ("name", "nik", "member", "cohort", "kelurahan", "serial", "valid_until")  # desk.col.*
+# Titled by desk.col.<name>; the KPJ is empty until BPJS's answer reaches this desk.
+COLUMNS = ("name", "nik", "member", "cohort", "kelurahan", "serial", "valid_until", "kpj")
 VIEWS = {  # titled by the label "desk.view.<key>"
     "ready": (desk.members_ready_to_print, desk.count_ready_to_print),
     "hand_over": (desk.cards_to_hand_over, desk.count_to_hand_over),
@@ -89,4 +90,4 @@ class CardRowsModel(QAbstractTableModel):
         kelurahan = self.reader.regions.kelurahan(row.kelurahan_code)
         return (row.full_name, row.nik_masked, row.member_number, term("cohort", row.cohort),
                 kelurahan.name if kelurahan else row.kelurahan_code,
-                f"{row.serial}/{row.version}", format_date(row.valid_until))
+                f"{row.serial}/{row.version}", format_date(row.valid_until), row.kpj)

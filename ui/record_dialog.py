@@ -20,14 +20,16 @@ from ui.labels import t, term
 from ui.registration_form import RegistrationForm
 from ui.registrations_model import format_timestamp
 from ui.session import may
+from ui.timefmt import format_date
 
 
 class RecordDialog(QDialog):
     """The form in correction mode, the record's status above it, its saved versions below."""
 
     def __init__(self, worker: Any, registration: Registration, history: list[Registration],
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, kpj: tuple[str, str] | None = None):
         super().__init__(parent)
+        self.kpj = kpj  # (KPJ number, start of cover) once BPJS's answer reached this device
         self.setWindowTitle(t("record.title", name=registration.full_name))
         self.form = RegistrationForm(worker, editing=registration, parent=self)
         self.form.saved.connect(self._saved)
@@ -66,6 +68,8 @@ class RecordDialog(QDialog):
             lines.append(t("record.reason", reason=reg.status_reason))
         if reg.member_number:
             lines.append(t("record.member", number=reg.member_number))
+        if self.kpj:
+            lines.append(t("record.kpj", kpj=self.kpj[0], start=format_date(self.kpj[1]) or "—"))
         self.status.setText("\n".join(lines))
         self.history.clear()
         for version in reversed(history):  # newest first
@@ -82,14 +86,15 @@ def open_record(parent: QWidget, worker: Any, reg_id: str) -> None:
     """Load the record and its history through the worker, then show the dialog."""
 
     def loaded(result: tuple[Registration | None, list[Registration]]) -> None:
-        reg, history = result
+        reg, history, kpj = result
         if reg is None:
             from PySide6.QtWidgets import QMessageBox
 
             QMessageBox.information(parent, t("error.title"), t("record.not_found"))
             return
-        dialog = RecordDialog(worker, reg, history, parent)
+        dialog = RecordDialog(worker, reg, history, parent, kpj=kpj)
         dialog.setObjectName("record_dialog")
         dialog.open()
 
-    worker.call(lambda r, rid: (r.get(rid), r.history(rid)), reg_id, on_result=loaded)
+    worker.call(lambda r, rid: (r.get(rid), r.history(rid), r.kpj_of(rid)), reg_id,
+                on_result=loaded)

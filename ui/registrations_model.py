@@ -15,7 +15,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from ui.labels import t, term
 from ui.timefmt import format_date, format_time
 
-COLUMNS = ("nik", "full_name", "birth_date", "kelurahan", "event", "status", "sync", "updated")
+COLUMNS = ("nik", "full_name", "birth_date", "kelurahan", "event", "status", "kpj", "sync",
+           "updated")
 _HEADER_KEYS = {
     "nik": "col.nik",
     "full_name": "col.full_name",
@@ -23,6 +24,7 @@ _HEADER_KEYS = {
     "kelurahan": "col.kelurahan",
     "event": "col.event",
     "status": "col.status",
+    "kpj": "col.kpj",
     "sync": "col.sync",
     "updated": "col.updated",
 }
@@ -158,6 +160,8 @@ class RegistrationsModel(QAbstractTableModel):
             return row.event_name or ""
         if column == "status":
             return term("status", row.status)
+        if column == "kpj":
+            return getattr(row, "kpj", "")  # "" until BPJS's answer reaches this device
         if column == "sync":
             return sync_label(row.sync_state or "")
         if column == "updated":

@@ -77,7 +77,7 @@ class RegistrationsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((130, 200, 90, 130, 220, 150, 80)):
+        for column, width in enumerate((130, 200, 90, 130, 220, 150, 110, 80)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         for key in ("Return", "Enter"):
