@@ -23,15 +23,29 @@ FORM_PATHS = ("/dashboard/",)  # paths whose bodies are HTML forms, not JSON
 log = logging.getLogger(__name__)
 
 
-class RequestBodyMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+class HttpMiddleware:
+    """Pure ASGI middleware that acts on HTTP requests only; other scopes (lifespan) pass
+    through untouched. Subclasses implement `handle`."""
+
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestBodyMiddleware(HttpMiddleware):
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         encoding = headers.get("content-encoding", "").strip().lower()
         refusal = self._check_headers(headers, encoding)
@@ -137,17 +151,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class ServerTimingMiddleware:
+class ServerTimingMiddleware(HttpMiddleware):
     """`Server-Timing: app;dur=<ms>` on every answer: how long the server worked on it, so that
     a client or a benchmark can tell server time from network and client time."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
 
         async def timed_send(message):
@@ -161,18 +169,12 @@ class ServerTimingMiddleware:
         await self.app(scope, receive, timed_send)
 
 
-class CrashGuardMiddleware:
+class CrashGuardMiddleware(HttpMiddleware):
     """An unexpected error becomes a logged 500 in the error shape, and the connection stays
     usable: the exception does not travel on to the HTTP server, which would drop the connection
     and could lose the answer on the way."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watched_send(message):
