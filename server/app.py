@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
-from server import auth, dashboard, errors, office_routes, pull, push, verifier
+from server import auth, dashboard, device_outbox, errors, office_routes, pull, push, verifier
 from server.auth import Device
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
@@ -91,7 +91,12 @@ def _sync_routes(router: APIRouter) -> None:
         device: DeviceDep, request: Request,
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 2000,
+        # Optional: how many registrations still wait in the device's outbox (older devices
+        # send none). The dashboard counts what waits on devices that have gone silent.
+        pending: Annotated[int | None, Query(ge=0, le=device_outbox.MAX_PENDING)] = None,
     ) -> Response:
+        if pending is not None:
+            device_outbox.remember(store_of(request), device, pending)
         body = pull.page_json(store_of(request), device, cursor, limit)
         return Response(body, media_type="application/json")
 

@@ -314,6 +314,16 @@ def _m0010_pdp(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0011_device_outbox")
+def _m0011_device_outbox(db: Database) -> None:
+    # What each device last said was still waiting in its outbox (the optional `pending` of a
+    # pull), and when: the dashboard's count of registrations held on silent devices.
+    db.execute(
+        """CREATE TABLE device_outbox (
+            device_id TEXT PRIMARY KEY, pending INTEGER NOT NULL, at TEXT NOT NULL)"""
+    )
+
+
 class Store:
     """The server's database file. Thread-safe: one write lock, one reader connection per
     thread."""

@@ -194,8 +194,13 @@ class SyncClient:
         """The server's card-signing public keys, `[{"key_id", "public_key_pem"}]` (no token)."""
         return list(self._request("GET", "/keys", auth=False).get("keys", []))
 
-    def pull(self, cursor: int, limit: int = 5000) -> dict:
-        return self._request("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+    def pull(self, cursor: int, limit: int = 5000, pending: int | None = None) -> dict:
+        """One page from `cursor`. `pending`: how many registrations still wait in this
+        device's outbox, told to the server (the dashboard's freshness) when given."""
+        params = {"cursor": cursor, "limit": limit}
+        if pending is not None:
+            params["pending"] = pending
+        return self._request("GET", "/sync/pull", params=params)
 
     def call(self, method: str, path: str, body: dict | None = None,
              params: dict | None = None) -> dict:

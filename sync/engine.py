@@ -374,9 +374,12 @@ def _check_key(registry: Registry, client) -> None:
 def _pull(registry: Registry, client, report: SyncReport, notify: Progress, cancel) -> None:
     notify(0, 0, PULL)
     _check_key(registry, client)
+    # What the push left in the outbox (refused, or made meanwhile), told with every page so the
+    # server knows what waits here if this device then goes silent.
+    pending = registry.outbox_count()
     while True:
         _check(cancel)
-        page = client.pull(state.cursor(registry), PULL_PAGE)
+        page = client.pull(state.cursor(registry), PULL_PAGE, pending=pending)
         items, next_cursor, more = _parse_page(page)
         with registry.atomic():  # the page and its cursor together, or neither
             apply.apply_page(registry, items)

@@ -12,7 +12,7 @@ from sync_util import enrol_code, enrolled_device, server_counts
 from storage.demo import fill_demo_data
 from storage.registry import Registry
 from sync import state
-from sync.client import NotAuthorised, Offline, SyncClient
+from sync.client import NotAuthorised, Offline, ProtocolError, SyncClient
 from sync.engine import run_sync
 from sync.enrol import client_for, is_enrolled
 
@@ -238,3 +238,55 @@ def test_a_version_that_differs_from_the_servers_is_flagged_as_conflict(tmp_path
     rows = state.attention_rows(device)
     assert [(r.record_id, r.outcome) for r in rows] == [(reg_id, "conflict")]
     assert rows[0].label.startswith("Konflik")
+
+
+def _reported(server_dir, device_id: str):
+    from server.store import Store
+
+    store = Store(server_dir)
+    try:
+        return store.reader().execute("SELECT pending, at FROM device_outbox WHERE "
+                                      "device_id = ?", [device_id]).fetchone()
+    finally:
+        store.close()
+
+
+def test_a_sync_tells_the_server_how_many_registrations_still_wait(tmp_path, server):
+    """The pull carries the outbox's count after the push (docs/SYNC_API.md §5 `pending`): what
+    was saved while the sync ran waits for the next one, and the server keeps the last count."""
+    from sync.engine import PULL
+
+    device = _device(tmp_path, server, "a", count=5, seed=3)
+    device_id = state.device_id(device)
+    assert _reported(server[1], device_id) is None  # nothing said before the first sync
+    made = []
+
+    def meanwhile(done, total, phase):
+        if phase == PULL and not made:
+            made.append(fill_demo_data(device, 2, seed=4))
+
+    report = _sync(device, progress=meanwhile)
+    assert (report.accepted, report.remaining) == (5, 2)
+    pending, first_at = _reported(server[1], device_id)
+    assert pending == 2 == device.outbox_count()
+    report = _sync(device)
+    assert (report.accepted, report.remaining) == (2, 0)
+    pending, at = _reported(server[1], device_id)
+    assert pending == 0 and at > first_at
+
+
+def test_an_older_client_that_sends_no_count_still_pulls_and_changes_nothing(tmp_path, server):
+    device = _device(tmp_path, server, "a", count=1, seed=5)
+    _sync(device)
+    device_id = state.device_id(device)
+    before = _reported(server[1], device_id)
+    client = client_for(device)
+    try:
+        page = client.pull(0, 10)  # no `pending`, as a device from before the field sends
+        assert isinstance(page["changes"], list)
+        with pytest.raises(ProtocolError) as refused:  # a count below zero is refused
+            client.pull(0, 10, pending=-1)
+        assert refused.value.status == 422 and "pending" in json.dumps(refused.value.details)
+    finally:
+        client.close()
+    assert _reported(server[1], device_id) == before
