@@ -241,6 +241,7 @@ def expected_numbers(store, year: int, filters: dict, today: date) -> dict[str, 
                                         for r in rows)
     _budget(out, rows, today)
     _devices(out, db)
+    _claims(out, db, year)
     return out
 
 
@@ -286,9 +287,23 @@ def _budget(out: dict, rows: list[dict], today: date) -> None:
         out[f"budget.total.{k}"] = v
 
 
+def _claims(out: dict, db, year: int) -> None:
+    """JKM claims of deaths in `year`, straight from the claims table, stage by stage."""
+    rows = db.execute("SELECT stage, amount FROM claims WHERE died_on LIKE ?",
+                      [f"{year}-%"]).fetchall()
+    paid = [amount for stage, amount in rows if stage in ("paid", "handed_over")]
+    out.update({
+        "claims.deaths": len(rows),
+        "claims.submitted": sum(s in ("submitted", "paid", "handed_over") for s, _ in rows),
+        "claims.paid": len(paid),
+        "claims.handed_over": sum(s == "handed_over" for s, _ in rows),
+        "claims.paid_rupiah": sum(paid),
+    })
+
+
 def _devices(out: dict, db) -> None:
     now = datetime.now(UTC)
-    silent = silent_records = 0
+    silent = silent_records = silent_waiting = unreported = 0
     for device_id, in db.execute("SELECT id FROM devices WHERE revoked_at IS NULL").fetchall():
         records = db.execute("SELECT COUNT(*) FROM registrations WHERE device_id = ?",
                              [device_id]).fetchone()[0]
@@ -296,12 +311,20 @@ def _devices(out: dict, db) -> None:
             "SELECT MAX(received_at) FROM batches WHERE device_id = ? UNION ALL "
             "SELECT MAX(at) FROM pulls WHERE device_id = ?", [device_id, device_id]) if t]
         last = max(times, default=None)
+        told = db.execute("SELECT pending FROM device_outbox WHERE device_id = ?",
+                          [device_id]).fetchone()
         if last is None or now - datetime.fromisoformat(last) > SILENT:
             silent += 1
             silent_records += records
+            silent_waiting += told[0] if told else 0
+            unreported += told is None
         out[f"dev.{device_id}.records"] = records
+        out[f"dev.{device_id}.waiting"] = told[0] if told else None
     out["fresh.silent"] = silent
     out["fresh.silent_records"] = silent_records
+    out["fresh.silent_waiting"] = silent_waiting
+    if unreported:
+        out["fresh.silent_unreported"] = unreported
 
 
 def json_dump(value) -> str:

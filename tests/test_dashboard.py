@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -234,3 +234,107 @@ def test_the_server_copies_the_registrations_when_it_starts(tmp_path):
         assert db.execute("SELECT COUNT(*) FROM dashboard_facts").fetchone()[0] == 120
     finally:
         store.close()
+
+
+# --- JKM claims and money paid (issue 14 item 5) ----------------------------------------------
+
+
+def _add_claims(fx) -> None:
+    """Claims at every stage, deaths this year and in 2025, written as server/claims.py keeps
+    them (the amount only once paid)."""
+    this_year = server_today().year
+    stages = [("recorded", None), ("submitted", None), ("paid", 42_000_000),
+              ("handed_over", 42_000_000), ("paid", 40_500_000), ("handed_over", 42_000_000)]
+    with fx.store.write() as db:
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM registrations WHERE id NOT IN (SELECT record_id FROM claims) "
+            "ORDER BY id LIMIT 9").fetchall()]
+        for i, record_id in enumerate(ids):
+            stage, amount = stages[i % len(stages)]
+            year = this_year if i % 3 else 2025
+            db.execute(
+                "INSERT INTO claims (record_id, died_on, death_place, certificate_no, "
+                "reported_by, recorded_at, claimant_name, stage, amount, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [record_id, f"{year}-0{1 + i % 9}-1{i % 9}", "Kota Jambi", f"AKT-{i}",
+                 "Ketua RT", f"{year}-10-01T00:00:00Z", f"Ahli Waris Uji {i}", stage, amount,
+                 f"{year}-10-02T00:00:{i:02d}Z"])
+
+
+def test_claims_and_rupiah_paid_equal_an_independent_sql_count(fx, disnaker, tmp_path):
+    before = page_numbers(disnaker.get(f"{fx.url}/dashboard", timeout=60).text)
+    _add_claims(fx)
+    this_year = server_today().year
+    for year in (this_year, 2025):
+        shown = page_numbers(disnaker.get(f"{fx.url}/dashboard", params={"year": year},
+                                          timeout=60).text)
+        expected = expected_numbers(fx.store, year, {}, server_today())
+        claims = {k: v for k, v in expected.items() if k.startswith("claims.")}
+        assert {k: shown[k] for k in claims} == claims
+        assert claims["claims.deaths"] > 0 and claims["claims.paid_rupiah"] > 0
+    after = page_numbers(disnaker.get(f"{fx.url}/dashboard", timeout=60).text)
+    assert after["claims.deaths"] > before["claims.deaths"]  # the cache saw the new claims
+    expected = expected_numbers(fx.store, this_year, {}, server_today())
+    answer = disnaker.get(f"{fx.url}/dashboard/export.xlsx", timeout=60)
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    sheet = dict(book[f"Klaim JKM {this_year}"].iter_rows(min_row=2, values_only=True))
+    assert sheet["Kematian dicatat"] == expected["claims.deaths"]
+    assert sheet["Klaim dibayar"] == expected["claims.paid"]
+    assert sheet["Santunan dibayar (Rp)"] == expected["claims.paid_rupiah"]
+    month = server_today().strftime("%Y-%m")
+    text = _pdf_text(disnaker.get(f"{fx.url}/dashboard/report.pdf", params={"month": month},
+                                  timeout=120).content, tmp_path)
+    assert "Klaim JKM" in text
+    rupiah = "Rp" + f"{expected['claims.paid_rupiah']:,}".replace(",", ".")
+    assert rupiah in text
+
+
+# --- what waits on silent devices (issue 15, data freshness) ----------------------------------
+
+
+def test_the_waiting_count_of_silent_devices_comes_from_a_real_device_sync(fx, disnaker,
+                                                                          tmp_path):
+    from sync_util import enrolled_device
+
+    from storage.demo import fill_demo_data
+    from sync import state
+    from sync.engine import PULL, run_sync
+    from sync.enrol import client_for
+
+    device = enrolled_device(tmp_path / "kampung.sqlite3", fx.url, fx.store.data_dir)
+    fill_demo_data(device, 4, seed=21)
+    made = []
+
+    def meanwhile(done, total, phase):
+        """The enumerator saves three more while the sync runs (after the push)."""
+        if phase == PULL and not made:
+            made.append(fill_demo_data(device, 3, seed=22))
+
+    client = client_for(device)
+    try:
+        report = run_sync(device, client, progress=meanwhile)
+    finally:
+        client.close()
+    assert report.accepted == 4 and device.outbox_count() == 3
+    device_id = state.device_id(device)
+    shown = page_numbers(disnaker.get(f"{fx.url}/dashboard", timeout=60).text)
+    assert shown[f"dev.{device_id}.waiting"] == 3  # reported, but the device is not silent
+    before = shown["fresh.silent_waiting"]
+
+    # The device goes quiet: its last push, pull and report are eight days old.
+    old = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+    with fx.store.write() as db:
+        db.execute("UPDATE batches SET received_at = ? WHERE device_id = ?", [old, device_id])
+        db.execute("UPDATE pulls SET at = ? WHERE device_id = ?", [old, device_id])
+        db.execute("UPDATE device_outbox SET at = ? WHERE device_id = ?", [old, device_id])
+    page = disnaker.get(f"{fx.url}/dashboard", timeout=60).text
+    shown = page_numbers(page)
+    expected = expected_numbers(fx.store, server_today().year, {}, server_today())
+    assert shown == expected
+    assert shown["fresh.silent_waiting"] == before + 3
+    independent = fx.store.reader().execute(
+        "SELECT TOTAL(o.pending) FROM device_outbox o JOIN devices d ON d.id = o.device_id "
+        "WHERE d.revoked_at IS NULL AND o.device_id NOT IN (SELECT device_id FROM batches "
+        "WHERE received_at > ? UNION SELECT device_id FROM pulls WHERE at > ?)",
+        [*(2 * [(datetime.now(UTC) - timedelta(days=7)).isoformat()])]).fetchone()[0]
+    assert shown["fresh.silent_waiting"] == independent

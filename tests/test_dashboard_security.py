@@ -205,3 +205,98 @@ def test_pimpinan_never_receives_a_name_or_a_nik(fx, tmp_path):
     leaks = {where: [s for s in sensitive if s in body] for where, body in bodies.items()}
     assert {k: v for k, v in leaks.items() if v} == {}
     assert all(len(body) > 0 for body in bodies.values())
+
+
+# --- the BPJS file (disnaker only, a POST with the session's CSRF token) ----------------------
+
+
+def _csrf_of(session: requests.Session, fx) -> str:
+    page = session.get(f"{fx.url}/dashboard", timeout=60).text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def _exports(fx) -> list[tuple]:
+    return fx.store.reader().execute(
+        "SELECT operator_username, operator, device_id, detail FROM office_audit "
+        "WHERE action = 'bpjs_export' ORDER BY id").fetchall()
+
+
+def test_only_disnaker_downloads_the_bpjs_file_with_the_csrf_token_and_it_is_audited(fx):
+    from openpyxl import load_workbook
+
+    url = f"{fx.url}/dashboard/bpjs-export.xlsx"
+    before = len(_exports(fx))
+    pimpinan, _ = log_in(fx.url, USERS["pimpinan"])
+    page = pimpinan.get(f"{fx.url}/dashboard", timeout=60).text
+    assert "bpjs-export" not in page  # no form for pimpinan ...
+    answer = pimpinan.post(url, data={"csrf": _csrf_of(pimpinan, fx), "mode": "full"},
+                           timeout=60)
+    assert answer.status_code == 403 and "Akses ditolak" in answer.text  # ... nor the file
+    assert not answer.content.startswith(b"PK")
+    disnaker, _ = log_in(fx.url, USERS["disnaker"])
+    csrf = _csrf_of(disnaker, fx)
+    for data in ({"mode": "full"}, {"mode": "full", "csrf": "salah"},
+                 {"mode": "full", "csrf": csrf + "x"}):
+        answer = disnaker.post(url, data=data, timeout=60)
+        assert answer.status_code == 400 and not answer.content.startswith(b"PK")
+    assert disnaker.post(url, data={"mode": "semua", "csrf": csrf}, timeout=60).status_code == 400
+    stranger = requests.post(url, data={"mode": "full", "csrf": csrf}, timeout=30,
+                             allow_redirects=False)
+    assert stranger.status_code == 303 and "/dashboard/login" in stranger.headers["location"]
+    assert len(_exports(fx)) == before  # nothing refused was exported or audited
+
+    answer = disnaker.post(url, data={"mode": "full", "csrf": csrf}, timeout=120)
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.headers["content-disposition"].startswith('attachment; filename="bpjs-full-')
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    active = fx.store.reader().execute(
+        "SELECT COUNT(*) FROM registrations WHERE member_number != '' AND status NOT IN "
+        "('died', 'inactive')").fetchone()[0]
+    assert active > 0 and sum(1 for r in rows if any(v in fx.niks for v in r)) == active
+    audit = _exports(fx)
+    assert len(audit) == before + 1
+    username, name, device, detail = audit[-1]
+    assert (username, name, device) == (f"dasbor:{USERS['disnaker']}", "Akun disnaker", "")
+    assert f'"rows": {active}' in detail and '"mode": "full"' in detail
+    again = disnaker.post(url, data={"mode": "delta", "csrf": csrf}, timeout=120)
+    assert again.status_code == 200 and len(_exports(fx)) == before + 2
+    assert '"rows": 0' in _exports(fx)[-1][3]  # nothing changed since the full file
+
+
+def test_pimpinan_sees_no_name_in_the_claims_and_the_devices_waiting(fx, tmp_path):
+    """The new parts (JKM claims, what waits on devices) are aggregates: the dead members'
+    names, the heirs' names and the devices' names never reach pimpinan."""
+    device = fx.server.enrol("enumerator", "Tablet Pak Rahmat Kelurahan Uji")
+    heirs = [f"Ahli Waris Rahasia {i}" for i in range(4)]
+    with fx.store.write() as db:
+        dead = db.execute("SELECT id FROM registrations ORDER BY id DESC LIMIT 4").fetchall()
+        for i, (record_id,) in enumerate(dead):
+            db.execute(
+                "INSERT OR IGNORE INTO claims (record_id, died_on, death_place, "
+                "certificate_no, reported_by, recorded_at, claimant_name, stage, amount, "
+                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [record_id, f"{datetime.now(UTC).year}-01-0{i + 1}", "Jambi", f"AKT-{i}",
+                 "RT", "2026-01-10T00:00:00Z", heirs[i], ("paid", "handed_over")[i % 2],
+                 42_000_000, f"2026-01-1{i}T00:00:00Z"])
+    answer = device.get("/sync/pull", params={"cursor": 0, "limit": 1, "pending": 5})
+    assert answer.status_code == 200
+    session, _ = log_in(fx.url, USERS["pimpinan"])
+    page = session.get(f"{fx.url}/dashboard", timeout=60).text
+    assert 'data-n="claims.paid_rupiah"' in page and "Menunggu di perangkat" in page
+    assert f'data-n="dev.{device.device_id}.waiting">5<' in page
+    xlsx = session.get(f"{fx.url}/dashboard/export.xlsx", timeout=60).content
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        sheets = " ".join(book.read(n).decode("utf-8") for n in book.namelist())
+    assert "Klaim JKM" in sheets
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(session.get(f"{fx.url}/dashboard/report.pdf", timeout=120).content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Klaim JKM" in text
+    refused = session.post(f"{fx.url}/dashboard/bpjs-export.xlsx", timeout=60,
+                           data={"csrf": _csrf_of(session, fx), "mode": "full"}).text
+    devices = [r[0] for r in fx.store.reader().execute("SELECT name FROM devices")]
+    sensitive = fx.sensitive() + heirs + devices
+    for where, body in {"page": page, "xlsx": sheets, "pdf": text, "403": refused}.items():
+        assert [s for s in sensitive if s in body] == [], where

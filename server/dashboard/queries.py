@@ -11,6 +11,8 @@ import threading
 from collections import OrderedDict, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
+from server import device_outbox
+from server.claims import claims_summary
 from server.dashboard import budget, facts
 from server.dashboard.filters import Filters, occupation_names
 from server.decisions import quota_places
@@ -89,6 +91,9 @@ def overview(store: Store, f: Filters, today: date, *, use_cache: bool = True) -
         },
         "quota": _quota(db, f, cohorts),
         "freshness": freshness(db, today),
+        # JKM claims of deaths in the year: aggregates only, over every place and cohort (a
+        # claim is counted by the year of the death, not by the dashboard's other filters).
+        "claims": claims_summary(db, f.year),
     }
     occupations = grouped("occupation, event_id")
     result["dims"]["occupation"] = _rows(_group(occupations, lambda r: r[0]),
@@ -118,12 +123,15 @@ def _source(f: Filters) -> str:
 
 
 def _devices_mark(store: Store) -> tuple:
-    """Device activity changes without touching registrations (pulls): part of the cache key."""
+    """Device activity and claims change without touching registrations (pulls, outbox
+    reports, a claim's steps): part of the cache key."""
     db = store.reader()
     pulls = db.execute("SELECT MAX(rowid), COUNT(*) FROM pulls").fetchone()
     batches = db.execute("SELECT COUNT(*) FROM batches").fetchone()
     devices = db.execute("SELECT COUNT(*), COUNT(revoked_at) FROM devices").fetchone()
-    return (*pulls, *batches, *devices)
+    waiting = db.execute("SELECT MAX(at), TOTAL(pending) FROM device_outbox").fetchone()
+    claims = db.execute("SELECT COUNT(*), MAX(updated_at) FROM claims").fetchone()
+    return (*pulls, *batches, *devices, *waiting, *claims)
 
 
 def _ages(db, src: str, where: str, args: list, year: int, today: date) -> list[dict]:
@@ -353,9 +361,11 @@ def _work(db, src: str, where: str, args: list) -> tuple[list[dict], dict]:
 
 
 def freshness(db, today: date) -> dict:
-    """Each device's last push and pull, and the registrations each has sent. The server
-    cannot see what is still on a device that has not synced: only the devices that are silent
-    and what they sent before."""
+    """Each device's last push and pull, the registrations each has sent, and how many it said
+    were still waiting in its outbox when it last synced (`pending` on pull; None for a device
+    that never said, e.g. an older version). For the devices silent more than 7 days, the sum of
+    what they said was waiting is the registrations held on them (`silent_waiting`), as of their
+    last sync; `silent_unreported` counts those silent devices that never said."""
     rows = db.execute(
         "SELECT d.id, d.name, d.role, "
         "(SELECT MAX(received_at) FROM batches b WHERE b.device_id = d.id), "
@@ -363,19 +373,25 @@ def freshness(db, today: date) -> dict:
         "FROM devices d WHERE d.revoked_at IS NULL ORDER BY d.name, d.id").fetchall()
     sent = dict(db.execute(
         "SELECT device_id, COUNT(*) FROM registrations GROUP BY device_id").fetchall())
+    told = device_outbox.reported(db)
     now = min(datetime.now(UTC), datetime.combine(today, time.max, tzinfo=UTC))
-    devices, silent, silent_records = [], 0, 0
+    devices, silent, silent_records, silent_waiting, unreported = [], 0, 0, 0, 0
     for device_id, name, role, pushed, pulled in rows:
         records = sent.get(device_id, 0)
+        waiting, told_at = told.get(device_id, (None, ""))
         last = max((t for t in (pushed, pulled) if t), default=None)
         days = (now - datetime.fromisoformat(last)).days if last else None
         is_silent = last is None or now - datetime.fromisoformat(last) > SILENT_AFTER
         silent += is_silent
         silent_records += records if is_silent else 0
+        if is_silent:
+            silent_waiting += waiting or 0
+            unreported += waiting is None
         devices.append({"id": device_id, "name": name, "role": role, "last_push": pushed or "",
                         "last_pull": pulled or "", "days_silent": days, "silent": is_silent,
-                        "records": records})
-    return {"devices": devices, "silent": silent, "silent_records": silent_records}
+                        "records": records, "waiting": waiting, "waiting_at": told_at})
+    return {"devices": devices, "silent": silent, "silent_records": silent_records,
+            "silent_waiting": silent_waiting, "silent_unreported": unreported}
 
 
 # --- people (disnaker only) -----------------------------------------------------------------

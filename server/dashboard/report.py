@@ -142,6 +142,7 @@ def monthly_report(store: Store, first: date, f: Filters, today: date) -> bytes:
     story += _area_part(s, data)
     story += _who_part(s, data)
     story += _budget_part(s, data)
+    story += _claims_part(s, data)
     story += _work_part(s, data)
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
@@ -271,6 +272,21 @@ def _budget_part(s, d: dict) -> list:
                                                " Tarif belum diverifikasi."), s["small"])]
 
 
+def _claims_part(s, d: dict) -> list:
+    c = d["claims"]
+    rows = [["Klaim JKM", "Jumlah"],
+            ["Kematian dicatat", number(c["deaths"])],
+            ["Klaim diajukan ke BPJS", number(c["submitted"])],
+            ["Klaim dibayar", number(c["paid"])],
+            ["Santunan diserahkan ke ahli waris", number(c["handed_over"])],
+            ["Santunan dibayar", rupiah(c["paid_rupiah"])]]
+    return [KeepTogether([
+                Paragraph(f"Klaim JKM (kematian tahun {d['year']})", s["h2"]),
+                _table(rows, [WIDTH * 0.6, WIDTH * 0.25])]),
+            Paragraph("Menurut tahun kematian, untuk seluruh kota; klaim yang dibayar termasuk "
+                      "yang sudah diserahkan.", s["small"])]
+
+
 def _work_part(s, d: dict) -> list:
     work = d["open"]
     rows = [["Menunggu verifikator", "Jumlah"],
@@ -286,6 +302,9 @@ def _work_part(s, d: dict) -> list:
             _table(rejected, [WIDTH * 0.6, WIDTH * 0.2]), Spacer(1, 4),
             Paragraph(f"{number(fresh['silent'])} dari {number(len(fresh['devices']))} perangkat "
                       f"tidak sinkron lebih dari 7 hari (sebelumnya mengirim "
-                      f"{number(fresh['silent_records'])} pendaftaran). Pendaftaran yang masih "
-                      "tersimpan di perangkat itu baru terlihat setelah perangkat sinkron.",
+                      f"{number(fresh['silent_records'])} pendaftaran). Saat terakhir sinkron, "
+                      f"perangkat itu menyatakan {number(fresh['silent_waiting'])} pendaftaran "
+                      "masih menunggu dikirim"
+                      + (f" ({number(fresh['silent_unreported'])} perangkat diam belum pernah "
+                         "melaporkan antreannya)" if fresh["silent_unreported"] else "") + ".",
                       s["base"])]

@@ -2,8 +2,9 @@
 
 Every page but the log-in needs a live session (cookie); without one a page redirects to the
 log-in, which returns to the same address, filters included. Forms that change something (log-in,
-log-out) carry a CSRF token: the session's, or before log-in a double-submit cookie. Filters and
-downloads are GET requests that change nothing.
+log-out, the BPJS file) carry a CSRF token: the session's, or before log-in a double-submit
+cookie. Filters and the other downloads are GET requests that change nothing; the BPJS file is a
+POST because making it is recorded (server/bpjs_export.py).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def routes(router: APIRouter) -> None:
     _login_routes(router)
     _page_routes(router)
     _download_routes(router)
+    _bpjs_route(router)
 
 
 def _login_routes(router: APIRouter) -> None:
@@ -218,6 +220,37 @@ def _download_routes(router: APIRouter) -> None:
             first = server_today().replace(day=1)
         body = pdf.monthly_report(store_of(request), first, f, server_today())
         return _download(body, f"laporan-{first:%Y-%m}.pdf", "application/pdf")
+
+
+def _bpjs_route(router: APIRouter) -> None:
+    @router.post("/bpjs-export.xlsx")
+    async def bpjs_file(request: Request) -> Response:
+        """The collective registration file for BPJS (server/bpjs_export.py), for disnaker only.
+        A POST with the session's CSRF token, because an export changes something: it marks
+        what each member's file said (the next delta starts there) and is audited with the
+        dashboard user as the operator."""
+        from server import bpjs_export
+
+        form = await _form(request)
+        session = _session(request)
+        if session is None:
+            return RedirectResponse(f"{PREFIX}/login?next={quote(PREFIX, safe='')}",
+                                    status_code=303, headers={"Cache-Control": "no-store"})
+        if not session.user.sees_people:
+            return render("message.html", 403, title="Akses ditolak", session=session,
+                          text="Berkas pendaftaran BPJS hanya untuk akun Disnaker.")
+        if not accounts.csrf_ok(session.csrf_token, form.get("csrf")):
+            return render("message.html", 400, title="Permintaan ditolak", session=session,
+                          text="Token formulir tidak sah. Muat ulang halaman lalu coba lagi.")
+        mode = form.get("mode", "")
+        if mode not in (bpjs_export.FULL, bpjs_export.DELTA):
+            return render("message.html", 400, title="Permintaan ditolak", session=session,
+                          text="Jenis berkas harus semua peserta aktif atau perubahan.")
+        operator = {"username": f"dasbor:{session.user.username}",
+                    "display_name": session.user.display_name}
+        body, info = await run_in_threadpool(
+            bpjs_export.export, store_of(request), mode, None, operator)
+        return _download(body, f"bpjs-{mode}-{info['at'][:10]}.xlsx", bpjs_export.XLSX_TYPE)
 
 
 def _download(body: bytes, name: str, media_type: str) -> Response:

@@ -73,10 +73,19 @@ def workbook(data: dict, f: Filters, device_names: bool = True) -> bytes:
              for c in budget["cohorts"]),
            ["Jumlah", budget["total"]["members"], budget["total"]["commitment"],
             budget["total"]["spent"]]])
+    claims = data["claims"]
+    sheet(f"Klaim JKM {data['year']}", ["Klaim JKM (menurut tahun kematian)", "Jumlah"], [
+        ("Kematian dicatat", claims["deaths"]),
+        ("Klaim diajukan ke BPJS", claims["submitted"]),
+        ("Klaim dibayar", claims["paid"]),
+        ("Santunan diserahkan ke ahli waris", claims["handed_over"]),
+        ("Santunan dibayar (Rp)", claims["paid_rupiah"])])
     sheet("Perangkat", ["Perangkat", "Peran", "Kirim terakhir", "Ambil terakhir", "Hari diam",
-                        "Pendaftaran dikirim", "Diam > 7 hari"],
+                        "Pendaftaran dikirim", "Diam > 7 hari", "Menunggu di perangkat",
+                        "Dilaporkan pada"],
           [[d["name"] if device_names else f"Perangkat {i}", d["role"], d["last_push"],
-            d["last_pull"], d["days_silent"], d["records"], "ya" if d["silent"] else ""]
+            d["last_pull"], d["days_silent"], d["records"], "ya" if d["silent"] else "",
+            d["waiting"], d["waiting_at"]]
            for i, d in enumerate(data["freshness"]["devices"], start=1)])
     out = io.BytesIO()
     book.save(out)
