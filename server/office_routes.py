@@ -9,7 +9,7 @@ import binascii
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from server import bpjs_export, claims, kpj, office, pdp
@@ -17,9 +17,9 @@ from server.auth import require_role
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
 from server.schemas import ERROR_RESPONSES, OperatorField, Strict
+from server.steps import RecordId, Step, step_route
 
 OFFICE = ("verifier", "admin")
-RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Text = Annotated[str, Field(max_length=200)]
 PDF_TYPE = "application/pdf"
 
@@ -130,7 +130,7 @@ def _export_routes(router: APIRouter) -> None:
 def _claim_routes(router: APIRouter) -> None:
     kw = {"responses": ERROR_RESPONSES, "tags": ["klaim JKM"]}
 
-    def answer(request: Request, record_id: str) -> dict:
+    def answer(request: Request, record_id: str, device=None) -> dict:
         return {"claim": claims.get_claim(store_of(request), record_id)}
 
     @router.get("/claims", **kw)
@@ -145,53 +145,34 @@ def _claim_routes(router: APIRouter) -> None:
         require_role(device, *OFFICE)
         return answer(request, record_id)
 
-    @router.post("/registrations/{record_id}/death", **kw)
-    def death(record_id: RecordId, body: DeathRequest, device: DeviceDep, request: Request):
-        require_role(device, *OFFICE)
-        claims.record_death(store_of(request), device, record_id, body.revision, body.died_on,
-                            body.place, body.certificate_no, body.reported_by,
-                            body.operator.model_dump())
-        return answer(request, record_id)
+    def claim_step(path: str):
+        return step_route(router, f"/registrations/{{record_id}}/{path}", OFFICE, answer, **kw)
 
-    @router.post("/registrations/{record_id}/claim/claimant", **kw)
-    def claimant(record_id: RecordId, body: ClaimantRequest, device: DeviceDep,
-                 request: Request):
-        require_role(device, *OFFICE)
-        claims.choose_claimant(store_of(request), device, record_id, body.heir_position,
-                               body.name, body.relationship, body.reason,
-                               body.operator.model_dump())
-        return answer(request, record_id)
+    @claim_step("death")
+    def death(step: Step, body: DeathRequest):
+        claims.record_death(*step.args, body.revision, body.died_on, body.place,
+                            body.certificate_no, body.reported_by, step.operator)
 
-    @router.post("/registrations/{record_id}/claim/documents", **kw)
-    def documents(record_id: RecordId, body: DocumentsRequest, device: DeviceDep,
-                  request: Request):
-        require_role(device, *OFFICE)
-        claims.check_documents(store_of(request), device, record_id, body.documents,
-                               body.operator.model_dump())
-        return answer(request, record_id)
+    @claim_step("claim/claimant")
+    def claimant(step: Step, body: ClaimantRequest):
+        claims.choose_claimant(*step.args, body.heir_position, body.name, body.relationship,
+                               body.reason, step.operator)
 
-    @router.post("/registrations/{record_id}/claim/submitted", **kw)
-    def submitted(record_id: RecordId, body: SubmitRequest, device: DeviceDep,
-                  request: Request):
-        require_role(device, *OFFICE)
-        claims.submit(store_of(request), device, record_id, body.submitted_on, body.reference,
-                      body.operator.model_dump())
-        return answer(request, record_id)
+    @claim_step("claim/documents")
+    def documents(step: Step, body: DocumentsRequest):
+        claims.check_documents(*step.args, body.documents, step.operator)
 
-    @router.post("/registrations/{record_id}/claim/paid", **kw)
-    def paid(record_id: RecordId, body: PaidRequest, device: DeviceDep, request: Request):
-        require_role(device, *OFFICE)
-        claims.paid(store_of(request), device, record_id, body.paid_on, body.amount,
-                    body.operator.model_dump())
-        return answer(request, record_id)
+    @claim_step("claim/submitted")
+    def submitted(step: Step, body: SubmitRequest):
+        claims.submit(*step.args, body.submitted_on, body.reference, step.operator)
 
-    @router.post("/registrations/{record_id}/claim/handed-over", **kw)
-    def handed_over(record_id: RecordId, body: HandedOverRequest, device: DeviceDep,
-                    request: Request):
-        require_role(device, *OFFICE)
-        claims.handed_over(store_of(request), device, record_id, body.handed_over_on,
-                           body.received_by, body.operator.model_dump())
-        return answer(request, record_id)
+    @claim_step("claim/paid")
+    def paid(step: Step, body: PaidRequest):
+        claims.paid(*step.args, body.paid_on, body.amount, step.operator)
+
+    @claim_step("claim/handed-over")
+    def handed_over(step: Step, body: HandedOverRequest):
+        claims.handed_over(*step.args, body.handed_over_on, body.received_by, step.operator)
 
 
 def _pdp_routes(router: APIRouter) -> None:
@@ -206,17 +187,14 @@ def _pdp_routes(router: APIRouter) -> None:
         return Response(data, media_type=PDF_TYPE, headers={
             "Content-Disposition": 'attachment; filename="salinan-data-pribadi.pdf"'})
 
-    @router.post("/registrations/{record_id}/pdp/withdraw", **kw)
-    def withdraw(record_id: RecordId, body: WithdrawRequest, device: DeviceDep,
-                 request: Request) -> dict:
-        require_role(device, *OFFICE)
-        pdp.withdraw(store_of(request), device, record_id, body.revision, body.received_on,
-                     body.operator.model_dump())
+    def pdp_step(path: str):
+        return step_route(router, f"/registrations/{{record_id}}/pdp/{path}", OFFICE, **kw)
+
+    @pdp_step("withdraw")
+    def withdraw(step: Step, body: WithdrawRequest) -> dict:
+        pdp.withdraw(*step.args, body.revision, body.received_on, step.operator)
         return {"withdrawn": True, "ends_on": pdp.end_of_month(body.received_on).isoformat()}
 
-    @router.post("/registrations/{record_id}/pdp/erase", **kw)
-    def erase(record_id: RecordId, body: OperatorOnly, device: DeviceDep,
-              request: Request) -> dict:
-        require_role(device, *OFFICE)
-        return {"tombstone": pdp.erase(store_of(request), device, record_id,
-                                       body.operator.model_dump())}
+    @pdp_step("erase")
+    def erase(step: Step, body: OperatorOnly) -> dict:
+        return {"tombstone": pdp.erase(*step.args, step.operator)}

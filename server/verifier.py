@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from server import corrections, decisions, transfers
 from server import registrations as regs
@@ -34,6 +34,7 @@ from server.schemas import (
     ResolveDuplicateRequest,
     VerifyRequest,
 )
+from server.steps import RecordId, Step, step_route
 from server.store import Store
 from storage.models import mask_nik
 from storage.vocabulary import REJECT_REASONS, REPRINT_REASONS
@@ -42,7 +43,6 @@ DECIDERS = ("verifier", "admin")
 READERS = ("verifier", "admin", "card_desk")
 CARD_DESK = ("card_desk", "admin")
 _ERRORS = ERROR_RESPONSES
-RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Text = Annotated[str, Query(max_length=100)]
 
 FILTERS = {  # query parameter -> column
@@ -226,89 +226,69 @@ def routes(router: APIRouter) -> None:
 def _decision_routes(router: APIRouter, answer) -> None:
     kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["verifikasi"]}
 
-    @router.post("/registrations/{record_id}/verify", **kw)
-    def verify(record_id: RecordId, body: VerifyRequest, device: DeviceDep, request: Request):
-        require_role(device, *DECIDERS)
-        decisions.verify(store_of(request), device, record_id, body.revision,
-                         body.operator.model_dump(), body.note)
-        return answer(request, record_id, device)
+    def decision(path: str):
+        return step_route(router, f"/registrations/{{record_id}}/{path}", DECIDERS, answer, **kw)
 
-    @router.post("/registrations/{record_id}/reject", **kw)
-    def reject(record_id: RecordId, body: RejectRequest, device: DeviceDep, request: Request):
-        require_role(device, *DECIDERS)
-        decisions.reject(store_of(request), device, record_id, body.revision, body.reason_code,
-                         body.reason_text, body.operator.model_dump())
-        return answer(request, record_id, device)
+    @decision("verify")
+    def verify(step: Step, body: VerifyRequest):
+        decisions.verify(*step.args, body.revision, step.operator, body.note)
 
-    @router.post("/registrations/{record_id}/fund", **kw)
-    def fund(record_id: RecordId, body: FundRequest, device: DeviceDep, request: Request):
-        require_role(device, *DECIDERS)
-        decisions.fund(store_of(request), request.app.state.signer, device, record_id,
-                       body.revision, body.programme_year, body.operator.model_dump())
-        return answer(request, record_id, device)
+    @decision("reject")
+    def reject(step: Step, body: RejectRequest):
+        decisions.reject(*step.args, body.revision, body.reason_code, body.reason_text,
+                         step.operator)
 
-    @router.post("/registrations/{record_id}/resolve-duplicate", **kw)
-    def resolve_duplicate(record_id: RecordId, body: ResolveDuplicateRequest,
-                          device: DeviceDep, request: Request):
-        require_role(device, *DECIDERS)
-        decisions.resolve_duplicate(store_of(request), device, record_id, body.revision,
-                                    body.keep_id, body.operator.model_dump(), body.note)
-        return answer(request, record_id, device)
+    @decision("fund")
+    def fund(step: Step, body: FundRequest):
+        decisions.fund(step.store, step.request.app.state.signer, step.device, step.record_id,
+                       body.revision, body.programme_year, step.operator)
 
-    @router.post("/registrations/{record_id}/resolve-conflict", **kw)
-    def resolve_conflict(record_id: RecordId, body: ResolveConflictRequest, device: DeviceDep,
-                         request: Request):
-        require_role(device, *DECIDERS)
-        decisions.resolve_conflict(store_of(request), device, record_id, body.revision,
-                                   body.keep_version, body.keep_device_id,
-                                   body.operator.model_dump())
-        return answer(request, record_id, device)
+    @decision("resolve-duplicate")
+    def resolve_duplicate(step: Step, body: ResolveDuplicateRequest):
+        decisions.resolve_duplicate(*step.args, body.revision, body.keep_id, step.operator,
+                                    body.note)
+
+    @decision("resolve-conflict")
+    def resolve_conflict(step: Step, body: ResolveConflictRequest):
+        decisions.resolve_conflict(*step.args, body.revision, body.keep_version,
+                                   body.keep_device_id, step.operator)
 
 
 def _correction_routes(router: APIRouter, answer) -> None:
     kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["verifikasi"]}
 
-    @router.post("/registrations/{record_id}/correction/approve", **kw)
-    def approve(record_id: RecordId, body: ApproveCorrectionRequest, device: DeviceDep,
-                request: Request):
-        require_role(device, *DECIDERS)
-        corrections.approve(store_of(request), device, record_id, body.revision, body.version,
-                            body.operator.model_dump(), body.note)
-        return answer(request, record_id, device)
+    def decision(path: str):
+        return step_route(router, f"/registrations/{{record_id}}/correction/{path}", DECIDERS,
+                          answer, **kw)
 
-    @router.post("/registrations/{record_id}/correction/reject", **kw)
-    def reject(record_id: RecordId, body: RejectCorrectionRequest, device: DeviceDep,
-               request: Request):
-        require_role(device, *DECIDERS)
-        corrections.reject(store_of(request), device, record_id, body.revision, body.version,
-                           body.reason_code, body.reason_text, body.operator.model_dump())
-        return answer(request, record_id, device)
+    @decision("approve")
+    def approve(step: Step, body: ApproveCorrectionRequest):
+        corrections.approve(*step.args, body.revision, body.version, step.operator, body.note)
+
+    @decision("reject")
+    def reject(step: Step, body: RejectCorrectionRequest):
+        corrections.reject(*step.args, body.revision, body.version, body.reason_code,
+                           body.reason_text, step.operator)
 
 
 def _card_routes(router: APIRouter, answer) -> None:
     kw = {"response_model": DetailResponse, "responses": _ERRORS, "tags": ["kartu"]}
 
-    @router.post("/registrations/{record_id}/card/printed", **kw)
-    def printed(record_id: RecordId, body: CardPrintedRequest, device: DeviceDep,
-                request: Request):
-        require_role(device, *CARD_DESK)
-        decisions.card_printed(store_of(request), device, record_id, body.card_version,
-                               body.operator.model_dump())
-        return answer(request, record_id, device)
+    def card_step(path: str):
+        return step_route(router, f"/registrations/{{record_id}}/card/{path}", CARD_DESK, answer,
+                          **kw)
 
-    @router.post("/registrations/{record_id}/card/handed-over", **kw)
-    def handed_over(record_id: RecordId, body: CardHandedOverRequest, device: DeviceDep,
-                    request: Request):
-        require_role(device, *CARD_DESK)
-        decisions.card_handed_over(store_of(request), device, record_id, body.card_version,
-                                   body.received_by, body.operator.model_dump())
-        return answer(request, record_id, device)
+    @card_step("printed")
+    def printed(step: Step, body: CardPrintedRequest):
+        decisions.card_printed(*step.args, body.card_version, step.operator)
 
-    @router.post("/registrations/{record_id}/card/reprint", **kw)
-    def reprint(record_id: RecordId, body: ReprintRequest, device: DeviceDep, request: Request):
-        require_role(device, *CARD_DESK)
-        decisions.reprint(store_of(request), request.app.state.signer, device, record_id,
-                          body.revision, body.reason_code, body.reason_text,
-                          body.operator.model_dump(), card_version=body.card_version, request_id=body.request_id)
-        return answer(request, record_id, device)
+    @card_step("handed-over")
+    def handed_over(step: Step, body: CardHandedOverRequest):
+        decisions.card_handed_over(*step.args, body.card_version, body.received_by, step.operator)
 
+    @card_step("reprint")
+    def reprint(step: Step, body: ReprintRequest):
+        decisions.reprint(step.store, step.request.app.state.signer, step.device,
+                          step.record_id, body.revision, body.reason_code, body.reason_text,
+                          step.operator, card_version=body.card_version,
+                          request_id=body.request_id)
