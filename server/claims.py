@@ -252,12 +252,7 @@ def list_claims(store: Store, stage: str = "", limit: int = 200) -> list[dict]:
     """Open and closed claims, newest death first, with the member's name and number."""
     sql = ("SELECT c.record_id, c.died_on, c.stage, c.amount, c.paid_on, r.full_name, "
            "r.member_number FROM claims c JOIN registrations r ON r.id = c.record_id")
-    args: list = []
-    if stage:
-        sql += " WHERE c.stage = ?"
-        args.append(stage)
-    rows = store.reader().execute(f"{sql} ORDER BY c.died_on DESC, c.record_id LIMIT ?",
-                                  [*args, limit]).fetchall()
+    rows = office.filtered_rows(store, sql, "c.stage", stage, "c.died_on DESC, c.record_id", limit)
     keys = ("record_id", "died_on", "stage", "amount", "paid_on", "full_name", "member_number")
     return [{**dict(zip(keys, r, strict=True)), "stage_label": CLAIM_STAGE_LABELS.get(r[2], r[2])}
             for r in rows]

@@ -43,15 +43,21 @@ def audit(db, action: str, device: Device | None, operator: dict, now: str, *,
     )
 
 
+def filtered_rows(store: Store, sql: str, column: str, value: str | None, order: str,
+                  limit: int) -> list[tuple]:
+    """The rows of `sql`, only those whose `column` is `value` when a value is given, in
+    `order`, at most `limit`: the office's lists with one optional filter. `column` and `order`
+    are the caller's constants; `value` is always a parameter."""
+    where, args = (f" WHERE {column} = ?", [value]) if value else ("", [])
+    return store.reader().execute(f"{sql}{where} ORDER BY {order} LIMIT ?",
+                                  [*args, limit]).fetchall()
+
+
 def audit_entries(store: Store, action: str | None = None, limit: int = 100) -> list[dict]:
     """The newest office audit entries (of one action), newest first."""
     sql = ("SELECT id, at, action, record_id, device_id, operator_username, operator, detail "
            "FROM office_audit")
-    args: list = []
-    if action:
-        sql += " WHERE action = ?"
-        args.append(action)
-    rows = store.reader().execute(f"{sql} ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
+    rows = filtered_rows(store, sql, "action", action, "id DESC", limit)
     keys = ("id", "at", "action", "record_id", "device_id", "operator_username", "operator",
             "detail")
     return [{**dict(zip(keys, r, strict=True)), "detail": json.loads(r[7])} for r in rows]

@@ -120,6 +120,9 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     finally:
         store.close()
     assert c.claims(verifier)["claims"][0]["record_id"] == member
+    # The list filters by stage: the claim is handed over, so no open claim is listed.
+    assert [x["record_id"] for x in c.claims(verifier, "handed_over")["claims"]] == [member]
+    assert c.claims(verifier, "death_recorded")["claims"] == []
 
     # The enumerator's device shows *meninggal* and every step; the card desk's card is revoked.
     sync_once(field)
