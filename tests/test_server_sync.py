@@ -278,3 +278,26 @@ def test_push_schema_carries_every_registration_field():
 
     assert set(RegistrationData.model_fields) == set(Registration.__dataclass_fields__)
     assert set(HeirData.model_fields) == set(Heir.__dataclass_fields__)
+
+
+def test_pull_keeps_each_devices_last_reported_outbox_count(live):
+    """`pending` on pull (docs/SYNC_API.md §5): kept per device, the last one wins, a pull
+    without it changes nothing, a value that is not a count is refused."""
+    a, b = live.enrol("enumerator", "A"), live.enrol("enumerator", "B")
+
+    def kept() -> dict:
+        return {r[0]: r[1] for r in live.store.reader().execute(
+            "SELECT device_id, pending FROM device_outbox").fetchall()}
+
+    assert a.get("/sync/pull", params={"cursor": 0}).status_code == 200
+    assert kept() == {}
+    assert a.get("/sync/pull", params={"cursor": 0, "pending": 7}).status_code == 200
+    assert b.get("/sync/pull", params={"cursor": 0, "pending": 2}).status_code == 200
+    assert kept() == {a.device_id: 7, b.device_id: 2}
+    assert a.get("/sync/pull", params={"cursor": 0, "pending": 0}).status_code == 200
+    assert a.get("/sync/pull", params={"cursor": 0}).status_code == 200
+    assert kept() == {a.device_id: 0, b.device_id: 2}
+    for bad in ("-1", "tiga", "1.5", "10000001"):
+        answer = a.get("/sync/pull", params={"cursor": 0, "pending": bad})
+        assert answer.status_code == 422, bad
+    assert kept() == {a.device_id: 0, b.device_id: 2}
