@@ -596,6 +596,33 @@ def m0014_programme_office(db: Database) -> None:
         )"""
     )
 
+
+NAME_PREFIX_LENGTHS = 20  # the name index keeps prefixes of 1 to this many letters (0015)
+
+
+@MIGRATIONS(name="0015_name_prefixes")
+def m0015_name_prefixes(db: Database) -> None:
+    # A search word is a prefix ("siti" finds Siti and Sitiah). FTS5 reads the matches of a
+    # prefix it has a prefix index for newest first and stops after the page; for any other
+    # length it first gathers every row with a word starting so: 21,000 rows for "siti" at
+    # 1,000,000 workers, 4-5 ms and growing with the registry. Prefix indexes for every length
+    # a name's word has keep a search's cost flat (the index grows by about 70%, a save by
+    # nothing measurable). Same table, triggers and content; only the prefix option differs.
+    db.execute("DROP TABLE workers_fts")  # the triggers on workers name it and stay
+    lengths = " ".join(str(n) for n in range(1, NAME_PREFIX_LENGTHS + 1))
+    db.execute(
+        f"""CREATE VIRTUAL TABLE workers_fts USING fts5 (
+            full_name, content='workers', content_rowid='seq',
+            tokenize='unicode61 remove_diacritics 2', detail='none', columnsize=0,
+            prefix='{lengths}'
+        )"""
+    )
+    db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('rebuild')")
+    db.execute("INSERT INTO workers_fts (workers_fts) VALUES ('optimize')")  # one segment
+    # As 0008 set them (the settings live in the table dropped above).
+    db.execute("INSERT INTO workers_fts (workers_fts, rank) VALUES ('automerge', 0)")
+    db.execute("INSERT INTO workers_fts (workers_fts, rank) VALUES ('crisismerge', 64)")
+
 # Append new migrations above this line, at the end of the set; never edit an applied one.
 
 

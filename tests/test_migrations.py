@@ -265,3 +265,38 @@ def test_after_an_upgrade_every_account_keeps_its_password(tmp_path):
     assert wraps["admin"]["kind"] == "password"
     with pytest.raises(UnlockError):  # a deactivated account got no wrap
         open_with_password(tmp_path, "lama", "sandi-lama-1", now)
+
+
+def test_name_prefixes_keep_every_search_and_the_merge_settings(tmp_path):
+    """0015 rebuilds the name index with a prefix index for every word length: each search
+    finds what it found before, newest first, and saves still leave merging to idle moments."""
+    from datetime import date
+
+    from storage.demo import fill_demo_data
+
+    path = tmp_path / "r.sqlite3"
+    db = open_database(path, stop_before="0015_name_prefixes")
+    fill_demo_data(Registry(db, device_id="dev"), 400, seed=3, as_of=date(2026, 11, 24))
+    names = [r[0] for r in db.execute("SELECT full_name FROM workers ORDER BY seq LIMIT 60")]
+    texts = {" ".join(w[:n] for w in name.split()[:2]) for name in names for n in (1, 3, 4, 5, 7)}
+    texts |= {name.casefold() for name in names}
+
+    def results(registry):
+        return {t: [r.id for r in registry.query(RegistrationFilter(text=t), limit=500)]
+                for t in sorted(texts)}
+
+    before = results(Registry(db, device_id="dev"))
+    assert sum(len(ids) > 1 for ids in before.values()) > 10  # prefixes shared by many
+    db.close()
+
+    registry = Registry.open(path)
+    try:
+        migrated = registry.db_for_tests
+        assert applied_migrations(migrated) == NAMES
+        assert results(registry) == before
+        assert dict(migrated.execute("SELECT k, v FROM workers_fts_config WHERE k IN "
+                                     "('automerge', 'crisismerge')").fetchall()) == {
+            "automerge": 0, "crisismerge": 64}
+        migrated.execute("INSERT INTO workers_fts (workers_fts) VALUES ('integrity-check')")
+    finally:
+        registry.close()

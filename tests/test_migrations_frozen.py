@@ -30,10 +30,10 @@ OCCUPATIONS_MADE_BEFORE = [
 ]
 
 
-def _dump(migrations) -> dict:
+def _dump(migrations, stop_before: str | None = None) -> dict:
     """Every schema object and every table's rows of a fresh database after `migrations`."""
     db = Database(memory=True)
-    migrations.apply(db)
+    migrations.apply(db, stop_before=stop_before)
     schema = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
                         "ORDER BY type, name").fetchall()
     tables = [name for kind, name, _, sql in schema
@@ -76,7 +76,10 @@ def _migrations_of(commit: str):
 def test_a_fresh_database_equals_one_made_by_the_code_before_the_freeze():
     # Same schema and same rows, table by table, for every migration the old code knew.
     old = _migrations_of(BEFORE_FREEZE)
-    before, now = _dump(old), _dump(MIGRATIONS)
+    known = {m.name for m in old.pending(Database(memory=True))}
+    # Later migrations may change what these made (0015 rebuilds the name index).
+    later = [m.name for m in MIGRATIONS.pending(Database(memory=True)) if m.name not in known]
+    before, now = _dump(old), _dump(MIGRATIONS, later[0] if later else None)
     old_names = {name for kind, name, *_ in before["schema"]}
     assert [s for s in now["schema"] if s[1] in old_names] == before["schema"]
     assert {t: r for t, r in now["rows"].items() if t in before["rows"]} == before["rows"]
