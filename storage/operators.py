@@ -14,9 +14,6 @@ Used through `registry.operators` (an `Operators` bound to the registry's writer
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage.db import storage_errors
+from storage.passwords import hash_password, verify_password  # noqa: F401 (this module's API)
 from storage.vocabulary import show_clock, utc_iso
 
 if TYPE_CHECKING:
@@ -46,13 +44,6 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256  # scrypt hashes any length; this bounds the work a typed text can cost
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 
-# scrypt parameters: 16 MiB of memory and about 50 ms per hash on a field laptop. Stored with
-# each hash, so they can be raised later without invalidating existing passwords.
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-SALT_BYTES = 16
-HASH_BYTES = 32
 
 MESSAGES = {
     "bad_credentials": "Nama pengguna atau kata sandi salah.",
@@ -123,28 +114,6 @@ class LoginResult:
 # --- passwords ---------------------------------------------------------------------------------
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """'scrypt$n$r$p$salt$hash' (salt and hash in base64): a new random salt each time."""
-    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
-    return "$".join(("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
-                     _b64(salt), _b64(digest)))
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether `password` matches the stored hash (constant-time comparison)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(digest)
-        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p),
-                         len(expected))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
 def check_password(password: str, repeated: str | None = None) -> None:
     """OperatorError unless `password` is acceptable (and equal to `repeated` when given)."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -157,15 +126,6 @@ def check_password(password: str, repeated: str | None = None) -> None:
 
 def normalize_username(username: str) -> str:
     return (username or "").strip().casefold()
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length,
-                          maxmem=256 * 1024 * 1024)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 # A hash of nothing in particular, checked when the username is unknown, so that a refusal

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage import crypto
+from storage import crypto, passwords
 from storage import keyfile as kf
 from storage.paths import DATABASE_NAME, KEYFILE_NAME, private_dir
 from storage.vocabulary import show_clock, utc_iso
@@ -346,15 +346,13 @@ class Vault:
         """Upgrade of a plain database: the key wrapped under a key derived from the operator's
         existing scrypt log-in hash, so the old password keeps working; replaced by a real
         wrap at that operator's first log-in (see storage/upgrade.py)."""
-        scheme, n, r, p, salt, digest = stored_hash.split("$")
-        if scheme != "scrypt":
-            raise ValueError("not an scrypt hash")
+        n, r, p, salt, digest = passwords.split_hash(stored_hash)
         data = self._authentic(key)
         username = normalize_username(username)
         kek = crypto.hkdf(crypto.unb64(digest), "jamsos-legacy-wrap")
         sealed = crypto.wrap(kek, key, _associated(data.body, username))
-        data.body["wraps"][username] = {"kind": "legacy", "salt": salt, "n": int(n),
-                                        "r": int(r), "p": int(p), **sealed}
+        data.body["wraps"][username] = {"kind": "legacy", "salt": salt, "n": n,
+                                        "r": r, "p": p, **sealed}
         _reset_chain(data, username)
         self._commit(data, key)
 
@@ -417,9 +415,8 @@ class Vault:
 def _kek(wrap: dict, password: str) -> bytes:
     salt = crypto.unb64(wrap["salt"])
     if wrap["kind"] == "legacy":
-        from storage.operators import HASH_BYTES
-
-        digest = crypto.password_kek(password, salt, wrap["n"], wrap["r"], wrap["p"])[:HASH_BYTES]
+        digest = crypto.password_kek(password, salt, wrap["n"], wrap["r"], wrap["p"])
+        digest = digest[:passwords.HASH_BYTES]
         return crypto.hkdf(digest, "jamsos-legacy-wrap")
     return crypto.password_kek(password, salt, wrap["n"], wrap["r"], wrap["p"])
 

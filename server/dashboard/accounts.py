@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from server.store import Store
-from storage.operators import hash_password, verify_password
+from storage.passwords import hash_password, verify_password
 from storage.vocabulary import utc_iso
 
 ROLES = {
