@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
 from storage.db import storage_errors
@@ -74,12 +74,11 @@ class DuplicateChecks:
         if birth_date is None or not full_name.strip():
             return []
         wanted = name_key(full_name)
-        alike = [
-            rowid for rowid, other_key in self._db.execute(
-                "SELECT rowid, name_key FROM workers WHERE birth_date = ?",  # index only
-                [birth_date.isoformat()],
-            ) if _names_alike(wanted, other_key)
-        ]
+        born_that_day = self._db.execute(
+            "SELECT rowid, name_key FROM workers WHERE birth_date = ?",  # index only
+            [birth_date.isoformat()],
+        ).fetchall()
+        alike = [born_that_day[i][0] for i in _alike_positions(wanted, [r[1] for r in born_that_day])]
         hits = []
         for rowid in alike:
             rid, other, nik, status = self._db.execute(
@@ -108,6 +107,20 @@ class DuplicateChecks:
             )
         return len(rows)
 
+
+
+def _alike_positions(wanted: str, keys: list[str]) -> list[int]:
+    """Positions in `keys` of the name keys that look alike to `wanted` (`_names_alike`), in
+    order. rapidfuzz scores the whole list in C: at 1,000,000 workers some 70 share a birth
+    date, and one call per name from Python took a quarter of a millisecond."""
+    if not wanted:
+        return []
+    found: set[int] = set()
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+        found.update(index for _key, _score, index in process.extract(
+            wanted, keys, scorer=scorer, processor=None, score_cutoff=SIMILAR_NAME_SCORE,
+            limit=None))
+    return sorted(i for i in found if keys[i])
 
 
 def _names_alike(a: str, b: str) -> bool:

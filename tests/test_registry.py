@@ -190,6 +190,29 @@ def test_similar_name_same_birth_date_is_a_warning(registry):
     save(registry, other, confirmed_warnings=codes)
 
 
+
+def test_similar_names_scored_together_as_one_by_one():
+    """similar() scores everyone born that day in one rapidfuzz call: the same names, in the
+    same order, as _names_alike judging them one by one."""
+    import random
+
+    from storage.duplicates import _alike_positions, _names_alike
+    from storage.normalize import name_key
+
+    rng = random.Random(11)
+    names = [name_key(w.full_name) for w in generate_workers(300, seed=4, as_of=AS_OF)]
+    for _ in range(200):
+        keys = rng.sample(names, 40) + ["", " "]
+        wanted = rng.choice(names)
+        variants = [wanted, wanted[:-1], wanted + "h", " ".join(reversed(wanted.split())), ""]
+        keys += variants[:3]
+        rng.shuffle(keys)
+        for probe in variants:
+            assert _alike_positions(probe, keys) == [
+                i for i, key in enumerate(keys) if _names_alike(probe, key)]
+    assert _alike_positions(names[0], [names[0], names[0]]) == [0, 1]
+
+
 # --- audit log --------------------------------------------------------------------------------
 
 
