@@ -16,7 +16,7 @@ from server import bpjs_export, claims, kpj, office, pdp
 from server.auth import require_role
 from server.deps import DeviceDep, store_of
 from server.errors import ApiError
-from server.schemas import ERROR_RESPONSES, OperatorField, Strict
+from server.schemas import ERROR_RESPONSES, FilledText, OperatorField, Strict
 from server.steps import RecordId, Step, step_route
 
 OFFICE = ("verifier", "admin")
@@ -30,7 +30,7 @@ class ExportRequest(Strict):
 
 
 class KpjImportRequest(Strict):
-    file_name: Annotated[str, Field(min_length=1, max_length=200)]
+    file_name: FilledText
     content_base64: Annotated[str, Field(min_length=1, max_length=8_500_000)]
     operator: OperatorField
 
@@ -38,9 +38,9 @@ class KpjImportRequest(Strict):
 class DeathRequest(Strict):
     revision: Annotated[int, Field(ge=0)]
     died_on: date
-    place: Annotated[str, Field(min_length=1, max_length=200)]
+    place: FilledText
     certificate_no: Annotated[str, Field(min_length=1, max_length=100)]
-    reported_by: Annotated[str, Field(min_length=1, max_length=200)]
+    reported_by: FilledText
     operator: OperatorField
 
 

@@ -16,6 +16,7 @@ Short = Annotated[str, Field(max_length=100)]
 Text = Annotated[str, Field(max_length=2000)]
 Operator = Annotated[str, Field(max_length=100)]  # the registration data's free `operator` text
 Revision = Annotated[int, Field(ge=0, le=2**31)]
+FilledText = Annotated[str, Field(min_length=1, max_length=200)]  # a name, a place: required
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 

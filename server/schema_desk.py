@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from server.schema_base import Id, OperatorField, Revision, Strict, Text
+from server.schema_base import FilledText, Id, OperatorField, Revision, Strict, Text
 
 # The codes of storage/vocabulary.py's REJECT_REASONS and REPRINT_REASONS (the API's contract;
 # tests/test_vocabulary.py holds them equal).
@@ -16,6 +16,8 @@ RejectCode = Literal[
     "wrong_data", "documents_incomplete", "other",
 ]
 ReprintCode = Literal["lost", "damaged", "data_corrected", "other"]
+
+CardVersion = Annotated[int, Field(ge=1, le=255)]  # the version of a member's card
 
 
 class Reason(BaseModel):
@@ -82,13 +84,13 @@ class RejectCorrectionRequest(Strict):
 
 
 class CardPrintedRequest(Strict):
-    card_version: Annotated[int, Field(ge=1, le=255)]
+    card_version: CardVersion
     operator: OperatorField
 
 
 class CardHandedOverRequest(Strict):
-    card_version: Annotated[int, Field(ge=1, le=255)]
-    received_by: Annotated[str, Field(min_length=1, max_length=200)]
+    card_version: CardVersion
+    received_by: FilledText
     operator: OperatorField
 
 

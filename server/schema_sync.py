@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from server.schema_base import (
     ISO_DATE,
     MAX_RECORDS_PER_BATCH,
+    FilledText,
     Id,
     Lenient,
     Operator,
@@ -127,7 +128,7 @@ class KegiatanData(Strict):
     """A kegiatan (registration drive) the batch's records refer to, as the device made it."""
 
     id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: FilledText
     held_on: Annotated[str | None, Field(max_length=10, pattern=ISO_DATE)] = None
     kelurahan_code: Annotated[str, Field(max_length=40)] = ""
 
