@@ -157,12 +157,19 @@ def _name_lines(name: str, font: str, size: float, width: float) -> list[str]:
             *whole, line = _break_word(word, font, size, width)
             lines += whole
             continue
-        candidate = f"{line} {word}" if line else word
-        if line and text_width(candidate, font, size) > width:
-            lines.append(line)
-            candidate = word
-        line = candidate
+        line = _add_word(lines, line, word, font, size, width)
     return lines + ([line] if line else [])
+
+
+def _add_word(lines: list[str], line: str, word: str, font: str, size: float,
+              width: float) -> str:
+    """The line being filled after `word` joins it; a line it would overflow goes to `lines`
+    first and `word` starts the next."""
+    candidate = f"{line} {word}" if line else word
+    if line and text_width(candidate, font, size) > width:
+        lines.append(line)
+        return word
+    return candidate
 
 
 def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
@@ -192,11 +199,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
             words.append(word)
     lines, line = [], ""
     for word in words:
-        candidate = f"{line} {word}" if line else word
-        if line and text_width(candidate, font, size) > width:
-            lines.append(line)
-            candidate = word
-        line = candidate
+        line = _add_word(lines, line, word, font, size, width)
     return lines + ([line] if line else [])
 
 
