@@ -79,6 +79,18 @@ def _table(rows: list[list], widths: list[float], numeric_from: int = 1,
     return table
 
 
+def _style_bars(chart, first: list[int], second: list[int], category_pt: float) -> None:
+    """The two series' colours, the embedded font and a value axis from 0, for both charts."""
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = category_pt
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max([1, *first, *second])
+    chart.bars[0].fillColor, chart.bars[1].fillColor = ACCENT, SECOND
+    chart.bars.strokeColor = None
+
+
 def _hbar_chart(labels: list[str], first: list[int], second: list[int], legend) -> Drawing:
     height = 14 * len(labels) + 44
     drawing = Drawing(WIDTH, height)
@@ -86,14 +98,7 @@ def _hbar_chart(labels: list[str], first: list[int], second: list[int], legend) 
     chart.x, chart.y, chart.width, chart.height = 120, 34, WIDTH - 150, height - 40
     chart.data = [list(reversed(first)), list(reversed(second))]
     chart.categoryAxis.categoryNames = list(reversed([lb[:24] for lb in labels]))
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max([1, *first, *second])
-    chart.bars[0].fillColor, chart.bars[1].fillColor = ACCENT, SECOND
-    chart.bars.strokeColor = None
+    _style_bars(chart, first, second, category_pt=7)
     chart.barSpacing, chart.groupSpacing = 0.5, 3
     drawing.add(chart)
     _legend(drawing, legend, 120, 4)
@@ -106,16 +111,9 @@ def _column_chart(labels: list[str], first: list[int], second: list[int], legend
     chart.x, chart.y, chart.width, chart.height = 35, 35, WIDTH - 45, 100
     chart.data = [first or [0], second or [0]]
     chart.categoryAxis.categoryNames = [lb[5:] for lb in labels] or [""]
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 6
+    _style_bars(chart, first, second, category_pt=6)
     chart.categoryAxis.labels.angle = 90
     chart.categoryAxis.labels.dy = -14
-    chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max([1, *first, *second])
-    chart.bars[0].fillColor, chart.bars[1].fillColor = ACCENT, SECOND
-    chart.bars.strokeColor = None
     drawing.add(chart)
     _legend(drawing, legend, 35, 2)
     return drawing
