@@ -21,6 +21,14 @@ def test_the_summary_names_the_heirs_and_never_a_full_nik():
     assert t("claims.member_number", number="—") in summary_html({})
 
 
+def test_the_summary_says_the_status_once_when_the_reason_repeats_it():
+    died = term("status", "died")
+    page = summary_html({**REG, "status_reason": f"{died} dunia 01-12-2026"})
+    assert f"· {died} dunia 01-12-2026" in page and f"{died} {died}" not in page
+    page = summary_html({**REG, "status": "inactive", "status_reason": "Pindah domisili"})
+    assert f"{term('status', 'inactive')} Pindah domisili" in page
+
+
 def test_the_claim_line_counts_documents_and_shows_the_amount():
     line = claim_text(CLAIM)
     assert "Rp42.000.000" in line and t("claims.claim_claimant", name="Rina") in line

@@ -29,8 +29,13 @@ def summary_html(reg: dict) -> str:
     heirs = (reg.get("data") or {}).get("heirs") or []
     status = term("status", reg.get("status", ""))
     named = ", ".join(heir_label(h) for h in heirs) or "—"
+    reason = reg.get("status_reason") or ""
+    # The server's reason for a death already begins with the status ("Meninggal dunia …"):
+    # said once, not "Meninggal Meninggal dunia …".
+    said = reason if status and reason.lower().startswith(status.lower()) else \
+        f"{status} {reason}".strip()
     return "".join([f"<h3>{reg.get('full_name', '')}</h3>",
-                    f"NIK {reg.get('nik_masked', '')} · {status} {reg.get('status_reason', '')}",
+                    f"NIK {reg.get('nik_masked', '')} · {said}",
                     f"<br>{t('claims.member_number', number=reg.get('member_number') or '—')}",
                     f"<br>{t('claims.heirs', heirs=named)}"])
 
