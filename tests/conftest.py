@@ -24,3 +24,14 @@ def server(tmp_path):
     server_dir = tmp_path / "server"
     with server_in_thread(server_dir) as url:
         yield url, server_dir
+
+
+@pytest.fixture
+def live(tmp_path):
+    """The real central server through tests/server_util.py's LiveServer (port 0 of 127.0.0.1),
+    for tests that push and pull over HTTP as a device would."""
+    from server_util import LiveServer
+
+    server = LiveServer(tmp_path / "server").start()
+    yield server
+    server.stop()

@@ -130,3 +130,9 @@ def record(reg: Registration, device_id: str, base_version: int | None = None) -
     if base_version is not None:
         item["base_version"] = base_version
     return item
+
+
+def outcomes(answer: requests.Response) -> list[str]:
+    """The per-record outcomes of a push answer, which must have succeeded."""
+    assert answer.status_code == 200, answer.text
+    return [r["outcome"] for r in answer.json()["results"]]

@@ -156,3 +156,48 @@ def verify_and_fund(client, reg_id: str) -> dict:
 
 # The operator logged in at the verifier's desk in these tests.
 VERIFIER = {"username": "verifikator.uji", "display_name": "Verifikator Uji"}
+
+
+def role_client(url: str, server_dir: Path, role: str):
+    """A SyncClient enrolled with `role` ("Meja <role>"), retrying quickly so refusals show at
+    once."""
+    from sync.client import SyncClient
+
+    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
+    client = SyncClient(url, answer["token"])
+    client.retry.base = 0.01
+    return client
+
+
+def record_ids(registry) -> list[str]:
+    """The device's record ids in the order they were made."""
+    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
+
+
+def save_confirmed(registry, reg, operator: str = "Petugas") -> None:
+    """Save `reg`, confirming the demo record's soft warnings as an operator would."""
+    result = registry.save(reg, operator=operator)
+    if not result.saved:
+        result = registry.save(reg, operator=operator,
+                               confirmed_warnings=[w.code for w in result.validation.warnings])
+    assert result.saved, result.validation
+
+
+def edit_record(registry, reg_id: str, *, operator: str = "Petugas", **changes) -> None:
+    """Change fields of a stored record and save it (warnings confirmed)."""
+    reg = registry.get(reg_id)
+    for name, value in changes.items():
+        setattr(reg, name, value)
+    save_confirmed(registry, reg, operator)
+
+
+def expect_refused(code: str, call, *args, **kw):
+    """`call(*args, **kw)` raises DecisionRefused with `code`; returns the refusal."""
+    import pytest
+
+    from sync import verifier as v
+
+    with pytest.raises(v.DecisionRefused) as caught:
+        call(*args, **kw)
+    assert caught.value.code == code, caught.value.message
+    return caught.value

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
+from sync_util import (
+    VERIFIER,
+    edit_record,
+    enrolled_device,
+    record_ids,
+    role_client,
+    sync_once,
+    verify_and_fund,
+)
 
 from server import office
 from storage import programme
@@ -24,14 +32,6 @@ from sync import verifier as v
 from sync.client import SyncClient
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _client(server, role: str) -> SyncClient:
-    url, server_dir = server
-    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
-    client = SyncClient(url, answer["token"])
-    client.retry.base = 0.01
-    return client
 
 
 def _cli(server_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -54,28 +54,13 @@ def _last_export(auditor: SyncClient) -> dict:
     return _audit(auditor, "bpjs_export", 1)[0]
 
 
-def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
-
-
-def _edit(registry, reg_id: str, **changes) -> None:
-    reg = registry.get(reg_id)
-    for name, value in changes.items():
-        setattr(reg, name, value)
-    result = registry.save(reg, operator="Petugas")
-    if not result.saved:
-        result = registry.save(reg, operator="Petugas",
-                               confirmed_warnings=[w.code for w in result.validation.warnings])
-    assert result.saved
-
-
 def test_full_and_delta_exports_with_their_audit(tmp_path, server):
     url, server_dir = server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 4, seed=71)
     sync_once(field)
-    a, b, d, later = _ids(field)
-    verifier = _client(server, "verifier")
+    a, b, d, later = record_ids(field)
+    verifier = role_client(*server, "verifier")
     numbers = {rid: verify_and_fund(verifier, rid)["member_number"] for rid in (a, b, d)}
 
     out = tmp_path / "penuh.xlsx"
@@ -102,7 +87,7 @@ def test_full_and_delta_exports_with_their_audit(tmp_path, server):
         empty.content).hexdigest()
 
     # A correction waiting for a verifier is not used; once approved it is.
-    _edit(field, a, phone="081299990000")
+    edit_record(field, a, phone="081299990000")
     sync_once(field)
     assert _sheet(c.bpjs_export(verifier, operator=VERIFIER, since_last=True).content) == []
     detail = v.registration_detail(verifier, a)["registration"]
@@ -152,8 +137,8 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
     fill_demo_data(field, 4, seed=72)
     sync_once(field)
     stranger = enrolled_device(tmp_path / "lain.sqlite3", url, server_dir)
-    a, b, other, unfunded = _ids(field)
-    verifier = _client(server, "verifier")
+    a, b, other, unfunded = record_ids(field)
+    verifier = role_client(*server, "verifier")
     numbers = {rid: verify_and_fund(verifier, rid)["member_number"] for rid in (a, b, other)}
     nik = {rid: field.get(rid).nik for rid in (a, b, other, unfunded)}
 
@@ -208,7 +193,7 @@ def test_kpj_numbers_back_to_a_device_with_refusals_listed(tmp_path, server):
 
 def test_a_file_that_is_not_a_kpj_answer_is_refused_whole(tmp_path, server):
     url, server_dir = server
-    verifier = _client(server, "verifier")
+    verifier = role_client(*server, "verifier")
     no_kpj = tmp_path / "salah.csv"
     no_kpj.write_text("NIK;Nama\n1571010101900001;Siti\n", encoding="utf-8")
     old_excel = tmp_path / "lama.xls"
@@ -225,7 +210,7 @@ def test_an_unknown_export_column_refuses_the_export(tmp_path, server, monkeypat
 
     from storage.config import ExportColumn
 
-    verifier = _client(server, "verifier")
+    verifier = role_client(*server, "verifier")
     broken = replace(office.office_config(), bpjs_export_columns=(
         ExportColumn("nik", "NIK"), ExportColumn("mother_name", "NAMA IBU")))
     monkeypatch.setattr(office, "office_config", lambda: broken)

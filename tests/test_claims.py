@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-from sync_util import VERIFIER, enrol_code, enrolled_device, sync_once, verify_and_fund
+from sync_util import (
+    VERIFIER,
+    enrolled_device,
+    expect_refused,
+    record_ids,
+    role_client,
+    sync_once,
+    verify_and_fund,
+)
 
 from cards import desk as desk_cards
 from server.claims import claims_summary
@@ -18,28 +25,8 @@ from storage.demo import fill_demo_data
 from storage.models import Heir, Status
 from sync import claims as c
 from sync import verifier as v
-from sync.client import SyncClient
 
 TODAY = date.today()
-
-
-def _client(server, role: str) -> SyncClient:
-    url, server_dir = server
-    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
-    client = SyncClient(url, answer["token"])
-    client.retry.base = 0.01
-    return client
-
-
-def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
-
-
-def _refused(code: str, call, *args, **kw) -> v.DecisionRefused:
-    with pytest.raises(v.DecisionRefused) as caught:
-        call(*args, **kw)
-    assert caught.value.code == code, caught.value.message
-    return caught.value
 
 
 def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server):
@@ -47,8 +34,8 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 2, seed=61)
     sync_once(field)
-    member, other = _ids(field)
-    verifier = _client(server, "verifier")
+    member, other = record_ids(field)
+    verifier = role_client(*server, "verifier")
     verify_and_fund(verifier, member)
     desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, role="card_desk")
     sync_once(desk)
@@ -56,8 +43,8 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     assert card["card_version"] == 1
 
     # A claim step before the death is recorded is refused.
-    _refused("claim.not_found", c.choose_claimant, verifier, member, heir_position=0,
-             operator=VERIFIER)
+    expect_refused("claim.not_found", c.choose_claimant, verifier, member, heir_position=0,
+                   operator=VERIFIER)
     revision = v.registration_detail(verifier, member)["registration"]["revision"]
     died_on = TODAY - timedelta(days=3)
     opened = c.record_death(verifier, member, revision, died_on=died_on, place="RSUD Raden Mattaher",
@@ -69,19 +56,20 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     assert detail["status"] == Status.DIED.value and detail["card"] is None
 
     # Refusals after death: recorded twice, funded, card steps, reprint.
-    _refused("death.already_recorded", c.record_death, verifier, member, detail["revision"],
-             died_on=died_on, place="x", certificate_no="y", reported_by="z", operator=VERIFIER)
-    _refused("member.died", v.fund, verifier, member, detail["revision"], operator=VERIFIER)
-    admin = _client(server, "admin")  # the card steps are the card desk's and the admin's
-    _refused("member.died", v.card_reprint, admin, member, "lost", card_version=1,
-             operator=VERIFIER)
-    _refused("member.died", v.card_printed, admin, member, 1, operator=VERIFIER)
+    expect_refused("death.already_recorded", c.record_death, verifier, member,
+                   detail["revision"], died_on=died_on, place="x", certificate_no="y",
+                   reported_by="z", operator=VERIFIER)
+    expect_refused("member.died", v.fund, verifier, member, detail["revision"], operator=VERIFIER)
+    admin = role_client(*server, "admin")  # the card steps are the card desk's and the admin's
+    expect_refused("member.died", v.card_reprint, admin, member, "lost", card_version=1,
+                   operator=VERIFIER)
+    expect_refused("member.died", v.card_printed, admin, member, 1, operator=VERIFIER)
 
     # The claimant: a registered heir, or another person only with a written reason.
-    _refused("claim.reason_required", c.choose_claimant, verifier, member, name="Tetangga",
-             relationship="lainnya", reason="", operator=VERIFIER)
-    _refused("claim.bad_heir", c.choose_claimant, verifier, member, heir_position=9,
-             operator=VERIFIER)
+    expect_refused("claim.reason_required", c.choose_claimant, verifier, member, name="Tetangga",
+                   relationship="lainnya", reason="", operator=VERIFIER)
+    expect_refused("claim.bad_heir", c.choose_claimant, verifier, member, heir_position=9,
+                   operator=VERIFIER)
     chosen = c.choose_claimant(verifier, member, name="Rahmat Hidayat", relationship="saudara_kandung",
                                reason="Ahli waris terdaftar juga sudah meninggal (akta terlampir).",
                                operator=VERIFIER)
@@ -91,26 +79,26 @@ def test_the_death_claim_through_every_step_reaches_the_devices(tmp_path, server
     assert (chosen["claimant_name"], chosen["claimant_heir"]) == (heir["name"], 0)
 
     # Submission waits for every document; payment and hand-over follow in order.
-    _refused("claim.not_allowed", c.claim_paid, verifier, member, paid_on=TODAY,
-             operator=VERIFIER)
+    expect_refused("claim.not_allowed", c.claim_paid, verifier, member, paid_on=TODAY,
+                   operator=VERIFIER)
     codes = [d["code"] for d in chosen["checklist"]]
     c.check_documents(verifier, member, {code: True for code in codes[:-1]}, operator=VERIFIER)
-    missing = _refused("claim.incomplete", c.submit_claim, verifier, member, submitted_on=TODAY,
-                       reference="JKM/2026/001", operator=VERIFIER)
+    missing = expect_refused("claim.incomplete", c.submit_claim, verifier, member,
+                             submitted_on=TODAY, reference="JKM/2026/001", operator=VERIFIER)
     assert chosen["checklist"][-1]["label"] in missing.message
     c.check_documents(verifier, member, {codes[-1]: True}, operator=VERIFIER)
-    _refused("claim.bad_date", c.submit_claim, verifier, member,
-             submitted_on=died_on - timedelta(days=1), reference="JKM/1", operator=VERIFIER)
+    expect_refused("claim.bad_date", c.submit_claim, verifier, member,
+                   submitted_on=died_on - timedelta(days=1), reference="JKM/1", operator=VERIFIER)
     assert c.submit_claim(verifier, member, submitted_on=TODAY, reference="JKM/2026/001",
                           operator=VERIFIER)["stage"] == "submitted"
-    _refused("claim.not_allowed", c.check_documents, verifier, member, {codes[0]: False},
-             operator=VERIFIER)
+    expect_refused("claim.not_allowed", c.check_documents, verifier, member, {codes[0]: False},
+                   operator=VERIFIER)
     paid = c.claim_paid(verifier, member, paid_on=TODAY, operator=VERIFIER)
     assert (paid["stage"], paid["amount"]) == ("paid", 42_000_000)
     done = c.claim_handed_over(verifier, member, handed_over_on=TODAY, operator=VERIFIER)
     assert (done["stage"], done["handed_to"]) == ("handed_over", heir["name"])
-    _refused("claim.not_allowed", c.claim_handed_over, verifier, member, handed_over_on=TODAY,
-             operator=VERIFIER)
+    expect_refused("claim.not_allowed", c.claim_handed_over, verifier, member, handed_over_on=TODAY,
+                   operator=VERIFIER)
 
     # The dashboard's query counts it.
     store = Store(server_dir)
@@ -150,37 +138,37 @@ def test_a_verified_registration_recorded_dead_is_never_funded(tmp_path, server)
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 3, seed=62)
     sync_once(field)
-    waiting, rejected, received = _ids(field)
-    verifier = _client(server, "verifier")
+    waiting, rejected, received = record_ids(field)
+    verifier = role_client(*server, "verifier")
     row = v.registration_detail(verifier, waiting)["registration"]
     row = v.verify(verifier, waiting, row["revision"], operator=VERIFIER)["registration"]
     yesterday = TODAY - timedelta(days=1)
     c.record_death(verifier, waiting, row["revision"], died_on=yesterday, place="Rumah",
                    certificate_no="AKT-2", reported_by="Anak", operator=VERIFIER)
     row = v.registration_detail(verifier, waiting)["registration"]
-    refusal = _refused("member.died", v.fund, verifier, waiting, row["revision"],
-                       operator=VERIFIER)
+    refusal = expect_refused("member.died", v.fund, verifier, waiting, row["revision"],
+                             operator=VERIFIER)
     assert "meninggal" in refusal.message
     assert row["member_number"] == ""
     # Never funded: there is no JKM claim to follow.
-    _refused("claim.not_member", c.choose_claimant, verifier, waiting, heir_position=0,
-             operator=VERIFIER)
+    expect_refused("claim.not_member", c.choose_claimant, verifier, waiting, heir_position=0,
+                   operator=VERIFIER)
 
     # A refused registration is not a member whose death is recorded here; a death in the
     # future, or a stale revision, is refused before anything changes.
     row = v.registration_detail(verifier, rejected)["registration"]
     v.reject(verifier, rejected, row["revision"], "not_resident", operator=VERIFIER)
     row = v.registration_detail(verifier, rejected)["registration"]
-    _refused("decision.not_allowed", c.record_death, verifier, rejected, row["revision"],
-             died_on=yesterday, place="x", certificate_no="y", reported_by="z",
-             operator=VERIFIER)
+    expect_refused("decision.not_allowed", c.record_death, verifier, rejected, row["revision"],
+                   died_on=yesterday, place="x", certificate_no="y", reported_by="z",
+                   operator=VERIFIER)
     row = v.registration_detail(verifier, received)["registration"]
-    _refused("claim.bad_date", c.record_death, verifier, received, row["revision"],
-             died_on=TODAY + timedelta(days=1), place="x", certificate_no="y",
-             reported_by="z", operator=VERIFIER)
-    _refused("decision.stale_revision", c.record_death, verifier, received,
-             row["revision"] - 1, died_on=yesterday, place="x", certificate_no="y",
-             reported_by="z", operator=VERIFIER)
+    expect_refused("claim.bad_date", c.record_death, verifier, received, row["revision"],
+                   died_on=TODAY + timedelta(days=1), place="x", certificate_no="y",
+                   reported_by="z", operator=VERIFIER)
+    expect_refused("decision.stale_revision", c.record_death, verifier, received,
+                   row["revision"] - 1, died_on=yesterday, place="x", certificate_no="y",
+                   reported_by="z", operator=VERIFIER)
     assert v.registration_detail(verifier, received)["registration"]["status"] == "received"
 
 
@@ -189,8 +177,8 @@ def test_a_change_of_heirs_after_death_waits_for_a_verifier(tmp_path, server):
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 1, seed=63)
     sync_once(field)
-    (member,) = _ids(field)
-    verifier = _client(server, "verifier")
+    (member,) = record_ids(field)
+    verifier = role_client(*server, "verifier")
     verify_and_fund(verifier, member)
     row = v.registration_detail(verifier, member)["registration"]
     c.record_death(verifier, member, row["revision"], died_on=TODAY, place="Rumah",

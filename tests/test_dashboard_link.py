@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from unlock_util import add_operators, operator_windows, run_job
 
-from ui import app as app_module
 from ui import dashboard_link
 
 PASSWORD = "rahasia-jambi"
@@ -18,41 +18,15 @@ ACCOUNTS = (("admin", "Ibu Admin", "admin"), ("budi", "Budi Pendata", "petugas")
             ("sari", "Sari Verifikator", "verifikator"), ("kiki", "Kiki Loket", "loket_kartu"))
 
 
-def run_job(qtbot, worker, fn):
-    box = []
-    worker.call(fn, on_result=box.append, on_error=box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10_000)
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0]
-
-
 @pytest.fixture
 def operators(qtbot, worker):
-    def add(registry):
-        for username, name, role in ACCOUNTS:
-            registry.operators.add(username, name, role, PASSWORD, now=T0, by="admin")
-        return {username: registry.operators.get(username) for username, _n, _r in ACCOUNTS}
-
-    return run_job(qtbot, worker, add)
+    return add_operators(qtbot, worker, ACCOUNTS, PASSWORD, T0)
 
 
 @pytest.fixture
 def window_for(qtbot, worker):
-    windows = []
-
-    def make(operator):
-        win = app_module.build_window(worker, operator)
-        qtbot.addWidget(win)
-        win.ask_draft = lambda text: None
-        windows.append(win)
-        return win
-
-    yield make
-    for win in windows:
-        win.sync_panel.shutdown()
-        if win.idle is not None:
-            win.idle.remove()
+    with operator_windows(qtbot, worker, lambda text: None) as make:
+        yield make
 
 
 def test_dashboard_url_from_the_enrolled_server_address():

@@ -10,14 +10,15 @@ import calendar
 import io
 import sqlite3
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 from sync_util import (
     VERIFIER,
-    enrol_code,
+    edit_record,
     enrolled_device,
+    expect_refused,
+    record_ids,
+    role_client,
     server_in_thread,
     sync_once,
     verify_and_fund,
@@ -30,37 +31,7 @@ from storage.models import Status
 from sync import claims as c
 from sync import state
 from sync import verifier as v
-from sync.client import SyncClient
 from sync.enrol import client_for
-
-
-def _client(url: str, server_dir: Path, role: str) -> SyncClient:
-    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
-    client = SyncClient(url, answer["token"])
-    client.retry.base = 0.01
-    return client
-
-
-def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
-
-
-def _edit(registry, reg_id: str, **changes) -> None:
-    reg = registry.get(reg_id)
-    for name, value in changes.items():
-        setattr(reg, name, value)
-    result = registry.save(reg, operator="Petugas")
-    if not result.saved:
-        result = registry.save(reg, operator="Petugas",
-                               confirmed_warnings=[w.code for w in result.validation.warnings])
-    assert result.saved
-
-
-def _refused(code: str, call, *args, **kw) -> v.DecisionRefused:
-    with pytest.raises(v.DecisionRefused) as caught:
-        call(*args, **kw)
-    assert caught.value.code == code, caught.value.message
-    return caught.value
 
 
 def _holding(conn: sqlite3.Connection, needles: list[str]) -> list[str]:
@@ -88,13 +59,13 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
     with server_in_thread(server_dir) as url:
         field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
         desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, role="card_desk")
-        verifier = _client(url, server_dir, "verifier")
+        verifier = role_client(url, server_dir, "verifier")
         fill_demo_data(field, 2, seed=81)
         sync_once(field)
-        person, other = _ids(field)
+        person, other = record_ids(field)
         verify_and_fund(verifier, person)
         sync_once(field)
-        _edit(field, person, phone="081277776666")
+        edit_record(field, person, phone="081277776666")
         sync_once(field)
         detail = v.registration_detail(verifier, person)["registration"]
         v.approve_correction(verifier, person, detail["revision"], 2, operator=VERIFIER)
@@ -116,7 +87,7 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         assert name not in str(copies) and nik not in str(copies)
 
         # Erasure is refused while the person is a member, and before the retention period.
-        _refused("pdp.still_member", c.erase, verifier, person, operator=VERIFIER)
+        expect_refused("pdp.still_member", c.erase, verifier, person, operator=VERIFIER)
         today = date.today()
         revision = v.registration_detail(verifier, person)["registration"]["revision"]
         ends = c.withdraw_consent(verifier, person, revision, received_on=today,
@@ -126,9 +97,9 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         detail = v.registration_detail(verifier, person)["registration"]
         assert detail["status"] == Status.INACTIVE.value and detail["card"] is None
         assert detail["programme_end"] <= month_end.isoformat()
-        _refused("pdp.already_ended", c.withdraw_consent, verifier, person, detail["revision"],
-                 received_on=today, operator=VERIFIER)
-        early = _refused("pdp.retention", c.erase, verifier, person, operator=VERIFIER)
+        expect_refused("pdp.already_ended", c.withdraw_consent, verifier, person,
+                       detail["revision"], received_on=today, operator=VERIFIER)
+        early = expect_refused("pdp.retention", c.erase, verifier, person, operator=VERIFIER)
         retention = office.office_config().retention_days
         first = month_end + timedelta(days=retention)
         assert f"{first:%d-%m-%Y}" in early.message and "masa simpan" in early.message
@@ -148,7 +119,7 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         monkeypatch.setattr(rules, "server_today", lambda: first)
         tomb = c.erase(verifier, person, operator=VERIFIER)
         assert "full_name" in tomb["fields"] and "nik" in tomb["fields"]
-        _refused("pdp.erased", c.erase, verifier, person, operator=VERIFIER)
+        expect_refused("pdp.erased", c.erase, verifier, person, operator=VERIFIER)
         after = v.registration_detail(verifier, person)["registration"]
         assert (after["full_name"], after["data"]["nik"], after["data"]["heirs"]) == ("", "", [])
         audit = c.office_audit(verifier, "pdp_erasure")

@@ -5,23 +5,10 @@ from __future__ import annotations
 import copy
 import gzip
 
-import pytest
-from server_util import LiveServer, record, workers
+from server_util import outcomes, record, workers
 
 from server.holdings import device_records
 from server.store import nik_hash
-
-
-@pytest.fixture
-def live(tmp_path):
-    server = LiveServer(tmp_path / "server").start()
-    yield server
-    server.stop()
-
-
-def outcomes(answer) -> list[str]:
-    assert answer.status_code == 200, answer.text
-    return [r["outcome"] for r in answer.json()["results"]]
 
 
 def test_health_needs_no_token(live):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 import requests
-from server_util import LiveServer, record, workers
+from server_util import outcomes, record, workers
 
 import main
 from server.auth import revoke_device
@@ -17,18 +16,6 @@ from server.holdings import device_records
 from storage.models import Heir
 
 OPERATOR = {"username": "rina.v", "display_name": "Rina Verifikator"}
-
-
-@pytest.fixture
-def live(tmp_path):
-    server = LiveServer(tmp_path / "server").start()
-    yield server
-    server.stop()
-
-
-def outcomes(answer) -> list[str]:
-    assert answer.status_code == 200, answer.text
-    return [r["outcome"] for r in answer.json()["results"]]
 
 
 def decide(client, record_id: str, action: str, **body):

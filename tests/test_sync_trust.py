@@ -7,44 +7,23 @@ resolution shows *ditolak* (issue 12, item 22). Real server on loopback, real de
 from __future__ import annotations
 
 import pytest
-from sync_util import enrol_code, enrolled_device, sync_once, verify_and_fund
+from sync_util import (
+    edit_record,
+    enrolled_device,
+    record_ids,
+    role_client,
+    sync_once,
+    verify_and_fund,
+)
 
 from storage import trust
 from storage.demo import fill_demo_data
 from storage.models import Heir
 from sync import state
 from sync import verifier as v
-from sync.client import SyncClient
 
 OP = v.OperatorRef("verifikator.satu", "Verifikator Satu")
 ADMIN = v.OperatorRef("admin.kota", "Admin Kota")
-
-
-def _client(server, role: str) -> SyncClient:
-    url, server_dir = server
-    answer = SyncClient(url).enrol(enrol_code(server_dir, role), f"Meja {role}")
-    client = SyncClient(url, answer["token"])
-    client.retry.base = 0.01
-    return client
-
-
-def _ids(registry) -> list[str]:
-    return [r[0] for r in registry.db_for_tests.execute("SELECT id FROM workers ORDER BY seq")]
-
-
-def _save(registry, reg) -> None:
-    result = registry.save(reg, operator="Petugas Pendata")
-    if not result.saved:  # soft warnings of the demo record, confirmed as an operator would
-        result = registry.save(reg, operator="Petugas Pendata",
-                               confirmed_warnings=[w.code for w in result.validation.warnings])
-    assert result.saved, result.validation
-
-
-def _edit(registry, reg_id: str, **changes) -> None:
-    reg = registry.get(reg_id)
-    for name, value in changes.items():
-        setattr(reg, name, value)
-    _save(registry, reg)
 
 
 def _attention(registry) -> dict[str, state.AttentionRow]:
@@ -56,15 +35,15 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     old = enrolled_device(tmp_path / "lama.sqlite3", url, server_dir)
     fill_demo_data(old, 2, seed=41)
     assert sync_once(old).accepted == 2
-    first, second = _ids(old)
+    first, second = record_ids(old)
     new = enrolled_device(tmp_path / "baru.sqlite3", url, server_dir)
-    admin = _client(server, "admin")
+    admin = role_client(*server, "admin")
     moved = v.transfer_records(admin, state.device_id(old), state.device_id(new),
                                operator=ADMIN)
     assert moved["records"] == 2
 
     sync_once(new)  # the new laptop holds both as its own, without sending them back
-    assert _ids(new) == [first, second]
+    assert record_ids(new) == [first, second]
     assert new.get(first).full_name == old.get(first).full_name
     assert new.get(first).nik == old.get(first).nik
     assert new.outbox_count() == 0 and trust.is_own(new, first)
@@ -76,7 +55,7 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     assert not trust.is_own(old, first)
 
     # The old laptop's late correction is refused alone: its new registration goes through.
-    _edit(old, first, phone="081211112222")
+    edit_record(old, first, operator="Petugas Pendata", phone="081211112222")
     fill_demo_data(old, 1, seed=42)
     report = sync_once(old)
     assert (report.refused, report.accepted) == (1, 1)
@@ -86,10 +65,10 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
     assert "1 data ditolak karena milik perangkat lain" in report.summary()
 
     # The new laptop corrects what the old one made.
-    _edit(new, second, phone="081233334444")
+    edit_record(new, second, operator="Petugas Pendata", phone="081233334444")
     report = sync_once(new)
     assert (report.accepted, report.refused) == (1, 0)
-    verifier = _client(server, "verifier")
+    verifier = role_client(*server, "verifier")
     detail = v.registration_detail(verifier, second)["registration"]
     assert (detail["data"]["phone"], detail["version"]) == ("081233334444", 2)
     assert detail["device_id"] == state.device_id(new)
@@ -97,7 +76,7 @@ def test_transfer_then_the_new_laptop_corrects_and_the_old_one_is_refused(tmp_pa
         "081211112222")
     # The new owner's later version of the refused record does not hide the refusal on the old
     # laptop: it stays listed there until someone looks at it.
-    _edit(new, first, phone="081255556666")
+    edit_record(new, first, operator="Petugas Pendata", phone="081255556666")
     assert sync_once(new).accepted == 1
     sync_once(old)
     assert _attention(old)[first].outcome == state.REFUSED
@@ -109,13 +88,14 @@ def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_devic
     field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
     fill_demo_data(field, 1, seed=43)
     sync_once(field)
-    (reg_id,) = _ids(field)
-    verifier = _client(server, "verifier")
+    (reg_id,) = record_ids(field)
+    verifier = role_client(*server, "verifier")
     member = verify_and_fund(verifier, reg_id)["member_number"]
     sync_once(field)
     old_heirs = field.get(reg_id).heirs
 
-    _edit(field, reg_id, heirs=[Heir("Orang Lain", "lainnya", "081200000009")])
+    edit_record(field, reg_id, operator="Petugas Pendata",
+                heirs=[Heir("Orang Lain", "lainnya", "081200000009")])
     report = sync_once(field)
     assert report.corrections == 1
     assert "1 koreksi menunggu verifikasi" in report.summary()
@@ -139,10 +119,12 @@ def test_a_heir_change_on_a_funded_member_waits_and_both_answers_reach_the_devic
 
     # A second correction, replaced by a third before the verifier decides: the decision on the
     # one that moved on is refused as stale; the rejection of the latest reaches the device.
-    _edit(field, reg_id, heirs=[Heir("Orang Ketiga", "lainnya")])
+    edit_record(field, reg_id, operator="Petugas Pendata",
+                heirs=[Heir("Orang Ketiga", "lainnya")])
     sync_once(field)
     moved_on = v.correction_detail(verifier, reg_id)
-    _edit(field, reg_id, heirs=[Heir("Orang Keempat", "lainnya")])
+    edit_record(field, reg_id, operator="Petugas Pendata",
+                heirs=[Heir("Orang Keempat", "lainnya")])
     sync_once(field)
     with pytest.raises(v.DecisionRefused) as stale:
         v.approve_correction(verifier, reg_id, moved_on["revision"], moved_on["version"],
@@ -167,11 +149,11 @@ def test_an_approved_name_change_lists_the_card_for_reprint_at_the_desk(tmp_path
     desk = enrolled_device(tmp_path / "desk.sqlite3", url, server_dir, "card_desk")
     fill_demo_data(field, 1, seed=44)
     sync_once(field)
-    (reg_id,) = _ids(field)
-    verifier = _client(server, "admin")  # decides, and may ask for the reprint
+    (reg_id,) = record_ids(field)
+    verifier = role_client(*server, "admin")  # decides, and may ask for the reprint
     verify_and_fund(verifier, reg_id)
     sync_once(field)
-    _edit(field, reg_id, full_name="Nama Sesuai KTP Baru")
+    edit_record(field, reg_id, operator="Petugas Pendata", full_name="Nama Sesuai KTP Baru")
     sync_once(field)
     sync_once(desk)
     assert trust.card_reprints_due(desk) == []  # nothing changes before approval
@@ -194,11 +176,11 @@ def test_a_duplicate_rejected_by_resolution_shows_ditolak_on_its_device(tmp_path
     fill_demo_data(b, 1, seed=45)  # the same person registered again on another laptop
     sync_once(a)
     assert sync_once(b).duplicates == 1
-    (twin,) = _ids(b)
+    (twin,) = record_ids(b)
     assert _attention(b)[twin].outcome == state.DUPLICATE
-    admin = _client(server, "admin")
+    admin = role_client(*server, "admin")
     detail = v.registration_detail(admin, twin)
-    v.resolve_duplicate(admin, twin, detail["registration"]["revision"], _ids(a)[0],
+    v.resolve_duplicate(admin, twin, detail["registration"]["revision"], record_ids(a)[0],
                         operator=OP)
     sync_once(b)
     row = _attention(b)[twin]

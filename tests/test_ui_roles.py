@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtWidgets import QDialog, QPushButton
+from unlock_util import add_operators, operator_windows, run_job
 
 from storage import roles
 from sync import state
-from ui import app as app_module
 
 PASSWORD = "rahasia-jambi"
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -39,43 +39,18 @@ ACTIONS = {
 }
 
 
-def run_job(qtbot, worker, fn, *args):
-    box = []
-    worker.call(fn, *args, on_result=box.append, on_error=box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=WAIT)
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0]
-
-
 @pytest.fixture
 def operators(qtbot, worker):
-    def add(registry):
-        for username, name, role in ACCOUNTS:
-            registry.operators.add(username, name, role, PASSWORD, now=T0, by="admin")
-        return {username: registry.operators.get(username) for username, _n, _r in ACCOUNTS}
-
-    return run_job(qtbot, worker, add)
+    return add_operators(qtbot, worker, ACCOUNTS, PASSWORD, T0)
 
 
 @pytest.fixture
 def open_window(qtbot, worker):
-    windows = []
+    def no_draft(text):
+        pytest.fail(f"no draft may be offered here: {text}")
 
-    def make(operator):
-        win = app_module.build_window(worker, operator)
-        qtbot.addWidget(win)
-        win.ask_draft = lambda text: pytest.fail(f"no draft may be offered here: {text}")
-        win.show()
-        qtbot.waitExposed(win)
-        windows.append(win)
-        return win
-
-    yield make
-    for win in windows:
-        win.sync_panel.shutdown()
-        if win.idle is not None:
-            win.idle.remove()
+    with operator_windows(qtbot, worker, no_draft, show=True) as make:
+        yield make
 
 
 def set_device_role(qtbot, worker, role: str) -> None:

@@ -6,6 +6,7 @@ Tests of the SQL alone keep opening plain databases with `Registry.open(path)` (
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,3 +51,53 @@ def cli_args(monkeypatch, folder: Path | str, role: str = "admin") -> list[str]:
     """`--operator USERNAME` for a command on the folder, its password in JAMSOS_PASSWORD."""
     monkeypatch.setenv("JAMSOS_PASSWORD", PASSWORD)
     return ["--operator", ensure_operator(folder, role)]
+
+
+def run_job(qtbot, worker, fn, *args, timeout: int = 10_000):
+    """Run `fn(registry, *args)` on the window's database worker and wait for its answer;
+    an exception raised there is raised here."""
+    box = []
+    worker.call(fn, *args, on_result=box.append, on_error=box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=timeout)
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0]
+
+
+def add_operators(qtbot, worker, accounts, password: str, now) -> dict:
+    """Operator accounts (username, display name, role) added through the worker by "admin",
+    all with `password`; returns them by username."""
+    def add(registry):
+        for username, name, role in accounts:
+            registry.operators.add(username, name, role, password, now=now, by="admin")
+        return {username: registry.operators.get(username) for username, _n, _r in accounts}
+
+    return run_job(qtbot, worker, add)
+
+
+@contextmanager
+def operator_windows(qtbot, worker, ask_draft, *, show: bool = False):
+    """Yields `make(operator)`: the app's window on the worker with that operator logged in
+    (`ask_draft` answers the draft question; `show` waits until it is on screen). On exit each
+    window's sync panel and idle lock stop."""
+    from ui import app as app_module  # Qt only for the tests that ask for a window
+
+    windows = []
+
+    def make(operator):
+        win = app_module.build_window(worker, operator)
+        qtbot.addWidget(win)
+        win.ask_draft = ask_draft
+        if show:
+            win.show()
+            qtbot.waitExposed(win)
+        windows.append(win)
+        return win
+
+    try:
+        yield make
+    finally:
+        for win in windows:
+            win.sync_panel.shutdown()
+            if win.idle is not None:
+                win.idle.remove()
