@@ -169,3 +169,22 @@ def test_the_main_window_with_every_tab_fits_the_screen(qtbot, worker, asked):
     finally:
         window.close()
         window.sync_panel.shutdown()
+
+
+def test_a_long_header_in_the_file_leaves_the_import_choice_its_room(qtbot):
+    from storage.import_mapping import guess
+    from storage.import_table import read_csv_table
+    from ui.import_dialog import ImportDialog
+
+    raw = ("kelurahan;alamat lengkap tempat tinggal sekarang menurut kartu keluarga\n"
+           "Rawa Sari;Jl. Kol. Abunjani No. 12 RT 05 RW 02 Kelurahan Selamat\n")
+    table = read_csv_table(raw.encode(), name="panjang.csv")
+    dialog = ImportDialog(None, table, guess(table.headers), False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    combo = dialog.combos[0]
+    assert combo.currentData() == "kelurahan"
+    needed = combo.fontMetrics().horizontalAdvance(combo.currentText()) + 30  # and its arrow
+    assert dialog.grid.columnWidth(2) >= needed, (dialog.grid.columnWidth(2), needed)
+    assert fits(dialog.size()), dialog.size()

@@ -41,6 +41,10 @@ def id_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+SOURCE_WIDTH = 230  # the file's column header, at most
+SAMPLE_WIDTH = 240
+
+
 class ImportDialog(QDialog):
     """`dry_run_requested` and `import_requested` carry (mapping, accept_warnings)."""
 
@@ -97,7 +101,7 @@ class ImportDialog(QDialog):
         self.import_button.clicked.connect(
             lambda: self.import_requested.emit(self.mapping(), self.accept_warnings.isChecked()))
         layout.addWidget(buttons)
-        self.resize(860, 560)
+        self.resize(1000, 560)
         self._update_state()
 
     def _source_label(self, table: Any) -> QLabel:
@@ -119,10 +123,11 @@ class ImportDialog(QDialog):
         grid.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = grid.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # The file's own headers and samples are cut with "…" past a fixed width (the user may
+        # drag them wider): a long header must not squeeze the choice and its hint.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        grid.setColumnWidth(1, 280)
         self.combos: list[QComboBox] = []
         for row, label in enumerate(table.headers):
             source = QTableWidgetItem(f"{column_letter(row)}: {label}" if label
@@ -143,6 +148,9 @@ class ImportDialog(QDialog):
             combo.currentIndexChanged.connect(self._update_state)
             grid.setCellWidget(row, 2, combo)
             self.combos.append(combo)
+        grid.resizeColumnToContents(0)
+        grid.setColumnWidth(0, min(grid.columnWidth(0), SOURCE_WIDTH))
+        grid.setColumnWidth(1, SAMPLE_WIDTH)
         return grid
 
     def mapping(self) -> list[str]:
