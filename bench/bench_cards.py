@@ -8,6 +8,7 @@ Every QR code on the first and the last front sheet is decoded again from a 300 
 
 from __future__ import annotations
 
+import itertools
 import resource
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from bench.util import peak_rss_mib, table
 from cards import layout as L
 from cards.credential import CardData, issue_credential
 from cards.keys import generate_private_key, key_id
-from cards.pdf import CardRenderer, PrintCard, _crop_marks, render_pdf
+from cards.pdf import CardRenderer, PrintCard, draw_a4, render_pdf
 
 NAMES = ["Siti Aminah", "Muhammad Ridwan Syahputra bin Abdul Rahman Al-Ma'ruf",
          "Nur'aini Désirée Purbaningrum", "Budi Santoso", "I Gusti Ngurah Agung Bagus Putra"]
@@ -51,35 +52,19 @@ class _Baseline(CardRenderer):
     search), placed with drawImage. The rest of the card is drawn as in render_pdf, so the
     comparison isolates the QR code path and errs on the side of a faster baseline."""
 
-    def front(self, card, x, y, qr=None):
-        if not self._forms_ready:
-            self._define_forms()
-        c = self.c
-        c.saveState()
-        c.translate(x, y)
-        c.doForm("card_front")
-        self._front_fields(card)
+    def _qr(self, card, qr=None):
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
         code.add_data(card.qr_text)
         code.make(fit=True)
         image = code.make_image().get_image()
-        c.drawImage(ImageReader(image), L.QR_BOX.x, L.QR_BOX.y, L.QR_SIZE, L.QR_SIZE)
-        c.restoreState()
+        self.c.drawImage(ImageReader(image), L.QR_BOX.x, L.QR_BOX.y, L.QR_SIZE, L.QR_SIZE)
 
 
 def baseline_pdf(cards: list[PrintCard], out: Path) -> None:
+    """The same A4 sheets as render_pdf (cards/pdf.py draw_a4), one process, no QR operators."""
     c = Canvas(str(out), pagesize=(L.A4_W, L.A4_H))
     r = _Baseline(c, L.load_config(), cut_outline=True)
-    for start in range(0, len(cards), 10):
-        sheet = cards[start : start + 10]
-        for card, (x, y) in zip(sheet, L.a4_slots(), strict=False):
-            r.front(card, x, y)
-        _crop_marks(c)
-        c.showPage()
-        for _, (x, y) in zip(sheet, L.a4_back_slots(), strict=False):
-            r.back(x, y)
-        _crop_marks(c)
-        c.showPage()
+    draw_a4(c, r, cards, None, None, itertools.repeat(None))
     c.save()
 
 

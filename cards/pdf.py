@@ -141,20 +141,31 @@ class CardRenderer:
             c.setFont(font, size * scale)
             c.drawString(L.SAFE.x, L.SAFE.top - offset, text)
 
-    def front(self, card: PrintCard, x: float, y: float, qr: tuple[int, str] | None = None) -> None:
+    @contextmanager
+    def _card_at(self, x: float, y: float, form: str) -> Iterator[Canvas]:
+        """Draw one card's side at (x, y): its shared form, then what the caller adds."""
         if not self._forms_ready:
             self._define_forms()
         c = self.c
         c.saveState()
         c.translate(x, y)
-        c.doForm("card_front")
-        self._front_fields(card)
+        c.doForm(form)
+        yield c
+        c.restoreState()
+
+    def front(self, card: PrintCard, x: float, y: float, qr: tuple[int, str] | None = None) -> None:
+        with self._card_at(x, y, "card_front"):
+            self._front_fields(card)
+            self._qr(card, qr)
+
+    def _qr(self, card: PrintCard, qr: tuple[int, str] | None) -> None:
+        """The QR code as vector runs (`qr`: its operators when already encoded)."""
+        c = self.c
         n, ops = qr or qr_operators(card.qr_text)
         module = L.QR_SIZE / n
         c.translate(L.QR_BOX.x, L.QR_BOX.y)
         c.scale(module, module)
         c.addLiteral("0 g\n" + ops + "\nf")
-        c.restoreState()
 
     def _front_fields(self, card: PrintCard) -> None:
         c, box = self.c, L.TEXT_BOX
@@ -176,19 +187,14 @@ class CardRenderer:
         c.drawString(box.x, box.y + 1, f"{label} {card.serial:06d}-{card.version}")
 
     def back(self, x: float, y: float, card: PrintCard | None = None) -> None:
-        if not self._forms_ready:
-            self._define_forms()
-        c = self.c
-        c.saveState()
-        c.translate(x, y)
-        c.doForm("card_back")
-        if card is not None and card.kpj:
-            label = self.config.labels.get("kpj", "No. KPJ BPJS Ketenagakerjaan")
-            text, size = _fit_line(f"{label}: {card.kpj}", L.FONT_BOLD, L.KPJ_PT, 4.0, L.SAFE.w)
-            c.setFillColor(self.colour)
-            c.setFont(L.FONT_BOLD, size)
-            c.drawString(L.SAFE.x, L.SAFE.y + 1, text)
-        c.restoreState()
+        with self._card_at(x, y, "card_back") as c:
+            if card is not None and card.kpj:
+                label = self.config.labels.get("kpj", "No. KPJ BPJS Ketenagakerjaan")
+                text, size = _fit_line(f"{label}: {card.kpj}", L.FONT_BOLD, L.KPJ_PT, 4.0,
+                                       L.SAFE.w)
+                c.setFillColor(self.colour)
+                c.setFont(L.FONT_BOLD, size)
+                c.drawString(L.SAFE.x, L.SAFE.y + 1, text)
 
 
 def _crop_marks(c: Canvas) -> None:
