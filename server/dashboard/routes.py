@@ -104,6 +104,12 @@ def _choices(request: Request) -> dict:
     }
 
 
+def _overview(request: Request) -> tuple[flt.Filters, dict]:
+    """The filters of the request and the overview they select (the page and its workbook)."""
+    f = _filters(request)
+    return f, queries.overview(store_of(request), f, server_today())
+
+
 async def _form(request: Request) -> dict[str, str]:
     body = (await request.body()).decode("utf-8", "replace")
     return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
@@ -173,8 +179,7 @@ def _page_routes(router: APIRouter) -> None:
         session = _session(request)
         if session is None:
             return _to_login(request)
-        f = _filters(request)
-        data = queries.overview(store_of(request), f, server_today())
+        f, data = _overview(request)
         return render("overview.html", session=session, f=f, d=data, choices=_choices(request),
                       month=server_today().strftime("%Y-%m"), program=load_program_config())
 
@@ -199,8 +204,7 @@ def _download_routes(router: APIRouter) -> None:
         session = _session(request)
         if session is None:
             return _to_login(request)
-        f = _filters(request)
-        data = queries.overview(store_of(request), f, server_today())
+        f, data = _overview(request)
         body = xlsx.workbook(data, f, device_names=session.user.sees_people)
         return _download(body, f"dasbor-{f.year}.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
