@@ -83,7 +83,7 @@ def _filters(request: Request):
 
 
 def _choices(request: Request) -> dict:
-    """The options of the filter form."""
+    """The options of the filter form, each (value, text)."""
     db = store_of(request).reader()
     regions = load_regions()
     this_year = server_today().year
@@ -94,12 +94,12 @@ def _choices(request: Request) -> dict:
     return {
         "years": sorted(years, reverse=True),
         "kecamatan": [(k.code, k.name) for k in regions.kecamatan_list()],
-        "kelurahan": [(k.code, k.name, regions.kecamatan(k.kecamatan_code).name)
+        "kelurahan": [(k.code, f"{k.name} ({regions.kecamatan(k.kecamatan_code).name})")
                       for kec in regions.kecamatan_list()
                       for k in regions.kelurahan_list(kec.code)],
         "cohort": [(str(k), v) for k, v in COHORT_LABELS.items()],
         "occupation": sorted(flt.occupation_names().items(), key=lambda i: i[1]),
-        "kegiatan": [(r[0], r[1], r[2] or "") for r in db.execute(
+        "kegiatan": [(r[0], f"{r[1]} ({r[2]})" if r[2] else r[1]) for r in db.execute(
             "SELECT id, name, held_on FROM kegiatan ORDER BY held_on DESC, name")],
     }
 
