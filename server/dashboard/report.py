@@ -270,14 +270,23 @@ def _budget_part(s, d: dict) -> list:
                                                " Tarif belum diverifikasi."), s["small"])]
 
 
+# The rows of two count tables: (key in the overview's numbers, label).
+CLAIM_COUNTS = (("deaths", "Kematian dicatat"), ("submitted", "Klaim diajukan ke BPJS"),
+                ("paid", "Klaim dibayar"), ("handed_over", "Santunan diserahkan ke ahli waris"))
+OPEN_WORK = (("waiting", "Menunggu verifikasi"), ("duplicates", "Kemungkinan duplikat terbuka"),
+             ("conflicts", "Konflik data terbuka"),
+             ("verified_unfunded", "Terverifikasi, belum didanai"))
+
+
+def _count_rows(heading: str, values: dict, labels) -> list[list[str]]:
+    """A heading row, then a row per (key, label) with its number."""
+    return [[heading, "Jumlah"], *([label, number(values[key])] for key, label in labels)]
+
+
 def _claims_part(s, d: dict) -> list:
     c = d["claims"]
-    rows = [["Klaim JKM", "Jumlah"],
-            ["Kematian dicatat", number(c["deaths"])],
-            ["Klaim diajukan ke BPJS", number(c["submitted"])],
-            ["Klaim dibayar", number(c["paid"])],
-            ["Santunan diserahkan ke ahli waris", number(c["handed_over"])],
-            ["Santunan dibayar", rupiah(c["paid_rupiah"])]]
+    rows = _count_rows("Klaim JKM", c, CLAIM_COUNTS)
+    rows.append(["Santunan dibayar", rupiah(c["paid_rupiah"])])
     return [KeepTogether([
                 Paragraph(f"Klaim JKM (kematian tahun {d['year']})", s["h2"]),
                 _table(rows, [WIDTH * 0.6, WIDTH * 0.25])]),
@@ -286,12 +295,7 @@ def _claims_part(s, d: dict) -> list:
 
 
 def _work_part(s, d: dict) -> list:
-    work = d["open"]
-    rows = [["Menunggu verifikator", "Jumlah"],
-            ["Menunggu verifikasi", number(work["waiting"])],
-            ["Kemungkinan duplikat terbuka", number(work["duplicates"])],
-            ["Konflik data terbuka", number(work["conflicts"])],
-            ["Terverifikasi, belum didanai", number(work["verified_unfunded"])]]
+    rows = _count_rows("Menunggu verifikator", d["open"], OPEN_WORK)
     rejected = [["Alasan penolakan", "Jumlah"]]
     rejected += [[r["name"], number(r["count"])] for r in d["rejections"]]
     fresh = d["freshness"]
