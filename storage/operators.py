@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from storage.db import storage_errors
 from storage.passwords import hash_password, verify_password  # noqa: F401 (this module's API)
+from storage.refusals import Refusal
 from storage.vocabulary import show_clock, utc_iso
 
 if TYPE_CHECKING:
@@ -67,12 +68,10 @@ MESSAGES = {
 }
 
 
-class OperatorError(ValueError):
+class OperatorError(Refusal):
     """A refused account change; `str(error)` is the Indonesian message, `.code` is stable."""
 
-    def __init__(self, code: str, **values: object):
-        self.code = code
-        super().__init__(MESSAGES[code].format(**values))
+    MESSAGES = MESSAGES
 
 
 @dataclass(frozen=True)

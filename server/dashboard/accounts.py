@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.store import Store
 from storage.passwords import hash_password, verify_password
+from storage.refusals import Refusal
 from storage.vocabulary import utc_iso
 
 ROLES = {
@@ -52,12 +53,6 @@ MESSAGES = {
 }
 
 
-class AccountError(ValueError):
-    def __init__(self, code: str, **kw):
-        self.code = code
-        super().__init__(MESSAGES[code].format(**kw))
-
-
 @dataclass(frozen=True)
 class User:
     username: str
@@ -74,6 +69,12 @@ class User:
 class Session:
     user: User
     csrf_token: str
+
+
+class AccountError(Refusal):
+    """A refused log-in or account change; `.code` is stable, str() is Indonesian."""
+
+    MESSAGES = MESSAGES
 
 
 def _now() -> datetime:
