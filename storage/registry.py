@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,6 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
         # through which operator changes re-wrap the key; kept for other connections (sync).
         self.key = key
         self.vault = vault
-        self._regions = None
-        self._config = None
         self._occupation_codes: frozenset[str] | None = None  # save_occupation clears it
 
     # --- opening ------------------------------------------------------------------------
@@ -155,21 +154,17 @@ class Registry(RegistrationLists, DuplicateChecks, AuditLog, Outbox):
                 )
         self.checkpoint()
 
-    @property
+    @cached_property
     def regions(self):
-        if self._regions is None:
-            from storage.regions import load_regions
+        from storage.regions import load_regions
 
-            self._regions = load_regions()
-        return self._regions
+        return load_regions()
 
-    @property
+    @cached_property
     def config(self):
-        if self._config is None:
-            from storage.config import load_program_config
+        from storage.config import load_program_config
 
-            self._config = load_program_config()
-        return self._config
+        return load_program_config()
 
     @property
     def cards(self) -> CardStore:
