@@ -11,14 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sync import state
-from sync.client import (
-    InsecureAddress,
-    Offline,
-    ProtocolError,
-    ServerError,
-    SyncClient,
-    SyncError,
-)
+from sync.client import InsecureAddress, Offline, ProtocolError, ServerError, SyncClient, SyncError
 from sync.trust import parse_ca_pem, plain_http_refused
 
 if TYPE_CHECKING:
