@@ -14,6 +14,8 @@ from pathlib import Path
 
 from server.schemas import ROLES
 
+DATABASE_ENV = "JAMSOS_SERVER_DATABASE"  # for a service unit: keeps the password off the ps list
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add these subcommands to main.py's parser."""
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="alamat yang didengarkan (bawaan: hanya komputer ini)")
     parser.add_argument("--port", type=int, default=8765)
+    _database_option(parser, "server_database")
     _tls_options(parser)
     parser.set_defaults(handler=_run)
     admin = parser.add_subparsers(dest="server_command", metavar="PERINTAH_ADMIN")
@@ -35,7 +38,15 @@ def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     # Its own dest: a nested parser's default would otherwise hide the value given before it.
     parser.add_argument("--data-dir", dest="admin_data_dir", default=None,
                         help="folder data server")
+    _database_option(parser, "admin_database")
     return parser
+
+
+def _database_option(parser: argparse.ArgumentParser, dest: str) -> None:
+    parser.add_argument(
+        "--database", dest=dest, default=None, metavar="URL",
+        help="basis data server: postgresql://pengguna@host/nama atau sqlite:///jalur/server.db "
+             f"(bawaan: ${DATABASE_ENV}, atau server.db di folder data)")
 
 
 def _admin_commands(admin: argparse._SubParsersAction) -> None:
@@ -86,10 +97,22 @@ def _data_dir(args) -> Path:
     return Path(data_dir()) / "server"
 
 
+def _database_url(args) -> str | None:
+    import os
+
+    return (getattr(args, "admin_database", None) or getattr(args, "server_database", None)
+            or os.environ.get(DATABASE_ENV) or None)
+
+
 def _store(args):
+    from server.database import DatabaseUrlError
     from server.store import Store
 
-    return Store(_data_dir(args))
+    try:
+        return Store(_data_dir(args), _database_url(args))
+    except DatabaseUrlError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _tls_options(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +133,8 @@ def _run(args) -> int:
 
     options = ServeOptions(args.host, args.port, args.tls_cert, args.tls_key,
                            args.behind_proxy, args.forwarded_allow_ips)
-    return serve(lambda: create_app(_data_dir(args)), options, _data_dir(args))
+    return serve(lambda: create_app(_data_dir(args), _database_url(args)), options,
+                 _data_dir(args))
 
 
 def _enrol_code(args) -> int:

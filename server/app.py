@@ -1,6 +1,7 @@
 """The FastAPI application of the central registry (docs/SYNC_API.md).
 
-`create_app(data_dir)` builds one application over one data directory: its SQLite store and its
+`create_app(data_dir, database_url)` builds one application over one data directory: its store
+(SQLite or PostgreSQL, server/database.py) and its
 card-signing key. Endpoints are plain functions, so FastAPI runs them on its thread pool and the
 event loop never waits on SQLite.
 """
@@ -101,8 +102,9 @@ def _sync_routes(router: APIRouter) -> None:
         return Response(body, media_type="application/json")
 
 
-def create_app(data_dir: Path | str) -> FastAPI:
-    """The application over `data_dir` (made if missing): server.db, keys/."""
+def create_app(data_dir: Path | str, database_url: str | None = None) -> FastAPI:
+    """The application over `data_dir` (made if missing: keys/, and server.db unless
+    `database_url` names another database, server/database.py)."""
     data_dir = Path(data_dir)
     app = FastAPI(
         title="Jamsostek Kota Jambi: server pusat",
@@ -112,7 +114,7 @@ def create_app(data_dir: Path | str) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.store = Store(data_dir)
+    app.state.store = Store(data_dir, database_url)
     app.state.signer = Signer(data_dir)
     errors.install(app)
     router = APIRouter(prefix=API_PREFIX)

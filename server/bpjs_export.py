@@ -186,12 +186,8 @@ def export(store: Store, mode: str, device: Device | None, operator: dict) -> tu
     cfg = office.office_config()
     export_id = new_id()
     for attempt in range(3):
-        reader = store.reader()
-        reader.execute("BEGIN")
-        try:
+        with store.snapshot() as reader:
             rows = _rows(reader, mode, cfg)
-        finally:
-            reader.execute("COMMIT")
         body = _workbook(rows, mode, export_id, cfg)
         with store.write() as db:
             now = utc_now_iso(precise=True)
@@ -208,7 +204,7 @@ def _record(db, rows: list, body: bytes, mode: str, export_id: str, now: str,
             device: Device | None, operator: dict) -> dict:
     """Remember what the file said about each member and audit it (in the write transaction)."""
     digest = hashlib.sha256(body).hexdigest()
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO bpjs_exported (record_id, content_hash, state, export_id, at) "
         "VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET content_hash = "
         "excluded.content_hash, state = excluded.state, export_id = excluded.export_id, "
@@ -220,8 +216,8 @@ def _record(db, rows: list, body: bytes, mode: str, export_id: str, now: str,
         gone = [r[0] for r in db.execute(
             "SELECT record_id FROM bpjs_exported WHERE state = ?", [ACTIVE]).fetchall()
             if r[0] not in active]
-        db.conn.executemany("UPDATE bpjs_exported SET state = ?, export_id = ?, at = ? "
-                            "WHERE record_id = ?", [(ENDED, export_id, now, r) for r in gone])
+        db.executemany("UPDATE bpjs_exported SET state = ?, export_id = ?, at = ? "
+                       "WHERE record_id = ?", [(ENDED, export_id, now, r) for r in gone])
     counts = {c: sum(1 for _v, change, *_ in rows if change == c)
               for c in ("full", "new", "corrected", "ended")}
     info = {"export_id": export_id, "mode": mode, "rows": len(rows), "sha256": digest,

@@ -50,7 +50,7 @@ def add_event(db, record_id: str, event: str, device: Device | None, operator: d
     place = device.name if device is not None else "server"
     by = f"{who} @ {place}" if who else place
     db.execute(
-        "INSERT INTO events (seq, record_id, event, at, device_id, operator, by, reason_code, "
+        "INSERT INTO events (seq, record_id, event, at, device_id, operator, \"by\", reason_code, "
         "reason, operator_username, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [seq, record_id, event, now, device.id if device is not None else "", who, by,
          reason_code, reason, username, version],
@@ -64,6 +64,7 @@ def decide(store: Store, record_id: str, revision: int | None,
     `replayed(db)`, asked first (inside the same transaction), says the request was already
     applied: then nothing is checked or applied, and True is returned."""
     with store.write() as db:
+        Store.lock(db, [f"record:{record_id}"])  # against a push or decision on it meanwhile
         row = regs.fetch_row(db, record_id)
         if row is None:
             raise _refuse("not_found", "Pendaftaran ini tidak ada di server.", 404)
@@ -185,6 +186,9 @@ def set_quota(store: Store, year: int, cohort: str, places: int) -> None:
 
 
 def _check_quota(db, year: int, cohort: str) -> None:
+    # Funds of one year wait for each other (PostgreSQL's parallel writers), so the count
+    # below is the count the place is taken from.
+    Store.lock(db, [f"quota:{year}"])
     places, shared = quota_places(db, year, cohort)
     label = COHORT_LABELS.get(cohort, cohort)
     if places is None:

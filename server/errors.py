@@ -6,6 +6,8 @@ import logging
 import sqlite3
 from typing import Any
 
+import psycopg
+import sqlalchemy
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -91,6 +93,19 @@ def install(app: FastAPI) -> None:
         return error_response(
             503, "server.busy", "Server sedang sibuk. Permintaan belum diproses; coba lagi sebentar.",
             headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def _database_lost(request: Request, exc: Exception):
+        # PostgreSQL restarted, the network to it dropped, or two writers deadlocked and it
+        # chose this one: the transaction was rolled back, and the same request sent again
+        # succeeds once the database answers (a push is replayed by its batch id).
+        return error_response(
+            503, "server.database_unavailable",
+            "Basis data server sedang tidak dapat dihubungi. Permintaan belum diproses; coba "
+            "lagi sebentar.", headers={"Retry-After": "5"},
         )
 
     async def _crash(request: Request, exc: Exception):

@@ -14,10 +14,10 @@ from storage.models import mask_nik
 from storage.vocabulary import utc_now_iso
 
 _PULLED = """
-    SELECT f.record_id, MIN(p.at), MAX(f.kind = 'credential' AND p.with_credentials)
+    SELECT f.record_id, MIN(p.at), MAX(CASE WHEN f.kind = 'credential' AND p.with_credentials = 1 THEN 1 ELSE 0 END)
     FROM pulls p JOIN feed f ON f.seq > p.from_seq AND f.seq <= p.to_seq
     WHERE p.device_id = ? AND f.record_id IS NOT NULL AND f.kind != 'transfer'
-      AND (f.kind != 'credential' OR p.with_credentials)
+      AND (f.kind != 'credential' OR p.with_credentials = 1)
     GROUP BY f.record_id
 """
 # A transfer item carries the whole record, but only to the device it was moved to.
@@ -74,7 +74,8 @@ def remember_seen(store: Store, device_id: str, record_ids: list[str], how: str)
         return
     at = utc_now_iso(precise=True)
     with store.write() as db:
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO seen (device_id, record_id, how, first_at) VALUES (?,?,?,?)",
+        db.executemany(
+            "INSERT INTO seen (device_id, record_id, how, first_at) VALUES (?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
             [(device_id, rid, how, at) for rid in record_ids],
         )

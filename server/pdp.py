@@ -152,6 +152,11 @@ def erase(store: Store, device: Device | None, record_id: str, operator: dict) -
         add_event(db, record_id, "erased", device, operator, now, REASON_ERASED,
                   "Data pribadi dihapus atas permintaan (UU 27/2022)")
 
+    if store.is_postgresql:
+        # Old row versions stay in the table's pages until autovacuum reuses them
+        # (README: erasure on PostgreSQL).
+        decide(store, record_id, None, apply)
+        return tomb
     with store.write() as db:  # the writer's connection: freed pages are zeroed meanwhile
         db.execute("PRAGMA secure_delete = ON")
     try:
@@ -170,11 +175,13 @@ def _erase_rows(db, row: dict, now: str) -> None:
                pending_version=None, pending_data=None, pending_device_id=None, pending_at=None,
                possible_duplicate=0, duplicate_of=None)
     regs.refresh_group(db, row["nik"], now)  # the others of a same-NIK group
-    for rowid, version_data in db.execute(
-            "SELECT rowid, data FROM versions WHERE record_id = ?", [record_id]).fetchall():
+    for version, content_hash, version_data in db.execute(
+            "SELECT version, content_hash, data FROM versions WHERE record_id = ?",
+            [record_id]).fetchall():
         blank = json.dumps(_tombstone(json.loads(version_data)), sort_keys=True)
-        db.execute("UPDATE versions SET data = ?, content_hash = ? WHERE rowid = ?",
-                   [blank, f"erased:{rowid}", rowid])
+        db.execute("UPDATE versions SET data = ?, content_hash = ? "
+                   "WHERE record_id = ? AND version = ? AND content_hash = ?",
+                   [blank, f"erased:{content_hash[:16]}", record_id, version, content_hash])
     db.execute("UPDATE cards SET name = '', qr = '' WHERE record_id = ?", [record_id])
     db.execute("UPDATE events SET reason = '' WHERE record_id = ?", [record_id])
     db.execute("UPDATE claims SET death_place = '', certificate_no = '', reported_by = '', "
@@ -196,7 +203,7 @@ def _collect(db, record_id: str) -> dict:
         "SELECT version, received_at, device_id, outcome, data FROM versions "
         "WHERE record_id = ? ORDER BY version, received_at", [record_id]).fetchall()
     events = db.execute(
-        "SELECT at, event, by, reason FROM events WHERE record_id = ? ORDER BY seq",
+        "SELECT at, event, \"by\", reason FROM events WHERE record_id = ? ORDER BY seq",
         [record_id]).fetchall()
     cards = db.execute(
         "SELECT serial, card_version, valid_from, valid_until, issued_at, printed_at, "

@@ -31,7 +31,7 @@ _QUERIES = {
          "card_outdated"),
     ),
     "event": (
-        "SELECT seq, record_id, event, at, by, reason_code, reason, operator_username, "
+        "SELECT seq, record_id, event, at, \"by\", reason_code, reason, operator_username, "
         "operator, device_id, version FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
         ("seq", "id", "event", "at", "by", "reason_code", "reason", "operator_username",
          "operator_name", "device_id", "version"),
@@ -72,7 +72,7 @@ _QUERIES = {
     "kpj": (
         "SELECT k.seq, k.record_id, k.kpj, k.start_date FROM kpj_numbers k "
         "JOIN registrations r ON r.id = k.record_id WHERE k.seq > :cursor "
-        "AND (:wide OR r.device_id = :device) ORDER BY k.seq LIMIT :limit",
+        "AND (:wide = 1 OR r.device_id = :device) ORDER BY k.seq LIMIT :limit",
         ("seq", "id", "kpj", "start_date"),
     ),
     "erasure": (
@@ -105,23 +105,22 @@ def _params(kind: str, device: Device, cursor: int, limit: int):
 
 def page(store: Store, device: Device, cursor: int, limit: int) -> dict:
     kinds = [k for k in _QUERIES if k != "credential" or device.role in CREDENTIAL_ROLES]
-    db = store.reader()
-    db.execute("BEGIN")  # one snapshot for the queries
-    try:
-        last = db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]
-        if cursor > last:
+    with store.pull_snapshot() as (db, top, horizon):
+        if cursor > top:
             # A cursor this server never gave (a new server, or one restored from a backup):
             # start again from the beginning rather than let the device miss everything.
             cursor = 0
         fetched = {k: db.execute(_QUERIES[k][0], _params(k, device, cursor, limit)).fetchall()
                    for k in kinds}
-    finally:
-        db.execute("COMMIT")
     merged = sorted(
         (values[0], kind, values) for kind, rows in fetched.items() for values in rows
     )
-    taken = merged[:limit]
-    has_more = len(merged) > limit or any(len(rows) == limit for rows in fetched.values())
+    # Past the horizon a change may still be joined by an earlier one committing late
+    # (PostgreSQL's parallel writers, server/store.py): those wait for the next page.
+    ready = [m for m in merged if m[0] <= horizon]
+    taken = ready[:limit]
+    has_more = (len(ready) > limit or len(ready) < len(merged)
+                or any(len(rows) == limit for rows in fetched.values()))
     next_cursor = taken[-1][0] if taken else cursor
     if taken:
         _remember(store, device, cursor, next_cursor)

@@ -7,6 +7,7 @@ stored answer makes a repeated batch change nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -195,7 +196,8 @@ class BatchWriter:
         self.answered.setdefault((p.rec.record_id, p.rec.version), []).append(
             (p.content_hash, outcome, duplicate_of))
         self.db.execute(
-            "INSERT OR IGNORE INTO pushed (device_id, record_id, first_at) VALUES (?, ?, ?)",
+            "INSERT INTO pushed (device_id, record_id, first_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [self.device.id, p.rec.record_id, self.now],
         )
 
@@ -234,12 +236,23 @@ def _batch_hash(req: PushRequest, prepared: list[Prepared]) -> str:
     ]]))
 
 
+def _locks(device: Device, prepared: list[Prepared]) -> list[str]:
+    """What a batch waits for on PostgreSQL: its device's earlier batch (a replay must see it),
+    another batch with one of its NIKs (one of two new same-NIK records is the duplicate), and
+    a decision on one of its records."""
+    niks = {normalized_nik(p.reg.nik) for p in prepared if p.reg is not None}
+    return [f"device:{device.id}", *(f"nik:{n}" for n in niks),
+            *(f"record:{p.rec.record_id}" for p in prepared)]
+
+
 def push(store: Store, device: Device, req: PushRequest) -> dict:
     _check_device(device, req)
-    with _SLOTS:
+    # SQLite has one writer: batches take turns. PostgreSQL's writers run side by side.
+    with contextlib.nullcontext() if store.is_postgresql else _SLOTS:
         prepared = [prepare(rec) for rec in req.records]
         body_hash = _batch_hash(req, prepared)
         with store.write() as db:
+            Store.lock(db, _locks(device, prepared))
             cached = _cached(db, device, req.batch_id, body_hash)
             # Stored even when the batch is a repeat: it may be a batch first sent by an older
             # client without them (storing the same kegiatan again changes nothing).
@@ -265,13 +278,13 @@ def store_kegiatan(db, device: Device, events: list[KegiatanData]) -> None:
     if not events:
         return
     now = utc_now_iso(precise=True)
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO kegiatan (id, name, held_on, kelurahan_code, device_id, received_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
         "name = excluded.name, held_on = excluded.held_on, "
         "kelurahan_code = excluded.kelurahan_code, updated_at = excluded.updated_at "
         "WHERE kegiatan.device_id = excluded.device_id AND (kegiatan.name != excluded.name "
-        "OR kegiatan.held_on IS NOT excluded.held_on "
+        "OR kegiatan.held_on IS DISTINCT FROM excluded.held_on "
         "OR kegiatan.kelurahan_code != excluded.kelurahan_code)",
         [(e.id, e.name, e.held_on, e.kelurahan_code, device.id, now, now) for e in events],
     )

@@ -96,7 +96,13 @@ def serve(make_app: Callable[[], object], options: ServeOptions, data_dir: Path)
     if problem:
         print(f"Gagal: {problem}", file=sys.stderr)
         return 2
-    app = make_app()
+    from server.database import DatabaseUrlError
+
+    try:
+        app = make_app()
+    except DatabaseUrlError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
     warning = plain_http_warning(options)
     if warning:
         print(warning, file=sys.stderr, flush=True)

@@ -1,12 +1,21 @@
-"""The central registry's own SQLite database: connections, schema migrations, one writer.
+"""The central registry's own database: connections, schema migrations, writers, the pull
+sequence.
 
-Writes are serialised twice: a process-wide lock (so the threads of one server never wait on
-SQLite's busy handler) and `BEGIN IMMEDIATE` (so an admin command running in another process at
-the same moment cannot interleave). Because every write, and every change sequence number it
-allocates, happens under that lock, commits appear in sequence order and a pull cursor never
-skips a change that commits late.
+Two engines (server/database.py): SQLite for one city on one server process, PostgreSQL for a
+province on several. On SQLite, writes are serialised twice: a process-wide lock (so the threads
+of one server never wait on SQLite's busy handler) and `BEGIN IMMEDIATE` (so an admin command
+running in another process cannot interleave). On PostgreSQL, writers run side by side on pooled
+connections and take only the locks their subject needs (`lock`): a device's batch, a NIK, a
+cohort's quota.
 
-Readers use their own connection per thread: WAL lets them read while a batch is written.
+The pull sequence (`feed.seq`) must never let a cursor skip a change that commits late. On
+SQLite every sequence number is allocated under the one write lock, so commits appear in
+sequence order. On PostgreSQL transactions commit in any order, so each one that allocates
+numbers first announces, with a shared advisory lock, a floor below all the numbers it will get;
+a pull reads only up to the lowest floor still held (`pull_snapshot`).
+
+Readers use their own connection per thread: SQLite's WAL and PostgreSQL's MVCC let them read
+while a batch is written.
 """
 
 from __future__ import annotations
@@ -16,349 +25,101 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from server.database import (
+    POSTGRESQL,
+    SQLITE,
+    Database,
+    DatabaseUrlError,
+    connect_sqlite,
+    engine_name,
+    postgresql_engine,
+    sqlite_path,
+    sqlite_url,
+)
 from storage.paths import private_dir, private_file
 
 DB_FILE = "server.db"
-BUSY_TIMEOUT_MS = 10_000
-MIGRATIONS = Migrations("jamsos_server")
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+LEGACY_MIGRATIONS = "_sqlite_migrations"  # sqlite-utils' record, before Alembic (0001–0011)
+# Advisory lock class of the pull floor (two-key form, so it never meets `lock`'s keys).
+FEED_LOCK_CLASS = 0x6A5
+_SEQ_TOP = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+            "FROM feed_seq_seq")
+_FLOORS_HELD = (
+    "SELECT MIN(objid::bigint) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+    "AND classid::bigint = ? "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
-@MIGRATIONS(name="0001_core")
-def _m0001_core(db: Database) -> None:
-    db.execute("""CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)""")
-    db.execute(
-        """CREATE TABLE devices (
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
-            token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)"""
-    )
-    db.execute(
-        """CREATE TABLE enrol_codes (
-            code_hash TEXT PRIMARY KEY, role TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT)"""
-    )
-    # One row per change ever made; its rowid is the pull sequence (AUTOINCREMENT: never reused).
-    # Also the memory of which registration each sequence number carried, so that pulled cursor
-    # ranges translate into "records this device held".
-    db.execute(
-        """CREATE TABLE feed (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, record_id TEXT)"""
-    )
-    db.execute("CREATE INDEX feed_record ON feed(record_id)")
-    db.execute(
-        """CREATE TABLE registrations (
-            id TEXT PRIMARY KEY, arrival INTEGER NOT NULL UNIQUE,
-            nik TEXT NOT NULL, nik_hash TEXT NOT NULL, full_name TEXT NOT NULL,
-            birth_date TEXT, kecamatan_code TEXT NOT NULL, kelurahan_code TEXT NOT NULL,
-            occupation_code TEXT NOT NULL, cohort TEXT NOT NULL, event_id TEXT,
-            data TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL,
-            status TEXT NOT NULL, reason_code TEXT NOT NULL DEFAULT '',
-            status_reason TEXT NOT NULL DEFAULT '', member_number TEXT NOT NULL DEFAULT '',
-            programme_year INTEGER, programme_start TEXT, programme_end TEXT,
-            possible_duplicate INTEGER NOT NULL DEFAULT 0, duplicate_of TEXT,
-            conflict INTEGER NOT NULL DEFAULT 0,
-            device_id TEXT NOT NULL, received_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-            seq INTEGER NOT NULL)"""
-    )
-    for cols in ("nik", "seq", "status", "kelurahan_code", "kecamatan_code", "cohort",
-                 "event_id", "occupation_code", "member_number"):
-        db.execute(f"CREATE INDEX registrations_{cols} ON registrations({cols})")
-    db.execute(
-        """CREATE TABLE versions (
-            record_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-            base_version INTEGER NOT NULL, device_id TEXT NOT NULL, outcome TEXT NOT NULL,
-            duplicate_of TEXT, data TEXT NOT NULL, batch_id TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            PRIMARY KEY (record_id, version, content_hash))"""
-    )
-    db.execute(
-        """CREATE TABLE batches (
-            device_id TEXT NOT NULL, batch_id TEXT NOT NULL, body_hash TEXT NOT NULL,
-            response TEXT NOT NULL, received_at TEXT NOT NULL,
-            PRIMARY KEY (device_id, batch_id))"""
-    )
-    db.execute(
-        """CREATE TABLE pushed (
-            device_id TEXT NOT NULL, record_id TEXT NOT NULL, first_at TEXT NOT NULL,
-            PRIMARY KEY (device_id, record_id))"""
-    )
-    db.execute(
-        """CREATE TABLE pulls (
-            device_id TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL,
-            with_credentials INTEGER NOT NULL, at TEXT NOT NULL)"""
-    )
-    db.execute("CREATE INDEX pulls_device ON pulls(device_id)")
-    db.execute(
-        """CREATE TABLE events (
-            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, event TEXT NOT NULL,
-            at TEXT NOT NULL, device_id TEXT NOT NULL, operator TEXT NOT NULL DEFAULT '',
-            by TEXT NOT NULL, reason_code TEXT NOT NULL DEFAULT '',
-            reason TEXT NOT NULL DEFAULT '')"""
-    )
-    db.execute("CREATE INDEX events_record ON events(record_id)")
-    db.execute(
-        """CREATE TABLE cards (
-            serial INTEGER NOT NULL, card_version INTEGER NOT NULL, record_id TEXT NOT NULL,
-            member_number TEXT NOT NULL, name TEXT NOT NULL, cohort TEXT NOT NULL,
-            valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, key_id TEXT NOT NULL,
-            qr TEXT NOT NULL, issued_at TEXT NOT NULL, printed_at TEXT, handed_over_at TEXT,
-            received_by TEXT NOT NULL DEFAULT '', revoked_at TEXT, seq INTEGER NOT NULL,
-            PRIMARY KEY (serial, card_version))"""
-    )
-    db.execute("CREATE INDEX cards_record ON cards(record_id)")
-    db.execute("CREATE INDEX cards_seq ON cards(seq)")
-    db.execute(
-        """CREATE TABLE revocations (
-            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, serial INTEGER NOT NULL,
-            card_version INTEGER NOT NULL, at TEXT NOT NULL)"""
-    )
-    db.execute(
-        """CREATE TABLE quotas (
-            programme_year INTEGER NOT NULL, cohort TEXT NOT NULL, places INTEGER NOT NULL,
-            updated_at TEXT NOT NULL, PRIMARY KEY (programme_year, cohort))"""
-    )
-    db.execute(
-        """CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"""
-    )
-
-
-@MIGRATIONS(name="0002_seen")
-def _m0002_seen(db: Database) -> None:
-    # Registrations a verifier or card desk device was shown (list rows, full records), for the
-    # breach notice: reads hold personal data as much as pushes and pulls do.
-    db.execute(
-        """CREATE TABLE seen (
-            device_id TEXT NOT NULL, record_id TEXT NOT NULL, how TEXT NOT NULL,
-            first_at TEXT NOT NULL, PRIMARY KEY (device_id, record_id, how))"""
-    )
-
-
-@MIGRATIONS(name="0003_kegiatan")
-def _m0003_kegiatan(db: Database) -> None:
-    # Kegiatan (registration drives) the pushed registrations refer to, by the id the device
-    # made (UUIDv7, globally unique), so that every device can show their names. `device_id` is
-    # the device that first sent it: only that device may change it. (The `events` table holds
-    # status changes; it is another thing.)
-    db.execute(
-        """CREATE TABLE kegiatan (
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, held_on TEXT,
-            kelurahan_code TEXT NOT NULL DEFAULT '', device_id TEXT NOT NULL,
-            received_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
-    )
-
-
-@MIGRATIONS(name="0004_reprint_requests")
-def _m0004_reprint_requests(db: Database) -> None:
-    # The reprints applied under a client's `request_id` (docs/SYNC_API.md §7), so that a request
-    # repeated after its answer was lost gets the same answer instead of 409 card.not_current.
-    # Scoped to the device, like push batches. `body_hash` is the request as first applied (a
-    # different request under the same id is refused); `card_version` the version it made.
-    db.execute(
-        """CREATE TABLE reprint_requests (
-            device_id TEXT NOT NULL, request_id TEXT NOT NULL, record_id TEXT NOT NULL,
-            body_hash TEXT NOT NULL, serial INTEGER NOT NULL, card_version INTEGER NOT NULL,
-            at TEXT NOT NULL, PRIMARY KEY (device_id, request_id))"""
-    )
-
-
-@MIGRATIONS(name="0005_trust")
-def _m0005_trust(db: Database) -> None:
-    # A correction of a decided registration waits here until a verifier decides it: the current
-    # columns and `data` stay what cards, lists and exports use. `seen_version` is the highest
-    # version the owner sent that the server answered for (a rejected correction's too), so the
-    # owner's device knows its status applies to what it holds. `card_outdated`: an approved
-    # correction changed what the card prints; the card desk reprints it.
-    for column in ("pending_version INTEGER", "pending_data TEXT", "pending_device_id TEXT",
-                   "pending_at TEXT", "seen_version INTEGER",
-                   "card_outdated INTEGER NOT NULL DEFAULT 0"):
-        db.execute(f"ALTER TABLE registrations ADD COLUMN {column}")
-    db.execute("CREATE INDEX registrations_pending ON registrations(pending_version) "
-               "WHERE pending_version IS NOT NULL")
-    db.execute("CREATE INDEX registrations_device ON registrations(device_id)")
-    # Who did it: the logged-in operator's username next to the display name (`operator`), and
-    # the version a correction event is about.
-    db.execute("ALTER TABLE events ADD COLUMN operator_username TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE events ADD COLUMN version INTEGER")
-
-
-@MIGRATIONS(name="0006_transfers")
-def _m0006_transfers(db: Database) -> None:
-    # An admin's move of every registration of a replaced laptop to its successor: one row per
-    # transfer (the audit), one per registration moved (a pull item for the two devices).
-    db.execute(
-        """CREATE TABLE transfers (
-            id TEXT PRIMARY KEY, from_device_id TEXT NOT NULL, to_device_id TEXT NOT NULL,
-            records INTEGER NOT NULL, at TEXT NOT NULL, device_id TEXT NOT NULL,
-            operator_username TEXT NOT NULL, operator TEXT NOT NULL)"""
-    )
-    db.execute(
-        """CREATE TABLE transferred (
-            seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL, record_id TEXT NOT NULL,
-            from_device_id TEXT NOT NULL, to_device_id TEXT NOT NULL, at TEXT NOT NULL)"""
-    )
-    db.execute("CREATE INDEX transferred_from ON transferred(from_device_id, seq)")
-    db.execute("CREATE INDEX transferred_to ON transferred(to_device_id, seq)")
-
-
-@MIGRATIONS(name="0007_enrol_answers")
-def _m0007_enrol_answers(db: Database) -> None:
-    # The answer to an enrolment, kept for a short while (server/auth.py ENROL_ANSWER_LIFETIME)
-    # under the code and the device's own request id, so that a device whose answer was lost
-    # gets the same device and token on a retry. The token is sealed with a key derived from
-    # the request id, which only the device knows: a copy of this table opens nothing.
-    db.execute(
-        """CREATE TABLE enrol_answers (
-            code_hash TEXT NOT NULL, request_hash TEXT NOT NULL, device_id TEXT NOT NULL,
-            sealed_token TEXT NOT NULL, answered_at TEXT NOT NULL,
-            PRIMARY KEY (code_hash, request_hash))"""
-    )
-
-
-@MIGRATIONS(name="0008_dashboard")
-def _m0008_dashboard(db: Database) -> None:
-    # Officials' accounts for the browser dashboard (server/dashboard/): people, not devices, so
-    # a table of their own. scrypt hashes; `locked_until` after repeated failed log-ins.
-    db.execute(
-        """CREATE TABLE dashboard_users (
-            username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL,
-            password_hash TEXT NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,
-            locked_until TEXT NOT NULL DEFAULT '', disabled_at TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
-    )
-    # Only the SHA-256 of a session token is kept: a copy of the database opens no session.
-    db.execute(
-        """CREATE TABLE dashboard_sessions (
-            token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf_token TEXT NOT NULL,
-            created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, expires_at TEXT NOT NULL)"""
-    )
-    db.execute("CREATE INDEX dashboard_sessions_user ON dashboard_sessions(username)")
-    # One narrow row per registration with what the dashboard counts, kept up to date from
-    # registrations.seq (every change gives a row a new seq), so that counting 228,000
-    # registrations scans a few megabytes instead of every record's JSON.
-    db.execute(
-        """CREATE TABLE dashboard_facts (
-            record_id TEXT PRIMARY KEY, year INTEGER NOT NULL, kecamatan TEXT NOT NULL,
-            kelurahan TEXT NOT NULL, cohort TEXT NOT NULL, occupation TEXT NOT NULL,
-            event_id TEXT NOT NULL, sex TEXT NOT NULL, birth_date TEXT NOT NULL,
-            stage INTEGER NOT NULL, status TEXT NOT NULL, reason_code TEXT NOT NULL,
-            duplicate INTEGER NOT NULL, conflict INTEGER NOT NULL, income INTEGER,
-            cover_start TEXT NOT NULL, cover_end TEXT NOT NULL, device_id TEXT NOT NULL,
-            received_on TEXT NOT NULL, received_week TEXT NOT NULL, seq INTEGER NOT NULL)"""
-    )
-    db.execute("CREATE INDEX dashboard_facts_year ON dashboard_facts(year, kelurahan, stage)")
-
-
-@MIGRATIONS(name="0009_programme_office")
-def _m0009_programme_office(db: Database) -> None:
-    # The programme office's audit (server/office.py): exports to BPJS, KPJ imports, PDP copies
-    # and erasures' tombstones. Never personal fields: counts, hashes, record ids, who and when.
-    db.execute(
-        """CREATE TABLE office_audit (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL,
-            record_id TEXT NOT NULL DEFAULT '', device_id TEXT NOT NULL DEFAULT '',
-            operator_username TEXT NOT NULL DEFAULT '', operator TEXT NOT NULL DEFAULT '',
-            detail TEXT NOT NULL DEFAULT '{}')"""
-    )
-    db.execute("CREATE INDEX office_audit_action ON office_audit(action, id)")
-    # What each member's last export to BPJS said (server/bpjs_export.py): the delta export
-    # compares today's state against it. `content_hash` covers the exported columns.
-    db.execute(
-        """CREATE TABLE bpjs_exported (
-            record_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, state TEXT NOT NULL,
-            export_id TEXT NOT NULL, at TEXT NOT NULL)"""
-    )
-    # KPJ numbers BPJS gave back (server/kpj.py); `seq` is the pull item's sequence.
-    db.execute(
-        """CREATE TABLE kpj_numbers (
-            record_id TEXT PRIMARY KEY, kpj TEXT NOT NULL UNIQUE, start_date TEXT,
-            import_id TEXT NOT NULL, at TEXT NOT NULL, seq INTEGER NOT NULL)"""
-    )
-    db.execute("CREATE INDEX kpj_numbers_seq ON kpj_numbers(seq)")
-    # One JKM death claim per member (server/claims.py): the death, the claimant, the
-    # documents, submission, payment and hand-over. Each step is also an event devices pull.
-    db.execute(
-        """CREATE TABLE claims (
-            record_id TEXT PRIMARY KEY, died_on TEXT NOT NULL, death_place TEXT NOT NULL,
-            certificate_no TEXT NOT NULL, reported_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
-            claimant_name TEXT NOT NULL DEFAULT '', claimant_relationship TEXT NOT NULL DEFAULT '',
-            claimant_heir INTEGER, claimant_reason TEXT NOT NULL DEFAULT '',
-            documents TEXT NOT NULL DEFAULT '{}', submitted_on TEXT, submission_ref TEXT NOT NULL
-            DEFAULT '', paid_on TEXT, amount INTEGER, handed_over_on TEXT,
-            handed_to TEXT NOT NULL DEFAULT '', stage TEXT NOT NULL, updated_at TEXT NOT NULL)"""
-    )
-    db.execute("CREATE INDEX claims_stage ON claims(stage)")
-    # Why a card was revoked (meninggal, persetujuan ditarik, a reprint): devices keep it.
-    db.execute("ALTER TABLE revocations ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
-
-
-@MIGRATIONS(name="0010_pdp")
-def _m0010_pdp(db: Database) -> None:
-    # A person's PDP requests (server/pdp.py): the withdrawal of consent (membership ends at the
-    # end of the paid month) and the erasure of personal fields, which every device pulls
-    # (`erasure` items, by sequence) and applies to its own copy.
-    db.execute(
-        """CREATE TABLE withdrawals (
-            record_id TEXT PRIMARY KEY, received_on TEXT NOT NULL, ends_on TEXT NOT NULL,
-            at TEXT NOT NULL)"""
-    )
-    db.execute(
-        """CREATE TABLE erasures (
-            seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, at TEXT NOT NULL)"""
-    )
-
-
-@MIGRATIONS(name="0011_device_outbox")
-def _m0011_device_outbox(db: Database) -> None:
-    # What each device last said was still waiting in its outbox (the optional `pending` of a
-    # pull), and when: the dashboard's count of registrations held on silent devices.
-    db.execute(
-        """CREATE TABLE device_outbox (
-            device_id TEXT PRIMARY KEY, pending INTEGER NOT NULL, at TEXT NOT NULL)"""
-    )
+def default_database_url(data_dir: Path) -> str:
+    """One SQLite file in the data folder: what a city's single server uses."""
+    return sqlite_url(Path(data_dir) / DB_FILE)
 
 
 class Store:
-    """The server's database file. Thread-safe: one write lock, one reader connection per
+    """The server's database. Thread-safe: writers from `write`, one reader connection per
     thread."""
 
-    def __init__(self, data_dir: Path | str):
+    def __init__(self, data_dir: Path | str, database_url: str | None = None, *,
+                 pool_size: int = 8):
         self.data_dir = Path(data_dir)
         private_dir(self.data_dir)
-        self.path = self.data_dir / DB_FILE
-        # Registrations and token hashes: the owner's alone (SQLite gives -wal and -shm the
-        # database file's mode).
-        private_file(self.path)
+        self.url = database_url or default_database_url(self.data_dir)
+        self.dialect = engine_name(self.url)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[Database] = []
-        self._writer = self._connect()
-        MIGRATIONS.apply(self._writer)
+        self.path: Path | None = None
+        if self.dialect == SQLITE:
+            self.path = sqlite_path(self.url)
+            # Registrations and token hashes: the owner's alone (SQLite gives -wal and -shm the
+            # database file's mode).
+            private_file(self.path)
+            self._writer = Database(connect_sqlite(self.path), SQLITE)
+            self._engine = sqlalchemy.create_engine(
+                self.url, creator=lambda: connect_sqlite(self.path),
+                poolclass=sqlalchemy.pool.NullPool)
+        else:
+            self._writer = None
+            self._engine = postgresql_engine(self.url, pool_size)
+        migrate(self._engine, self.dialect)
         self._nik_key = self._ensure_nik_key()
 
-    def _connect(self) -> Database:
-        conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-        )
-        db = Database(conn)
-        db.execute("PRAGMA journal_mode = WAL")
-        # An acknowledged push is a promise to the device that it may drop its outbox entry.
-        db.execute("PRAGMA synchronous = FULL")
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return db
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == POSTGRESQL
+
+    # --- connections --------------------------------------------------------------------
+
+    def _connect_postgresql(self) -> Database:
+        dialect = self._engine.dialect
+        cargs, cparams = dialect.create_connect_args(self._engine.url)
+        conn = dialect.connect(*cargs, **cparams)
+        conn.autocommit = True
+        return Database(conn, POSTGRESQL)
 
     def reader(self) -> Database:
         db = getattr(self._local, "db", None)
+        if db is not None and getattr(db.conn, "broken", False):
+            db = None  # the server restarted or the network dropped: connect again
         if db is None:
-            db = self._connect()
-            db.execute("PRAGMA query_only = ON")
+            if self.dialect == SQLITE:
+                db = Database(connect_sqlite(self.path), SQLITE)
+                db.execute("PRAGMA query_only = ON")
+            else:
+                db = self._connect_postgresql()
+                db.execute("SET default_transaction_read_only = on")
             self._local.db = db
             with self._write_lock:
                 self._readers.append(db)
@@ -367,39 +128,93 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
         """One write transaction: everything inside commits together or not at all."""
-        with self._write_lock:
-            db = self._writer
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        if self.dialect == SQLITE:
+            with self._write_lock:
+                yield from _transaction(self._writer, "BEGIN IMMEDIATE")
+            return
+        raw = self._engine.raw_connection()
+        try:
+            raw.driver_connection.autocommit = True
+            yield from _transaction(Database(raw.driver_connection, POSTGRESQL), "BEGIN")
+        except BaseException:
+            if getattr(raw.driver_connection, "broken", False):
+                raw.invalidate()
+            raise
+        finally:
+            raw.close()  # back to the pool
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """One consistent read of several queries (a pull page, an export)."""
+        db = self.reader()
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if self.is_postgresql else "BEGIN")
+        try:
+            yield db
+        finally:
+            with contextlib.suppress(Exception):
+                db.execute("COMMIT")
 
     def close(self) -> None:
         with self._write_lock:
             for db in self._readers:
-                db.close()
+                with contextlib.suppress(Exception):
+                    db.close()
             self._readers.clear()
-            self._writer.close()
+            if self._writer is not None:
+                self._writer.close()
+        self._engine.dispose()
+
+    # --- locks --------------------------------------------------------------------------
+
+    @staticmethod
+    def lock(db: Database, keys: Iterable[str]) -> None:
+        """Hold these named locks until the transaction ends (PostgreSQL; SQLite's one writer
+        already excludes everyone). Taken in sorted order, so two writers never deadlock on
+        them."""
+        if db.is_postgresql:
+            db.executemany("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+                           [(key,) for key in sorted(set(keys))])
 
     # --- sequence and counters ----------------------------------------------------------
 
     @staticmethod
     def next_seqs(db: Database, kind: str, record_ids: list[str | None]) -> list[int]:
         """Allocate one pull sequence number per record id (inside a write transaction)."""
-        seqs = []
-        for record_id in record_ids:
-            cur = db.execute("INSERT INTO feed (kind, record_id) VALUES (?, ?)", [kind, record_id])
-            seqs.append(cur.lastrowid)
-        return seqs
+        if db.is_postgresql:
+            return _next_seqs_postgresql(db, kind, record_ids)
+        return [db.execute("INSERT INTO feed (kind, record_id) VALUES (?, ?)",
+                           [kind, record_id]).lastrowid for record_id in record_ids]
+
+    def horizon(self) -> tuple[int, int]:
+        """The highest sequence number given out (`top`), and the highest one below which
+        every change is committed (`horizon`); the same on SQLite, where one writer commits
+        in sequence order."""
+        db = self.reader()
+        if self.dialect == SQLITE:
+            top = db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]
+            return top, top
+        # The order matters: the top before the floors, both before any snapshot that reads
+        # up to the horizon (see the module's docstring).
+        top = db.execute(_SEQ_TOP).fetchone()[0]
+        floor = db.execute(_FLOORS_HELD, [FEED_LOCK_CLASS]).fetchone()[0]
+        return top, top if floor is None else min(top, floor)
+
+    @contextlib.contextmanager
+    def pull_snapshot(self) -> Iterator[tuple[Database, int, int]]:
+        """A snapshot to read changes in, with `horizon()`'s two numbers for it."""
+        if self.dialect == SQLITE:
+            with self.snapshot() as db:
+                yield db, *self.horizon()
+            return
+        top, horizon = self.horizon()
+        with self.snapshot() as db:
+            yield db, top, horizon
 
     @staticmethod
     def bump_counter(db: Database, name: str) -> int:
         row = db.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+            "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value",
             [name],
         ).fetchone()
         return row[0]
@@ -426,6 +241,86 @@ class Store:
 
     def nik_hash(self, nik: str) -> str:
         return nik_hash(self._nik_key, nik)
+
+
+def _transaction(db: Database, begin: str) -> Iterator[Database]:
+    db.execute(begin)
+    try:
+        yield db
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _next_seqs_postgresql(db: Database, kind: str, record_ids: list[str | None]) -> list[int]:
+    if not record_ids:
+        return []
+    if not db.feed_lock_taken:
+        # Every number this transaction takes from now on is above `floor`; pulls stop below
+        # it until the transaction ends (Store.pull_snapshot).
+        floor = db.execute(_SEQ_TOP).fetchone()[0]
+        db.execute("SELECT pg_advisory_xact_lock_shared(?, ?)", [FEED_LOCK_CLASS, floor])
+        db.feed_lock_taken = True
+    seqs = sorted(r[0] for r in db.execute(
+        "SELECT nextval('feed_seq_seq') FROM generate_series(1, ?)", [len(record_ids)]))
+    db.executemany("INSERT INTO feed (seq, kind, record_id) VALUES (?, ?, ?)",
+                   [(seq, kind, rid) for seq, rid in zip(seqs, record_ids, strict=True)])
+    return seqs
+
+
+# --- schema -----------------------------------------------------------------------------
+
+def _alembic_config(connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+_HEAD: list[str] = []
+
+
+def _head() -> str:
+    if not _HEAD:
+        _HEAD.append(ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head())
+    return _HEAD[0]
+
+
+def migrate(engine: sqlalchemy.Engine, dialect: str) -> None:
+    """Bring the schema to the newest revision (a fresh database gets all of it). One clear
+    error when the database cannot be reached."""
+    try:
+        with engine.begin() as conn:
+            if dialect == POSTGRESQL:
+                # Several worker processes start at once: one migrates, the others wait.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtextextended('jamsos "
+                                     "migrations', 0))")
+            if MigrationContext.configure(conn).get_current_revision() == _head():
+                return
+            config = _alembic_config(conn)
+            if dialect == SQLITE:
+                _adopt_legacy(conn, config)
+            command.upgrade(config, "head")
+    except sqlalchemy.exc.OperationalError as exc:
+        raise DatabaseUrlError(
+            f"basis data tidak dapat dibuka ({engine.url.render_as_string()}): "
+            f"{str(exc.orig).strip().splitlines()[0]}") from exc
+
+
+def _adopt_legacy(conn, config: Config) -> None:
+    """A server database made before Alembic recorded its migrations in sqlite-utils' table,
+    under the same names as today's revisions: continue from the last one applied."""
+    inspector = sqlalchemy.inspect(conn)
+    if (not inspector.has_table(LEGACY_MIGRATIONS)
+            or MigrationContext.configure(conn).get_current_revision() is not None):
+        return
+    names = [r[0] for r in conn.exec_driver_sql(
+        f"SELECT name FROM {LEGACY_MIGRATIONS} WHERE migration_set = 'jamsos_server' "
+        "ORDER BY rowid")]
+    if names:
+        command.stamp(config, names[-1])
 
 
 def nik_hash(key: bytes, nik: str) -> str:

@@ -54,6 +54,8 @@ def transfer_records(store: Store, from_id: str, to_id: str, operator: dict,
     device twice is refused and nothing changes. `by` is the admin device (None: the server's
     command line)."""
     with store.write() as db:
+        # Neither device's batch may be half-way through meanwhile (server/push.py).
+        Store.lock(db, [f"device:{from_id}", f"device:{to_id}"])
         source, target = _device(db, from_id), _device(db, to_id)
         _check(source, target, from_id, to_id)
         ids = [r[0] for r in db.execute(

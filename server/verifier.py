@@ -111,7 +111,7 @@ def list_registrations(store: Store, filters: dict, q: str, possible_duplicate: 
         where.append(f"pending_version IS {'NOT ' if correction_pending else ''}NULL")
     if q.strip():
         escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("full_name LIKE ? ESCAPE '\\'")
+        where.append("lower(full_name) LIKE lower(?) ESCAPE '\\'")
         args.append(f"%{escaped}%")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     db = store.reader()

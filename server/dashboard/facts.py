@@ -12,6 +12,7 @@ member number, whatever happened since), 4 card printed, 5 card handed over.
 
 from __future__ import annotations
 
+from server.database import json_text, week_start
 from server.store import Store
 
 MARK = "dashboard_facts_seq"  # in `settings`: the highest registrations.seq copied
@@ -35,11 +36,21 @@ STAGES = ("recorded", "received", "verified", "funded", "card_printed", "card_ha
 
 # The programme year of a registration: the year it is funded for, or, before funding, the
 # year the server received it.
-_SELECT = """
+_COLUMNS = ("record_id, year, kecamatan, kelurahan, cohort, occupation, event_id, sex, "
+            "birth_date, stage, status, reason_code, duplicate, conflict, income, cover_start, "
+            "cover_end, device_id, received_on, received_week, seq")
+_REPLACE = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[1:])
+
+
+def _copy_sql(db) -> str:
+    """Copy registrations with seq in (?, ?] into their facts, replacing older copies."""
+    income = f"NULLIF({json_text(db, 'data', 'monthly_income')}, '')"
+    return f"""
+INSERT INTO dashboard_facts ({_COLUMNS})
 SELECT id,
        COALESCE(programme_year, CAST(substr(received_at, 1, 4) AS INTEGER)),
        kecamatan_code, kelurahan_code, cohort, occupation_code, COALESCE(event_id, ''),
-       COALESCE(json_extract(data, '$.sex'), ''), COALESCE(birth_date, ''),
+       COALESCE({json_text(db, 'data', 'sex')}, ''), COALESCE(birth_date, ''),
        CASE WHEN status = 'rejected' THEN 0
             WHEN status = 'card_handed_over' THEN 5
             WHEN status = 'card_printed' THEN 4
@@ -47,11 +58,12 @@ SELECT id,
             WHEN status = 'verified' THEN 2
             ELSE 1 END,
        status, reason_code, possible_duplicate, conflict,
-       CAST(json_extract(data, '$.monthly_income') AS INTEGER),
+       CAST(CAST({income} AS NUMERIC) AS INTEGER),
        COALESCE(programme_start, ''), COALESCE(programme_end, ''), device_id,
-       substr(received_at, 1, 10), date(substr(received_at, 1, 10), '-6 days', 'weekday 1'),
+       substr(received_at, 1, 10), {week_start(db, 'substr(received_at, 1, 10)')},
        seq
-FROM registrations WHERE seq > ?"""
+FROM registrations WHERE seq > ? AND seq <= ?
+ON CONFLICT (record_id) DO UPDATE SET {_REPLACE}"""
 
 
 def refresh(store: Store) -> int:
@@ -68,19 +80,21 @@ def refresh(store: Store) -> int:
             for name, columns in INDEXES.items():
                 wdb.execute(f"CREATE INDEX IF NOT EXISTS {name} ON dashboard_facts({columns})")
             _put(wdb, LAYOUT_KEY, LAYOUT)
+    # Only what every earlier change has committed below (server/store.py): a registration
+    # committing late under a lower seq is copied on a later refresh, never skipped.
+    horizon = store.horizon()[1]
     while True:
         with store.write() as wdb:
             mark = _mark(wdb)
             upto = wdb.execute(
-                "SELECT MAX(seq) FROM (SELECT seq FROM registrations WHERE seq > ? "
-                "ORDER BY seq LIMIT ?)", [mark, CHUNK]).fetchone()[0]
+                "SELECT MAX(seq) FROM (SELECT seq FROM registrations WHERE seq > ? AND seq <= ? "
+                "ORDER BY seq LIMIT ?) AS chunk", [mark, horizon, CHUNK]).fetchone()[0]
             if upto is None:  # all copied: drop the copies of erased registrations
                 if not _same_count(wdb):
                     wdb.execute("DELETE FROM dashboard_facts WHERE record_id NOT IN "
                                 "(SELECT id FROM registrations)")
                 return mark
-            wdb.execute(f"INSERT OR REPLACE INTO dashboard_facts {_SELECT} AND seq <= ?",
-                        [mark, upto])
+            wdb.execute(_copy_sql(wdb), [mark, upto])
             _put(wdb, MARK, str(upto))
 
 

@@ -126,10 +126,10 @@ def _devices_mark(store: Store) -> tuple:
     """Device activity and claims change without touching registrations (pulls, outbox
     reports, a claim's steps): part of the cache key."""
     db = store.reader()
-    pulls = db.execute("SELECT MAX(rowid), COUNT(*) FROM pulls").fetchone()
+    pulls = db.execute("SELECT MAX(at), COUNT(*) FROM pulls").fetchone()
     batches = db.execute("SELECT COUNT(*) FROM batches").fetchone()
     devices = db.execute("SELECT COUNT(*), COUNT(revoked_at) FROM devices").fetchone()
-    waiting = db.execute("SELECT MAX(at), TOTAL(pending) FROM device_outbox").fetchone()
+    waiting = db.execute("SELECT MAX(at), COALESCE(SUM(pending), 0) FROM device_outbox").fetchone()
     claims = db.execute("SELECT COUNT(*), MAX(updated_at) FROM claims").fetchone()
     return (*pulls, *batches, *devices, *waiting, *claims)
 
