@@ -9,9 +9,11 @@ event loop never waits on SQLite.
 from __future__ import annotations
 
 import base64
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -102,11 +104,28 @@ def _sync_routes(router: APIRouter) -> None:
         return Response(body, media_type="application/json")
 
 
+# Request threads per process on PostgreSQL: each holds a reader connection, and a province's
+# server runs several processes against one max_connections (README: a provincial server).
+POSTGRESQL_THREADS = 16
+
+
+def _lifespan(store: Store):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if store.is_postgresql:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = POSTGRESQL_THREADS
+        yield
+
+    return lifespan
+
+
 def create_app(data_dir: Path | str, database_url: str | None = None) -> FastAPI:
     """The application over `data_dir` (made if missing: keys/, and server.db unless
     `database_url` names another database, server/database.py)."""
     data_dir = Path(data_dir)
+    store = Store(data_dir, database_url)
     app = FastAPI(
+        lifespan=_lifespan(store),
         title="Jamsostek Kota Jambi: server pusat",
         version=str(API_VERSION),
         description="API sinkronisasi perangkat pendataan (docs/SYNC_API.md).",
@@ -114,7 +133,7 @@ def create_app(data_dir: Path | str, database_url: str | None = None) -> FastAPI
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.store = Store(data_dir, database_url)
+    app.state.store = store
     app.state.signer = Signer(data_dir)
     errors.install(app)
     router = APIRouter(prefix=API_PREFIX)
