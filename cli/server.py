@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="alamat yang didengarkan (bawaan: hanya komputer ini)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="jumlah proses server (lebih dari 1 hanya dengan PostgreSQL)")
     _database_option(parser, "server_database")
     _tls_options(parser)
     parser.set_defaults(handler=_run)
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _admin_commands(admin)
     _dashboard_commands(admin)
     _office_commands(admin)
+    _migrate_command(admin)
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -132,9 +135,9 @@ def _run(args) -> int:
     from server.serve import ServeOptions, serve
 
     options = ServeOptions(args.host, args.port, args.tls_cert, args.tls_key,
-                           args.behind_proxy, args.forwarded_allow_ips)
+                           args.behind_proxy, args.forwarded_allow_ips, args.workers)
     return serve(lambda: create_app(_data_dir(args), _database_url(args)), options,
-                 _data_dir(args))
+                 _data_dir(args), _database_url(args))
 
 
 def _enrol_code(args) -> int:
@@ -402,3 +405,45 @@ def _kpj_import(args) -> int:
         who = item["nik_masked"] or item["member_number"] or "-"
         print(f"  baris {item['line']}: {who} KPJ {item['kpj'] or '-'}: {item['message']}")
     return 0 if not done["refused"] else 3
+
+
+# --- moving the database (server/migrate_db.py) ---
+
+
+def _migrate_command(admin: argparse._SubParsersAction) -> None:
+    move = admin.add_parser("migrate-db", help="salin seluruh basis data server ke basis data "
+                                               "lain (SQLite ke PostgreSQL), lalu periksa")
+    move.add_argument("--data-dir", dest="admin_data_dir", default=None,
+                      help="folder data server (kunci kartu tetap di sini)")
+    move.add_argument("--from", dest="from_url", default=None, metavar="URL",
+                      help="basis data sumber (bawaan: server.db di folder data)")
+    move.add_argument("--to", dest="to_url", required=True, metavar="URL",
+                      help="basis data tujuan, baru dan kosong: postgresql://pengguna@host/nama")
+    move.set_defaults(handler=_migrate_db)
+
+
+def _migrate_db(args) -> int:
+    from server.database import DatabaseUrlError
+    from server.migrate_db import MigrationRefused, migrate_database
+    from server.store import default_database_url
+
+    source = args.from_url or default_database_url(_data_dir(args))
+    try:
+        result = migrate_database(_data_dir(args), source, args.to_url,
+                                  say=lambda line: print(line, flush=True))
+    except (DatabaseUrlError, MigrationRefused) as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Dihentikan. Jalankan lagi perintah yang sama untuk melanjutkan.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a lost connection mid-copy: what is committed stays
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"Terhenti: {first}. Jalankan lagi perintah yang sama untuk melanjutkan.",
+              file=sys.stderr)
+        return 1
+    print(f"Selesai dan diperiksa: {result.rows:,} baris dalam {len(result.tables)} tabel, "
+          f"{result.seconds:.1f} detik.")
+    for name in ("registrations", "versions"):
+        print(f"  SHA-256 {name}: {result.digests[name]}")
+    return 0

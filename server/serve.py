@@ -1,5 +1,6 @@
 """Starting the central server: plain HTTP on this computer, HTTPS with the city's certificate
-(`--tls-cert`, `--tls-key`), or behind an HTTPS reverse proxy (`--behind-proxy`).
+(`--tls-cert`, `--tls-key`), or behind an HTTPS reverse proxy (`--behind-proxy`); in one process,
+or on PostgreSQL in several (`--workers N`, server/workers.py).
 
 A server reachable from the network without TLS sends device tokens, operators' names and NIKs
 in clear; it still starts (a closed network may be a choice), but says so loudly on stderr.
@@ -25,6 +26,7 @@ class ServeOptions:
     tls_key: str | None = None
     behind_proxy: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
+    workers: int = 1
 
     @property
     def tls(self) -> bool:
@@ -88,27 +90,55 @@ def tls_problem(options: ServeOptions) -> str | None:
     return None
 
 
-def serve(make_app: Callable[[], object], options: ServeOptions, data_dir: Path) -> int:
-    """Run uvicorn until stopped; 2 (before the app is made) when the TLS files are unusable."""
+def workers_problem(workers: int, database_url: str | None) -> str | None:
+    """Why the server cannot run `workers` processes on this database (one Indonesian line),
+    or None. SQLite has one writer: a second process would only wait for the first."""
+    if workers < 1:
+        return "--workers paling sedikit 1."
+    if workers == 1:
+        return None
+    from server.database import SQLITE, DatabaseUrlError, engine_name
+
+    try:
+        engine = engine_name(database_url) if database_url else SQLITE
+    except DatabaseUrlError as exc:
+        return str(exc)
+    if engine == SQLITE:
+        return (f"--workers {workers} memerlukan PostgreSQL (--database postgresql://…); "
+                "SQLite hanya punya satu penulis, jalankan dengan satu proses.")
+    return None
+
+
+def serve(make_app: Callable[[], object], options: ServeOptions, data_dir: Path,
+          database_url: str | None = None) -> int:
+    """Run uvicorn until stopped; 2 (before any worker starts) when the TLS files, the database
+    or the number of workers cannot be used."""
     import uvicorn
 
-    problem = tls_problem(options)
+    problem = tls_problem(options) or workers_problem(options.workers, database_url)
     if problem:
         print(f"Gagal: {problem}", file=sys.stderr)
         return 2
     from server.database import DatabaseUrlError
 
     try:
+        # Made here even when workers make their own: the database is reached and migrated,
+        # and the signing keys made, once, before N processes would race to do it.
         app = make_app()
     except DatabaseUrlError as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
         return 2
+    if options.workers > 1:
+        app = _for_workers(app, data_dir, database_url)
     warning = plain_http_warning(options)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    print(f"Server pusat berjalan di {options.url}/api/v1 (data: {data_dir})", flush=True)
+    processes = f", {options.workers} proses" if options.workers > 1 else ""
+    print(f"Server pusat berjalan di {options.url}/api/v1 (data: {data_dir}{processes})",
+          flush=True)
     uvicorn.run(
         app, host=options.host, port=options.port, log_level="warning",
+        workers=options.workers, factory=options.workers > 1,
         ssl_certfile=options.tls_cert if options.tls else None,
         ssl_keyfile=options.tls_key if options.tls else None,
         # X-Forwarded-Proto/-For are believed only from these addresses (the proxy), so the
@@ -116,3 +146,15 @@ def serve(make_app: Callable[[], object], options: ServeOptions, data_dir: Path)
         proxy_headers=True, forwarded_allow_ips=options.forwarded_allow_ips,
     )
     return 0
+
+
+def _for_workers(app, data_dir: Path, database_url: str | None) -> str:
+    """The import string each worker makes its application from (server/workers.py), with the
+    environment it reads; the parent's own application is closed (it served only the checks)."""
+    import os
+
+    from server import workers
+
+    app.state.store.close()
+    os.environ.update(workers.environment_for(Path(data_dir).resolve(), database_url))
+    return workers.IMPORT_STRING
