@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10
 
 # A literal, a `?` or a `:name` placeholder, or a bare % (which psycopg would read as one).
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%")
@@ -37,12 +38,20 @@ def sqlite_url(path: Path | str) -> str:
 
 def engine_name(url: str) -> str:
     try:
-        backend = make_url(url).get_backend_name()
+        parsed = make_url(url)
     except sqlalchemy.exc.ArgumentError as exc:
         raise DatabaseUrlError(f"alamat basis data tidak dikenal: {url!r}") from exc
+    except ValueError as exc:  # a port that is not a number; the URL may hold a password
+        raise DatabaseUrlError("alamat basis data tidak sah (nomor port bukan angka?); "
+                               "gunakan postgresql://pengguna@host:5432/nama") from exc
+    backend = parsed.get_backend_name()
     if backend not in (SQLITE, POSTGRESQL):
         raise DatabaseUrlError(
             f"basis data {backend!r} tidak didukung; gunakan sqlite:///… atau postgresql://…")
+    if backend == POSTGRESQL and parsed.drivername not in (POSTGRESQL, "postgresql+psycopg"):
+        # Only psycopg 3 is installed and tested; another driver would fail on import.
+        raise DatabaseUrlError(f"pengandar {parsed.drivername!r} tidak didukung; gunakan "
+                               "postgresql://… (psycopg 3)")
     return backend
 
 
@@ -58,6 +67,10 @@ def postgresql_engine(url: str, pool_size: int) -> sqlalchemy.Engine:
     parsed = make_url(url)
     if parsed.drivername == POSTGRESQL:
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if "connect_timeout" not in parsed.query:
+        # A host that drops packets would otherwise hold the start (and each reconnection)
+        # for the system's TCP timeout, minutes, instead of failing with one clear line.
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
     return sqlalchemy.create_engine(
         parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         pool_recycle=3600,
