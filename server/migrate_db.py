@@ -1,0 +1,440 @@
+"""Moving a server's database to another engine: `main.py server migrate-db --from URL --to URL`
+(a city's SQLite file to the province's PostgreSQL, typically).
+
+Both sides are opened as the server opens them (`Store`): the target gets the current schema
+from the Alembic migrations, and a source written by an older server is first brought to the
+same revision. Every table of the schema is then copied row by row with its values unchanged:
+sequence numbers, ids, token hashes, the NIK hash key (`settings`), so that every device's pull
+cursor, token and NIK hashes stay valid on the new server.
+
+Resumable: each chunk of rows is its own transaction, so an interruption (Ctrl-C, a lost
+connection) loses at most the chunk in flight, and the command is simply run again. A re-run
+first checks that every row already in the target is a row of the source with the same values
+(looked up by primary key); then tables whose row count already matches are complete, and the
+others are copied again from their start with `ON CONFLICT DO NOTHING`, which skips the rows
+already there. `pulls` has no key (one row per pull, identical rows possible): it is copied whole
+in one transaction, so a target holds either none of it or all of it, and a target's copy is
+compared with the source's by count and an order-free hash of its rows.
+
+A target holding anything else (another server's data, rows that differ) is refused before a
+single row is written. A freshly made target holds only the NIK hash key its `Store` made when
+it was opened: that key is replaced by the source's.
+
+Verified at the end: every table's row count on both sides, and a SHA-256 over every row of
+every table read in the source's order (the target's rows looked up by key and put in the same
+order). The digests of `versions` and `registrations` are printed for the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy
+
+from server.database import (
+    POSTGRESQL,
+    SQLITE,
+    Database,
+    DatabaseUrlError,
+    engine_name,
+    postgresql_engine,
+    sqlite_path,
+)
+from server.store import LEGACY_MIGRATIONS, Store, _head
+
+CHUNK = 5_000
+NIK_KEY = "nik_hash_key"
+# Alembic's and sqlite-utils' own bookkeeping: each side keeps its own.
+NOT_COPIED = {"alembic_version", LEGACY_MIGRATIONS}
+FIRST = "settings"  # the NIK hash key first: every NIK hash in the copy depends on it
+DIGESTS_SHOWN = ("registrations", "versions")
+_MOD = 2**256
+
+
+class MigrationRefused(Exception):
+    """The copy cannot start or finish; the message (Indonesian) says why and what to do."""
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[str]
+    key: list[str]  # empty: no primary key (`pulls`)
+    source_rows: int = 0
+    target_rows: int = 0
+    complete: bool = False  # the target already holds every source row
+    copied: int = 0
+    positions: list[int] = field(init=False)
+
+    def __post_init__(self):
+        self.positions = [self.columns.index(c) for c in self.key]
+
+    @property
+    def column_list(self) -> str:
+        return ", ".join(_quote(c) for c in self.columns)
+
+
+@dataclass
+class Result:
+    tables: list[Table] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    resumed: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(t.source_rows for t in self.tables)
+
+
+Progress = Callable[[str], None]
+AfterChunk = Callable[[str, int], None]
+
+
+def migrate_database(data_dir: Path | str, source_url: str, target_url: str, *,
+                     chunk: int = CHUNK, say: Progress = print,
+                     after_chunk: AfterChunk | None = None) -> Result:
+    """Copy the source server database into the target and verify the copy. Raises
+    `DatabaseUrlError` for an address that cannot be used or reached, `MigrationRefused` when
+    the target holds other data or the copy does not verify. `after_chunk(table, rows)` is
+    called after each committed chunk (progress, and the tests' interruptions)."""
+    started = time.perf_counter()
+    _check_urls(source_url, target_url)
+    old = _old_sqlite_revision(source_url)
+    source = Store(data_dir, source_url)
+    try:
+        if old:
+            say(f"Skema sumber revisi {old} dimutakhirkan ke {_head()} sebelum disalin.")
+        target = Store(data_dir, target_url)
+        try:
+            result = _migrate(source, target, chunk, say, after_chunk)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _migrate(source: Store, target: Store, chunk: int, say: Progress,
+             after_chunk: AfterChunk | None) -> Result:
+    tables = _tables(source.url, target.url)
+    src, dst = source.reader(), target.reader()
+    for table in tables:
+        table.source_rows = _count(src, table.name)
+        table.target_rows = _count(dst, table.name)
+    result = Result(tables, resumed=any(t.target_rows for t in tables if t.name != FIRST))
+    _check_target(src, dst, tables, chunk)
+    if result.resumed:
+        say("Tujuan sudah berisi sebagian salinan sebelumnya (sama dengan sumber): dilanjutkan.")
+    for table in tables:
+        if table.complete:
+            table.copied = table.source_rows
+            say(f"  {table.name}: {table.source_rows:,} baris (sudah ada)")
+            continue
+        _copy(src, target, table, chunk, say, after_chunk)
+    _raise_sequences(src, target, tables)
+    result.digests = _verify(src, dst, tables, chunk)
+    return result
+
+
+# --- addresses and the source's schema ------------------------------------------------------
+
+def _check_urls(source_url: str, target_url: str) -> None:
+    for url in (source_url, target_url):
+        try:
+            engine_name(url)
+            if engine_name(url) == SQLITE:
+                sqlite_path(url)
+        except ValueError as exc:  # a bad port number, for one
+            if isinstance(exc, DatabaseUrlError):
+                raise
+            raise DatabaseUrlError(f"alamat basis data tidak dikenal: {url!r}") from exc
+    if _same_database(source_url, target_url):
+        raise DatabaseUrlError("sumber dan tujuan adalah basis data yang sama")
+    if engine_name(source_url) == SQLITE and not sqlite_path(source_url).is_file():
+        # Opening it would make a new, empty database and copy nothing.
+        raise DatabaseUrlError(f"berkas basis data sumber tidak ada: {sqlite_path(source_url)}")
+
+
+def _same_database(one: str, other: str) -> bool:
+    if engine_name(one) == engine_name(other) == SQLITE:
+        return sqlite_path(one).resolve() == sqlite_path(other).resolve()
+    return sqlalchemy.engine.make_url(one) == sqlalchemy.engine.make_url(other)
+
+
+def _old_sqlite_revision(url: str) -> str | None:
+    """The schema revision of a SQLite source when it is older than today's (the server's
+    `Store` brings it up to date on opening), else None. Refuses a file that is no server
+    database at all."""
+    if engine_name(url) != SQLITE:
+        return None
+    uri = sqlite_path(url).resolve().as_uri() + "?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            names = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "alembic_version" in names:
+                revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = revision[0] if revision else None
+            elif LEGACY_MIGRATIONS in names:
+                revision = (conn.execute(
+                    f"SELECT name FROM {LEGACY_MIGRATIONS} ORDER BY rowid DESC LIMIT 1")
+                    .fetchone() or ("?",))[0]
+            else:
+                revision = None
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUrlError(f"berkas sumber bukan basis data SQLite: {exc}") from exc
+    if revision is None or "registrations" not in names:
+        raise DatabaseUrlError("berkas sumber bukan basis data server Jamsos")
+    return None if revision == _head() else revision
+
+
+def _tables(source_url: str, target_url: str) -> list[Table]:
+    """Every table of the source's schema (after migration), the NIK hash key's first."""
+    source = _describe(source_url)
+    target = _describe(target_url)
+    missing = sorted(set(source) - set(target))
+    if missing:
+        raise MigrationRefused(f"skema tujuan tidak memiliki tabel {', '.join(missing)}")
+    for name, (columns, _) in source.items():
+        if set(columns) - set(target[name][0]):
+            raise MigrationRefused(f"kolom tabel {name} berbeda antara sumber dan tujuan")
+    tables = [Table(name, columns, key) for name, (columns, key) in sorted(source.items())]
+    return sorted(tables, key=lambda t: t.name != FIRST)
+
+
+def _describe(url: str) -> dict[str, tuple[list[str], list[str]]]:
+    engine = (postgresql_engine(url, 1) if engine_name(url) == POSTGRESQL
+              else sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool))
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        return {
+            name: ([c["name"] for c in inspector.get_columns(name)],
+                   list(inspector.get_pk_constraint(name)["constrained_columns"]))
+            for name in inspector.get_table_names()
+            if name not in NOT_COPIED and not name.startswith("sqlite_")
+        }
+    finally:
+        engine.dispose()
+
+
+# --- before copying: is the target empty, or an earlier copy of this source? ----------------
+
+def _check_target(src: Database, dst: Database, tables: list[Table], chunk: int) -> None:
+    fresh = all(t.target_rows == 0 for t in tables if t.name != FIRST)
+    for table in tables:
+        if table.target_rows == 0:
+            continue
+        if not table.key:
+            same = (table.target_rows == table.source_rows
+                    and _set_hash(dst, table, chunk) == _set_hash(src, table, chunk))
+            if not same:
+                raise _refusal(table.name)
+            table.complete = True
+            continue
+        differing = _rows_not_in(dst, src, table, chunk)
+        if table.name == FIRST and fresh and differing <= {(NIK_KEY,)}:
+            # A new target's Store made its own NIK hash key when it was opened: the copy
+            # replaces it.
+            table.complete = not differing and table.target_rows == table.source_rows
+            continue
+        if differing:
+            raise _refusal(table.name)
+        table.complete = table.target_rows == table.source_rows
+
+
+def _refusal(name: str) -> MigrationRefused:
+    return MigrationRefused(
+        f"basis data tujuan sudah berisi data lain (tabel {name} tidak sama dengan sumber); "
+        "tidak ada yang ditulis. Gunakan basis data PostgreSQL yang baru dan kosong, atau "
+        "kosongkan tujuan lalu jalankan lagi. (Salinan yang terputus boleh dilanjutkan selama "
+        "server sumber tidak dijalankan di antaranya.)")
+
+
+def _rows_not_in(dst: Database, src: Database, table: Table, chunk: int) -> set[tuple]:
+    """Keys of the target's rows the source does not hold with the same values."""
+    differing = set()
+    for rows in _stream(dst, table, chunk):
+        held = _by_key(src, table, [_key(table, row) for row in rows])
+        differing.update(_key(table, row) for row in rows if held.get(_key(table, row)) != row)
+    return differing
+
+
+# --- the copy --------------------------------------------------------------------------------
+
+def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
+          after_chunk: AfterChunk | None) -> None:
+    insert = _insert_sql(table)
+    total, shown = table.source_rows, time.monotonic()
+    if not table.key:
+        # No key to skip rows already there by: all of it in one transaction, chunk by chunk.
+        with target.write() as db:
+            for rows in _stream(src, table, chunk):
+                db.executemany(insert, rows)
+                table.copied += len(rows)
+                if after_chunk:
+                    after_chunk(table.name, table.copied)
+    else:
+        for rows in _stream(src, table, chunk):
+            with target.write() as db:
+                db.executemany(insert, rows)
+            table.copied += len(rows)
+            if after_chunk:
+                after_chunk(table.name, table.copied)
+            if time.monotonic() - shown > 2 and table.copied < total:
+                say(f"  {table.name}: {table.copied:,} / {total:,} baris")
+                shown = time.monotonic()
+    say(f"  {table.name}: {table.copied:,} baris disalin")
+
+
+def _insert_sql(table: Table) -> str:
+    marks = ", ".join("?" for _ in table.columns)
+    sql = f"INSERT INTO {table.name} ({table.column_list}) VALUES ({marks})"
+    if table.name == FIRST:
+        # The source's NIK hash key replaces the one the new target made for itself.
+        return sql + " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    # Any key or unique column: the target holds only rows of the source (`_check_target`), so
+    # a conflict is a row copied before.
+    return sql + " ON CONFLICT DO NOTHING" if table.key else sql
+
+
+def _raise_sequences(src: Database, target: Store, tables: list[Table]) -> None:
+    """PostgreSQL's sequences behind BIGSERIAL keys (`feed.seq`, `office_audit.id`) continue
+    after the copied numbers, never below the source's own high-water mark."""
+    if not target.is_postgresql:
+        return  # SQLite's AUTOINCREMENT follows the inserted keys itself
+    with target.write() as db:
+        for table in tables:
+            if len(table.key) != 1:
+                continue
+            column = table.key[0]
+            sequence = db.execute("SELECT pg_get_serial_sequence(?, ?)",
+                                  [table.name, column]).fetchone()[0]
+            if sequence is None:
+                continue
+            top = max(_source_top(src, table.name, column), db.execute(
+                f"SELECT COALESCE(MAX({column}), 0) FROM {table.name}").fetchone()[0])
+            db.execute("SELECT setval(?, ?, ?)", [sequence, max(top, 1), top > 0])
+
+
+def _source_top(src: Database, name: str, column: str) -> int:
+    """The highest number the source's sequence has given out (rows may have been removed)."""
+    if src.is_postgresql:
+        sequence = src.execute("SELECT pg_get_serial_sequence(?, ?)", [name, column]).fetchone()[0]
+        if sequence is None:
+            return 0
+        row = src.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                          f"FROM {sequence}").fetchone()
+        return row[0]
+    row = src.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [name]).fetchone()
+    return row[0] if row else 0
+
+
+# --- verification ----------------------------------------------------------------------------
+
+def _verify(src: Database, dst: Database, tables: list[Table], chunk: int) -> dict[str, str]:
+    """Counts and a SHA-256 of every table on both sides; raises when anything differs."""
+    digests, wrong = {}, []
+    for table in tables:
+        source_rows, target_rows = _count(src, table.name), _count(dst, table.name)
+        if table.key:
+            ours, theirs = _digests(src, dst, table, chunk)
+        else:
+            ours, theirs = (f"{_set_hash(src, table, chunk):064x}",
+                            f"{_set_hash(dst, table, chunk):064x}")
+        if source_rows != target_rows or ours != theirs:
+            wrong.append(f"{table.name} ({source_rows:,} / {target_rows:,} baris)")
+        digests[table.name] = ours
+    if wrong:
+        raise MigrationRefused("salinan tidak sama dengan sumber: " + ", ".join(wrong)
+                               + ". Jalankan lagi; bila tetap berbeda, hentikan server sumber "
+                               "selama penyalinan.")
+    return digests
+
+
+def _digests(src: Database, dst: Database, table: Table, chunk: int) -> tuple[str, str]:
+    """SHA-256 of the source's rows in its order, and of the target's rows with the same keys
+    in the same order (a row the target lacks changes its digest)."""
+    ours, theirs = hashlib.sha256(), hashlib.sha256()
+    for rows in _stream(src, table, chunk):
+        keys = [_key(table, row) for row in rows]
+        held = _by_key(dst, table, keys)
+        for row, key in zip(rows, keys, strict=True):
+            ours.update(_encode(row))
+            theirs.update(_encode(held.get(key, ("<missing>",))))
+    return ours.hexdigest(), theirs.hexdigest()
+
+
+def _set_hash(db: Database, table: Table, chunk: int) -> int:
+    """An order-free hash of a key-less table's rows (the sum of their SHA-256s): equal for
+    the same rows in any order, identical rows included."""
+    total = 0
+    for rows in _stream(db, table, chunk):
+        for row in rows:
+            total += int.from_bytes(hashlib.sha256(_encode(row)).digest(), "big")
+    return total % _MOD
+
+
+def _encode(row: Sequence) -> bytes:
+    # repr tells 1 from '1' and None from '': a value that changed type on the way differs.
+    return repr(tuple(row)).encode("utf-8", "surrogatepass") + b"\n"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _count(db: Database, name: str) -> int:
+    return db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+
+
+def _stream(db: Database, table: Table, chunk: int) -> Iterator[list[tuple]]:
+    """Every row of a table, `chunk` at a time, without holding the table in memory: in
+    insertion order on SQLite (rowid), in key order on PostgreSQL (a server-side cursor)."""
+    if db.dialect == SQLITE:
+        cursor = db.execute(f"SELECT {table.column_list} FROM {table.name} ORDER BY rowid")
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+        return
+    order = f" ORDER BY {', '.join(_quote(c) for c in table.key)}" if table.key else ""
+    conn = db.conn
+    opened = conn.info.transaction_status == 0  # idle: open one for the server-side cursor
+    if opened:
+        db.execute("BEGIN")
+    try:
+        with conn.cursor(name=f"copy_{table.name}") as cursor:
+            cursor.execute(f"SELECT {table.column_list} FROM {table.name}{order}")
+            while rows := cursor.fetchmany(chunk):
+                yield rows
+    finally:
+        if opened:
+            db.execute("COMMIT")
+
+
+def _by_key(db: Database, table: Table, keys: list[tuple]) -> dict[tuple, tuple]:
+    """The rows of `table` with these primary keys, by key."""
+    if not keys:
+        return {}
+    if len(table.key) == 1:
+        where = f"{_quote(table.key[0])} IN ({', '.join('?' for _ in keys)})"
+        params = [k[0] for k in keys]
+    else:
+        one = "(" + ", ".join("?" for _ in table.key) + ")"
+        where = (f"({', '.join(_quote(c) for c in table.key)}) IN "
+                 f"(VALUES {', '.join(one for _ in keys)})")
+        params = [value for key in keys for value in key]
+    rows = db.execute(f"SELECT {table.column_list} FROM {table.name} WHERE {where}",
+                      params).fetchall()
+    return {_key(table, row): tuple(row) for row in rows}
+
+
+def _key(table: Table, row: Sequence) -> tuple:
+    return tuple(row[i] for i in table.positions)
+
+
+def _quote(column: str) -> str:
+    return f'"{column}"'
