@@ -93,14 +93,15 @@ def fill(store, count: int, seed: int = 1, today: date | None = None) -> dict:
             names.append(rows[-1][4])
             niks.append(rows[-1][2])
             feed.append((base + 1 + i, "registration", rows[-1][0]))
-        db.conn.executemany("INSERT INTO feed (seq, kind, record_id) VALUES (?,?,?)", feed)
-        db.conn.executemany(
+        db.executemany("INSERT INTO feed (seq, kind, record_id) VALUES (?,?,?)", feed)
+        db.executemany(
             "INSERT INTO registrations (id, arrival, nik, nik_hash, full_name, birth_date, "
             "kecamatan_code, kelurahan_code, occupation_code, cohort, event_id, data, version, "
             "revision, status, reason_code, status_reason, member_number, programme_year, "
             "programme_start, programme_end, possible_duplicate, duplicate_of, conflict, "
             "device_id, received_at, updated_at, seq) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        store.after_bulk_load(db)
     return {"names": names, "niks": niks}
 
 

@@ -165,7 +165,7 @@ def _seed_server(server_dir: Path, count: int) -> None:
     try:
         with store.write() as db:
             first = db.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()[0] + 1
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO feed (seq, kind, record_id) VALUES (?, 'registration', ?)",
                 [(first + i, f"bench-{i:06d}") for i in range(count)],
             )
@@ -177,13 +177,14 @@ def _seed_server(server_dir: Path, count: int) -> None:
                     "Contoh", "15.71.01", "15.71.01.1001", "lainnya", "pekerja_rentan",
                     "{}", 1, 1, "received", "bench-device", now, now, first + i,
                 ))
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO registrations (id, arrival, nik, nik_hash, full_name, "
                 "kecamatan_code, kelurahan_code, occupation_code, cohort, data, version, "
                 "revision, status, device_id, received_at, updated_at, seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            Store.after_bulk_load(db)
     finally:
         store.close()
 

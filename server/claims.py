@@ -265,8 +265,10 @@ def claims_summary(db, year: int | None = None) -> dict:
     if year is not None:
         where, args = " WHERE substr(died_on, 1, 4) = ?", [f"{year:04d}"]
     row = db.execute(
-        "SELECT count(*), sum(stage IN ('submitted', 'paid', 'handed_over')), "
-        "sum(stage IN ('paid', 'handed_over')), sum(stage = 'handed_over'), "
+        "SELECT count(*), "
+        "COUNT(*) FILTER (WHERE stage IN ('submitted', 'paid', 'handed_over')), "
+        "COUNT(*) FILTER (WHERE stage IN ('paid', 'handed_over')), "
+        "COUNT(*) FILTER (WHERE stage = 'handed_over'), "
         f"coalesce(sum(CASE WHEN stage IN ('paid', 'handed_over') THEN amount END), 0) "
         f"FROM claims{where}", args,
     ).fetchone()

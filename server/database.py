@@ -89,18 +89,17 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
 
 @functools.lru_cache(maxsize=4096)
 def to_pyformat(sql: str) -> str:
-    """`?` and `:name` placeholders (sqlite3's styles) as psycopg's `%s` and `%(name)s`; a
-    literal percent sign doubled. String literals are left alone."""
+    """`?` and `:name` placeholders (sqlite3's styles) as psycopg's `%s` and `%(name)s`, and
+    every other percent sign doubled (psycopg reads them inside string literals too). A `?` or
+    `:name` inside a string literal stays text."""
 
     def swap(match: re.Match) -> str:
         text = match.group(0)
         if text == "?":
             return "%s"
-        if text == "%":
-            return "%%"
         if match.group(1):
             return f"%({match.group(1)})s"
-        return text
+        return text.replace("%", "%%")
 
     return _TOKENS.sub(swap, sql)
 

@@ -211,6 +211,17 @@ class Store:
             yield db, top, horizon
 
     @staticmethod
+    def after_bulk_load(db: Database) -> None:
+        """After rows were written with their own sequence numbers and ids (a copy from
+        another server, a benchmark's seed): PostgreSQL's sequences continue above them.
+        SQLite's AUTOINCREMENT follows by itself."""
+        if db.is_postgresql:
+            for table, column in (("feed", "seq"), ("office_audit", "id")):
+                db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                           f"GREATEST((SELECT MAX({column}) FROM {table}), 1), "
+                           f"(SELECT MAX({column}) FROM {table}) IS NOT NULL)")
+
+    @staticmethod
     def bump_counter(db: Database, name: str) -> int:
         row = db.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "

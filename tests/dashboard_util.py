@@ -15,6 +15,7 @@ from server_util import LiveServer, record, workers
 
 from bench.bench_dashboard import fill
 from server.dashboard import accounts
+from server.database import json_text
 from storage.config import load_program_config
 from storage.ids import new_id
 from storage.models import mask_nik
@@ -93,7 +94,7 @@ def parse_shown(text: str):
 
 # --- the same numbers, counted independently ------------------------------------------------
 
-YEAR_SQL = "COALESCE(programme_year, CAST(strftime('%Y', received_at) AS INTEGER))"
+YEAR_SQL = "COALESCE(programme_year, CAST(substr(received_at, 1, 4) AS INTEGER))"
 FILTER_COLUMNS = {"kecamatan": "kecamatan_code", "kelurahan": "kelurahan_code",
                   "cohort": "cohort", "occupation": "occupation_code", "kegiatan": "event_id"}
 
@@ -101,9 +102,10 @@ FILTER_COLUMNS = {"kecamatan": "kecamatan_code", "kelurahan": "kelurahan_code",
 def _rows(db, year: int, filters: dict) -> list[dict]:
     sql = (f"SELECT id, {YEAR_SQL} AS y, kecamatan_code, kelurahan_code, cohort, "
            "occupation_code, COALESCE(event_id, '') AS event_id, "
-           "COALESCE(json_extract(data, '$.sex'), '') AS sex, birth_date, status, reason_code, "
-           "member_number, possible_duplicate, conflict, programme_start, programme_end, "
-           "json_extract(data, '$.monthly_income') AS income, device_id, received_at "
+           f"COALESCE({json_text(db, 'data', 'sex')}, '') AS sex, birth_date, status, "
+           "reason_code, member_number, possible_duplicate, conflict, programme_start, "
+           f"programme_end, {json_text(db, 'data', 'monthly_income')} AS income, device_id, "
+           "received_at "
            f"FROM registrations WHERE {YEAR_SQL} = ?")
     args: list = [year]
     for name, column in FILTER_COLUMNS.items():

@@ -64,13 +64,13 @@ _cache = _Cache()
 
 def overview(store: Store, f: Filters, today: date, *, use_cache: bool = True) -> dict:
     mark = facts.refresh(store)
-    key = (str(store.path), f.year, f.kecamatan, f.kelurahan, f.cohort, f.occupation,
+    key = (store.url, f.year, f.kecamatan, f.kelurahan, f.cohort, f.occupation,
            f.kegiatan, today, mark, _devices_mark(store))
     if use_cache and (found := _cache.get(key)) is not None:
         return found
     db = store.reader()
     where, args = f.where()
-    src = _source(f)
+    src = _source(f, db)
 
     def grouped(columns: str, extra: str = "") -> list:
         """Rows (columns..., stage, count) of the filtered year, grouped by columns + stage."""
@@ -108,11 +108,13 @@ def overview(store: Store, f: Filters, today: date, *, use_cache: bool = True) -
     return result
 
 
-def _source(f: Filters) -> str:
+def _source(f: Filters, db) -> str:
     """The copy, and the index to read it through. A whole year: SQLite picks the covering
     index of each grouping (facts.INDEXES). A place or an occupation: the index that finds those
     rows. A cohort or a kegiatan alone: a plain scan (an index pointing at half the year costs
-    more than reading it)."""
+    more than reading it). PostgreSQL takes no hints: its planner's statistics decide."""
+    if db.is_postgresql:
+        return "dashboard_facts"
     if f.kecamatan or f.kelurahan:
         return "dashboard_facts INDEXED BY dashboard_facts_area"
     if f.occupation:
@@ -134,6 +136,9 @@ def _devices_mark(store: Store) -> tuple:
     return (*pulls, *batches, *devices, *waiting, *claims)
 
 
+_YOUNGER = "COUNT(*) FILTER (WHERE birth_date > ?), "
+
+
 def _ages(db, src: str, where: str, args: list, year: int, today: date) -> list[dict]:
     """Counts per age band, from birth dates compared with the days that make a person 25, 35,
     45 and 55 (no age computed per row). Ages are counted on today's date, or on 31 December
@@ -148,8 +153,8 @@ def _ages(db, src: str, where: str, args: list, year: int, today: date) -> list[
 
     cuts = [cutoff(n) for n in (25, 35, 45, 55)]
     rows = db.execute(
-        "SELECT stage, SUM(birth_date = ''), SUM(birth_date > ?), SUM(birth_date > ?), "
-        f"SUM(birth_date > ?), SUM(birth_date > ?), COUNT(*) FROM {src} {where} GROUP BY stage",
+        f"SELECT stage, COUNT(*) FILTER (WHERE birth_date = ''), {_YOUNGER * 4}COUNT(*) "
+        f"FROM {src} {where} GROUP BY stage",
         [*cuts, *args]).fetchall()
     pairs = defaultdict(list)
     for stage, unknown, lt25, lt35, lt45, lt55, total in rows:
@@ -344,9 +349,9 @@ def _work(db, src: str, where: str, args: list) -> tuple[list[dict], dict]:
     """Rejection reasons, and the work waiting for verifiers, in one scan."""
     rows = db.execute(
         "SELECT stage, reason_code, "
-        "SUM(status = 'received' AND duplicate = 0 AND conflict = 0), "
-        "SUM(duplicate = 1 AND status IN ('received', 'verified')), "
-        "SUM(conflict = 1), SUM(stage = 2), COUNT(*) "
+        "COUNT(*) FILTER (WHERE status = 'received' AND duplicate = 0 AND conflict = 0), "
+        "COUNT(*) FILTER (WHERE duplicate = 1 AND status IN ('received', 'verified')), "
+        "COUNT(*) FILTER (WHERE conflict = 1), COUNT(*) FILTER (WHERE stage = 2), COUNT(*) "
         f"FROM {src} {where} GROUP BY stage, reason_code", args).fetchall()
     rejections = [{"code": code or "none", "name": REJECT_REASONS.get(code, code or "Tanpa kode"),
                    "count": n} for stage, code, *_, n in rows if stage == 0]
