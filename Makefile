@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 # poppler's pdftoppm rasterises card PDFs in the tests; Xvfb is used for real-window screenshots.
 # Debian's Chromium and its driver run the dashboard's browser test (never downloaded at run time).
+# PostgreSQL's server binaries (initdb, pg_ctl) start the tests' throwaway cluster
+# (tests/pg_cluster.py); the tests never use a PostgreSQL service the package may start.
 sysdeps:
 	@command -v pdftoppm >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; \
@@ -21,6 +23,9 @@ sysdeps:
 	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "chromium and chromium-driver are needed: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$JAMSOS_TEST_PG_BIN" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL (initdb, pg_ctl) is needed: sudo apt-get install postgresql"; exit 1; fi; }
 
 # Qt's xcb platform plugin needs a few X libraries that minimal Linux installs lack.
 XCB_LIBS := libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \

@@ -115,6 +115,18 @@ class DeviceClient:
         return answer.json()["registration"]
 
 
+def database_args(data_dir: Path | str) -> list[str]:
+    """The `--database URL` a `main.py server` subprocess on `data_dir` needs to reach the
+    database this process would open for that folder: the test's PostgreSQL database when the
+    test runs on PostgreSQL (tests/conftest.py replaces `server.store.default_database_url`,
+    which a child process cannot see); nothing on SQLite, where the command's own default is the
+    one under test."""
+    from server import store
+
+    url = store.default_database_url(data_dir)
+    return [] if url.startswith("sqlite") else ["--database", url]
+
+
 def workers(count: int, seed: int = 0, as_of: date | None = None) -> list[Registration]:
     """Valid fictitious registrations with ids, version 1 (as a device would push them)."""
     regs = list(generate_workers(count, seed=seed, as_of=as_of or date.today()))

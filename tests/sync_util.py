@@ -66,9 +66,11 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        from server_util import database_args
+
         self.proc = subprocess.Popen(
             [sys.executable, "main.py", "server", "--data-dir", str(self.data_dir),
-             "--host", "127.0.0.1", "--port", str(self.port)],
+             "--host", "127.0.0.1", "--port", str(self.port), *database_args(self.data_dir)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )

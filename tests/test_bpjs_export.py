@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from server_util import database_args
 from sync_util import (
     VERIFIER,
     edit_record,
@@ -36,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _cli(server_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "main.py", "server", *args, "--data-dir",
-                           str(server_dir)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                           str(server_dir), *database_args(server_dir)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
 
 
 def _sheet(raw: bytes) -> list[dict]:
@@ -236,7 +237,7 @@ def test_a_change_while_the_file_is_written_makes_it_again(tmp_path, monkeypatch
         with live.store.write() as db:
             db.execute("UPDATE registrations SET status = 'funded', programme_year = 2026, "
                        "programme_start = '2026-12-01', "
-                       "member_number = 'JMB-2026-PR-' || printf('%06d', arrival)")
+                       "member_number = 'JMB-2026-PR-' || CAST(100000 + arrival AS TEXT)")
         made = []
         real = bpjs_export._workbook
 

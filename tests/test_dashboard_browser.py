@@ -27,7 +27,7 @@ if not available():
 
 
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory):
+def fx(tmp_path_factory, server_engine):
     fixture = Fixture(tmp_path_factory.mktemp("dashboard-browser") / "server", count=400)
     yield fixture
     fixture.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from server_util import LiveServer
 
 from server.auth import revoke_device
 
@@ -49,13 +48,12 @@ CASES = [(m, p, b, role) for m, p, b, allowed in ENDPOINTS for role in ROLES
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("roles") / "server").start()
-    clients = {role: server.enrol(role) for role in ROLES}
-    revoked = server.enrol("admin", name="Dicabut")
-    revoke_device(server.store, revoked.device_id)
-    yield server, clients, revoked
-    server.stop()
+def live(live_module):
+    """The module's server (tests/conftest.py), a device of every role and a revoked one."""
+    clients = {role: live_module.enrol(role) for role in ROLES}
+    revoked = live_module.enrol("admin", name="Dicabut")
+    revoke_device(live_module.store, revoked.device_id)
+    return live_module, clients, revoked
 
 
 def call(live_server, method, path, body, token=None):

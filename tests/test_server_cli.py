@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import requests
-from server_util import DeviceClient, LiveServer, record, workers
+from server_util import DeviceClient, LiveServer, database_args, record, workers
 
 import main
 
@@ -91,7 +91,7 @@ def test_server_command_serves_the_api(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "main.py", "server", "--data-dir", str(tmp_path / "srv"),
-         "--host", "127.0.0.1", "--port", str(port)],
+         "--host", "127.0.0.1", "--port", str(port), *database_args(tmp_path / "srv")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

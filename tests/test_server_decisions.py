@@ -8,22 +8,14 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-import pytest
 import requests
-from server_util import LiveServer, record, workers
+from server_util import record, workers
 
 from cards.credential import verify_credential
 from server.auth import revoke_device
 from server.decisions import set_quota
 from server.rules import server_today
 from storage.models import Cohort, mask_nik
-
-
-@pytest.fixture
-def live(tmp_path):
-    server = LiveServer(tmp_path / "server").start()
-    yield server
-    server.stop()
 
 
 def pushed(live, count: int, seed: int, cohort: str = Cohort.PEKERJA_RENTAN.value):

@@ -14,7 +14,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.generation import GenerationMode
-from server_util import LiveServer, record, workers
+from server_util import record, workers
 
 MAX_EXAMPLES = 15  # per endpoint and mode: enough to find crashes, quick enough for every run
 # Not negative_data_rejection: unknown query parameters are ignored, as HTTP servers do.
@@ -23,14 +23,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("fuzz")).start()
+def live(live_module):
     # Some data, so that reads and decisions reach past "not found".
-    device = server.enrol("admin", "Admin uji")
+    device = live_module.enrol("admin", "Admin uji")
     device.push([record(r, device.device_id) for r in workers(5, seed=40)])
-    server.admin = device
-    yield server
-    server.stop()
+    live_module.admin = device
+    return live_module
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -8,18 +8,16 @@ import json
 
 import pytest
 import requests
-from server_util import LiveServer, record, workers
+from server_util import record, workers
 
 from server.middleware import MAX_BODY_BYTES
 from server.schemas import MAX_RECORDS_PER_BATCH
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("hostile")).start()
-    server.device = server.enrol()
-    yield server
-    server.stop()
+def live(live_module):
+    live_module.device = live_module.enrol()
+    return live_module
 
 
 def raw_push(live, body: bytes, **headers) -> requests.Response:

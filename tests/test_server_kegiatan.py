@@ -4,19 +4,12 @@ GET /events, named in the verifier's answers (docs/SYNC_API.md §4, §6)."""
 from __future__ import annotations
 
 import pytest
-from server_util import LiveServer, record, workers
+from server_util import record, workers
 
 from storage.models import Registration
 
 KEGIATAN = {"id": "0193a1b2-0000-7000-8000-00000000a001", "name": "Kampung Bahagia Sijenjang",
             "held_on": "2026-11-20", "kelurahan_code": "15.71.03.1001"}
-
-
-@pytest.fixture
-def live(tmp_path):
-    server = LiveServer(tmp_path / "server").start()
-    yield server
-    server.stop()
 
 
 def _at_kegiatan(count: int, seed: int, event_id: str) -> list[Registration]:

@@ -10,17 +10,14 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, find, given, settings
 from schemathesis.generation import GenerationMode
-from server_util import LiveServer
 
 REPRINT = "/api/v1/registrations/{record_id}/card/reprint"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("reprint-schema")).start()
-    server.desk = server.enrol("card_desk", "Loket kartu")
-    yield server
-    server.stop()
+def live(live_module):
+    live_module.desk = live_module.enrol("card_desk", "Loket kartu")
+    return live_module
 
 
 @pytest.fixture(scope="module")

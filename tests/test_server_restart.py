@@ -8,7 +8,6 @@ import json
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 import requests
-from server_util import record, workers
+from server_util import database_args, record, workers
 
 from server.auth import create_enrol_code
 from server.store import Store
@@ -32,7 +31,8 @@ def _free_port() -> int:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "main.py", "server", "--data-dir", str(data_dir), "--port", str(port)],
+        [sys.executable, "main.py", "server", "--data-dir", str(data_dir), "--port", str(port),
+         *database_args(data_dir)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
@@ -46,9 +46,14 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen:
 
 
 def _count(data_dir: Path) -> tuple[int, int]:
-    with sqlite3.connect(data_dir / "server.db") as db:
+    # Through the store: the database of the engine the test runs on (tests/conftest.py).
+    store = Store(data_dir)
+    try:
+        db = store.reader()
         regs = db.execute("SELECT COUNT(*) FROM registrations").fetchone()[0]
         versions = db.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    finally:
+        store.close()
     return regs, versions
 
 

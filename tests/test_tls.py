@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from server_util import database_args
 from sync_util import enrol_code, free_port, server_counts
 from unlock_util import cli_args, encrypted_registry
 
@@ -142,7 +143,8 @@ class TlsServer:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "main.py", "server", "--data-dir", str(data_dir),
-                 "--host", "127.0.0.1", "--port", str(self.port), *extra],
+                 "--host", "127.0.0.1", "--port", str(self.port), *extra,
+                 *database_args(data_dir)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
@@ -170,7 +172,7 @@ class TlsServer:
 
 
 @pytest.fixture(scope="module")
-def tls_server(pki, tmp_path_factory):
+def tls_server(pki, tmp_path_factory, server_engine):
     server = TlsServer(tmp_path_factory.mktemp("srv") / "server", "--tls-cert",
                        str(pki.cert_file), "--tls-key", str(pki.key_file))
     try:
