@@ -18,7 +18,7 @@ from server.rules import server_today
 
 
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory):
+def fx(tmp_path_factory, server_engine):
     fixture = Fixture(tmp_path_factory.mktemp("dashboard") / "server")
     yield fixture
     fixture.stop()

@@ -19,7 +19,7 @@ from server.dashboard.routes import COOKIE, LOGIN_CSRF_COOKIE
 
 
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory):
+def fx(tmp_path_factory, server_engine):
     fixture = Fixture(tmp_path_factory.mktemp("dashboard-sec") / "server", count=300)
     yield fixture
     fixture.stop()
