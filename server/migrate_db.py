@@ -71,6 +71,7 @@ class Table:
     complete: bool = False  # the target already holds every source row
     copied: int = 0
     positions: list[int] = field(init=False)
+    key_types: list[str] | None = None  # on PostgreSQL, for key lookups (`_key_types`)
 
     def __post_init__(self):
         self.positions = [self.columns.index(c) for c in self.key]
@@ -270,20 +271,20 @@ def _rows_not_in(dst: Database, src: Database, table: Table, chunk: int) -> set[
 
 def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
           after_chunk: AfterChunk | None) -> None:
-    insert = _insert_sql(table)
+    write = _writer(target, table)
     total, shown = table.source_rows, time.monotonic()
     if not table.key:
         # No key to skip rows already there by: all of it in one transaction, chunk by chunk.
         with target.write() as db:
             for rows in _stream(src, table, chunk):
-                db.executemany(insert, rows)
+                write(db, rows)
                 table.copied += len(rows)
                 if after_chunk:
                     after_chunk(table.name, table.copied)
     else:
         for rows in _stream(src, table, chunk):
             with target.write() as db:
-                db.executemany(insert, rows)
+                write(db, rows)
             table.copied += len(rows)
             if after_chunk:
                 after_chunk(table.name, table.copied)
@@ -291,6 +292,23 @@ def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
                 say(f"  {table.name}: {table.copied:,} / {total:,} baris")
                 shown = time.monotonic()
     say(f"  {table.name}: {table.copied:,} baris disalin")
+
+
+def _writer(target: Store, table: Table) -> Callable[[Database, list[tuple]], None]:
+    """How a chunk goes in: PostgreSQL's COPY into a table that was empty when this run began
+    (several times faster than INSERT; a chunk is still its own transaction), else INSERT,
+    which skips rows an earlier run copied."""
+    if target.is_postgresql and table.target_rows == 0 and table.name != FIRST:
+        statement = f"COPY {table.name} ({table.column_list}) FROM STDIN"
+
+        def copy(db: Database, rows: list[tuple]) -> None:
+            with db.conn.cursor().copy(statement) as stream:
+                for row in rows:
+                    stream.write_row(row)
+
+        return copy
+    insert = _insert_sql(table)
+    return lambda db, rows: db.executemany(insert, rows)
 
 
 def _insert_sql(table: Table) -> str:
@@ -419,17 +437,37 @@ def _by_key(db: Database, table: Table, keys: list[tuple]) -> dict[tuple, tuple]
     """The rows of `table` with these primary keys, by key."""
     if not keys:
         return {}
-    if len(table.key) == 1:
-        where = f"{_quote(table.key[0])} IN ({', '.join('?' for _ in keys)})"
+    if db.is_postgresql:
+        # One array per key column: a statement of constant size, planned as a join.
+        types = _key_types(db, table)
+        arrays = ", ".join(f"?::{t}[]" for t in types)
+        names = ", ".join(f"k{i}" for i in range(len(types)))
+        match = " AND ".join(f"t.{_quote(c)} = k.k{i}" for i, c in enumerate(table.key))
+        columns = ", ".join(f"t.{_quote(c)}" for c in table.columns)
+        sql = (f"SELECT {columns} FROM {table.name} AS t "
+               f"JOIN unnest({arrays}) AS k({names}) ON {match}")
+        params = [list(column) for column in zip(*keys, strict=True)]
+    elif len(table.key) == 1:
+        sql = (f"SELECT {table.column_list} FROM {table.name} "
+               f"WHERE {_quote(table.key[0])} IN ({', '.join('?' for _ in keys)})")
         params = [k[0] for k in keys]
     else:
         one = "(" + ", ".join("?" for _ in table.key) + ")"
-        where = (f"({', '.join(_quote(c) for c in table.key)}) IN "
-                 f"(VALUES {', '.join(one for _ in keys)})")
+        sql = (f"SELECT {table.column_list} FROM {table.name} "
+               f"WHERE ({', '.join(_quote(c) for c in table.key)}) IN "
+               f"(VALUES {', '.join(one for _ in keys)})")
         params = [value for key in keys for value in key]
-    rows = db.execute(f"SELECT {table.column_list} FROM {table.name} WHERE {where}",
-                      params).fetchall()
-    return {_key(table, row): tuple(row) for row in rows}
+    return {_key(table, row): tuple(row) for row in db.execute(sql, params).fetchall()}
+
+
+def _key_types(db: Database, table: Table) -> list[str]:
+    """PostgreSQL's types of the key columns (text, integer, bigint)."""
+    if table.key_types is None:
+        found = dict(db.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ?", [table.name]).fetchall())
+        table.key_types = [found[c] for c in table.key]
+    return table.key_types
 
 
 def _key(table: Table, row: Sequence) -> tuple:
