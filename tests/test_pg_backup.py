@@ -11,9 +11,11 @@ keys the restored server serves.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -88,37 +90,56 @@ class RestoredServer:
                 self.proc.wait(5)
 
 
-def test_pg_dump_and_pg_restore_give_the_same_server(tmp_path, pg_cluster, server_engine):
-    assert server_engine == "postgresql"
-    # ---- a server with data: a device pushes, a verifier funds, the device pulls ----------
-    live = LiveServer(tmp_path / "server").start()
-    try:
-        year = date.today().year
-        set_quota(live.store, year, "", 100)
-        device = live.enrol("enumerator", "Laptop Pasar")
-        regs = workers(4, seed=41)
-        first_batch = [record(r, device.device_id) for r in regs]
-        first_answer = device.push(first_batch, batch_id="batch-before-backup")
-        assert outcomes(first_answer) == ["accepted"] * 4
-        regs[0].version, regs[0].phone = 2, "081234567890"  # a correction: a second version
-        assert outcomes(device.push([record(regs[0], device.device_id, 1)])) == ["accepted"]
-        verifier = live.enrol("verifier", "Meja verifikasi")
-        _decide(verifier, regs[1].id, "verify")
-        funded_before = _decide(verifier, regs[1].id, "fund")
-        seen_before, cursor_before = device.pull_all()
-        desk = live.enrol("card_desk", "Loket")
-        desk_before, _ = desk.pull_all()
-        keys_before = _trusted(live.api)
+@dataclass
+class Setup:
+    """A server's state before its backup, as its devices saw it."""
 
-        # ---- the nightly backup, taken while the server runs -----------------------------
-        database = make_url(live.store.url).database
-        dump = tmp_path / "jamsos.dump"
-        _run(pg_cluster, "pg_dump", "-Fc", "-d", database, "-f", str(dump))
-        assert dump.read_bytes()[:5] == b"PGDMP"  # the custom format pg_restore reads
-    finally:
-        live.stop()
+    device: DeviceClient
+    verifier: DeviceClient
+    desk: DeviceClient
+    regs: list
+    first_batch: list[dict]
+    first_answer: dict
+    funded: dict
+    seen: list[dict]
+    cursor: int
+    desk_seen: list[dict]
+    keys: dict
 
-    # ---- restore: a fresh database owned by the server's role, and the signing keys -------
+
+def _server_with_data(live: LiveServer) -> Setup:
+    """A device pushes (one registration twice: a correction), a verifier funds one, the
+    device and a card desk pull."""
+    set_quota(live.store, date.today().year, "", 100)
+    device = live.enrol("enumerator", "Laptop Pasar")
+    regs = workers(4, seed=41)
+    first_batch = [record(r, device.device_id) for r in regs]
+    first_answer = device.push(first_batch, batch_id="batch-before-backup")
+    assert outcomes(first_answer) == ["accepted"] * 4
+    regs[0].version, regs[0].phone = 2, "081234567890"
+    assert outcomes(device.push([record(regs[0], device.device_id, 1)])) == ["accepted"]
+    verifier = live.enrol("verifier", "Meja verifikasi")
+    _decide(verifier, regs[1].id, "verify")
+    funded = _decide(verifier, regs[1].id, "fund")
+    seen, cursor = device.pull_all()
+    desk = live.enrol("card_desk", "Loket")
+    desk_seen, _ = desk.pull_all()
+    return Setup(device, verifier, desk, regs, first_batch, first_answer.json(), funded, seen,
+                 cursor, desk_seen, _trusted(live.api))
+
+
+def _dump(pg_cluster, live: LiveServer, path: Path) -> Path:
+    """The nightly backup, taken while the server runs."""
+    _run(pg_cluster, "pg_dump", "-Fc", "-d", make_url(live.store.url).database, "-f", str(path))
+    assert path.read_bytes()[:5] == b"PGDMP"  # the custom format pg_restore reads
+    return path
+
+
+@contextlib.contextmanager
+def _restored(pg_cluster, tmp_path: Path, dump: Path, *after_restore: str):
+    """The README's restore: a fresh database owned by an ordinary role, `pg_restore
+    --no-owner --role=…` into it, the data folder's keys copied, the statements in
+    `after_restore` run, and `main.py server --database …` started on it. Yields its API."""
     suffix = tmp_path.name.replace("-", "_")[-20:].lower()
     role, restored = f"jamsos_{suffix}", f"restored_{suffix}"
     with pg_cluster.connect() as admin:
@@ -128,50 +149,16 @@ def test_pg_dump_and_pg_restore_give_the_same_server(tmp_path, pg_cluster, serve
         _run(pg_cluster, "createdb", "-O", role, restored)
         _run(pg_cluster, "pg_restore", "--no-owner", f"--role={role}", "--exit-on-error",
              "--single-transaction", "-d", restored, str(dump))
+        with pg_cluster.connect(restored) as conn:
+            for statement in after_restore:
+                conn.execute(statement)
         new_dir = tmp_path / "server-restored"
         new_dir.mkdir(mode=0o700)
         shutil.copytree(tmp_path / "server" / "keys", new_dir / "keys")
         url = f"postgresql://{role}@/{restored}?host={pg_cluster.socket_dir}"
         server = RestoredServer(new_dir, url, tmp_path / "restored-server.log")
         server.wait()
-        api = f"{server.url}/api/v1"
-        device = DeviceClient(api, device.enrolment)  # the same token: devices were restored
-        verifier = DeviceClient(api, verifier.enrolment)
-
-        # ---- the device sees the same data ------------------------------------------------
-        seen_after, cursor_after = device.pull_all()
-        assert seen_after == seen_before and cursor_after == cursor_before
-        assert device.pull_all(cursor_before) == ([], cursor_before)
-        assert _trusted(api) == keys_before  # the same public keys, no new signing key made
-        replayed = device.push(first_batch, batch_id="batch-before-backup")
-        # A retried batch is recognised and changes nothing: the same answer, marked replayed.
-        assert replayed.json() == {**first_answer.json(), "replayed": True}
-
-        # ---- and new work continues the sequences ------------------------------------------
-        fresh = workers(3, seed=42)
-        assert outcomes(device.push([record(r, device.device_id) for r in fresh])) == [
-            "accepted"] * 3
-        _decide(verifier, regs[2].id, "verify")
-        funded_after = _decide(verifier, regs[2].id, "fund")
-        new_items, _ = device.pull_all(cursor_before)
-        assert {c["id"] for c in new_items if c["kind"] == "registration"} == {
-            r.id for r in fresh} | {regs[2].id}
-        assert min(_seqs(new_items)) > max(_seqs(seen_before))
-        everything, _ = device.pull_all()
-        assert len(set(_seqs(everything))) == len(everything)  # no sequence number twice
-        before, after = funded_before["member_number"], funded_after["member_number"]
-        assert (after[:-6], int(after[-6:])) == (before[:-6], int(before[-6:]) + 1)
-
-        # ---- cards signed before and after the restore verify with the served keys --------
-        desk_after, _ = DeviceClient(api, desk.enrolment).pull_all()
-        cards = {c["id"]: c for c in desk_after if c["kind"] == "credential"}
-        assert {c["id"]: c["qr"] for c in desk_before if c["kind"] == "credential"} == {
-            regs[1].id: cards[regs[1].id]["qr"]}
-        trusted = _trusted(api)
-        for record_id in (regs[1].id, regs[2].id):
-            verdict = verify_credential(cards[record_id]["qr"], trusted, today=date.today())
-            assert verdict.valid, (record_id, verdict)
-        assert cards[regs[1].id]["key_id"] == cards[regs[2].id]["key_id"]
+        yield f"{server.url}/api/v1"
     finally:
         if server is not None:
             server.stop()
@@ -179,3 +166,97 @@ def test_pg_dump_and_pg_restore_give_the_same_server(tmp_path, pg_cluster, serve
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                           .format(sql.Identifier(restored)))
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def _next_number(member_number: str) -> str:
+    return f"{member_number[:-6]}{int(member_number[-6:]) + 1:06d}"
+
+
+def test_pg_dump_and_pg_restore_give_the_same_server(tmp_path, pg_cluster, server_engine):
+    assert server_engine == "postgresql"
+    live = LiveServer(tmp_path / "server").start()
+    try:
+        before = _server_with_data(live)
+        dump = _dump(pg_cluster, live, tmp_path / "jamsos.dump")
+    finally:
+        live.stop()
+    regs = before.regs
+    with _restored(pg_cluster, tmp_path, dump) as api:
+        # The same tokens work: the devices were restored with everything else.
+        device = DeviceClient(api, before.device.enrolment)
+        verifier = DeviceClient(api, before.verifier.enrolment)
+
+        # ---- the device sees the same data ------------------------------------------------
+        assert device.pull_all() == (before.seen, before.cursor)
+        assert device.pull_all(before.cursor) == ([], before.cursor)
+        assert _trusted(api) == before.keys  # the same public keys, no new signing key made
+        replayed = device.push(before.first_batch, batch_id="batch-before-backup")
+        # A retried batch is recognised and changes nothing: the same answer, marked replayed.
+        assert replayed.json() == {**before.first_answer, "replayed": True}
+
+        # ---- and new work continues the sequences ------------------------------------------
+        fresh = workers(3, seed=42)
+        assert outcomes(device.push([record(r, device.device_id) for r in fresh])) == [
+            "accepted"] * 3
+        _decide(verifier, regs[2].id, "verify")
+        funded_after = _decide(verifier, regs[2].id, "fund")
+        new_items, _ = device.pull_all(before.cursor)
+        assert {c["id"] for c in new_items if c["kind"] == "registration"} == {
+            r.id for r in fresh} | {regs[2].id}
+        assert min(_seqs(new_items)) > max(_seqs(before.seen))
+        everything, _ = device.pull_all()
+        assert len(set(_seqs(everything))) == len(everything)  # no sequence number twice
+        assert funded_after["member_number"] == _next_number(before.funded["member_number"])
+
+        # ---- cards signed before and after the restore verify with the served keys --------
+        desk_after, _ = DeviceClient(api, before.desk.enrolment).pull_all()
+        cards = {c["id"]: c for c in desk_after if c["kind"] == "credential"}
+        assert {c["id"]: c["qr"] for c in before.desk_seen if c["kind"] == "credential"} == {
+            regs[1].id: cards[regs[1].id]["qr"]}
+        trusted = _trusted(api)
+        for record_id in (regs[1].id, regs[2].id):
+            verdict = verify_credential(cards[record_id]["qr"], trusted, today=date.today())
+            assert verdict.valid, (record_id, verdict)
+        assert cards[regs[1].id]["key_id"] == cards[regs[2].id]["key_id"]
+
+
+# The README's two statements after restoring a dump older than the lost database.
+MOVE_PAST_THE_LOSS = (
+    "SELECT setval('feed_seq_seq', (SELECT last_value FROM feed_seq_seq) + 10000000)",
+    "UPDATE counters SET value = value + 10000 WHERE name LIKE 'member:%' "
+    "OR name = 'card_serial'",
+)
+
+
+def test_an_older_dump_restored_and_moved_past_the_loss(tmp_path, pg_cluster, server_engine):
+    """Work done after the dump is lost from the server, but the devices went on: their
+    cursors are past the dump's numbers and a member number given since is on a card. After
+    the README's two statements, a device still receives every change made after the restore,
+    and no member number is given twice."""
+    live = LiveServer(tmp_path / "server").start()
+    try:
+        before = _server_with_data(live)
+        dump = _dump(pg_cluster, live, tmp_path / "jamsos.dump")
+        # ---- the day goes on after the dump, then the database is lost --------------------
+        lost = workers(5, seed=43)
+        assert outcomes(before.device.push([record(r, before.device.device_id)
+                                            for r in lost])) == ["accepted"] * 5
+        _decide(before.verifier, before.regs[2].id, "verify")
+        lost_number = _decide(before.verifier, before.regs[2].id, "fund")["member_number"]
+        _, cursor_at_loss = before.device.pull_all()
+        assert cursor_at_loss > before.cursor
+    finally:
+        live.stop()
+    with _restored(pg_cluster, tmp_path, dump, *MOVE_PAST_THE_LOSS) as api:
+        device = DeviceClient(api, before.device.enrolment)
+        verifier = DeviceClient(api, before.verifier.enrolment)
+        fresh = workers(1, seed=44)
+        assert outcomes(device.push([record(r, device.device_id) for r in fresh])) == [
+            "accepted"]
+        _decide(verifier, before.regs[3].id, "verify")
+        funded = _decide(verifier, before.regs[3].id, "fund")
+        # The device pulls from where it was when the database was lost.
+        changes, _ = device.pull_all(cursor_at_loss)
+        assert {c["id"] for c in changes if c["kind"] == "registration"} == {
+            fresh[0].id, before.regs[3].id}
+        assert funded["member_number"] not in (lost_number, before.funded["member_number"])
