@@ -19,8 +19,11 @@ import pytest
 # test asks for the `server`, `live` or `live_module` fixture. Modules in SQLITE_ONLY are the
 # exceptions: window (Qt) tests whose subject is the window, where the server is only the other
 # end of a sync; they run on SQLite alone, which keeps the suite's time in check (the server's
-# own behaviour is tested on both engines by the modules it belongs to). A new module that uses
-# the server therefore runs on both engines without anyone remembering to ask.
+# own behaviour is tested on both engines by the modules it belongs to); and the one-machine
+# demo, whose server is SQLite by design. A new module that uses the server therefore runs on
+# both engines without anyone remembering to ask, and a test left on SQLite alone that opens
+# the server's database anyway fails (`_server_databases`) until the rule or the list says
+# which.
 #
 # How: `server_engine` is a module-scoped autouse fixture, parametrized indirectly by
 # `pytest_generate_tests` for the modules above ("sqlite" everywhere else). On "postgresql" it
@@ -42,6 +45,7 @@ SERVER_IMPORTS = re.compile(
 SERVER_STARTS = re.compile(r"LiveServer|Fixture\(|Store\(|create_app|server_in_thread|"
                            r"ServerProcess|TlsServer|\"main\.py\", \"server\"")
 SQLITE_ONLY = {
+    "test_demo_mode",  # the demo's own server (server/local.py) is SQLite by design
     "test_claims_panel",  # the claims panel, synced once
     "test_kpj_shown",  # KPJ numbers shown in the window's lists
     "test_off_the_writer",  # the window never waits on the database writer
@@ -156,14 +160,36 @@ def server_engine(request):
 @pytest.fixture(autouse=True)
 def _server_databases(request, server_engine):
     """On PostgreSQL, the databases this test made are dropped after it (those of wider
-    fixtures when their module ends)."""
-    if server_engine != "postgresql":
+    fixtures when their module ends). A test the rule above left on SQLite alone that opens
+    the server's database anyway (through a helper the rule does not know) fails, so that it is
+    not missed on PostgreSQL silently."""
+    if server_engine == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        mark = cluster.mark()
+        yield
+        cluster.drop_since(mark)
+        return
+    callspec = getattr(request.node, "callspec", None)
+    if (callspec is not None and "server_engine" in callspec.params) or (
+            request.module.__name__.rpartition(".")[2] in SQLITE_ONLY):
         yield
         return
-    cluster = request.getfixturevalue("pg_cluster")
-    mark = cluster.mark()
-    yield
-    cluster.drop_since(mark)
+    from server import store
+
+    opened = []
+    original = store.default_database_url
+
+    def watched(data_dir):
+        opened.append(data_dir)
+        return original(data_dir)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "default_database_url", watched)
+        yield
+    if opened:
+        pytest.fail(f"{request.node.nodeid} opened the server's database ({opened[0]}) but runs "
+                    "on SQLite alone: make its module import the server helper it uses, or "
+                    "list it in SQLITE_ONLY (tests/conftest.py)", pytrace=False)
 
 
 # ---- the window and the server ------------------------------------------------------------
