@@ -20,6 +20,7 @@ import contextlib
 import glob
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -84,6 +85,7 @@ class Cluster:
         self.bin_dir = bin_dir or find_bin_dir()
         self.root: Path | None = None
         self.running = False
+        self._watcher: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._by_dir: dict[Path, str] = {}
         self._made: list[tuple[int, Path, str]] = []  # (serial, data dir, database), in order
@@ -100,10 +102,12 @@ class Cluster:
         assert self.root is not None
         return self.root / "socket"
 
-    def _run(self, *args: str) -> None:
+    def _command(self, *args: str) -> list[str]:
         command = [str(self.bin_dir / args[0]), *args[1:]]
-        if self.as_root:
-            command = ["runuser", "-u", SUPERUSER, "--", *command]
+        return ["runuser", "-u", SUPERUSER, "--", *command] if self.as_root else command
+
+    def _run(self, *args: str) -> None:
+        command = self._command(*args)
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n"
@@ -128,12 +132,29 @@ class Cluster:
         self._run("pg_ctl", "-D", str(data), "-l", str(self.root / "server.log"), "-w",
                   "-t", "60", "start")
         self.running = True
+        self._watch()
         return self
+
+    def _watch(self) -> None:
+        """pg_ctl leaves the server running on its own: should this process be killed before
+        `stop()` (SIGKILL, a lost CI runner), a small watcher in its own session stops the
+        server and removes the folder once this process is gone."""
+        stop = shlex.join(self._command("pg_ctl", "-D", str(self.root / "data"), "-m",
+                                        "immediate", "stop"))
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+                  f"{stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.root))}")
+        self._watcher = subprocess.Popen(["sh", "-c", script], start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         """Stop the server at once (nothing in it needs to be kept) and remove its folder."""
         if self.root is None:
             return
+        if self._watcher is not None:
+            self._watcher.kill()  # this process stops the server itself
+            self._watcher.wait()
+            self._watcher = None
         if self.running:
             self.running = False
             with contextlib.suppress(Exception):

@@ -1,8 +1,14 @@
 """The throwaway PostgreSQL cluster of the tests (tests/pg_cluster.py, tests/conftest.py): a
 migrated, empty database of its own for every server data folder, the same one again when the
-folder is reopened, reached over a Unix socket only, and gone after the test."""
+folder is reopened, reached over a Unix socket only, and gone after the test; the cluster
+itself gone even when the session is killed."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from server import store as server_store
 from server.auth import create_enrol_code
@@ -76,3 +82,20 @@ def test_a_tests_databases_are_dropped_after_it(pg_cluster, tmp_path):
     # The folder is forgotten with its database: seen again, it gets a fresh one.
     assert pg_cluster.database_for(tmp_path / "dropped") != name
     store.close()
+
+
+def test_a_cluster_whose_session_is_killed_is_stopped_and_removed():
+    """pg_ctl's server outlives its parent: the cluster's watcher stops it and removes its
+    folder when the test session dies without reaching `stop()`."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; from pg_cluster import Cluster; "
+         "print(Cluster().start().root, flush=True); time.sleep(120)"],
+        cwd=Path(__file__).parent, stdout=subprocess.PIPE, text=True)
+    root = Path(child.stdout.readline().strip())
+    assert (root / "data" / "postmaster.pid").exists()
+    child.kill()
+    child.wait(10)
+    deadline = time.monotonic() + 20
+    while root.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not root.exists()
