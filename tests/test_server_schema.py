@@ -15,7 +15,7 @@ from server.store import LEGACY_MIGRATIONS, Store, _alembic_config
 
 REVISIONS = ["0001_core", "0002_seen", "0003_kegiatan", "0004_reprint_requests", "0005_trust",
              "0006_transfers", "0007_enrol_answers", "0008_dashboard", "0009_programme_office",
-             "0010_pdp", "0011_device_outbox"]
+             "0010_pdp", "0011_device_outbox", "0012_list_indexes"]
 
 
 def _columns(url: str) -> dict[str, list[str]]:

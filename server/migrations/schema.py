@@ -295,3 +295,37 @@ def m0011_device_outbox(run) -> None:
         """CREATE TABLE device_outbox (
             device_id TEXT PRIMARY KEY, pending INTEGER NOT NULL, at TEXT NOT NULL)"""
     )
+
+
+# The verifier's list filters by one of these and shows the registrations in arrival order.
+LIST_FILTER_COLUMNS = ("status", "kelurahan_code", "kecamatan_code", "cohort", "occupation_code",
+                       "event_id")
+
+
+def m0012_list_indexes(run) -> None:
+    # At a province's million registrations a filtered page of the verifier's list walked
+    # every match to sort it by arrival (SQLite: 4 s for one status). An index of the filter
+    # column followed by `arrival` gives the page in order, and serves every lookup the
+    # one-column index it replaces served.
+    for column in LIST_FILTER_COLUMNS:
+        run(f"DROP INDEX registrations_{column}")
+        run(f"CREATE INDEX registrations_{column}_arrival ON registrations({column}, arrival)")
+    # A name search (`lower(full_name) LIKE '%…%'`) cannot seek in a B-tree. SQLite scans an
+    # index of the names instead of the rows (which carry each record's JSON): about 4× less
+    # to read. PostgreSQL finds the matches through a trigram index (pg_trgm, a trusted
+    # extension shipped with PostgreSQL); where the extension cannot be created the search
+    # still works, by a scan.
+    if run.dialect != "postgresql":
+        run("CREATE INDEX registrations_full_name ON registrations(full_name)")
+        return
+    run("""DO $$ BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE NOTICE 'pg_trgm unavailable: the name search scans';
+        END $$""")
+    run("""DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                CREATE INDEX registrations_full_name_trgm ON registrations
+                    USING gin (lower(full_name) gin_trgm_ops);
+            END IF;
+        END $$""")
