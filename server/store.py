@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
+import select
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -111,8 +112,11 @@ class Store:
 
     def reader(self) -> Database:
         db = getattr(self._local, "db", None)
-        if db is not None and getattr(db.conn, "broken", False):
-            db = None  # the server restarted or the network dropped: connect again
+        if db is not None and _lost(db):
+            # PostgreSQL restarted or ended the connection: connect again now, rather than
+            # fail one request on each thread's dead connection first.
+            self._forget(db)
+            db = self._local.db = None
         if db is None:
             if self.dialect == SQLITE:
                 db = Database(connect_sqlite(self.path), SQLITE)
@@ -124,6 +128,13 @@ class Store:
             with self._write_lock:
                 self._readers.append(db)
         return db
+
+    def _forget(self, db: Database) -> None:
+        with contextlib.suppress(Exception):
+            db.close()
+        with self._write_lock:
+            with contextlib.suppress(ValueError):
+                self._readers.remove(db)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
@@ -252,6 +263,23 @@ class Store:
 
     def nik_hash(self, nik: str) -> str:
         return nik_hash(self._nik_key, nik)
+
+
+def _lost(db: Database) -> bool:
+    """A PostgreSQL reader that can no longer be used. Asked without a round trip: an idle
+    connection has nothing to read, while a backend that was terminated or shut down has sent
+    its last message and closed the socket, so the socket reads as ready."""
+    if not db.is_postgresql:
+        return False
+    conn = db.conn
+    if conn.broken or conn.closed:
+        return True
+    try:
+        poller = select.poll()  # not select(): a busy server's descriptors pass 1024
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def _transaction(db: Database, begin: str) -> Iterator[Database]:
