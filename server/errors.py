@@ -101,7 +101,10 @@ def install(app: FastAPI) -> None:
     async def _database_lost(request: Request, exc: Exception):
         # PostgreSQL restarted, the network to it dropped, or two writers deadlocked and it
         # chose this one: the transaction was rolled back, and the same request sent again
-        # succeeds once the database answers (a push is replayed by its batch id).
+        # succeeds once the database answers (a push is replayed by its batch id). One line
+        # in the log, no traceback: an outage would otherwise print one per request.
+        log.warning("database unavailable on %s %s (503): %s", request.method,
+                    request.url.path, _first_line(exc))
         return error_response(
             503, "server.database_unavailable",
             "Basis data server sedang tidak dapat dihubungi. Permintaan belum diproses; coba "
@@ -111,3 +114,8 @@ def install(app: FastAPI) -> None:
     async def _crash(request: Request, exc: Exception):
         # Unexpected errors are turned into a 500 by server.middleware.CrashGuardMiddleware.
         raise exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
