@@ -71,10 +71,13 @@ def postgresql_engine(url: str, pool_size: int) -> sqlalchemy.Engine:
         # A host that drops packets would otherwise hold the start (and each reconnection)
         # for the system's TCP timeout, minutes, instead of failing with one clear line.
         parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
-    return sqlalchemy.create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-        pool_recycle=3600,
-    )
+    try:
+        return sqlalchemy.create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            pool_recycle=3600,
+        )
+    except sqlalchemy.exc.ArgumentError as exc:  # e.g. ?port=lima
+        raise DatabaseUrlError(f"alamat basis data tidak sah: {exc}") from exc
 
 
 def connect_sqlite(path: Path) -> sqlite3.Connection:

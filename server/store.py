@@ -342,7 +342,12 @@ def migrate(engine: sqlalchemy.Engine, dialect: str) -> None:
             if dialect == SQLITE:
                 _adopt_legacy(conn, config)
             command.upgrade(config, "head")
-    except sqlalchemy.exc.OperationalError as exc:
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.ProgrammingError) as exc:
+        # Refused, no such database or role, an unknown option: while connecting. A statement
+        # of a migration that fails is not the address's fault and goes up as it is.
+        if not isinstance(exc, sqlalchemy.exc.OperationalError) and exc.statement:
+            raise
         raise DatabaseUrlError(
             f"basis data tidak dapat dibuka ({engine.url.render_as_string()}): "
             f"{str(exc.orig).strip().splitlines()[0]}") from exc
