@@ -16,6 +16,7 @@ from server.database import json_text, week_start
 from server.store import Store
 
 MARK = "dashboard_facts_seq"  # in `settings`: the highest registrations.seq copied
+FACTS_LOCK = "dashboard:facts"  # one refresh at a time (Store.lock, PostgreSQL)
 LAYOUT_KEY, LAYOUT = "dashboard_facts_layout", "2"
 CHUNK = 5000  # registrations copied per write transaction
 # Covering indexes, one per way the dashboard groups a whole year, so that each count reads an
@@ -77,14 +78,21 @@ def refresh(store: Store) -> int:
         return latest
     if _setting(db, LAYOUT_KEY) != LAYOUT:
         with store.write() as wdb:
-            for name, columns in INDEXES.items():
-                wdb.execute(f"CREATE INDEX IF NOT EXISTS {name} ON dashboard_facts({columns})")
-            _put(wdb, LAYOUT_KEY, LAYOUT)
+            # Several server processes refresh at start: one at a time (PostgreSQL's CREATE
+            # INDEX IF NOT EXISTS is not safe against a concurrent one), each reading the
+            # others' work once it has the lock.
+            Store.lock(wdb, [FACTS_LOCK])
+            if _setting(wdb, LAYOUT_KEY) != LAYOUT:
+                for name, columns in INDEXES.items():
+                    wdb.execute(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON dashboard_facts({columns})")
+                _put(wdb, LAYOUT_KEY, LAYOUT)
     # Only what every earlier change has committed below (server/store.py): a registration
     # committing late under a lower seq is copied on a later refresh, never skipped.
     horizon = store.horizon()[1]
     while True:
         with store.write() as wdb:
+            Store.lock(wdb, [FACTS_LOCK])  # the mark read below is the last one written
             mark = _mark(wdb)
             upto = wdb.execute(
                 "SELECT MAX(seq) FROM (SELECT seq FROM registrations WHERE seq > ? AND seq <= ? "
