@@ -9,7 +9,7 @@ pulls, the office audit. The target is a new database in a PostgreSQL cluster ma
 a production server (fsync, synchronous_commit, full_page_writes on).
 
 Measured: the real command (`python main.py server migrate-db`, a child process), its wall
-time and its peak resident memory (the child's ru_maxrss from wait4). Baseline in the same run:
+time and its peak resident memory (VmHWM, read by the child as it exits). Baseline in the same run:
 the same command moving an empty server (start-up, imports, the target's schema). Then the same
 command run again on the finished copy: it checks and verifies everything and copies nothing.
 
@@ -18,7 +18,6 @@ command run again on the finished copy: it checks and verifies everything and co
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -146,23 +145,33 @@ def _new_database(cluster, name: str) -> str:
     return cluster.url(name)
 
 
+# The command as `main.py` runs it, reporting at exit the peak resident memory of its own
+# program (VmHWM). Not the rusage of the child: Linux carries the parent's resident size at the
+# fork into the child's ru_maxrss, and this parent holds the seeding's memory.
+_MEASURED = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            print('peak-rss-kib', line.split()[1], file=sys.stderr)\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['main.py', *sys.argv[1:]]\n"
+    "runpy.run_path('main.py', run_name='__main__')\n"
+)
+
+
 def migrate(data_dir: Path, target: str) -> dict:
     """`main.py server migrate-db` as a child process: wall time, peak RSS, its output."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "main.py", "server", "migrate-db", "--data-dir", str(data_dir),
-             "--to", target], cwd=ROOT, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage, unlike Popen.wait
-        child.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        out, err = out.read(), err.read()
-    if child.returncode != 0:
-        raise RuntimeError(f"migrate-db failed ({child.returncode}): {err.strip()}")
-    copied = re.search(r"Selesai dan diperiksa: ([\d,]+) baris", out)
-    return {"seconds": seconds, "rss_mib": usage.ru_maxrss / 1024, "out": out,
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _MEASURED, "server", "migrate-db",
+                           "--data-dir", str(data_dir), "--to", target], cwd=ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"migrate-db failed ({done.returncode}): {done.stderr.strip()}")
+    peak = re.search(r"peak-rss-kib (\d+)", done.stderr)
+    copied = re.search(r"Selesai dan diperiksa: ([\d,]+) baris", done.stdout)
+    return {"seconds": seconds, "rss_mib": int(peak.group(1)) / 1024, "out": done.stdout,
             "rows": int(copied.group(1).replace(",", "")) if copied else 0}
 
 
@@ -207,7 +216,7 @@ def run(quick: bool = False) -> str:
          f"{again['rss_mib']:.0f} MiB"],
     ]
     note = (f"`main.py server migrate-db` as a child process; peak memory is its maximum "
-            f"resident set (wait4). Source: a {size:.0f} MiB SQLite server.db with {count:,} "
+            f"resident set (VmHWM). Source: a {size:.0f} MiB SQLite server.db with {count:,} "
             "registrations, a second version for 1 in 10, events, cards and reprints, kegiatan, "
             "push batches, pulls, office audit. Target: a new database on a local PostgreSQL "
             "with fsync on. Each copy is verified (row counts and a SHA-256 of every row of "

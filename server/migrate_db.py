@@ -7,12 +7,13 @@ same revision. Every table of the schema is then copied row by row with its valu
 sequence numbers, ids, token hashes, the NIK hash key (`settings`), so that every device's pull
 cursor, token and NIK hashes stay valid on the new server.
 
-Resumable: each chunk of rows is its own transaction, so an interruption (Ctrl-C, a lost
-connection) loses at most the chunk in flight, and the command is simply run again. A re-run
-first checks that every row already in the target is a row of the source with the same values
-(looked up by primary key); then tables whose row count already matches are complete, and the
-others are copied again from their start with `ON CONFLICT DO NOTHING`, which skips the rows
-already there. `pulls` has no key (one row per pull, identical rows possible): it is copied whole
+Resumable: each chunk of rows (5,000) is its own transaction, so an interruption (Ctrl-C, a
+lost connection) loses at most the chunk in flight, and the command is simply run again. A
+re-run first checks that every row already in the target is a row of the source with the same
+values (looked up by primary key); then tables whose row count already matches are complete,
+and the others are copied again from their start with `ON CONFLICT DO NOTHING`, which skips the
+rows already there. A table still empty when a run begins gets its chunks by PostgreSQL's COPY
+instead, several times faster than INSERT. `pulls` has no key (one row per pull, identical rows possible): it is copied whole
 in one transaction, so a target holds either none of it or all of it, and a target's copy is
 compared with the source's by count and an order-free hash of its rows.
 
@@ -22,18 +23,22 @@ it was opened: that key is replaced by the source's.
 
 Verified at the end: every table's row count on both sides, and a SHA-256 over every row of
 every table read in the source's order (the target's rows looked up by key and put in the same
-order). The digests of `versions` and `registrations` are printed for the record.
+order). The check before copying walks a table the same way (reading the source only until it
+has met every row the target holds), so a table found whole then keeps that comparison as its
+verification. The digests of `versions` and `registrations` are printed for the record.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy
 
@@ -70,11 +75,17 @@ class Table:
     target_rows: int = 0
     complete: bool = False  # the target already holds every source row
     copied: int = 0
-    positions: list[int] = field(init=False)
+    key_of: Callable[[Sequence], tuple] = field(init=False)  # a row's primary key
     key_types: list[str] | None = None  # on PostgreSQL, for key lookups (`_key_types`)
+    compared: tuple[str, str] | None = None  # digests of a table found whole before copying
 
     def __post_init__(self):
-        self.positions = [self.columns.index(c) for c in self.key]
+        positions = [self.columns.index(c) for c in self.key]
+        if len(positions) == 1:
+            get = operator.itemgetter(positions[0])
+            self.key_of = lambda row: (get(row),)
+        else:  # itemgetter of several gives a tuple; of none (`pulls`) no key at all
+            self.key_of = operator.itemgetter(*positions) if positions else lambda row: ()
 
     @property
     def column_list(self) -> str:
@@ -228,26 +239,30 @@ def _describe(url: str) -> dict[str, tuple[list[str], list[str]]]:
 # --- before copying: is the target empty, or an earlier copy of this source? ----------------
 
 def _check_target(src: Database, dst: Database, tables: list[Table], chunk: int) -> None:
+    """Refuse a target holding anything but rows of the source; mark the tables it already
+    holds whole (their comparison is kept as their verification: nothing writes them)."""
     fresh = all(t.target_rows == 0 for t in tables if t.name != FIRST)
     for table in tables:
         if table.target_rows == 0:
             continue
         if not table.key:
-            same = (table.target_rows == table.source_rows
-                    and _set_hash(dst, table, chunk) == _set_hash(src, table, chunk))
-            if not same:
+            if table.target_rows != table.source_rows:
+                raise _refusal(table.name)
+            table.compared = _compare_sets(src, dst, table, chunk)
+            if table.compared[0] != table.compared[1]:
                 raise _refusal(table.name)
             table.complete = True
             continue
-        differing = _rows_not_in(dst, src, table, chunk)
-        if table.name == FIRST and fresh and differing <= {(NIK_KEY,)}:
-            # A new target's Store made its own NIK hash key when it was opened: the copy
-            # replaces it.
-            table.complete = not differing and table.target_rows == table.source_rows
-            continue
-        if differing:
+        # Read the source until every target row has been met (an interrupted table's copied
+        # rows come first in the source's order: little is read).
+        seen = _compare(src, dst, table, chunk, stop_after=table.target_rows)
+        if table.name == FIRST and fresh and seen.differing <= {(NIK_KEY,)}:
+            continue  # a new target's own NIK hash key, which the copy replaces
+        if seen.differing or seen.found < table.target_rows:
             raise _refusal(table.name)
         table.complete = table.target_rows == table.source_rows
+        if table.complete:
+            table.compared = (seen.ours.hexdigest(), seen.theirs.hexdigest())
 
 
 def _refusal(name: str) -> MigrationRefused:
@@ -258,13 +273,35 @@ def _refusal(name: str) -> MigrationRefused:
         "server sumber tidak dijalankan di antaranya.)")
 
 
-def _rows_not_in(dst: Database, src: Database, table: Table, chunk: int) -> set[tuple]:
-    """Keys of the target's rows the source does not hold with the same values."""
-    differing = set()
-    for rows in _stream(dst, table, chunk):
-        held = _by_key(src, table, [_key(table, row) for row in rows])
-        differing.update(_key(table, row) for row in rows if held.get(_key(table, row)) != row)
-    return differing
+@dataclass
+class _Seen:
+    """One walk over a table: the source's rows in its order beside the target's rows with the
+    same keys."""
+    ours: Any = field(default_factory=hashlib.sha256)
+    theirs: Any = field(default_factory=hashlib.sha256)
+    found: int = 0  # source rows whose key the target holds
+    differing: set[tuple] = field(default_factory=set)  # ... with other values
+
+
+def _compare(src: Database, dst: Database, table: Table, chunk: int,
+             stop_after: int | None = None) -> _Seen:
+    """SHA-256 of the source's rows in its order, and of the target's rows with the same keys
+    in the same order (a row the target lacks changes its digest); stops once `stop_after`
+    target rows were met."""
+    seen = _Seen()
+    for rows in _stream(src, table, chunk):
+        keys = [_key(table, row) for row in rows]
+        held = _by_key(dst, table, keys)
+        seen.found += len(held)
+        for row, key in zip(rows, keys, strict=True):
+            theirs = held.get(key)
+            if theirs is not None and theirs != tuple(row):
+                seen.differing.add(key)
+            seen.ours.update(_encode(row))
+            seen.theirs.update(_encode(theirs or ("<missing>",)))
+        if stop_after is not None and seen.found >= stop_after:
+            break
+    return seen
 
 
 # --- the copy --------------------------------------------------------------------------------
@@ -361,11 +398,13 @@ def _verify(src: Database, dst: Database, tables: list[Table], chunk: int) -> di
     digests, wrong = {}, []
     for table in tables:
         source_rows, target_rows = _count(src, table.name), _count(dst, table.name)
-        if table.key:
-            ours, theirs = _digests(src, dst, table, chunk)
+        if table.compared is not None:
+            ours, theirs = table.compared  # whole before this run, compared by `_check_target`
+        elif table.key:
+            seen = _compare(src, dst, table, chunk)
+            ours, theirs = seen.ours.hexdigest(), seen.theirs.hexdigest()
         else:
-            ours, theirs = (f"{_set_hash(src, table, chunk):064x}",
-                            f"{_set_hash(dst, table, chunk):064x}")
+            ours, theirs = _compare_sets(src, dst, table, chunk)
         if source_rows != target_rows or ours != theirs:
             wrong.append(f"{table.name} ({source_rows:,} / {target_rows:,} baris)")
         digests[table.name] = ours
@@ -376,17 +415,8 @@ def _verify(src: Database, dst: Database, tables: list[Table], chunk: int) -> di
     return digests
 
 
-def _digests(src: Database, dst: Database, table: Table, chunk: int) -> tuple[str, str]:
-    """SHA-256 of the source's rows in its order, and of the target's rows with the same keys
-    in the same order (a row the target lacks changes its digest)."""
-    ours, theirs = hashlib.sha256(), hashlib.sha256()
-    for rows in _stream(src, table, chunk):
-        keys = [_key(table, row) for row in rows]
-        held = _by_key(dst, table, keys)
-        for row, key in zip(rows, keys, strict=True):
-            ours.update(_encode(row))
-            theirs.update(_encode(held.get(key, ("<missing>",))))
-    return ours.hexdigest(), theirs.hexdigest()
+def _compare_sets(src: Database, dst: Database, table: Table, chunk: int) -> tuple[str, str]:
+    return f"{_set_hash(src, table, chunk):064x}", f"{_set_hash(dst, table, chunk):064x}"
 
 
 def _set_hash(db: Database, table: Table, chunk: int) -> int:
@@ -401,7 +431,8 @@ def _set_hash(db: Database, table: Table, chunk: int) -> int:
 
 def _encode(row: Sequence) -> bytes:
     # repr tells 1 from '1' and None from '': a value that changed type on the way differs.
-    return repr(tuple(row)).encode("utf-8", "surrogatepass") + b"\n"
+    text = repr(row if type(row) is tuple else tuple(row))
+    return text.encode("utf-8", "surrogatepass") + b"\n"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -471,7 +502,7 @@ def _key_types(db: Database, table: Table) -> list[str]:
 
 
 def _key(table: Table, row: Sequence) -> tuple:
-    return tuple(row[i] for i in table.positions)
+    return table.key_of(row)
 
 
 def _quote(column: str) -> str:
