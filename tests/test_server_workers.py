@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from server_util import outcomes, record, workers
-from workers_util import ServerProcesses, connections_per_worker
+from workers_util import ServerProcesses, connections_per_worker, self_signed
 
 from server.decisions import set_quota
 from server.push import canonical
@@ -279,3 +279,30 @@ def test_a_change_that_commits_late_is_pulled_not_skipped(served, server_engine)
     changes, _ = puller.pull_all(cursor)
     pulled = [c["id"] for c in changes if c["kind"] == "registration"]
     assert pulled == [late.id, early.id]
+
+
+def test_several_workers_serve_https(tmp_path, server_engine):
+    """TLS reaches every worker: concurrent HTTPS requests land on several of them."""
+    store = Store(tmp_path / "server")
+    server = ServerProcesses(tmp_path / "server", WORKERS[server_engine], tmp_path,
+                             tls=self_signed(tmp_path)).start()
+    try:
+        device = server.enrol(store)
+        assert device.api.startswith("https://")
+        sessions = [requests.Session() for _ in range(12)]
+        try:
+            answers = at_once([lambda s=s: s.get(f"{server.api}/devices/me", timeout=60,
+                                                 verify=server.verify, headers={
+                                                     "Authorization": "Bearer "
+                                                     + device.enrolment["token"]})
+                               for s in sessions])
+            assert_spread(server)
+        finally:
+            for s in sessions:
+                s.close()
+        assert {a.status_code for a in answers} == {200}
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(server.api.replace("https", "http") + "/health", timeout=10)
+    finally:
+        server.stop()
+        store.close()

@@ -8,6 +8,8 @@ connections each one holds: proof that concurrent requests landed on different p
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -16,32 +18,76 @@ import time
 from pathlib import Path
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from server_util import DeviceClient, database_args
 from sync_util import ROOT, free_port, wait_until_up
 
 from server.auth import create_enrol_code
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as files in `folder`."""
+    import datetime
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "server.pem", folder / "server.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
 class ServerProcesses:
-    def __init__(self, data_dir: Path, workers: int, log_dir: Path):
-        self.data_dir, self.workers_count = data_dir, workers
+    """The server in `workers` processes; over HTTPS with `tls` = (certificate, key) files
+    (the certificate, self-signed, is what the test's requests trust)."""
+
+    def __init__(self, data_dir: Path, workers: int, log_dir: Path,
+                 tls: tuple[Path, Path] | None = None):
+        self.data_dir, self.workers_count, self.tls = data_dir, workers, tls
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
+        self.verify: str | bool = str(tls[0]) if tls else True
         self.out, self.err = log_dir / "server.out", log_dir / "server.err"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ServerProcesses:
+        tls = ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])] if self.tls else []
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "main.py", "server", "--data-dir", str(self.data_dir),
-                 "--port", str(self.port), "--workers", str(self.workers_count),
+                 "--port", str(self.port), "--workers", str(self.workers_count), *tls,
                  *database_args(self.data_dir)],
                 cwd=ROOT, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         # Each worker is a fresh interpreter importing the app: slow on a busy machine.
-        wait_until_up(self.url, timeout=90)
+        self._wait_until_up(90)
         self._wait_for_workers(90)
         return self
+
+    def _wait_until_up(self, timeout: float) -> None:
+        if not self.tls:
+            wait_until_up(self.url, timeout=timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(self.api + "/health", timeout=1, verify=self.verify).ok:
+                    return
+            time.sleep(0.1)
+        raise TimeoutError(f"server at {self.url} did not come up")
 
     def _wait_for_workers(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -56,7 +102,7 @@ class ServerProcesses:
         while len(seen) < self.workers_count and time.monotonic() < deadline:
             sessions = [requests.Session() for _ in range(self.workers_count * 4)]
             for s in sessions:
-                s.get(self.api + "/health", timeout=30)
+                s.get(self.api + "/health", timeout=30, verify=self.verify)
             seen |= {pid for pid, n in connections_per_worker(self).items() if n}
             for s in sessions:
                 s.close()
@@ -93,9 +139,11 @@ class ServerProcesses:
         code = create_enrol_code(store, role, note="test")
         answer = requests.post(f"{self.api}/devices/enrol",
                                json={"code": code, "device_name": name or f"Uji {role}"},
-                               timeout=30)
+                               timeout=30, verify=self.verify)
         answer.raise_for_status()
-        return DeviceClient(self.api, answer.json())
+        client = DeviceClient(self.api, answer.json())
+        client.session.verify = self.verify
+        return client
 
 
 def _cmdline(pid: int) -> str:
