@@ -80,7 +80,7 @@ class Store:
         self.dialect = engine_name(self.url)
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        self._readers: list[Database] = []
+        self._readers: list[tuple[threading.Thread, Database]] = []  # each thread's reader
         self.path: Path | None = None
         if self.dialect == SQLITE:
             self.path = sqlite_path(self.url)
@@ -125,16 +125,28 @@ class Store:
                 db = self._connect_postgresql()
                 db.execute("SET default_transaction_read_only = on")
             self._local.db = db
+            self._close_orphans()
             with self._write_lock:
-                self._readers.append(db)
+                self._readers.append((threading.current_thread(), db))
         return db
+
+    def _close_orphans(self) -> None:
+        """Close the readers of threads that have ended: the request pool retires idle threads
+        and starts new ones later, and each new one opens its own reader, so without this the
+        connections of a long-running server pile up until PostgreSQL refuses more."""
+        with self._write_lock:
+            ended = [(t, db) for t, db in self._readers if not t.is_alive()]
+            self._readers = [(t, db) for t, db in self._readers if t.is_alive()]
+        for _thread, db in ended:
+            with contextlib.suppress(Exception):
+                db.close()
 
     def _forget(self, db: Database) -> None:
         with contextlib.suppress(Exception):
             db.close()
         with self._write_lock:
             with contextlib.suppress(ValueError):
-                self._readers.remove(db)
+                self._readers = [(t, d) for t, d in self._readers if d is not db]
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
@@ -167,7 +179,7 @@ class Store:
 
     def close(self) -> None:
         with self._write_lock:
-            for db in self._readers:
+            for _thread, db in self._readers:
                 with contextlib.suppress(Exception):
                     db.close()
             self._readers.clear()
