@@ -443,7 +443,8 @@ def _migrate_db(args) -> int:
               file=sys.stderr)
         return 1
     print(f"Selesai dan diperiksa: {result.rows:,} baris dalam {len(result.tables)} tabel, "
-          f"{result.seconds:.1f} detik.")
+          f"{result.seconds:.1f} detik (salin {result.copy_seconds:.1f}, periksa "
+          f"{result.verify_seconds:.1f}).")
     for name in ("registrations", "versions"):
         print(f"  SHA-256 {name}: {result.digests[name]}")
     return 0

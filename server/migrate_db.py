@@ -10,12 +10,13 @@ cursor, token and NIK hashes stay valid on the new server.
 Resumable: each chunk of rows (5,000) is its own transaction, so an interruption (Ctrl-C, a
 lost connection) loses at most the chunk in flight, and the command is simply run again. A
 re-run first checks that every row already in the target is a row of the source with the same
-values (looked up by primary key); then tables whose row count already matches are complete,
-and the others are copied again from their start with `ON CONFLICT DO NOTHING`, which skips the
-rows already there. A table still empty when a run begins gets its chunks by PostgreSQL's COPY
-instead, several times faster than INSERT. `pulls` has no key (one row per pull, identical rows possible): it is copied whole
-in one transaction, so a target holds either none of it or all of it, and a target's copy is
-compared with the source's by count and an order-free hash of its rows.
+values (the source read in its order, the target's rows looked up by primary key); then tables
+whose row count already matches are complete, and the others are copied again from their start
+with `ON CONFLICT DO NOTHING`, which skips the rows already there. A table still empty when a
+run begins gets its chunks by PostgreSQL's COPY instead, several times faster than INSERT.
+`pulls` has no key (one row per pull, identical rows possible): it is copied whole in one
+transaction, so a target holds either none of it or all of it, and a target's copy is compared
+with the source's by count and an order-free hash of its rows.
 
 A target holding anything else (another server's data, rows that differ) is refused before a
 single row is written. A freshly made target holds only the NIK hash key its `Store` made when
@@ -97,6 +98,8 @@ class Result:
     tables: list[Table] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    copy_seconds: float = 0.0  # the check before copying and the copy
+    verify_seconds: float = 0.0
     resumed: bool = False
 
     @property
@@ -141,6 +144,7 @@ def _migrate(source: Store, target: Store, chunk: int, say: Progress,
         table.source_rows = _count(src, table.name)
         table.target_rows = _count(dst, table.name)
     result = Result(tables, resumed=any(t.target_rows for t in tables if t.name != FIRST))
+    started = time.perf_counter()
     _check_target(src, dst, tables, chunk)
     if result.resumed:
         say("Tujuan sudah berisi sebagian salinan sebelumnya (sama dengan sumber): dilanjutkan.")
@@ -151,7 +155,9 @@ def _migrate(source: Store, target: Store, chunk: int, say: Progress,
             continue
         _copy(src, target, table, chunk, say, after_chunk)
     _raise_sequences(src, target, tables)
+    result.copy_seconds = time.perf_counter() - started
     result.digests = _verify(src, dst, tables, chunk)
+    result.verify_seconds = time.perf_counter() - started - result.copy_seconds
     return result
 
 
@@ -328,7 +334,11 @@ def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
             if time.monotonic() - shown > 2 and table.copied < total:
                 say(f"  {table.name}: {table.copied:,} / {total:,} baris")
                 shown = time.monotonic()
-    say(f"  {table.name}: {table.copied:,} baris disalin")
+    if table.target_rows:  # resumed: rows already there were sent again and skipped
+        added = _count(target.reader(), table.name) - table.target_rows
+        say(f"  {table.name}: {added:,} baris disalin ({table.target_rows:,} sudah ada)")
+    else:
+        say(f"  {table.name}: {table.copied:,} baris disalin")
 
 
 def _writer(target: Store, table: Table) -> Callable[[Database, list[tuple]], None]:

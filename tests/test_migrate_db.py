@@ -212,6 +212,8 @@ def test_an_interrupted_copy_resumes_with_nothing_doubled(city, target):
     done = _cli(data_dir, "--to", target)
     assert done.returncode == 0, done.stderr
     assert "dilanjutkan" in done.stdout
+    rest = _counts(source)["registrations"] - 6
+    assert f"registrations: {rest} baris disalin (6 sudah ada)" in done.stdout
     assert _content(target) == _content(source)
     # A run on a complete copy finds everything there and writes nothing twice.
     assert _cli(data_dir, "--to", target).returncode == 0
