@@ -210,13 +210,12 @@ def test_a_device_pulling_during_pushes_of_five_devices_gets_every_registration_
                                          device.enrolment["token"], body))) == {"accepted"}
 
     seen: list[tuple[int, str]] = []
-    pages = {"count": 0}
+    pages = {"beside": 0}
 
     def pull_page(cursor: int) -> tuple[int, bool]:
         page = puller.get("/sync/pull", params={"cursor": cursor, "limit": 50})
         assert page.status_code == 200, page.text
         body = page.json()
-        pages["count"] += 1
         assert body["cursor"] == cursor and body["next_cursor"] >= cursor
         for change in body["changes"]:
             assert change["seq"] > cursor  # never a change at or before the cursor
@@ -233,6 +232,7 @@ def test_a_device_pulling_during_pushes_of_five_devices_gets_every_registration_
         cursor = start
         while not done.is_set():
             cursor, _ = pull_page(cursor)
+            pages["beside"] += 1
         return cursor
 
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -246,7 +246,7 @@ def test_a_device_pulling_during_pushes_of_five_devices_gets_every_registration_
     more = True
     while more:
         cursor, more = pull_page(cursor)
-    assert pages["count"] > 20  # the pulls really ran beside the pushes
+    assert pages["beside"] >= 5  # the pulls really ran beside the pushes
     counted = Counter(rid for _, rid in seen)
     # Every registration stored since the start, each exactly once.
     everyone = {r[0] for r in store.reader().execute("SELECT id FROM registrations")}
