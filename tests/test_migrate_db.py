@@ -298,3 +298,36 @@ def test_the_copy_keeps_the_source_nik_hash_key(city, target):
     finally:
         moved.close()
         original.close()
+
+
+def test_a_copy_to_another_sqlite_file_verifies_and_resumes(city, tmp_path):
+    # The command is not tied to PostgreSQL: a SQLite target takes every row by INSERT and is
+    # checked by key lookups on SQLite.
+    data_dir, _ = city
+    copy_url = sqlite_url(tmp_path / "salinan.db")
+    with pytest.raises(KeyboardInterrupt):
+        migrate_database(data_dir, _source(data_dir), copy_url, chunk=4, say=lambda _: None,
+                         after_chunk=_interrupt_at("versions", 2))
+    assert _counts(copy_url)["versions"] == 8
+    done = migrate_database(data_dir, _source(data_dir), copy_url, chunk=4, say=lambda _: None)
+    assert done.resumed and _content(copy_url) == _content(_source(data_dir))
+
+
+def test_a_copy_cut_off_midway_is_one_line_and_exit_1(city, target, monkeypatch, capsys):
+    import psycopg
+
+    from cli import build_parser
+    from server import migrate_db
+
+    def cut(*_, **__):
+        raise psycopg.OperationalError("server closed the connection unexpectedly\n\tThis "
+                                       "probably means the server terminated abnormally")
+
+    monkeypatch.setattr(migrate_db, "_copy", cut)
+    data_dir, _ = city
+    args = build_parser().parse_args(["server", "migrate-db", "--data-dir", str(data_dir),
+                                      "--to", target])
+    assert args.handler(args) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("Terhenti: server closed the connection unexpectedly. Jalankan lagi")
+    assert said.count("\n") == 1
