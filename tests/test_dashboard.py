@@ -333,7 +333,8 @@ def test_the_waiting_count_of_silent_devices_comes_from_a_real_device_sync(fx, d
     assert shown == expected
     assert shown["fresh.silent_waiting"] == before + 3
     independent = fx.store.reader().execute(
-        "SELECT TOTAL(o.pending) FROM device_outbox o JOIN devices d ON d.id = o.device_id "
+        "SELECT COALESCE(SUM(o.pending), 0) FROM device_outbox o "
+        "JOIN devices d ON d.id = o.device_id "
         "WHERE d.revoked_at IS NULL AND o.device_id NOT IN (SELECT device_id FROM batches "
         "WHERE received_at > ? UNION SELECT device_id FROM pulls WHERE at > ?)",
         [*(2 * [(datetime.now(UTC) - timedelta(days=7)).isoformat()])]).fetchone()[0]
