@@ -240,7 +240,7 @@ def test_a_copy_that_differs_from_the_source_is_refused(city, target):
     migrate_database(data_dir, _source(data_dir), target, say=lambda _: None)
     engine = sqlalchemy.create_engine(target.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE registrations SET status = 'rejected' "
+        conn.exec_driver_sql("UPDATE registrations SET full_name = full_name || ' (diubah)' "
                              "WHERE id = (SELECT MIN(id) FROM registrations)")
     engine.dispose()
     with pytest.raises(MigrationRefused, match="tabel registrations"):
