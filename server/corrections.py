@@ -21,6 +21,13 @@ from storage.models import Registration, Status
 from storage.vocabulary import field_names, rejection_reason
 
 CARD_STATUSES = {Status.FUNDED.value, Status.CARD_PRINTED.value, Status.CARD_HANDED_OVER.value}
+COHORT_OF_MEMBER = (
+    "Koreksi ini memindahkan peserta yang sudah didanai ke kelompok lain (pekerja rentan / "
+    "petugas keagamaan). Nomor anggotanya dan kuota yang dipakainya mengikuti kelompok lama, "
+    "jadi koreksi ini tidak dapat disetujui. Tolak koreksinya; bila kelompoknya memang salah, "
+    "serahkan perubahan kelompok kepada kantor program.")
+
+
 def pending(row: dict) -> dict | None:
     """The correction waiting on a registration, with the fields it changes, or None."""
     if row["pending_version"] is None:
@@ -60,6 +67,9 @@ def approve(store: Store, device: Device, record_id: str, revision: int, version
     def apply(db, row, now):
         correction = _waiting(row, version)
         reg = Registration.from_dict(correction["data"])
+        if row["member_number"] and reg.cohort != row["cohort"]:
+            # The member number (PR/PK) and the quota place were taken for the old cohort.
+            raise ApiError(409, "correction.cohort_of_member", COHORT_OF_MEMBER)
         changes = {**regs.data_columns(store, reg, row["pending_data"]), **_clear()}
         card_changed = any(f in correction["changed"] for f in regs.CARD_FIELDS)
         if card_changed and row["status"] in CARD_STATUSES:

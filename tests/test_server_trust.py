@@ -193,6 +193,24 @@ def test_an_approved_name_change_puts_the_card_under_reprints(live):
     assert credential["name"] == "Nama Diperbaiki Sesuai KTP" and credential["card_version"] == 2
 
 
+def test_a_correction_moving_a_funded_member_to_the_other_cohort_cannot_be_approved(live):
+    owner, reg, verifier, before = funded(live, seed=7)
+    assert before["member_number"].split("-")[2] == "PR"
+    moved = next_version(reg, occupation_code="imam", cohort="petugas_keagamaan")
+    assert outcomes(owner.push([record(moved, owner.device_id, base_version=1)])) \
+        == ["correction_pending"]
+    refused = decide(verifier, reg.id, "correction/approve", version=2)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "correction.cohort_of_member"
+    now = verifier.registration(reg.id)
+    assert (now["cohort"], now["member_number"], now["correction_pending"]) \
+        == ("pekerja_rentan", before["member_number"], True)
+    # The verifier rejects it; the member stays as funded.
+    rejected = decide(verifier, reg.id, "correction/reject", version=2,
+                      reason_code="wrong_data", reason_text="Kelompok tidak berubah")
+    assert rejected.status_code == 200, rejected.text
+
+
 def test_a_verified_registration_corrected_waits_too(live):
     owner = live.enrol()
     (reg,) = workers(1, seed=7)
