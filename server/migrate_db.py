@@ -58,6 +58,7 @@ CHUNK = 5_000
 NIK_KEY = "nik_hash_key"
 # Alembic's and sqlite-utils' own bookkeeping: each side keeps its own.
 NOT_COPIED = {"alembic_version", LEGACY_MIGRATIONS}
+LOCK = "jamsos migrate-db"  # PostgreSQL advisory lock on the target (`_only_copy`)
 FIRST = "settings"  # the NIK hash key first: every NIK hash in the copy depends on it
 DIGESTS_SHOWN = ("registrations", "versions")
 _MOD = 2**256
@@ -140,6 +141,7 @@ def _migrate(source: Store, target: Store, chunk: int, say: Progress,
              after_chunk: AfterChunk | None) -> Result:
     tables = _tables(source.url, target.url)
     src, dst = source.reader(), target.reader()
+    _only_copy(dst)
     for table in tables:
         table.source_rows = _count(src, table.name)
         table.target_rows = _count(dst, table.name)
@@ -159,6 +161,15 @@ def _migrate(source: Store, target: Store, chunk: int, say: Progress,
     result.digests = _verify(src, dst, tables, chunk)
     result.verify_seconds = time.perf_counter() - started - result.copy_seconds
     return result
+
+
+def _only_copy(dst: Database) -> None:
+    """One copy into a PostgreSQL target at a time: two would both find a table empty and
+    both fill it. A session lock on the target's reader, released when the command ends."""
+    if dst.is_postgresql and not dst.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", [LOCK]).fetchone()[0]:
+        raise MigrationRefused("penyalinan lain ke basis data tujuan ini sedang berjalan; "
+                               "tunggu sampai selesai")
 
 
 # --- addresses and the source's schema ------------------------------------------------------

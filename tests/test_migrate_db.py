@@ -331,3 +331,15 @@ def test_a_copy_cut_off_midway_is_one_line_and_exit_1(city, target, monkeypatch,
     said = capsys.readouterr().err
     assert said.startswith("Terhenti: server closed the connection unexpectedly. Jalankan lagi")
     assert said.count("\n") == 1
+
+
+def test_a_second_copy_into_the_same_database_waits_its_turn(city, target, pg_cluster):
+    data_dir, _ = city
+    name = sqlalchemy.engine.make_url(target).database
+    with pg_cluster.connect(name) as other:  # another migrate-db, still running
+        other.execute("SELECT pg_advisory_lock(hashtextextended('jamsos migrate-db', 0))")
+        with pytest.raises(MigrationRefused, match="sedang berjalan"):
+            migrate_database(data_dir, _source(data_dir), target, say=lambda _: None)
+        assert _counts(target)["registrations"] == 0
+    migrate_database(data_dir, _source(data_dir), target, say=lambda _: None)
+    assert _content(target) == _content(_source(data_dir))
