@@ -20,7 +20,8 @@ with the source's by count and an order-free hash of its rows.
 
 A target holding anything else (another server's data, rows that differ) is refused before a
 single row is written. A freshly made target holds only the NIK hash key its `Store` made when
-it was opened: that key is replaced by the source's.
+it was opened: that key is replaced by the source's. On PostgreSQL one copy runs into a target
+at a time (an advisory lock).
 
 Verified at the end: every table's row count on both sides, and a SHA-256 over every row of
 every table read in the source's order (the target's rows looked up by key and put in the same
