@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 import uuid
 from urllib.parse import urlparse
 
@@ -49,8 +48,11 @@ def _funded(tmp_path, url, server_dir, count: int = 1):
 
 def _server_cards(server_dir, reg_id: str) -> tuple[list[int], int, int]:
     """(card versions, revocations, card_reprinted events) the server holds for `reg_id`."""
-    db = sqlite3.connect(f"file:{server_dir / 'server.db'}?mode=ro", uri=True)
+    from server.store import Store  # the database of the engine the test runs on
+
+    store = Store(server_dir)
     try:
+        db = store.reader()
         versions = [r[0] for r in db.execute(
             "SELECT card_version FROM cards WHERE record_id = ? ORDER BY card_version", [reg_id])]
         (revoked,) = db.execute("SELECT count(*) FROM revocations WHERE record_id = ?",
@@ -59,7 +61,7 @@ def _server_cards(server_dir, reg_id: str) -> tuple[list[int], int, int]:
                                "event = 'card_reprinted'", [reg_id]).fetchone()
         return versions, revoked, events
     finally:
-        db.close()
+        store.close()
 
 
 def _poster(url: str, token: str, reg_id: str):
