@@ -54,7 +54,33 @@ def _holding(conn: sqlite3.Connection, needles: list[str]) -> list[str]:
     return sorted(set(found))
 
 
-def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
+def _server_holding(server_dir, needles: list[str]) -> list[str]:
+    """`_holding` over a PostgreSQL server's tables (read through its store)."""
+    from server.store import Store
+
+    store = Store(server_dir)
+    found = []
+    try:
+        db = store.reader()
+        tables = [r[0] for r in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE'").fetchall()]
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                for name, value in zip(names, row, strict=True):
+                    text = value if isinstance(value, str) else str(value)
+                    if isinstance(value, (bytes, memoryview)):
+                        text = bytes(value).decode("utf-8", "replace")
+                    if any(n.lower() in text.lower() for n in needles):
+                        found.append(f"{table}.{name}")
+    finally:
+        store.close()
+    return sorted(set(found))
+
+
+def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch, server_engine):
     server_dir = tmp_path / "server"
     with server_in_thread(server_dir) as url:
         field = enrolled_device(tmp_path / "field.sqlite3", url, server_dir)
@@ -148,13 +174,23 @@ def test_copy_withdrawal_and_erasure_reach_the_devices(tmp_path, monkeypatch):
         assert _holding(desk.db_for_tests.conn, needles) == []
         field.close()
         desk.close()
-    # The server's database, once it stopped: nothing of the person either, not even in the
-    # file's bytes (freed space is zeroed while an erasure writes).
-    conn = sqlite3.connect(server_dir / "server.db")
-    try:
-        assert _holding(conn, needles) == []
-    finally:
-        conn.close()
-    for path in (server_dir / "server.db", tmp_path / "field.sqlite3"):
+    # The server's database, once it stopped: nothing of the person either, on SQLite not even
+    # in the file's bytes (freed space is zeroed while an erasure writes). PostgreSQL keeps old
+    # row versions until vacuum (the README's erasure note): there, every table's rows.
+    if server_engine == "postgresql":
+        assert not (server_dir / "server.db").exists()
+        # The scan reads the rows (the other person's record is found), and finds nothing of
+        # the erased one.
+        assert "registrations" in {h.split(".")[0] for h in _server_holding(server_dir, [other])}
+        assert _server_holding(server_dir, needles) == []
+        files = [tmp_path / "field.sqlite3"]
+    else:
+        conn = sqlite3.connect(server_dir / "server.db")
+        try:
+            assert _holding(conn, needles) == []
+        finally:
+            conn.close()
+        files = [server_dir / "server.db", tmp_path / "field.sqlite3"]
+    for path in files:
         raw = path.read_bytes()
         assert nik.encode() not in raw and name.encode() not in raw, path.name
