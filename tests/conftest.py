@@ -122,11 +122,13 @@ def pg_cluster(tmp_path_factory):
     from pg_cluster import Cluster, PostgresMissing
 
     try:
-        cluster = Cluster()
-    except PostgresMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
-    cluster.start()
+        cluster, missing = Cluster(), None
+    except PostgresMissing as error:
+        missing = str(error)
+    if missing:
+        pytest.fail(missing, pytrace=False)
     try:
+        cluster.start()
         cluster.prepare_template(lambda url: _migrate(tmp_path_factory.mktemp("pg-template"),
                                                       url))
         yield cluster
