@@ -16,7 +16,9 @@ import pytest
 # database runs twice, as `test_x[sqlite]` and `test_x[postgresql]`. A module uses it when it
 # imports one of the helpers that start or open the server (tests/server_util.py,
 # tests/sync_util.py, tests/dashboard_util.py, server.app, server.store, server.local) or when a
-# test asks for the `server`, `live` or `live_module` fixture. Modules in SQLITE_ONLY are the
+# test asks for the `server`, `live` or `live_module` fixture; a module about one engine (the
+# test cluster, a backup with pg_dump) names it: SERVER_ENGINES = ("postgresql",). Modules in
+# SQLITE_ONLY are the
 # exceptions: window (Qt) tests whose subject is the window, where the server is only the other
 # end of a sync; they run on SQLite alone, which keeps the suite's time in check (the server's
 # own behaviour is tested on both engines by the modules it belongs to); and the one-machine
@@ -72,9 +74,11 @@ def runs_on_both_engines(metafunc: pytest.Metafunc) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if runs_on_both_engines(metafunc):
-        # A module about one engine only names it (tests/test_pg_cluster.py).
-        engines = getattr(metafunc.module, "SERVER_ENGINES", ENGINES)
+    # A module about one engine names it in SERVER_ENGINES (tests/test_pg_cluster.py).
+    engines = getattr(metafunc.module, "SERVER_ENGINES", None)
+    if engines is None and runs_on_both_engines(metafunc):
+        engines = ENGINES
+    if engines:
         metafunc.parametrize("server_engine", engines, indirect=True, scope="module")
 
 
