@@ -18,11 +18,10 @@ import pytest
 # tests/sync_util.py, tests/dashboard_util.py, server.app, server.store, server.local) or when a
 # test asks for the `server`, `live` or `live_module` fixture; a module about one engine (the
 # test cluster, a backup with pg_dump) names it: SERVER_ENGINES = ("postgresql",). Modules in
-# SQLITE_ONLY are the
-# exceptions: window (Qt) tests whose subject is the window, where the server is only the other
-# end of a sync; they run on SQLite alone, which keeps the suite's time in check (the server's
-# own behaviour is tested on both engines by the modules it belongs to); and the one-machine
-# demo, whose server is SQLite by design. A new module that uses the server therefore runs on
+# SQLITE_ONLY are the exceptions: window (Qt) tests whose subject is the window, where the server
+# is only the other end of a sync; they run on SQLite alone, which keeps the suite's time in
+# check (the server's own behaviour is tested on both engines by the modules it belongs to); and
+# the one-machine demo, whose server is SQLite by design. A new module that uses the server therefore runs on
 # both engines without anyone remembering to ask, and a test left on SQLite alone that opens
 # the server's database anyway fails (`_server_databases`) until the rule or the list says
 # which.
