@@ -44,13 +44,20 @@ class Outage:
 
     def end_connections(self, busy_only: bool = False) -> int:
         """End the server's connections (only those in the middle of a request: `busy_only`);
-        how many were ended."""
+        how many were ended. All of them: once their backends are gone, as after a restart
+        (a backend told to end takes a moment to close its socket)."""
         busy = "AND state IN ('active', 'idle in transaction')" if busy_only else ""
         with self.cluster.connect() as admin:
-            return admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                f"WHERE datname = %s AND pid <> pg_backend_pid() {busy}", [self.name]
-            ).fetchone()[0]
+            # In the select list, so that only the rows the WHERE keeps are ended.
+            ended = [pid for pid, done in admin.execute(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = %s AND pid <> pg_backend_pid() {busy}", [self.name]) if done]
+            deadline = time.monotonic() + 30
+            while not busy_only and time.monotonic() < deadline and admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
+                    [ended]).fetchone()[0]:
+                time.sleep(0.01)
+        return len(ended)
 
     def _allow(self, allowed: bool) -> None:
         with self.cluster.connect() as admin:
