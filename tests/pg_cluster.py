@@ -113,7 +113,9 @@ class Cluster:
             raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n"
                                f"{done.stdout}\n{done.stderr}")
 
-    def start(self) -> Cluster:
+    def start(self, settings: dict[str, str] | None = None) -> Cluster:
+        """Make and start the cluster; `settings` override SETTINGS (a benchmark's durable
+        ones, for example)."""
         # A short path under the system's temporary folder: a Unix socket's path is limited to
         # about 100 bytes.
         self.root = Path(tempfile.mkdtemp(prefix="jamsos-pg-"))
@@ -125,7 +127,8 @@ class Cluster:
         data = self.root / "data"
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8",
                   "--locale=C", "--no-sync", "--no-instructions")
-        settings = {**SETTINGS, "unix_socket_directories": f"'{self.socket_dir}'"}
+        settings = {**SETTINGS, **(settings or {}),
+                    "unix_socket_directories": f"'{self.socket_dir}'"}
         with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# Throwaway test cluster (tests/pg_cluster.py)\n")
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
