@@ -85,10 +85,12 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message, headers=headers or None)
 
     @app.exception_handler(sqlite3.OperationalError)
-    async def _busy(request: Request, exc: sqlite3.OperationalError):
+    @app.exception_handler(psycopg.errors.LockNotAvailable)
+    async def _busy(request: Request, exc: Exception):
         # A write lock held longer than the busy timeout (an admin's long job, a backup): the
-        # request did nothing and may simply be sent again.
-        if "locked" not in str(exc) and "busy" not in str(exc):
+        # request did nothing and may simply be sent again. (PostgreSQL: its lock_timeout.)
+        if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc) \
+                and "busy" not in str(exc):
             return await _crash(request, exc)
         return error_response(
             503, "server.busy", "Server sedang sibuk. Permintaan belum diproses; coba lagi sebentar.",

@@ -59,6 +59,8 @@ class RequestBodyMiddleware(HttpMiddleware):
             refusal = _media_type_refusal(headers)
         if refusal is None and encoding == "gzip" and body:
             body, refusal = self._gunzip(body)
+        if refusal is None:
+            refusal = _nul_refusal(scope, headers, body)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -135,6 +137,20 @@ def _media_type_refusal(headers: Headers):
     return error_response(
         415, "request.unsupported_media_type",
         "Jenis isi permintaan tidak didukung; kirim JSON dengan Content-Type: application/json.",
+    )
+
+
+def _nul_refusal(scope: Scope, headers: Headers, body: bytes):
+    # No text the server keeps may hold a NUL character: PostgreSQL's text refuses it (a 500
+    # there), and on SQLite it would cut names short in other programs. JSON writes it \u0000.
+    query = scope.get("query_string", b"").lower()
+    in_body = body and is_json_media_type(headers.get("content-type", "")) \
+        and b"\\u0000" in body
+    if b"%00" not in query and b"\x00" not in query and not in_body:
+        return None
+    return error_response(
+        422, "request.invalid",
+        "Permintaan memuat karakter NUL (kode 0) yang tidak diterima; hapus karakter itu.",
     )
 
 

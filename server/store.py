@@ -37,6 +37,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from server.database import (
+    BUSY_TIMEOUT_MS,
     POSTGRESQL,
     SQLITE,
     Database,
@@ -79,6 +80,7 @@ class Store:
         self.url = database_url or default_database_url(self.data_dir)
         self.dialect = engine_name(self.url)
         self._write_lock = threading.Lock()
+        self.lock_timeout_ms = BUSY_TIMEOUT_MS  # PostgreSQL writers; SQLite's is the pragma
         self._local = threading.local()
         self._readers: list[tuple[threading.Thread, Database]] = []  # each thread's reader
         self.path: Path | None = None
@@ -158,7 +160,10 @@ class Store:
         raw = self._engine.raw_connection()
         try:
             raw.driver_connection.autocommit = True
-            yield from _transaction(Database(raw.driver_connection, POSTGRESQL), "BEGIN")
+            # A lock held past the timeout (an admin's long job, a stuck session) ends this
+            # transaction with a retryable 503, as SQLite's busy timeout does.
+            begin = f"BEGIN; SET LOCAL lock_timeout = {int(self.lock_timeout_ms)}"
+            yield from _transaction(Database(raw.driver_connection, POSTGRESQL), begin)
         except BaseException:
             if getattr(raw.driver_connection, "broken", False):
                 raw.invalidate()
