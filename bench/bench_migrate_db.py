@@ -127,17 +127,7 @@ def _start_cluster():
     server."""
     from tests.pg_cluster import Cluster
 
-    cluster = Cluster().start()
-    with cluster.connect() as admin:
-        for name, value in PG_DURABLE.items():
-            admin.execute(f"ALTER SYSTEM SET {name} = {value}")
-        admin.execute("SELECT pg_reload_conf()")
-        deadline = time.monotonic() + 10
-        while any(admin.execute(f"SHOW {n}").fetchone()[0] != v for n, v in PG_DURABLE.items()):
-            if time.monotonic() > deadline:
-                raise RuntimeError("PostgreSQL did not take the durable settings")
-            time.sleep(0.05)
-    return cluster
+    return Cluster().start(settings=PG_DURABLE)
 
 
 def _new_database(cluster, name: str) -> str:
