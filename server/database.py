@@ -80,13 +80,20 @@ def postgresql_engine(url: str, pool_size: int) -> sqlalchemy.Engine:
         raise DatabaseUrlError(f"alamat basis data tidak sah: {exc}") from exc
 
 
-def connect_sqlite(path: Path) -> sqlite3.Connection:
+# SQLite's page cache per connection, in KiB. The default 2 MiB holds little of a large city's
+# indexes: at 1,000,000 registrations a batch of 200 took 146 ms with it and 65 ms with 64 MiB
+# (docs/BENCHMARKS.md). The writer is one connection; readers, one per request thread, get less.
+WRITER_CACHE_KIB, READER_CACHE_KIB = 65_536, 16_384
+
+
+def connect_sqlite(path: Path, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False,
                            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     # An acknowledged push is a promise to the device that it may drop its outbox entry.
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     return conn
 
 

@@ -39,6 +39,7 @@ from alembic.script import ScriptDirectory
 from server.database import (
     BUSY_TIMEOUT_MS,
     POSTGRESQL,
+    READER_CACHE_KIB,
     SQLITE,
     Database,
     DatabaseUrlError,
@@ -121,7 +122,7 @@ class Store:
             db = self._local.db = None
         if db is None:
             if self.dialect == SQLITE:
-                db = Database(connect_sqlite(self.path), SQLITE)
+                db = Database(connect_sqlite(self.path, READER_CACHE_KIB), SQLITE)
                 db.execute("PRAGMA query_only = ON")
             else:
                 db = self._connect_postgresql()
