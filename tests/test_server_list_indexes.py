@@ -55,15 +55,24 @@ def test_every_list_filter_has_an_index_in_arrival_order(tmp_path, server_engine
         store.close()
 
 
-def test_sqlite_reads_a_filtered_page_in_order_without_sorting(tmp_path, server_engine):
-    if server_engine != "sqlite":
-        pytest.skip("SQLite's plan; PostgreSQL's depends on its statistics")
+def test_a_filtered_page_is_read_in_order_from_the_index_without_sorting(tmp_path,
+                                                                          server_engine):
     store = Store(tmp_path)
     try:
-        plan = " ".join(str(row[-1]) for row in store.reader().execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM registrations WHERE status = ? "
-            "ORDER BY arrival LIMIT 100 OFFSET 0", ["received"]).fetchall())
-        assert "registrations_status_arrival" in plan and "TEMP B-TREE" not in plan, plan
+        db = store.reader()
+        query = ("SELECT id FROM registrations WHERE status = ? ORDER BY arrival LIMIT 100 "
+                 "OFFSET 0")
+        if store.is_postgresql:
+            # On a table this small PostgreSQL would rightly read it whole; what is tested is
+            # that the index can give the page in order, as at province scale.
+            db.execute("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in db.execute(f"EXPLAIN {query}", ["received"]))
+            db.execute("RESET enable_seqscan")
+            assert "registrations_status_arrival" in plan and "Sort" not in plan, plan
+        else:
+            plan = " ".join(str(row[-1]) for row in db.execute(
+                f"EXPLAIN QUERY PLAN {query}", ["received"]).fetchall())
+            assert "registrations_status_arrival" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         store.close()
 
