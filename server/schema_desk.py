@@ -213,7 +213,8 @@ class DetailResponse(BaseModel):
 
 
 class RegistrationList(BaseModel):
-    total: int
+    total: int  # exact when `total_exact`; else at least this many (server/verifier.py)
+    total_exact: bool = True
     offset: int
     limit: int
     items: list[Summary]

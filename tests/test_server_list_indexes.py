@@ -104,3 +104,23 @@ def test_name_search_through_the_index_finds_what_a_scan_finds(tmp_path, server_
                 assert "registrations_full_name_trgm" in plan, plan
     finally:
         store.close()
+
+
+def test_a_long_list_is_counted_only_so_far_past_the_page(tmp_path, server_engine,
+                                                         monkeypatch):
+    monkeypatch.setattr(verifier, "COUNT_AHEAD", 2)
+    store = Store(tmp_path)
+    try:
+        _add(store, NAMES)
+        first = verifier.list_registrations(store, {}, "", None, None, 0, 2)
+        assert (first["total"], first["total_exact"]) == (4, False)
+        assert [i["full_name"] for i in first["items"]] == NAMES[:2]
+        deep = verifier.list_registrations(store, {}, "", None, None, 4, 2)
+        assert (deep["total"], deep["total_exact"]) == (7, True)
+        assert [i["full_name"] for i in deep["items"]] == NAMES[4:6]
+        received = verifier.list_registrations(store, {"status": "received"}, "", None, None,
+                                               1, 1)
+        assert (received["total"], received["total_exact"]) == (3, True)
+        assert [i["full_name"] for i in received["items"]] == [NAMES[3]]
+    finally:
+        store.close()

@@ -317,3 +317,20 @@ def test_at_1366x768_the_name_is_wide_and_about_ten_rows_show(qtbot, worker):
     shown = table.viewport().height() // table.rowHeight(0)
     assert shown >= 9, shown
     window.sync_panel.shutdown()
+
+
+def test_a_list_counted_only_so_far_says_more_than_and_pages_on(qtbot, panel, monkeypatch):
+    from server import verifier as server_verifier
+    from ui import verifier_panel
+
+    assert panel.page_label.text() == "1–4 dari 4 pendaftaran"
+    assert not panel.next_button.isEnabled()
+    monkeypatch.setattr(verifier_panel, "PAGE", 2)
+    monkeypatch.setattr(server_verifier, "COUNT_AHEAD", 1)
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=WAIT)
+    assert panel.page_label.text() == "1–2 dari lebih dari 3 pendaftaran"
+    assert panel.next_button.isEnabled()
+    panel.next_button.click()
+    qtbot.waitUntil(lambda: panel.page_label.text() == "3–4 dari 4 pendaftaran", timeout=WAIT)
+    assert not panel.next_button.isEnabled()

@@ -262,10 +262,12 @@ class VerifierPanel(Decisions, OnlineTab, QWidget):
         self.model.set_items(list(answer.get("items", [])))
         shown = len(self.model.items)
         first = self.offset + 1 if shown else 0
-        self.page_label.setText(t("ver.page", first=first, last=self.offset + shown,
-                                  total=self.total))
+        # A province's long lists are counted only so far (server/verifier.py COUNT_AHEAD).
+        exact = answer.get("total_exact", True)
+        key = "ver.page" if exact else "ver.page_more"
+        self.page_label.setText(t(key, first=first, last=self.offset + shown, total=self.total))
         self.prev_button.setEnabled(self.offset > 0)
-        self.next_button.setEnabled(self.offset + shown < self.total)
+        self.next_button.setEnabled(self.offset + shown < self.total or not exact)
         if self.detail is not None:
             self._select(self.detail["id"])
 
