@@ -82,7 +82,7 @@ def test_the_record_window_status_names_the_kpj(qtbot, pulled, tmp_path):
             qtbot.addWidget(parent)
             open_record(parent, worker, rid)
             qtbot.waitUntil(lambda p=parent: p.findChild(QDialog, "record_dialog") is not None,
-                            timeout=10_000)
+                            timeout=30_000)
             status = parent.findChild(QDialog, "record_dialog").status.text()
             assert status.startswith("Status:")
             if line:
