@@ -44,6 +44,7 @@ from pathlib import Path
 
 import requests
 
+from bench.bench_server import _bodies  # the same batches as the city-scale push bench
 from bench.util import median, percentile, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -448,21 +449,6 @@ class CpuWatch:
 
 
 # --- pushes -----------------------------------------------------------------------------------
-
-
-def _bodies(device: dict, regs: list) -> list[bytes]:
-    """The gzip bodies of one device's batches (made before the clock starts)."""
-    from storage.ids import new_id
-
-    records = []
-    for reg in regs:
-        reg.id, reg.version, reg.device_id = new_id(), 1, device["device_id"]
-        records.append({"record_id": reg.id, "version": 1, "data": reg.to_dict()})
-    return [
-        gzip.compress(json.dumps({"batch_id": new_id(), "device_id": device["device_id"],
-                                  "records": records[i:i + BATCH]}).encode("utf-8"), 5)
-        for i in range(0, len(records), BATCH)
-    ]
 
 
 def _push_all(args) -> list[tuple[float, float]]:
