@@ -34,10 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import operator
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,15 @@ from server.database import (
     sqlite_path,
 )
 from server.store import LEGACY_MIGRATIONS, Store, _head
+from server.table_rows import (
+    Table,
+    count_rows,
+    encode_row,
+    row_key,
+    rows_by_key,
+    set_hash,
+    stream_rows,
+)
 
 CHUNK = 5_000
 NIK_KEY = "nik_hash_key"
@@ -62,37 +70,10 @@ NOT_COPIED = {"alembic_version", LEGACY_MIGRATIONS}
 LOCK = "jamsos migrate-db"  # PostgreSQL advisory lock on the target (`_only_copy`)
 FIRST = "settings"  # the NIK hash key first: every NIK hash in the copy depends on it
 DIGESTS_SHOWN = ("registrations", "versions")
-_MOD = 2**256
 
 
 class MigrationRefused(Exception):
     """The copy cannot start or finish; the message (Indonesian) says why and what to do."""
-
-
-@dataclass
-class Table:
-    name: str
-    columns: list[str]
-    key: list[str]  # empty: no primary key (`pulls`)
-    source_rows: int = 0
-    target_rows: int = 0
-    complete: bool = False  # the target already holds every source row
-    copied: int = 0
-    key_of: Callable[[Sequence], tuple] = field(init=False)  # a row's primary key
-    key_types: list[str] | None = None  # on PostgreSQL, for key lookups (`_key_types`)
-    compared: tuple[str, str] | None = None  # digests of a table found whole before copying
-
-    def __post_init__(self):
-        positions = [self.columns.index(c) for c in self.key]
-        if len(positions) == 1:
-            get = operator.itemgetter(positions[0])
-            self.key_of = lambda row: (get(row),)
-        else:  # itemgetter of several gives a tuple; of none (`pulls`) no key at all
-            self.key_of = operator.itemgetter(*positions) if positions else lambda row: ()
-
-    @property
-    def column_list(self) -> str:
-        return ", ".join(_quote(c) for c in self.columns)
 
 
 @dataclass
@@ -144,8 +125,8 @@ def _migrate(source: Store, target: Store, chunk: int, say: Progress,
     src, dst = source.reader(), target.reader()
     _only_copy(dst)
     for table in tables:
-        table.source_rows = _count(src, table.name)
-        table.target_rows = _count(dst, table.name)
+        table.source_rows = count_rows(src, table.name)
+        table.target_rows = count_rows(dst, table.name)
     result = Result(tables, resumed=any(t.target_rows for t in tables if t.name != FIRST))
     started = time.perf_counter()
     _check_target(src, dst, tables, chunk)
@@ -307,16 +288,16 @@ def _compare(src: Database, dst: Database, table: Table, chunk: int,
     in the same order (a row the target lacks changes its digest); stops once `stop_after`
     target rows were met."""
     seen = _Seen()
-    for rows in _stream(src, table, chunk):
-        keys = [_key(table, row) for row in rows]
-        held = _by_key(dst, table, keys)
+    for rows in stream_rows(src, table, chunk):
+        keys = [row_key(table, row) for row in rows]
+        held = rows_by_key(dst, table, keys)
         seen.found += len(held)
         for row, key in zip(rows, keys, strict=True):
             theirs = held.get(key)
             if theirs is not None and theirs != tuple(row):
                 seen.differing.add(key)
-            seen.ours.update(_encode(row))
-            seen.theirs.update(_encode(theirs or ("<missing>",)))
+            seen.ours.update(encode_row(row))
+            seen.theirs.update(encode_row(theirs or ("<missing>",)))
         if stop_after is not None and seen.found >= stop_after:
             break
     return seen
@@ -331,13 +312,13 @@ def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
     if not table.key:
         # No key to skip rows already there by: all of it in one transaction, chunk by chunk.
         with target.write() as db:
-            for rows in _stream(src, table, chunk):
+            for rows in stream_rows(src, table, chunk):
                 write(db, rows)
                 table.copied += len(rows)
                 if after_chunk:
                     after_chunk(table.name, table.copied)
     else:
-        for rows in _stream(src, table, chunk):
+        for rows in stream_rows(src, table, chunk):
             with target.write() as db:
                 write(db, rows)
             table.copied += len(rows)
@@ -347,7 +328,7 @@ def _copy(src: Database, target: Store, table: Table, chunk: int, say: Progress,
                 say(f"  {table.name}: {table.copied:,} / {total:,} baris")
                 shown = time.monotonic()
     if table.target_rows:  # resumed: rows already there were sent again and skipped
-        added = _count(target.reader(), table.name) - table.target_rows
+        added = count_rows(target.reader(), table.name) - table.target_rows
         say(f"  {table.name}: {added:,} baris disalin ({table.target_rows:,} sudah ada)")
     else:
         say(f"  {table.name}: {table.copied:,} baris disalin")
@@ -419,7 +400,7 @@ def _verify(src: Database, dst: Database, tables: list[Table], chunk: int) -> di
     """Counts and a SHA-256 of every table on both sides; raises when anything differs."""
     digests, wrong = {}, []
     for table in tables:
-        source_rows, target_rows = _count(src, table.name), _count(dst, table.name)
+        source_rows, target_rows = count_rows(src, table.name), count_rows(dst, table.name)
         if table.compared is not None:
             ours, theirs = table.compared  # whole before this run, compared by `_check_target`
         elif table.key:
@@ -438,94 +419,6 @@ def _verify(src: Database, dst: Database, tables: list[Table], chunk: int) -> di
 
 
 def _compare_sets(src: Database, dst: Database, table: Table, chunk: int) -> tuple[str, str]:
-    return f"{_set_hash(src, table, chunk):064x}", f"{_set_hash(dst, table, chunk):064x}"
+    return f"{set_hash(src, table, chunk):064x}", f"{set_hash(dst, table, chunk):064x}"
 
 
-def _set_hash(db: Database, table: Table, chunk: int) -> int:
-    """An order-free hash of a key-less table's rows (the sum of their SHA-256s): equal for
-    the same rows in any order, identical rows included."""
-    total = 0
-    for rows in _stream(db, table, chunk):
-        for row in rows:
-            total += int.from_bytes(hashlib.sha256(_encode(row)).digest(), "big")
-    return total % _MOD
-
-
-def _encode(row: Sequence) -> bytes:
-    # repr tells 1 from '1' and None from '': a value that changed type on the way differs.
-    text = repr(row if type(row) is tuple else tuple(row))
-    return text.encode("utf-8", "surrogatepass") + b"\n"
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-def _count(db: Database, name: str) -> int:
-    return db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
-
-
-def _stream(db: Database, table: Table, chunk: int) -> Iterator[list[tuple]]:
-    """Every row of a table, `chunk` at a time, without holding the table in memory: in
-    insertion order on SQLite (rowid), in key order on PostgreSQL (a server-side cursor)."""
-    if db.dialect == SQLITE:
-        cursor = db.execute(f"SELECT {table.column_list} FROM {table.name} ORDER BY rowid")
-        while rows := cursor.fetchmany(chunk):
-            yield rows
-        return
-    order = f" ORDER BY {', '.join(_quote(c) for c in table.key)}" if table.key else ""
-    conn = db.conn
-    opened = conn.info.transaction_status == 0  # idle: open one for the server-side cursor
-    if opened:
-        db.execute("BEGIN")
-    try:
-        with conn.cursor(name=f"copy_{table.name}") as cursor:
-            cursor.execute(f"SELECT {table.column_list} FROM {table.name}{order}")
-            while rows := cursor.fetchmany(chunk):
-                yield rows
-    finally:
-        if opened:
-            db.execute("COMMIT")
-
-
-def _by_key(db: Database, table: Table, keys: list[tuple]) -> dict[tuple, tuple]:
-    """The rows of `table` with these primary keys, by key."""
-    if not keys:
-        return {}
-    if db.is_postgresql:
-        # One array per key column: a statement of constant size, planned as a join.
-        types = _key_types(db, table)
-        arrays = ", ".join(f"?::{t}[]" for t in types)
-        names = ", ".join(f"k{i}" for i in range(len(types)))
-        match = " AND ".join(f"t.{_quote(c)} = k.k{i}" for i, c in enumerate(table.key))
-        columns = ", ".join(f"t.{_quote(c)}" for c in table.columns)
-        sql = (f"SELECT {columns} FROM {table.name} AS t "
-               f"JOIN unnest({arrays}) AS k({names}) ON {match}")
-        params = [list(column) for column in zip(*keys, strict=True)]
-    elif len(table.key) == 1:
-        sql = (f"SELECT {table.column_list} FROM {table.name} "
-               f"WHERE {_quote(table.key[0])} IN ({', '.join('?' for _ in keys)})")
-        params = [k[0] for k in keys]
-    else:
-        one = "(" + ", ".join("?" for _ in table.key) + ")"
-        sql = (f"SELECT {table.column_list} FROM {table.name} "
-               f"WHERE ({', '.join(_quote(c) for c in table.key)}) IN "
-               f"(VALUES {', '.join(one for _ in keys)})")
-        params = [value for key in keys for value in key]
-    return {_key(table, row): tuple(row) for row in db.execute(sql, params).fetchall()}
-
-
-def _key_types(db: Database, table: Table) -> list[str]:
-    """PostgreSQL's types of the key columns (text, integer, bigint)."""
-    if table.key_types is None:
-        found = dict(db.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ?", [table.name]).fetchall())
-        table.key_types = [found[c] for c in table.key]
-    return table.key_types
-
-
-def _key(table: Table, row: Sequence) -> tuple:
-    return table.key_of(row)
-
-
-def _quote(column: str) -> str:
-    return f'"{column}"'
