@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from bench.bench_server import _bodies  # the same batches as the city-scale push bench
+from bench.bench_server import _bodies, push_batches  # as the city-scale push bench
 from bench.scale_config import PULL_PAGE, READ_BUDGET_S, ROOT, STATUSES
 from bench.scale_seed import Seeder
 from bench.util import median, percentile
@@ -156,27 +156,6 @@ class CpuWatch:
 # --- pushes -----------------------------------------------------------------------------------
 
 
-def _push_all(args) -> list[tuple[float, float]]:
-    """One device's pushes; (server ms, client ms) per batch."""
-    api, token, bodies, start_at = args
-    session = requests.Session()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-               "Content-Encoding": "gzip", "Accept-Encoding": "gzip"}
-    while time.time() < start_at:
-        time.sleep(0.001)
-    timings = []
-    for body in bodies:
-        started = time.perf_counter()
-        answer = session.post(f"{api}/sync/push", data=body, headers=headers, timeout=300)
-        answer.raise_for_status()
-        outcomes = {r["outcome"] for r in answer.json()["results"]}
-        took = (time.perf_counter() - started) * 1000
-        if outcomes - {"accepted"}:
-            raise RuntimeError(f"unexpected outcomes {outcomes}")
-        timings.append((float(answer.headers["server-timing"].split("dur=")[1]), took))
-    return timings
-
-
 @dataclass
 class PushResult:
     records: int
@@ -207,7 +186,7 @@ def push_scenario(store, server: Server, cpu_roots: list[int], regs: list,
     if devices == 1:
         watch = CpuWatch(cpu_roots, [server.proc.pid]).start()
         started = time.perf_counter()
-        timings = [_push_all((server.api, enrolled[0]["token"], work[0], 0.0))]
+        timings = [push_batches((server.api, enrolled[0]["token"], work[0], 0.0))]
         total = time.perf_counter() - started
     else:
         with multiprocessing.get_context("spawn").Pool(devices) as pool:
@@ -215,7 +194,7 @@ def push_scenario(store, server: Server, cpu_roots: list[int], regs: list,
             start_at = time.time() + 2.0
             jobs = [(server.api, d["token"], bodies, start_at)
                     for d, bodies in zip(enrolled, work, strict=True)]
-            pending = pool.map_async(_push_all, jobs)
+            pending = pool.map_async(push_batches, jobs)
             time.sleep(max(0.0, start_at - time.time()))
             watch = CpuWatch(cpu_roots, [server.proc.pid]).start()
             started = time.perf_counter()
