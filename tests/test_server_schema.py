@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy
 from alembic import command
 
-from server import store as store_module
 from server.database import DatabaseUrlError, sqlite_url
 from server.store import LEGACY_MIGRATIONS, Store, _alembic_config
 
@@ -103,11 +102,16 @@ def test_a_database_that_cannot_be_used_is_one_clear_error(tmp_path, url):
     assert "\n" not in str(error.value) and str(error.value)
 
 
-def test_the_default_is_server_db_in_the_data_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "default_database_url",
-                        lambda data_dir: sqlite_url(data_dir / "server.db"))
+def test_without_a_url_the_store_opens_the_default_database(tmp_path, server_engine):
+    # On SQLite the server's own default (server.db in the data folder); on PostgreSQL the
+    # default the test fixture points at, and no file in the data folder.
     store = Store(tmp_path)
     try:
-        assert store.path == tmp_path / "server.db" and store.path.exists()
+        if server_engine == "sqlite":
+            assert store.url == sqlite_url(tmp_path / "server.db")
+            assert store.path == tmp_path / "server.db" and store.path.exists()
+        else:
+            assert store.is_postgresql and store.path is None
+            assert not (tmp_path / "server.db").exists()
     finally:
         store.close()
