@@ -359,3 +359,14 @@ def test_an_heirs_relationship_is_asked_for_only_once_it_is_left(qtbot, form):
     qtbot.keyClick(heir.relationship, Qt.Key.Key_Tab)  # left without choosing
     qtbot.waitUntil(lambda: "hubungan keluarga wajib dipilih" in form.heirs.issues.text(),
                     timeout=3000)
+
+
+def test_a_check_answered_after_the_form_closed_is_dropped(qtbot, worker):
+    import shiboken6
+
+    f = RegistrationForm(worker, operator="Petugas Uji")
+    f.birth_date.setText("01-02-1990")
+    f.validate_now()
+    shiboken6.delete(f)  # the window closes while the registry checks the record
+    qtbot.waitUntil(lambda: worker.pending() == 0, timeout=10_000)
+    qtbot.wait(50)  # the answer reached the main thread and was dropped without an error

@@ -8,6 +8,7 @@ with a checkbox before the save goes through; input the form cannot read says ho
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtWidgets import QLabel
 
 from storage.models import Issue, ValidationResult
@@ -35,6 +36,8 @@ class FormIssues:
                           on_error=lambda _exc: None)
 
     def _validated(self, seq: int, result: ValidationResult) -> None:
+        if not shiboken6.isValid(self):
+            return  # the form's window closed while the registry checked the record
         if seq != self._validate_seq or self._saving:
             return  # an older answer: the form has changed since
         self._validation = result
